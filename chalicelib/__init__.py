@@ -1,0 +1,1 @@
+"""Pipeguard: multi-tenant compliance checks for CI pipeline artifacts."""

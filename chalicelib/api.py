@@ -1,0 +1,71 @@
+"""HTTP plumbing shared by the routes: the principal of a request and JSON error responses."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from chalicelib.errors import ApiError, Forbidden, Unauthorized, error_body
+from chalicelib.tenancy import Principal
+
+log = logging.getLogger(__name__)
+
+_CHALICE_ERROR_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+_INTERNAL_MESSAGE = "the service failed to handle this request; it has been logged"
+
+
+def principal_of(request: Any, scope: str) -> Principal:
+    """The principal the authorizer attached to `request`, checked for `scope`."""
+    context = (getattr(request, "context", None) or {}).get("authorizer") or {}
+    if not context.get("tenant_id"):
+        raise Unauthorized("missing or invalid API key: send 'Authorization: Bearer <api key>'")
+    principal = Principal.from_context(context)
+    if scope not in principal.scopes:
+        raise Forbidden(f"this API key lacks the {scope!r} scope needed here")
+    return principal
+
+
+def guarded(view: Callable[..., Any], scope: str, request: Callable[[], Any]) -> Callable[..., Any]:
+    """Wrap a view: it receives the checked principal first; `ApiError`s become JSON responses."""
+    from chalice import Response
+
+    @functools.wraps(view)
+    def wrapper(**params: str) -> Any:
+        try:
+            return view(principal_of(request(), scope), **params)
+        except ApiError as exc:
+            return Response(body=exc.body(), status_code=exc.status)
+
+    return wrapper
+
+
+def json_error_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
+    """Render Chalice's own errors (405, 415, a crash's 500) as `{"error": {...}}` too."""
+    response = get_response(event)
+    if response.status_code >= 400 and _is_chalice_error(response.body):
+        body = response.body if isinstance(response.body, dict) else json.loads(response.body)
+        code = _CHALICE_ERROR_CODES.get(response.status_code, "error")
+        message = _INTERNAL_MESSAGE if response.status_code >= 500 else body.get("Message", "")
+        response.body = error_body(code, message)
+        response.headers.pop("Content-Type", None)
+    return response
+
+
+def _is_chalice_error(body: Any) -> bool:
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            return False
+    return isinstance(body, dict) and "Code" in body and "Message" in body

@@ -1,0 +1,55 @@
+"""Runtime settings, read from the environment (`.chalice/config.json` or the local stack)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Names of the resources the handlers talk to, and service limits."""
+
+    region: str
+    tenants_table: str
+    scans_table: str
+    findings_table: str
+    artifact_bucket: str
+    scan_stream: str
+    alert_topic_arn: str
+    dead_letter_queue_url: str
+    search_backend: str
+    search_sqlite_path: str
+    opensearch_endpoint: str
+    opensearch_index: str
+    max_request_bytes: int
+    max_artifact_bytes: int
+    max_artifacts_per_scan: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        env = os.environ.get
+        return cls(
+            region=env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+            tenants_table=env("TENANTS_TABLE", "pipeguard-tenants"),
+            scans_table=env("SCANS_TABLE", "pipeguard-scans"),
+            findings_table=env("FINDINGS_TABLE", "pipeguard-findings"),
+            artifact_bucket=env("ARTIFACT_BUCKET", "pipeguard-artifacts"),
+            scan_stream=env("SCAN_STREAM", "pipeguard-scans"),
+            alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
+            dead_letter_queue_url=env("DEAD_LETTER_QUEUE_URL", ""),
+            search_backend=env("SEARCH_BACKEND", "sqlite"),
+            search_sqlite_path=env("SEARCH_SQLITE_PATH", "/tmp/pipeguard-search.db"),
+            opensearch_endpoint=env("OPENSEARCH_ENDPOINT", ""),
+            opensearch_index=env("OPENSEARCH_INDEX", "pipeguard-findings"),
+            max_request_bytes=int(env("MAX_REQUEST_BYTES", str(6 * 1024 * 1024))),
+            max_artifact_bytes=int(env("MAX_ARTIFACT_BYTES", str(1024 * 1024))),
+            max_artifacts_per_scan=int(env("MAX_ARTIFACTS_PER_SCAN", "100")),
+        )
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings (environment read once)."""
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""Rule registry and evaluation of one artifact against the rules."""

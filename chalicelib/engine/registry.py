@@ -1,0 +1,120 @@
+"""The rule registry: rules declare their metadata with the `@rule` decorator.
+
+Built-in rules live in the top-level `rules` package and are imported on first use, so that
+importing the app (a Lambda cold start) does not pay for them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.models import ArtifactType, Severity
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """What a rule is about; the single source of the rules reference."""
+
+    id: str
+    artifact_type: ArtifactType
+    title: str
+    severity: Severity
+    description: str
+    remediation: str
+    references: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "artifact_type": self.artifact_type.value,
+            "title": self.title,
+            "severity": self.severity.value,
+            "description": self.description,
+            "remediation": self.remediation,
+            "references": list(self.references),
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One place where a rule is violated."""
+
+    message: str
+    line: int | None = None
+    resource: str | None = None
+
+
+CheckFn = Callable[[Any], Iterable[Hit]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    meta: RuleMeta
+    check: CheckFn = field(compare=False)
+
+
+_REGISTRY: dict[str, Rule] = {}
+_load_lock = threading.Lock()
+_loaded = False
+
+
+def rule(
+    *,
+    id: str,  # noqa: A002 - the metadata field is called id
+    artifact_type: ArtifactType | str,
+    title: str,
+    severity: Severity | str,
+    description: str,
+    remediation: str,
+    references: Iterable[str] = (),
+) -> Callable[[CheckFn], CheckFn]:
+    """Register the decorated function as the check of a rule with this metadata."""
+    meta = RuleMeta(
+        id=id,
+        artifact_type=ArtifactType(artifact_type),
+        title=title,
+        severity=Severity(severity),
+        description=description,
+        remediation=remediation,
+        references=tuple(references),
+    )
+
+    def register(check: CheckFn) -> CheckFn:
+        existing = _REGISTRY.get(id)
+        if existing is not None and existing.check is not check:
+            raise ValueError(f"rule id {id!r} is registered twice")
+        _REGISTRY[id] = Rule(meta=meta, check=check)
+        return check
+
+    return register
+
+
+def load_builtin_rules() -> None:
+    """Import the built-in rule packs once (they register themselves)."""
+    global _loaded
+    if _loaded:
+        return
+    with _load_lock:
+        if not _loaded:
+            importlib.import_module("rules")
+            _loaded = True
+
+
+def all_rules() -> list[Rule]:
+    """Every registered rule, ordered by id."""
+    load_builtin_rules()
+    return sorted(_REGISTRY.values(), key=lambda r: r.meta.id)
+
+
+def rules_for(artifact_type: ArtifactType) -> list[Rule]:
+    """The rules that apply to one artifact type, ordered by id."""
+    return [r for r in all_rules() if r.meta.artifact_type is artifact_type]
+
+
+def get_rule(rule_id: str) -> Rule | None:
+    load_builtin_rules()
+    return _REGISTRY.get(rule_id)

@@ -1,0 +1,69 @@
+"""API errors: a caller mistake becomes `{"error": {"code", "message", "details"}}` with a 4xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """An error the caller can act on; the route wrapper renders it as a JSON response."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, self.details)
+
+
+class BadRequest(ApiError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(ApiError):
+    status, code = 401, "unauthorized"
+
+
+class Forbidden(ApiError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
+class Conflict(ApiError):
+    status, code = 409, "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(ApiError):
+    status, code = 415, "unsupported_media_type"
+
+
+class ValidationFailed(ApiError):
+    status, code = 422, "validation_failed"
+
+
+def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or []}}
+
+
+def from_pydantic(exc: Any, what: str) -> ValidationFailed:
+    """Turn a pydantic ValidationError into a 422 naming each field at fault."""
+    details = [
+        {
+            "field": ".".join(str(p) for p in err.get("loc", ())) or what,
+            "message": err.get("msg", "invalid"),
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+    fields = ", ".join(d["field"] for d in details[:5])
+    return ValidationFailed(f"{what} is invalid: check {fields}", details)

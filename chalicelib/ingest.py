@@ -1,0 +1,148 @@
+"""Ingest: validate a scan request, enrich its artifacts, store the bodies, queue them."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib import ids
+from chalicelib.config import settings
+from chalicelib.errors import (
+    BadRequest,
+    Conflict,
+    PayloadTooLarge,
+    ValidationFailed,
+    from_pydantic,
+)
+from chalicelib.models import ArtifactEvent, ScanRequest, ScanStatus
+from chalicelib.policy import DEFAULT_POLICY
+from chalicelib.stores import blobs, scans, stream
+from chalicelib.tenancy import Principal
+
+
+def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
+    """Decode and validate the body of `POST /v1/scans` (400/413/422 on bad input)."""
+    limits = settings()
+    if not raw_body:
+        raise BadRequest("the request body is empty: send a JSON scan request")
+    if len(raw_body) > limits.max_request_bytes:
+        raise PayloadTooLarge(
+            f"the request body is {len(raw_body)} bytes; the limit is {limits.max_request_bytes}"
+        )
+    try:
+        document = json.loads(raw_body)
+    except (ValueError, RecursionError) as exc:
+        raise BadRequest(f"the request body is not valid JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise ValidationFailed("the scan request must be a JSON object")
+    try:
+        request = ScanRequest.model_validate(document)
+    except ValidationError as exc:
+        raise from_pydantic(exc, "the scan request") from None
+    if len(request.artifacts) > limits.max_artifacts_per_scan:
+        raise ValidationFailed(
+            f"a scan holds at most {limits.max_artifacts_per_scan} artifacts; "
+            f"this one has {len(request.artifacts)}: split it into several scans"
+        )
+    too_big = [
+        {"field": f"artifacts.{i}.content", "message": f"{size} bytes"}
+        for i, a in enumerate(request.artifacts)
+        if (size := len(a.content.encode("utf-8"))) > limits.max_artifact_bytes
+    ]
+    if too_big:
+        raise PayloadTooLarge(
+            f"an artifact may be at most {limits.max_artifact_bytes} bytes", too_big
+        )
+    return request
+
+
+def submit_scan(principal: Principal, request: ScanRequest) -> dict[str, Any]:
+    """Store and queue a scan; resubmitting the same run returns the existing scan."""
+    tenant = principal.tenant_id
+    scan_id = ids.scan_id(tenant, request.pipeline, request.run_id)
+    received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    bodies = [a.content.encode("utf-8") for a in request.artifacts]
+    artifacts = [
+        {
+            "index": i,
+            "type": a.type.value,
+            "path": a.path,
+            "sha256": ids.sha256_hex(body),
+            "size": len(body),
+        }
+        for i, (a, body) in enumerate(zip(request.artifacts, bodies, strict=True))
+    ]
+
+    existing = scans.get(tenant, scan_id)
+    if existing is not None:
+        return _resubmitted(existing, artifacts)
+
+    for artifact, body in zip(artifacts, bodies, strict=True):
+        artifact["body_key"] = blobs.tenant_key(tenant, "artifacts", artifact["sha256"])
+        blobs.put_bytes(artifact["body_key"], body, "text/plain; charset=utf-8")
+
+    scan = {
+        "tenant_id": tenant,
+        "scan_id": scan_id,
+        "pipeline": request.pipeline,
+        "run_id": request.run_id,
+        "commit": request.commit,
+        "status": ScanStatus.QUEUED.value,
+        "received_at": received_at,
+        "updated_at": received_at,
+        "artifacts": artifacts,
+        "artifacts_total": len(artifacts),
+        "artifacts_done": 0,
+        "results": {},
+        "fail_on": DEFAULT_POLICY.fail_on.value,
+        "submitted_by": principal.key_id,
+    }
+    if not scans.create(scan):
+        return _resubmitted(scans.get(tenant, scan_id) or scan, artifacts)
+
+    events = [
+        ArtifactEvent(
+            tenant_id=tenant,
+            scan_id=scan_id,
+            pipeline=request.pipeline,
+            run_id=request.run_id,
+            commit=request.commit,
+            received_at=received_at,
+            artifact_index=a["index"],
+            artifact_count=len(artifacts),
+            type=a["type"],
+            path=a["path"],
+            sha256=a["sha256"],
+            size=a["size"],
+            body_key=a["body_key"],
+        )
+        for a in artifacts
+    ]
+    partition_key = f"{tenant}:{request.pipeline}"
+    try:
+        stream.put_records([(partition_key, e.model_dump_json().encode()) for e in events])
+    except stream.StreamUnavailable:
+        scans.mark_failed(
+            tenant, scan_id, "the scan could not be queued for evaluation", received_at
+        )
+        raise
+    return accepted(scan_id, ScanStatus.QUEUED.value)
+
+
+def accepted(scan_id: str, status: str) -> dict[str, Any]:
+    return {"scan_id": scan_id, "status": status, "status_url": f"/v1/scans/{scan_id}"}
+
+
+def _resubmitted(existing: dict[str, Any], artifacts: list[dict[str, Any]]) -> dict[str, Any]:
+    def digest(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+        return [(a["type"], a["path"], a["sha256"]) for a in items]
+
+    if digest(existing.get("artifacts", [])) != digest(artifacts):
+        raise Conflict(
+            f"run {existing['run_id']!r} of pipeline {existing['pipeline']!r} was already "
+            "submitted with other artifacts: use a new run_id for a new scan"
+        )
+    return accepted(existing["scan_id"], existing["status"])

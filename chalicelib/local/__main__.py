@@ -1,0 +1,134 @@
+"""`python -m chalicelib.local run|demo`: the embedded stack from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from chalicelib.local.stack import EmbeddedStack, StackInfo
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _banner(info: StackInfo, tenant: str) -> str:
+    key_file = Path(info.state_dir) / f"{tenant}-api-key"
+    try:
+        shown = os.path.relpath(key_file)
+    except ValueError:
+        shown = str(key_file)
+    url = info.api_url
+    return f"""
+Pipeguard embedded stack is running.
+  API            {url}
+  AWS endpoint   {info.aws_endpoint}  (moto server)
+  Tenant         {tenant}
+  API key        {info.api_keys[tenant]}
+                 (also in {shown})
+
+Try it (a Dockerfile that runs as root from ubuntu:latest):
+  KEY=$(cat {shown})
+  curl -s -X POST {url}/v1/scans -H "Authorization: Bearer $KEY" \\
+    -H 'Content-Type: application/json' \\
+    -d '{{"pipeline": "demo", "run_id": "run-1", "artifacts": [{{"type": "dockerfile",
+         "path": "Dockerfile", "content": "FROM ubuntu:latest\\nRUN apt-get update\\n"}}]}}'
+  curl -s "{url}/v1/findings?pipeline=demo" -H "Authorization: Bearer $KEY"
+
+Or submit the example pipeline with the collector:
+  .venv/bin/python -m collectors submit --api-url {url} --api-key "$KEY" \\
+    --pipeline demo examples/
+
+Press Ctrl-C to stop.
+"""
+
+
+def _wait_for_signal() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = EmbeddedStack(
+        host=args.host, port=args.port, state_dir=args.state_dir, seed_tenants=tuple(args.seed)
+    )
+    try:
+        info = stack.start()
+    except OSError as exc:
+        print(f"error: could not start the stack on port {args.port}: {exc}", file=sys.stderr)
+        print(
+            "hint: another process uses the port; set PORT=8001 (make run PORT=8001)",
+            file=sys.stderr,
+        )
+        stack.stop()
+        return 2
+    try:
+        if args.ready_file:
+            stack.write_ready_file(args.ready_file)
+        print(_banner(info, args.seed[0]), flush=True)
+        _wait_for_signal()
+        print("\nStopping…", flush=True)
+    finally:
+        stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+def demo(args: argparse.Namespace) -> int:
+    from collectors.cli import main as collector
+
+    with EmbeddedStack(host=args.host, port=0, state_dir=args.state_dir) as info:
+        print(f"Embedded stack up at {info.api_url}; submitting {EXAMPLES.name}/ …\n", flush=True)
+        code = collector(
+            [
+                "submit",
+                "--api-url",
+                info.api_url,
+                "--api-key",
+                info.api_keys["demo"],
+                "--pipeline",
+                "demo-app",
+                "--commit",
+                "0000000",
+                str(EXAMPLES),
+            ]
+        )
+    print(f"\nCollector exit code: {code} (1 means the verdict failed the policy).")
+    return 0 if code in (0, 1) else code
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m chalicelib.local", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run", help="start the stack in the foreground")
+    run_p.add_argument("--host", default="127.0.0.1")
+    run_p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    run_p.add_argument("--state-dir", default=".local")
+    run_p.add_argument(
+        "--seed", action="append", default=None, help="tenant to create (repeatable; default demo)"
+    )
+    run_p.add_argument("--ready-file", help="write the stack's URLs and keys here once up")
+    demo_p = sub.add_parser("demo", help="start, scan examples/ with the collector, stop")
+    demo_p.add_argument("--host", default="127.0.0.1")
+    demo_p.add_argument("--state-dir", default=".local/demo")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "WARNING"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command == "run":
+        args.seed = args.seed or ["demo"]
+        return run(args)
+    return demo(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

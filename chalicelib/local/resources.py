@@ -1,0 +1,79 @@
+"""Create the AWS resources the app needs (against whatever endpoint boto3 is pointed at)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.config import Settings
+from chalicelib.stores.clients import client
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Identifiers of the created resources that the handlers and runner are wired with."""
+
+    scan_stream_arn: str
+    findings_stream_arn: str
+    alert_topic_arn: str
+    dead_letter_queue_url: str
+    dead_letter_queue_arn: str
+
+
+def _table(name: str, hash_key: str, range_key: str, stream: bool) -> dict:
+    spec: dict = {
+        "TableName": name,
+        "AttributeDefinitions": [
+            {"AttributeName": hash_key, "AttributeType": "S"},
+            {"AttributeName": range_key, "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": range_key, "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    if stream:
+        spec["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        }
+    return spec
+
+
+def create_all(cfg: Settings, shards: int = 2) -> Resources:
+    """Create tables (findings with a stream), bucket, Kinesis stream, SNS topic and SQS DLQ."""
+    ddb = client("dynamodb")
+    ddb.create_table(**_table(cfg.tenants_table, "pk", "sk", stream=False))
+    ddb.create_table(**_table(cfg.scans_table, "tenant_id", "scan_id", stream=False))
+    findings = ddb.create_table(
+        **_table(cfg.findings_table, "tenant_id", "finding_id", stream=True)
+    )
+    s3 = client("s3")
+    if cfg.region == "us-east-1":
+        s3.create_bucket(Bucket=cfg.artifact_bucket)
+    else:
+        s3.create_bucket(
+            Bucket=cfg.artifact_bucket,
+            CreateBucketConfiguration={"LocationConstraint": cfg.region},
+        )
+    kinesis = client("kinesis")
+    kinesis.create_stream(StreamName=cfg.scan_stream, ShardCount=shards)
+    kinesis.get_waiter("stream_exists").wait(
+        StreamName=cfg.scan_stream, WaiterConfig={"Delay": 0.1, "MaxAttempts": 50}
+    )
+    stream_arn = kinesis.describe_stream_summary(StreamName=cfg.scan_stream)[
+        "StreamDescriptionSummary"
+    ]["StreamARN"]
+    topic_arn = client("sns").create_topic(Name="pipeguard-alerts")["TopicArn"]
+    sqs = client("sqs")
+    dlq_url = sqs.create_queue(QueueName="pipeguard-dead-letters")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return Resources(
+        scan_stream_arn=stream_arn,
+        findings_stream_arn=findings["TableDescription"]["LatestStreamArn"],
+        alert_topic_arn=topic_arn,
+        dead_letter_queue_url=dlq_url,
+        dead_letter_queue_arn=dlq_arn,
+    )

@@ -1,0 +1,304 @@
+"""Local event-source runner: feeds Kinesis shards and DynamoDB streams to the app's handlers.
+
+It keeps Lambda's event-source semantics, per shard and in order:
+- batches of at most `batch_size` records, converted to Lambda's event shapes;
+- the checkpoint advances only past records the handler processed;
+- `batchItemFailures`: the batch is retried from the lowest failed sequence number;
+- a handler error bisects the batch (halves it) before retrying;
+- after `max_retries` failed attempts a single record goes to the dead-letter queue (SQS) with
+  Lambda-like failure metadata plus the record itself, and the shard moves on.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.stores.clients import client
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict, Any], Any]
+
+
+@dataclass
+class SourceOptions:
+    batch_size: int = 100
+    max_retries: int = 3
+    bisect_on_error: bool = True
+    retry_delay: float = 0.05
+    max_retry_delay: float = 2.0
+
+
+@dataclass
+class _Shard:
+    shard_id: str
+    iterator: str | None
+    buffer: deque = field(default_factory=deque)
+    attempts: int = 0
+    cap: int = 0
+    not_before: float = 0.0
+    closed: bool = False
+
+
+@dataclass
+class SourceStats:
+    invocations: int = 0
+    processed: int = 0
+    retries: int = 0
+    dead_lettered: int = 0
+
+
+class ShardedSource:
+    """One event source (a stream with shards) bound to one handler."""
+
+    def __init__(
+        self,
+        name: str,
+        arn: str,
+        handler: Handler,
+        options: SourceOptions,
+        dead_letter_queue_url: str | None,
+        context_factory: Callable[[], Any],
+    ) -> None:
+        self.name = name
+        self.arn = arn
+        self.handler = handler
+        self.options = options
+        self.dead_letter_queue_url = dead_letter_queue_url
+        self.context_factory = context_factory
+        self.shards: dict[str, _Shard] = {}
+        self.stats = SourceStats()
+        self._last_discovery = 0.0
+
+    # Stream-specific parts -------------------------------------------------------------------
+    def _list_shards(self) -> list[str]:
+        raise NotImplementedError
+
+    def _iterator(self, shard_id: str) -> str:
+        raise NotImplementedError
+
+    def _get_records(self, iterator: str) -> tuple[list[dict], str | None]:
+        raise NotImplementedError
+
+    def _event(self, shard_id: str, records: list[dict]) -> dict:
+        raise NotImplementedError
+
+    def _sequence(self, record: dict) -> str:
+        raise NotImplementedError
+
+    # Generic Lambda semantics -----------------------------------------------------------------
+    def discover(self, force: bool = False) -> None:
+        """Start polling shards we have not seen yet (from the oldest record)."""
+        now = time.monotonic()
+        if not force and now - self._last_discovery < 2.0:
+            return
+        self._last_discovery = now
+        for shard_id in self._list_shards():
+            if shard_id not in self.shards:
+                self.shards[shard_id] = _Shard(shard_id, self._iterator(shard_id))
+
+    def poll(self) -> int:
+        """One pass over every shard; returns how many records were checkpointed."""
+        self.discover()
+        return sum(self._poll_shard(shard) for shard in list(self.shards.values()))
+
+    def pending(self) -> int:
+        """Records fetched but not yet checkpointed."""
+        return sum(len(s.buffer) for s in self.shards.values())
+
+    def _poll_shard(self, shard: _Shard) -> int:
+        if time.monotonic() < shard.not_before:
+            return 0
+        if not shard.buffer and shard.iterator and not shard.closed:
+            records, shard.iterator = self._get_records(shard.iterator)
+            shard.buffer.extend(records)
+            if shard.iterator is None:
+                shard.closed = True
+        if not shard.buffer:
+            return 0
+        size = min(shard.cap or self.options.batch_size, self.options.batch_size)
+        batch = [shard.buffer[i] for i in range(min(size, len(shard.buffer)))]
+        failed_at = self._invoke(shard, batch)
+        done = len(batch) if failed_at is None else max(failed_at, 0)
+        for _ in range(done):
+            shard.buffer.popleft()
+        self.stats.processed += done
+        if failed_at is None:
+            shard.attempts, shard.cap = 0, 0
+            return done
+        if done:
+            shard.attempts = 0
+        if failed_at < 0 and self.options.bisect_on_error and len(batch) > 1:
+            shard.cap = max(1, len(batch) // 2)
+            return done
+        shard.attempts += 1
+        self.stats.retries += 1
+        if shard.attempts > self.options.max_retries:
+            self._dead_letter(shard, shard.buffer.popleft(), shard.attempts)
+            shard.attempts, shard.cap = 0, 0
+            return done + 1
+        delay = self.options.retry_delay * 2 ** (shard.attempts - 1)
+        shard.not_before = time.monotonic() + min(delay, self.options.max_retry_delay)
+        return done
+
+    def _invoke(self, shard: _Shard, batch: list[dict]) -> int | None:
+        """Index of the first record to retry; None if all succeeded; -1 on a handler error."""
+        self.stats.invocations += 1
+        try:
+            response = self.handler(self._event(shard.shard_id, batch), self.context_factory())
+        except Exception:
+            log.exception("%s handler raised on a batch of %d", self.name, len(batch))
+            return -1
+        failures = (response or {}).get("batchItemFailures") or []
+        if not failures:
+            return None
+        positions = {self._sequence(r): i for i, r in enumerate(batch)}
+        indices = [positions.get(f.get("itemIdentifier")) for f in failures]
+        if any(i is None for i in indices):
+            return 0  # an unknown identifier fails the whole batch, as in Lambda
+        return min(i for i in indices if i is not None)
+
+    def _dead_letter(self, shard: _Shard, record: dict, attempts: int) -> None:
+        self.stats.dead_lettered += 1
+        sequence = self._sequence(record)
+        log.error("%s: record %s sent to the dead-letter queue", self.name, sequence)
+        if not self.dead_letter_queue_url:
+            return
+        message = {
+            "requestContext": {
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": attempts,
+            },
+            "source": self.name,
+            "eventSourceArn": self.arn,
+            "shardId": shard.shard_id,
+            "sequenceNumber": sequence,
+            "record": self._event(shard.shard_id, [record])["Records"][0],
+        }
+        client("sqs").send_message(
+            QueueUrl=self.dead_letter_queue_url, MessageBody=json.dumps(message)
+        )
+
+
+class KinesisSource(ShardedSource):
+    """A Kinesis stream, as Lambda's Kinesis event source sees it."""
+
+    def __init__(self, stream_name: str, region: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stream_name = stream_name
+        self.region = region
+
+    def _list_shards(self) -> list[str]:
+        shards = client("kinesis").list_shards(StreamName=self.stream_name)["Shards"]
+        return [s["ShardId"] for s in shards]
+
+    def _iterator(self, shard_id: str) -> str:
+        return client("kinesis").get_shard_iterator(
+            StreamName=self.stream_name, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def _get_records(self, iterator: str) -> tuple[list[dict], str | None]:
+        response = client("kinesis").get_records(ShardIterator=iterator, Limit=1000)
+        return response["Records"], response.get("NextShardIterator")
+
+    def _sequence(self, record: dict) -> str:
+        return record["SequenceNumber"]
+
+    def _event(self, shard_id: str, records: list[dict]) -> dict:
+        return {
+            "Records": [
+                {
+                    "kinesis": {
+                        "kinesisSchemaVersion": "1.0",
+                        "partitionKey": r["PartitionKey"],
+                        "sequenceNumber": r["SequenceNumber"],
+                        "data": base64.b64encode(r["Data"]).decode("ascii"),
+                        "approximateArrivalTimestamp": _epoch(r["ApproximateArrivalTimestamp"]),
+                    },
+                    "eventSource": "aws:kinesis",
+                    "eventVersion": "1.0",
+                    "eventID": f"{shard_id}:{r['SequenceNumber']}",
+                    "eventName": "aws:kinesis:record",
+                    "invokeIdentityArn": "arn:aws:iam::000000000000:role/pipeguard-local",
+                    "awsRegion": self.region,
+                    "eventSourceARN": self.arn,
+                }
+                for r in records
+            ]
+        }
+
+
+class DynamoDBStreamSource(ShardedSource):
+    """A DynamoDB table stream, as Lambda's DynamoDB event source sees it."""
+
+    def _list_shards(self) -> list[str]:
+        description = client("dynamodbstreams").describe_stream(StreamArn=self.arn)
+        return [s["ShardId"] for s in description["StreamDescription"]["Shards"]]
+
+    def _iterator(self, shard_id: str) -> str:
+        return client("dynamodbstreams").get_shard_iterator(
+            StreamArn=self.arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+
+    def _get_records(self, iterator: str) -> tuple[list[dict], str | None]:
+        response = client("dynamodbstreams").get_records(ShardIterator=iterator, Limit=1000)
+        return response["Records"], response.get("NextShardIterator")
+
+    def _sequence(self, record: dict) -> str:
+        return record["dynamodb"]["SequenceNumber"]
+
+    def _event(self, shard_id: str, records: list[dict]) -> dict:
+        converted = []
+        for r in records:
+            dynamodb = dict(r["dynamodb"])
+            dynamodb["ApproximateCreationDateTime"] = _epoch(
+                dynamodb.get("ApproximateCreationDateTime", datetime.now())
+            )
+            converted.append({**r, "dynamodb": dynamodb, "eventSourceARN": self.arn})
+        return {"Records": converted}
+
+
+def _epoch(value: Any) -> float:
+    return value.timestamp() if isinstance(value, datetime) else float(value)
+
+
+class EventSourceRunner:
+    """Polls every source in a background thread until stopped."""
+
+    def __init__(self, sources: list[ShardedSource], idle_sleep: float = 0.05) -> None:
+        self.sources = sources
+        self.idle_sleep = idle_sleep
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        for source in self.sources:
+            source.discover(force=True)
+        self._thread = threading.Thread(target=self._loop, name="event-source-runner", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            busy = 0
+            for source in self.sources:
+                try:
+                    busy += source.poll()
+                except Exception:
+                    log.exception("polling %s failed; retrying", source.name)
+                    self._stop.wait(0.5)
+            if not busy:
+                self._stop.wait(self.idle_sleep)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,190 @@
+"""The embedded stack: every arrow of the deployed architecture, on one machine, no AWS account."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+REGION = "us-east-1"
+
+
+@dataclass
+class StackInfo:
+    """Where the running stack answers, and the API keys of the tenants it seeded."""
+
+    api_url: str
+    aws_endpoint: str
+    state_dir: str
+    api_keys: dict[str, str] = field(default_factory=dict)
+
+
+class EmbeddedStack:
+    """moto server + resources + Chalice local API + event-source runner + SQLite index.
+
+    State lives in moto's memory, so each start is a clean slate; the SQLite index in
+    `state_dir` is recreated to match.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        state_dir: str | Path = ".local",
+        seed_tenants: tuple[str, ...] = ("demo",),
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.state_dir = Path(state_dir).resolve()
+        self.seed_tenants = seed_tenants
+        self.info: StackInfo | None = None
+        self._moto: Any = None
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+        self._runner: Any = None
+
+    def start(self) -> StackInfo:
+        """Start every part; returns once the API answers."""
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        endpoint = self._start_moto()
+        self._configure_environment(endpoint)
+
+        from chalicelib.local.resources import create_all
+        from chalicelib.search.factory import reset_index
+        from chalicelib.stores import clients
+
+        clients.reset()
+        resources = create_all(clients.settings())
+        os.environ.update(
+            FINDINGS_STREAM_ARN=resources.findings_stream_arn,
+            ALERT_TOPIC_ARN=resources.alert_topic_arn,
+            DEAD_LETTER_QUEUE_URL=resources.dead_letter_queue_url,
+        )
+        clients.reset()
+        reset_index()
+
+        app_module = importlib.import_module("app")
+        keys = self._seed()
+        api_url = self._start_api(app_module.app)
+        self._start_runner(app_module, resources)
+        self.info = StackInfo(api_url, endpoint, str(self.state_dir), keys)
+        return self.info
+
+    def stop(self) -> None:
+        """Stop the runner, the API server and moto (safe to call twice)."""
+        if self._runner is not None:
+            self._runner.stop()
+            self._runner = None
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server.server_close()
+            self._server = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+
+    def __enter__(self) -> StackInfo:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def write_ready_file(self, path: str | Path) -> None:
+        """Write the stack's addresses and seeded keys as JSON (for tools and tests)."""
+        assert self.info is not None
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self.info), indent=2))
+        tmp.replace(target)
+
+    def _start_moto(self) -> str:
+        from moto.server import ThreadedMotoServer
+
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        return f"http://{host}:{port}"
+
+    def _configure_environment(self, endpoint: str) -> None:
+        search_db = self.state_dir / "search.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{search_db}{suffix}").unlink(missing_ok=True)
+        os.environ.update(
+            AWS_ENDPOINT_URL=endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_SESSION_TOKEN="testing",
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+            SEARCH_BACKEND="sqlite",
+            SEARCH_SQLITE_PATH=str(search_db),
+        )
+        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+            os.environ.pop(name, None)
+
+    def _seed(self) -> dict[str, str]:
+        from chalicelib.tenancy import create_tenant
+
+        keys = {}
+        for tenant in self.seed_tenants:
+            keys[tenant] = create_tenant(tenant)
+            key_file = self.state_dir / f"{tenant}-api-key"
+            key_file.write_text(keys[tenant] + "\n")
+            key_file.chmod(0o600)
+        return keys
+
+    def _start_api(self, app: Any) -> str:
+        from chalicelib.local.server import create_server
+
+        self._server = create_server(app, self.host, self.port)
+        port = self._server.server.server_address[1]
+        self._server_thread = threading.Thread(
+            target=self._server.server.serve_forever, name="api-server", daemon=True
+        )
+        self._server_thread.start()
+        return f"http://{self.host}:{port}"
+
+    def _start_runner(self, app_module: Any, resources: Any) -> None:
+        from chalice.local import LambdaContext
+
+        from chalicelib.local.runner import (
+            DynamoDBStreamSource,
+            EventSourceRunner,
+            KinesisSource,
+            SourceOptions,
+        )
+
+        def context(name: str) -> Any:
+            return lambda: LambdaContext(name, 512, max_runtime_ms=60_000)
+
+        sources = [
+            KinesisSource(
+                stream_name=os.environ.get("SCAN_STREAM", "pipeguard-scans"),
+                region=REGION,
+                name="evaluate_artifacts",
+                arn=resources.scan_stream_arn,
+                handler=app_module.evaluate_artifacts,
+                options=SourceOptions(batch_size=50),
+                dead_letter_queue_url=resources.dead_letter_queue_url,
+                context_factory=context("pipeguard-dev-evaluate_artifacts"),
+            ),
+            DynamoDBStreamSource(
+                name="index_findings",
+                arn=resources.findings_stream_arn,
+                handler=app_module.index_findings,
+                options=SourceOptions(batch_size=100),
+                dead_letter_queue_url=resources.dead_letter_queue_url,
+                context_factory=context("pipeguard-dev-index_findings"),
+            ),
+        ]
+        self._runner = EventSourceRunner(sources)
+        self._runner.start()

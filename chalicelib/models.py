@@ -1,0 +1,119 @@
+"""Pydantic models at the system's boundaries: API bodies, stream events, findings."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$"
+
+
+class ArtifactType(StrEnum):
+    DOCKERFILE = "dockerfile"
+    CLOUDFORMATION = "cloudformation"
+    JUNIT = "junit"
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_ORDER.index(self)
+
+
+SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
+
+
+class ScanStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+class Verdict(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class ArtifactIn(_Strict):
+    """One artifact of a scan, sent inline."""
+
+    type: ArtifactType
+    path: str = Field(min_length=1, max_length=1024, description="Path in the repository.")
+    content: str = Field(description="The file's text (UTF-8).")
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_printable(cls, value: str) -> str:
+        if any(ord(ch) < 32 for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
+
+
+class ScanRequest(_Strict):
+    """Body of `POST /v1/scans`: one pipeline run and its artifacts."""
+
+    pipeline: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    run_id: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
+    commit: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9._/-]*$")
+    artifacts: list[ArtifactIn] = Field(min_length=1)
+
+
+class ArtifactEvent(BaseModel):
+    """The enriched artifact put on the scan stream: everything evaluation needs but the body."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: str
+    scan_id: str
+    pipeline: str
+    run_id: str
+    commit: str | None
+    received_at: str
+    artifact_index: int
+    artifact_count: int
+    type: ArtifactType
+    path: str
+    sha256: str
+    size: int
+    body_key: str
+
+
+class Finding(BaseModel):
+    """A stored finding: one rule violated by one resource of one artifact of a pipeline."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: str
+    finding_id: str
+    scan_id: str
+    pipeline: str
+    run_id: str
+    commit: str | None = None
+    artifact_type: ArtifactType
+    path: str
+    rule_id: str
+    title: str
+    severity: Severity
+    message: str
+    resource: str | None = None
+    line: int | None = None
+    lines: list[int] = Field(default_factory=list)
+    status: str = "open"
+    first_seen: str
+    last_seen: str
+
+    def public(self) -> dict:
+        """The finding as API clients see it (no tenant id)."""
+        return self.model_dump(mode="json", exclude={"tenant_id"})

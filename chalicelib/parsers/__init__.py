@@ -1,0 +1,29 @@
+"""Parsers turn artifact text into the models rules inspect; bad input raises `ParseError`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from chalicelib.models import ArtifactType
+
+
+class ParseError(ValueError):
+    """The artifact cannot be read; the message says why, for the person who wrote the file."""
+
+
+_MODULES = {
+    ArtifactType.DOCKERFILE: "chalicelib.parsers.dockerfile",
+    ArtifactType.CLOUDFORMATION: "chalicelib.parsers.cloudformation",
+    ArtifactType.JUNIT: "chalicelib.parsers.junit",
+}
+
+
+def parse(artifact_type: ArtifactType, text: str, path: str = "") -> Any:
+    """Parse `text` as `artifact_type` (the parser module is imported on first use)."""
+    if not text.strip():
+        raise ParseError("the file is empty")
+    if "\x00" in text:
+        raise ParseError("the file is binary (it contains NUL bytes), not a text artifact")
+    module = importlib.import_module(_MODULES[artifact_type])
+    return module.parse(text)

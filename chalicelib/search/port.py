@@ -1,0 +1,119 @@
+"""The contract every search adapter keeps.
+
+Every method takes the tenant id explicitly and the adapter applies it itself: a caller cannot
+read or write another tenant's documents by forgetting a filter.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Fields of an indexed finding document (a `Finding` as JSON, with its tenant id).
+KEYWORD_FIELDS = (
+    "tenant_id",
+    "finding_id",
+    "scan_id",
+    "pipeline",
+    "run_id",
+    "commit",
+    "artifact_type",
+    "path",
+    "rule_id",
+    "severity",
+    "resource",
+    "status",
+)
+TEXT_FIELDS = ("title", "message", "path", "resource", "rule_id")
+# The exact-match filters of `FindingQuery`, in the order adapters apply them.
+FILTER_FIELDS = ("scan_id", "pipeline", "severity", "rule_id", "artifact_type")
+
+_CURSOR_PREFIX = "f1:"
+_MAX_CURSOR_CHARS = 2048
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]+")
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+class InvalidCursor(ValueError):
+    """A `cursor` that this API did not hand out (or that was altered)."""
+
+    def __init__(self) -> None:
+        super().__init__("invalid cursor")
+
+
+def encode_cursor(finding_id: str) -> str:
+    """Opaque keyset cursor: the last `finding_id` of a page, urlsafe base64 without padding."""
+    raw = (_CURSOR_PREFIX + finding_id).encode("utf-8")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def decode_cursor(cursor: str) -> str:
+    """The `finding_id` a cursor encodes; `InvalidCursor` for anything else."""
+    if len(cursor) > _MAX_CURSOR_CHARS or not _CURSOR_CHARS.fullmatch(cursor):
+        raise InvalidCursor()
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        text = base64.b64decode(padded, altchars=b"-_", validate=True).decode("utf-8")
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursor() from exc
+    if not text.startswith(_CURSOR_PREFIX) or len(text) == len(_CURSOR_PREFIX):
+        raise InvalidCursor()
+    return text[len(_CURSOR_PREFIX) :]
+
+
+def text_terms(q: str | None) -> list[str]:
+    """Split free text into search terms, each a phrase of word tokens joined by one space.
+
+    Whitespace separates terms; inside a term, anything that is not a letter or digit separates
+    tokens (so `docker/Dockerfile` is the phrase `docker Dockerfile`). Operators and quotes of
+    any query language are dropped, so no user text can form a query-syntax error. Terms without
+    any token (`*`, `"`, `(`) are skipped: blank or punctuation-only text means no text filter.
+    """
+    if not q:
+        return []
+    terms = []
+    for chunk in q.split():
+        tokens = _TOKEN.findall(chunk)
+        if tokens:
+            terms.append(" ".join(tokens))
+    return terms
+
+
+class FindingQuery(BaseModel):
+    """Filters of `GET /v1/findings`; all optional, combined with AND."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scan_id: str | None = None
+    pipeline: str | None = None
+    severity: str | None = None
+    rule_id: str | None = None
+    artifact_type: str | None = None
+    q: str | None = Field(default=None, max_length=500)
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None
+
+
+class FindingPage(BaseModel):
+    findings: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+class SearchIndex(Protocol):
+    """Port: store finding documents per tenant and query them."""
+
+    def upsert(self, tenant_id: str, docs: list[dict[str, Any]]) -> None:
+        """Insert or replace documents (keyed by `finding_id`); every doc must be this tenant's."""
+
+    def delete(self, tenant_id: str, finding_ids: list[str]) -> None:
+        """Delete this tenant's documents with these ids (absent ids are ignored)."""
+
+    def search(self, tenant_id: str, query: FindingQuery) -> FindingPage:
+        """This tenant's documents matching `query`, ordered by `finding_id`, one page."""
+
+    def clear(self) -> None:
+        """Drop every document (tests and `reindex`)."""

@@ -1,0 +1,209 @@
+"""Embedded search adapter: SQLite with an FTS5 full-text index (the local stack's default).
+
+One table holds each finding (keyed by tenant and finding id) with its JSON document and the
+filter columns; an external-content FTS5 table over title, message, path, resource and rule_id,
+kept in step by triggers, answers `q`. Each thread gets its own connection (WAL mode, busy
+timeout), so an HTTP server thread and an indexing thread can share one `SqliteIndex`.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from chalicelib.search.port import (
+    FILTER_FIELDS,
+    FindingPage,
+    FindingQuery,
+    decode_cursor,
+    encode_cursor,
+    text_terms,
+)
+
+_BUSY_TIMEOUT_MS = 10_000
+
+_SCHEMA = """
+BEGIN IMMEDIATE;
+CREATE TABLE IF NOT EXISTS findings (
+    id            INTEGER PRIMARY KEY,
+    tenant_id     TEXT NOT NULL,
+    finding_id    TEXT NOT NULL,
+    scan_id       TEXT,
+    pipeline      TEXT,
+    severity      TEXT,
+    rule_id       TEXT,
+    artifact_type TEXT,
+    title         TEXT,
+    message       TEXT,
+    path          TEXT,
+    resource      TEXT,
+    doc           TEXT NOT NULL,
+    UNIQUE (tenant_id, finding_id)
+);
+CREATE INDEX IF NOT EXISTS findings_scan ON findings (tenant_id, scan_id, finding_id);
+CREATE INDEX IF NOT EXISTS findings_pipeline ON findings (tenant_id, pipeline, finding_id);
+CREATE INDEX IF NOT EXISTS findings_rule ON findings (tenant_id, rule_id, finding_id);
+CREATE INDEX IF NOT EXISTS findings_severity ON findings (tenant_id, severity, finding_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS findings_fts USING fts5(
+    title, message, path, resource, rule_id,
+    content='findings', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER IF NOT EXISTS findings_ai AFTER INSERT ON findings BEGIN
+    INSERT INTO findings_fts (rowid, title, message, path, resource, rule_id)
+    VALUES (new.id, new.title, new.message, new.path, new.resource, new.rule_id);
+END;
+CREATE TRIGGER IF NOT EXISTS findings_ad AFTER DELETE ON findings BEGIN
+    INSERT INTO findings_fts (findings_fts, rowid, title, message, path, resource, rule_id)
+    VALUES ('delete', old.id, old.title, old.message, old.path, old.resource, old.rule_id);
+END;
+CREATE TRIGGER IF NOT EXISTS findings_au AFTER UPDATE ON findings BEGIN
+    INSERT INTO findings_fts (findings_fts, rowid, title, message, path, resource, rule_id)
+    VALUES ('delete', old.id, old.title, old.message, old.path, old.resource, old.rule_id);
+    INSERT INTO findings_fts (rowid, title, message, path, resource, rule_id)
+    VALUES (new.id, new.title, new.message, new.path, new.resource, new.rule_id);
+END;
+COMMIT;
+"""
+
+_COLUMNS = ("tenant_id", "finding_id", *FILTER_FIELDS, "title", "message", "path", "resource")
+_UPSERT = (
+    f"INSERT INTO findings ({', '.join(_COLUMNS)}, doc) "
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?) "
+    "ON CONFLICT (tenant_id, finding_id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[2:], "doc"))
+)
+
+
+def fts_query(q: str | None) -> str | None:
+    """FTS5 MATCH expression for user text: each term a quoted phrase, the last one a prefix.
+
+    Quoting turns FTS5 operators (`AND`, `NEAR(`, `*`, `:`) into plain words, so no input can
+    cause an FTS5 syntax error. None when `q` holds no searchable word.
+    """
+    terms = text_terms(q)
+    if not terms:
+        return None
+    quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+    quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _json_default(value: Any) -> Any:
+    """Numbers from DynamoDB arrive as Decimal; sets as sets."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+class SqliteIndex:
+    """`SearchIndex` over one SQLite file, safe to share between threads of one process."""
+
+    def __init__(self, path: str) -> None:
+        if not path or path == ":memory:" or path.startswith("file::memory:"):
+            raise ValueError("SqliteIndex needs a file path: each thread opens its own connection")
+        self.path = path
+        self._local = threading.local()
+        self._conn().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking the write lock up front (no lock upgrade, no deadlock)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the calling thread's connection (others close when their thread ends)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def upsert(self, tenant_id: str, docs: list[dict[str, Any]]) -> None:
+        """Insert or replace documents by (tenant, finding id), all in one transaction."""
+        rows = []
+        for doc in docs:
+            if doc.get("tenant_id") != tenant_id:
+                raise ValueError(f"document tenant {doc.get('tenant_id')!r} is not {tenant_id!r}")
+            if not doc.get("finding_id"):
+                raise ValueError("document without finding_id")
+            values = [_text(doc.get(column)) for column in _COLUMNS]
+            rows.append((*values, json.dumps(doc, separators=(",", ":"), default=_json_default)))
+        if not rows:
+            return
+        with self._write() as conn:
+            conn.executemany(_UPSERT, rows)
+
+    def delete(self, tenant_id: str, finding_ids: list[str]) -> None:
+        """Delete this tenant's documents with these ids; other tenants' rows are never touched."""
+        if not finding_ids:
+            return
+        with self._write() as conn:
+            conn.executemany(
+                "DELETE FROM findings WHERE tenant_id = ? AND finding_id = ?",
+                [(tenant_id, finding_id) for finding_id in finding_ids],
+            )
+
+    def search(self, tenant_id: str, query: FindingQuery) -> FindingPage:
+        """One page of this tenant's matching documents, by ascending finding id."""
+        where = ["f.tenant_id = ?"]
+        params: list[Any] = [tenant_id]
+        for field in FILTER_FIELDS:
+            value = getattr(query, field)
+            if value is not None:
+                where.append(f"f.{field} = ?")
+                params.append(value)
+        if query.cursor is not None:
+            where.append("f.finding_id > ?")
+            params.append(decode_cursor(query.cursor))
+        match = fts_query(query.q)
+        if match is not None:
+            where.append("f.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)")
+            params.append(match)
+        sql = (
+            "SELECT f.finding_id, f.doc FROM findings AS f WHERE "
+            + " AND ".join(where)
+            + " ORDER BY f.finding_id LIMIT ?"
+        )
+        params.append(query.limit + 1)
+        rows = self._conn().execute(sql, params).fetchall()
+        page = rows[: query.limit]
+        findings = []
+        for _, doc_json in page:
+            doc = json.loads(doc_json)
+            doc.pop("tenant_id", None)
+            findings.append(doc)
+        next_cursor = encode_cursor(page[-1][0]) if len(rows) > query.limit else None
+        return FindingPage(findings=findings, next_cursor=next_cursor)
+
+    def clear(self) -> None:
+        """Drop every document of every tenant."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM findings")

@@ -1,0 +1,61 @@
+"""DynamoDB item (de)serialisation shared by the table adapters and the stream handler."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+_serializer: Any = None
+_deserializer: Any = None
+
+
+def _codecs() -> tuple[Any, Any]:
+    global _serializer, _deserializer
+    if _serializer is None:
+        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+        _serializer, _deserializer = TypeSerializer(), TypeDeserializer()
+    return _serializer, _deserializer
+
+
+def _to_dynamo(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _to_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(v) for v in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_from_dynamo(v) for v in value]
+    return value
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    """Plain Python dict → DynamoDB attribute-value map."""
+    ser, _ = _codecs()
+    return {k: ser.serialize(_to_dynamo(v)) for k, v in item.items()}
+
+
+def deserialize(image: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute-value map (an item or a stream image) → plain Python dict."""
+    _, de = _codecs()
+    return {k: _from_dynamo(de.deserialize(v)) for k, v in image.items()}
+
+
+def value(v: Any) -> dict[str, Any]:
+    """One Python value as a DynamoDB attribute value."""
+    ser, _ = _codecs()
+    return ser.serialize(_to_dynamo(v))
+
+
+def is_conditional_failure(exc: Exception) -> bool:
+    response = getattr(exc, "response", None) or {}
+    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

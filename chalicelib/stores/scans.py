@@ -1,0 +1,112 @@
+"""Scan records (table key: tenant_id, scan_id) and their per-artifact progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.stores import dynamo
+from chalicelib.stores.clients import client
+
+
+def _table() -> str:
+    return settings().scans_table
+
+
+def _key(tenant_id: str, scan_id: str) -> dict[str, Any]:
+    return dynamo.serialize({"tenant_id": tenant_id, "scan_id": scan_id})
+
+
+def create(scan: dict[str, Any]) -> bool:
+    """Store a new scan; False when a scan with this id already exists (nothing written)."""
+    try:
+        client("dynamodb").put_item(
+            TableName=_table(),
+            Item=dynamo.serialize(scan),
+            ConditionExpression="attribute_not_exists(scan_id)",
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def get(tenant_id: str, scan_id: str) -> dict[str, Any] | None:
+    got = client("dynamodb").get_item(
+        TableName=_table(), Key=_key(tenant_id, scan_id), ConsistentRead=True
+    )
+    return dynamo.deserialize(got["Item"]) if "Item" in got else None
+
+
+def record_artifact(
+    tenant_id: str, scan_id: str, index: int, result: dict[str, Any], now: str
+) -> dict[str, Any] | None:
+    """Record one artifact's result once; returns the updated scan, None if already recorded."""
+    try:
+        response = client("dynamodb").update_item(
+            TableName=_table(),
+            Key=_key(tenant_id, scan_id),
+            UpdateExpression=(
+                "SET #results.#idx = :result, #status = :running, updated_at = :now "
+                "ADD artifacts_done :one"
+            ),
+            ConditionExpression=(
+                "attribute_exists(scan_id) AND attribute_not_exists(#results.#idx) "
+                "AND #status IN (:queued, :running)"
+            ),
+            ExpressionAttributeNames={
+                "#results": "results",
+                "#idx": str(index),
+                "#status": "status",
+            },
+            ExpressionAttributeValues={
+                ":result": dynamo.value(result),
+                ":running": dynamo.value("running"),
+                ":queued": dynamo.value("queued"),
+                ":now": dynamo.value(now),
+                ":one": dynamo.value(1),
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return None
+        raise
+    return dynamo.deserialize(response["Attributes"])
+
+
+def complete(tenant_id: str, scan_id: str, fields: dict[str, Any]) -> bool:
+    """Mark the scan complete with its verdict; False if it was already complete."""
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    values = {f":v{i}": dynamo.value(v) for i, v in enumerate(fields.values())}
+    assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(),
+            Key=_key(tenant_id, scan_id),
+            UpdateExpression=f"SET {assignments}, #status = :complete",
+            ConditionExpression="attribute_exists(scan_id) AND #status <> :complete",
+            ExpressionAttributeNames={**names, "#status": "status"},
+            ExpressionAttributeValues={**values, ":complete": dynamo.value("complete")},
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def mark_failed(tenant_id: str, scan_id: str, reason: str, now: str) -> None:
+    client("dynamodb").update_item(
+        TableName=_table(),
+        Key=_key(tenant_id, scan_id),
+        UpdateExpression="SET #status = :failed, failure = :reason, updated_at = :now",
+        ConditionExpression="attribute_exists(scan_id)",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":failed": dynamo.value("failed"),
+            ":reason": dynamo.value(reason),
+            ":now": dynamo.value(now),
+        },
+    )

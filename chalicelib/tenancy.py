@@ -1,0 +1,110 @@
+"""Tenants, API keys and the principal a request acts as."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from chalicelib.stores import tenants as store
+
+SCOPES = ("ingest", "read", "admin")
+KEY_PREFIX = "pgk_"
+_KEY_SHAPE = re.compile(r"^pgk_[A-Za-z0-9_-]{20,100}$")
+_TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a tenant, through one of its keys, with some scopes."""
+
+    tenant_id: str
+    key_id: str
+    scopes: frozenset[str]
+
+    def to_context(self) -> dict[str, str]:
+        """The authorizer context (API Gateway only carries flat strings)."""
+        return {
+            "tenant_id": self.tenant_id,
+            "key_id": self.key_id,
+            "scopes": " ".join(sorted(self.scopes)),
+        }
+
+    @classmethod
+    def from_context(cls, context: dict[str, str]) -> Principal:
+        return cls(
+            tenant_id=context["tenant_id"],
+            key_id=context["key_id"],
+            scopes=frozenset(context.get("scopes", "").split()),
+        )
+
+
+def hash_key(api_key: str) -> str:
+    """Keys are 256-bit random tokens, so a plain SHA-256 is a safe stored form."""
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The API key of an `Authorization: Bearer <key>` header, if well-formed."""
+    if not header:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not _KEY_SHAPE.match(token):
+        return None
+    return token
+
+
+def authenticate(header: str | None) -> Principal | None:
+    """The principal for an Authorization header; None for a missing, unknown or revoked key."""
+    token = bearer_token(header)
+    if token is None:
+        return None
+    record = store.get_key(hash_key(token))
+    if not record or record.get("status") != "active":
+        return None
+    tenant = store.get_tenant(record["tenant_id"])
+    if not tenant or tenant.get("status") != "active":
+        return None
+    return Principal(
+        tenant_id=record["tenant_id"],
+        key_id=record["key_id"],
+        scopes=frozenset(record.get("scopes", [])),
+    )
+
+
+def create_tenant(tenant_id: str, name: str | None = None) -> str:
+    """Create (or re-activate) a tenant and issue it a key with every scope; returns the key."""
+    if not _TENANT_ID.match(tenant_id):
+        raise ValueError("tenant id: 2-63 lowercase letters, digits or dashes")
+    now = _now()
+    store.put_tenant(
+        {"tenant_id": tenant_id, "name": name or tenant_id, "status": "active", "created_at": now}
+    )
+    return issue_key(tenant_id, SCOPES)
+
+
+def issue_key(tenant_id: str, scopes: tuple[str, ...] | list[str]) -> str:
+    """Issue a new random key; only its hash is stored, the key itself is returned once."""
+    unknown = set(scopes) - set(SCOPES)
+    if unknown:
+        raise ValueError(f"unknown scopes: {sorted(unknown)}")
+    api_key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key_hash = hash_key(api_key)
+    store.put_key(
+        key_hash,
+        {
+            "tenant_id": tenant_id,
+            "key_id": "key_" + key_hash[:12],
+            "scopes": sorted(scopes),
+            "status": "active",
+            "created_at": _now(),
+        },
+    )
+    return api_key
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,130 @@
+"""Caller mistakes get a 4xx JSON error that says what to fix; nothing is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from tests.conftest import Api, scan_body
+
+
+def _error(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "details"}
+    assert body["error"]["message"]
+    assert "Traceback" not in response.text
+    return body["error"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer pgk_" + "x" * 43,
+        "Bearer not-a-key",
+        "pgk_" + "y" * 43,
+    ],
+)
+def test_missing_or_bad_key_is_401(api_url: str, keys: dict[str, str], header: str | None) -> None:
+    headers = {} if header is None else {"Authorization": header}
+    for method, path in (("GET", "/v1/findings"), ("POST", "/v1/scans"), ("GET", "/v1/scans/x")):
+        response = requests.request(
+            method, api_url + path, headers=headers, json=scan_body(), timeout=10
+        )
+        error = _error(response, 401)
+        assert error["code"] == "unauthorized"
+        assert "Bearer" in error["message"]
+
+
+def test_key_without_scope_is_403(api_url: str, aws: Any) -> None:
+    from chalicelib.tenancy import create_tenant, issue_key
+
+    create_tenant("scoped")
+    ingest_only = Api(api_url, issue_key("scoped", ["ingest"]))
+    error = _error(ingest_only.get("/v1/findings"), 403)
+    assert "read" in error["message"]
+    read_only = Api(api_url, issue_key("scoped", ["read"]))
+    error = _error(read_only.post("/v1/scans", json=scan_body()), 403)
+    assert "ingest" in error["message"]
+
+
+def test_unknown_route_is_404(api_url: str, keys: dict[str, str]) -> None:
+    api = Api(api_url, keys["acme"])
+    assert _error(api.get("/v1/nothing-here"), 404)["code"] == "not_found"
+    assert _error(requests.get(api_url + "/nope", timeout=10), 404)["code"] == "not_found"
+
+
+def test_wrong_method_is_405(api_url: str, keys: dict[str, str]) -> None:
+    api = Api(api_url, keys["acme"])
+    error = _error(api.session.delete(api_url + "/v1/findings", timeout=10), 405)
+    assert error["code"] == "method_not_allowed"
+
+
+def test_unknown_scan_and_finding_are_404(api_url: str, keys: dict[str, str]) -> None:
+    api = Api(api_url, keys["acme"])
+    assert "scn_missing" in _error(api.get("/v1/scans/scn_missing"), 404)["message"]
+    assert _error(api.get("/v1/findings/fnd_missing"), 404)["code"] == "not_found"
+
+
+def test_bodies_that_are_not_scans(api_url: str, keys: dict[str, str], aws: Any) -> None:
+    from chalicelib.stores.clients import client
+
+    api = Api(api_url, keys["acme"])
+    json_headers = {"Content-Type": "application/json"}
+    assert _error(api.post("/v1/scans", data=b"{not json", headers=json_headers), 400)
+    assert _error(api.post("/v1/scans", data=b"", headers=json_headers), 400)
+    assert _error(api.post("/v1/scans", json=[1, 2]), 422)
+    deep = b"[" * 10_000 + b"]" * 10_000
+    assert _error(api.post("/v1/scans", data=deep, headers=json_headers), 400)
+
+    error = _error(api.post("/v1/scans", json={"pipeline": "p"}), 422)
+    assert {d["field"] for d in error["details"]} >= {"run_id", "artifacts"}
+    bad_type = scan_body(artifacts=[{"type": "helm", "path": "x", "content": "y"}])
+    error = _error(api.post("/v1/scans", json=bad_type), 422)
+    assert error["details"][0]["field"] == "artifacts.0.type"
+    extra = {**scan_body(), "surprise": True}
+    assert _error(api.post("/v1/scans", json=extra), 422)["details"][0]["field"] == "surprise"
+    no_artifacts = scan_body()
+    no_artifacts["artifacts"] = []
+    assert _error(api.post("/v1/scans", json=no_artifacts), 422)
+    text = _error(api.post("/v1/scans", data="x", headers={"Content-Type": "text/plain"}), 415)
+    assert text["code"] == "unsupported_media_type"
+
+    assert client("dynamodb").scan(TableName="pipeguard-scans")["Count"] == 0
+
+
+def test_size_limits_are_413(api_url: str, keys: dict[str, str]) -> None:
+    api = Api(api_url, keys["acme"])
+    big = "FROM alpine:3.20\n" + "# filler\n" * 150_000
+    body = scan_body(artifacts=[{"type": "dockerfile", "path": "Dockerfile", "content": big}])
+    error = _error(api.post("/v1/scans", json=body), 413)
+    assert error["details"][0]["field"] == "artifacts.0.content"
+    huge = scan_body(
+        artifacts=[
+            {"type": "dockerfile", "path": f"D{i}", "content": big[:900_000]} for i in range(8)
+        ]
+    )
+    assert "limit" in _error(api.post("/v1/scans", json=huge), 413)["message"]
+    many = scan_body(
+        artifacts=[
+            {"type": "dockerfile", "path": f"D{i}", "content": "FROM a\n"} for i in range(101)
+        ]
+    )
+    assert "at most 100" in _error(api.post("/v1/scans", json=many), 422)["message"]
+
+
+def test_bad_query_parameters(api_url: str, keys: dict[str, str]) -> None:
+    api = Api(api_url, keys["acme"])
+    assert _error(api.get("/v1/findings", params={"severity": "urgent"}), 400)["details"]
+    assert _error(api.get("/v1/findings", params={"limit": "0"}), 422)
+    assert _error(api.get("/v1/findings", params={"limit": "many"}), 422)
+    assert _error(api.get("/v1/findings", params={"colour": "red"}), 422)
+    assert "cursor" in _error(api.get("/v1/findings", params={"cursor": "%%%"}), 400)["message"]

@@ -1,0 +1,101 @@
+"""SQLite adapter specifics: FTS5 query building, schema reuse, threads sharing one index."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from chalicelib.search.port import FindingQuery
+from chalicelib.search.sqlite import SqliteIndex, fts_query
+
+from .helpers import make_doc
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        (None, None),
+        ("", None),
+        ('  * " ( ', None),
+        ("root", '"root"*'),
+        ("AND (", '"AND"*'),
+        ("NEAR(a b, 2)", '"NEAR a" "b" "2"*'),
+        ("docker/Dockerfile user", '"docker Dockerfile" "user"*'),
+        ("title:root", '"title root"*'),
+        ("café", '"café"*'),
+    ],
+)
+def test_fts_query(q: str | None, expected: str | None) -> None:
+    assert fts_query(q) == expected
+
+
+@pytest.mark.parametrize("q", ['"', "AND (", "NEAR(", "a OR", "x:y", "^a", "(*)", "NOT b", "'"])
+def test_fts_queries_are_valid_fts5(tmp_path: Path, q: str) -> None:
+    conn = sqlite3.connect(tmp_path / "fts.db")
+    conn.execute("CREATE VIRTUAL TABLE t USING fts5(a)")
+    match = fts_query(q)
+    if match is not None:
+        conn.execute("SELECT * FROM t WHERE t MATCH ?", (match,)).fetchall()
+
+
+def test_memory_paths_are_refused() -> None:
+    with pytest.raises(ValueError):
+        SqliteIndex(":memory:")
+
+
+def test_reopening_keeps_documents_and_uses_wal(tmp_path: Path) -> None:
+    path = str(tmp_path / "search.db")
+    SqliteIndex(path).upsert("t1", [make_doc("t1", 1)])
+
+    reopened = SqliteIndex(path)
+
+    assert len(reopened.search("t1", FindingQuery(q="number")).findings) == 1
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_concurrent_writer_and_readers(tmp_path: Path) -> None:
+    index = SqliteIndex(str(tmp_path / "search.db"))
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def write() -> None:
+        try:
+            for batch in range(20):
+                index.upsert("t1", [make_doc("t1", batch * 10 + n) for n in range(10)])
+                index.delete("t1", [make_doc("t1", batch * 10)["finding_id"]])
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+        finally:
+            done.set()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                index.search("t1", FindingQuery(q="finding", severity="high", limit=20))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            index.close()
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    page = index.search("t1", FindingQuery(limit=500))
+    assert len(page.findings) == 180
+
+
+def test_dynamodb_numbers_are_stored_as_json_numbers(tmp_path: Path) -> None:
+    index = SqliteIndex(str(tmp_path / "search.db"))
+    doc = make_doc("t1", 1, line=Decimal("12"), lines=[Decimal("12"), Decimal("13")])
+    index.upsert("t1", [doc])
+    doc = index.search("t1", FindingQuery()).findings[0]
+    assert (doc["line"], doc["lines"]) == (12, [12, 13])
