@@ -1,6 +1,7 @@
 """`python -m collectors`: submit artifacts to the service, or scan them offline.
 
-Exit codes: 0 pass, 1 the policy failed, 2 usage error, 3 service or network error.
+Exit codes: 0 pass; 1 the policy failed (a finding at or above the threshold, or an artifact
+that could not be read); 2 usage error; 3 service or network error.
 """
 
 from __future__ import annotations
@@ -69,6 +70,10 @@ def scan_offline(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     collected = collect(args.paths)
+    if collected.missing:
+        for path in collected.missing:
+            print(f"error: {path}: no such file or folder", file=sys.stderr)
+        return EXIT_USAGE
     findings: list[dict[str, Any]] = []
     errors = list(collected.errors)
     for artifact in collected.artifacts:
@@ -88,7 +93,7 @@ def scan_offline(args: argparse.Namespace) -> int:
             for f in report.findings
         )
     blocking = SEVERITIES.index(args.fail_on)
-    failed = any(SEVERITIES.index(f["severity"]) >= blocking for f in findings)
+    failed = bool(errors) or any(SEVERITIES.index(f["severity"]) >= blocking for f in findings)
     if args.format == "json":
         document = {
             "findings": findings,
@@ -114,9 +119,11 @@ def submit(args: argparse.Namespace) -> int:
     from collectors.output import counts_line, table
 
     collected = collect(args.paths)
+    for path in collected.missing:
+        print(f"error: {path}: no such file or folder", file=sys.stderr)
     for error in collected.errors:
         print(f"error: {error['file']}: {error['message']}", file=sys.stderr)
-    if collected.errors:
+    if collected.errors or collected.missing:
         return EXIT_USAGE
     if not collected.artifacts:
         print("error: no artifacts found in the given paths", file=sys.stderr)

@@ -10,6 +10,7 @@ from chalicelib.models import ArtifactType
 from chalicelib.parsers.detect import detect_type
 
 MAX_FILE_BYTES = 1024 * 1024
+_CANDIDATE_SUFFIXES = {".yaml", ".yml", ".json", ".template", ".xml"}
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".local"}
 
 
@@ -24,6 +25,7 @@ class Artifact:
 class Collected:
     artifacts: list[Artifact] = field(default_factory=list)
     errors: list[dict[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
     skipped: int = 0
 
 
@@ -38,7 +40,7 @@ def collect(paths: list[str]) -> Collected:
         elif path.is_file():
             _add(out, path, explicit=True)
         else:
-            out.errors.append({"file": raw, "message": "no such file or folder"})
+            out.missing.append(raw)
     return out
 
 
@@ -52,8 +54,7 @@ def _walk(root: Path) -> list[Path]:
 
 def _add(out: Collected, file: Path, explicit: bool) -> None:
     name = str(file)
-    by_name = detect_type(name, None)
-    if not explicit and by_name is None and not file.name.lower().startswith("dockerfile"):
+    if not explicit and not _may_be_artifact(file):
         out.skipped += 1
         return
     try:
@@ -77,6 +78,16 @@ def _add(out: Collected, file: Path, explicit: bool) -> None:
         )
         return
     out.artifacts.append(Artifact(path=name, type=kind, text=text))
+
+
+def _may_be_artifact(file: Path) -> bool:
+    """Cheap name test for files inside folders; content decides afterwards."""
+    lower = file.name.lower()
+    return (
+        lower.startswith("dockerfile")
+        or lower.endswith(".dockerfile")
+        or file.suffix.lower() in _CANDIDATE_SUFFIXES
+    )
 
 
 def _refuse(out: Collected, name: str, explicit: bool, reason: str) -> None:

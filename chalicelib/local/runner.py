@@ -4,9 +4,10 @@ It keeps Lambda's event-source semantics, per shard and in order:
 - batches of at most `batch_size` records, converted to Lambda's event shapes;
 - the checkpoint advances only past records the handler processed;
 - `batchItemFailures`: the batch is retried from the lowest failed sequence number;
-- a handler error bisects the batch (halves it) before retrying;
-- after `max_retries` failed attempts a single record goes to the dead-letter queue (SQS) with
-  Lambda-like failure metadata plus the record itself, and the shard moves on.
+- a handler error bisects the batch (halves it) before retrying, down to single records;
+- after `max_retries` failed attempts the failing record (or, for a handler error without
+  bisection, the whole batch) goes to the dead-letter queue (SQS) with Lambda-like failure
+  metadata plus the record itself, and the shard moves on.
 """
 
 from __future__ import annotations
@@ -143,9 +144,12 @@ class ShardedSource:
         shard.attempts += 1
         self.stats.retries += 1
         if shard.attempts > self.options.max_retries:
-            self._dead_letter(shard, shard.buffer.popleft(), shard.attempts)
+            # A reported failure names its record; a handler error condemns the whole batch.
+            count = len(batch) if failed_at < 0 else 1
+            for _ in range(count):
+                self._dead_letter(shard, shard.buffer.popleft(), shard.attempts)
             shard.attempts, shard.cap = 0, 0
-            return done + 1
+            return done + count
         delay = self.options.retry_delay * 2 ** (shard.attempts - 1)
         shard.not_before = time.monotonic() + min(delay, self.options.max_retry_delay)
         return done

@@ -22,6 +22,7 @@ _SKIPPED_STATUS = frozenset({"disabled", "skipped", "notrun", "not run", "ignore
 _FAILED_STATUS = frozenset({"failed", "failure", "fail"})
 _ERROR_STATUS = frozenset({"error", "errored"})
 _MESSAGE_LIMIT = 500
+_RERUN_TAGS = frozenset({"flakyFailure", "flakyError", "rerunFailure", "rerunError"})
 
 
 @dataclass
@@ -32,11 +33,15 @@ class Counts:
     failures: int | None = None
     errors: int | None = None
     skipped: int | None = None
+    disabled: int | None = None
 
 
 @dataclass
 class Case:
-    """One `<testcase>`; `line` is its line in the report, `source_*` what it says of the test."""
+    """One `<testcase>`; `line` is its line in the report, `source_*` what it says of the test.
+
+    `flaky` marks a case that passed only after failed attempts (Surefire's `flakyFailure`).
+    """
 
     suite: str
     classname: str
@@ -47,6 +52,7 @@ class Case:
     line: int | None
     source_file: str | None = None
     source_line: int | None = None
+    flaky: bool = False
 
     @property
     def key(self) -> str:
@@ -82,7 +88,10 @@ class Suite:
 
 @dataclass
 class TestReport:
-    """A report: every suite (nested ones flattened, parents first) and every case."""
+    """A report: every suite (nested ones flattened, parents first) and every case.
+
+    `declared` holds the totals of a `<testsuites>` root; `line` is the root element's line.
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -91,6 +100,11 @@ class TestReport:
     name: str | None = None
     declared: Counts = field(default_factory=Counts)
     root: str = "testsuites"
+    line: int | None = None
+
+    @property
+    def top_suites(self) -> list[Suite]:
+        return [suite for suite in self.suites if suite.depth == 0]
 
 
 def parse(text: str) -> TestReport:
@@ -176,6 +190,7 @@ def _counts(element: Any) -> Counts:
         failures=_int(element.get("failures")),
         errors=_int(element.get("errors")),
         skipped=_int(element.get("skipped", element.get("skips"))),
+        disabled=_int(element.get("disabled")),
     )
 
 
@@ -225,6 +240,7 @@ def _case(element: Any, suite: str, lines: dict[int, int]) -> Case:
         line=lines.get(id(element)),
         source_file=element.get("file"),
         source_line=_int(element.get("line")),
+        flaky=status == "passed" and any(_local(child.tag) in _RERUN_TAGS for child in element),
     )
 
 
@@ -238,6 +254,7 @@ def _build(root: Any, lines: dict[int, int]) -> TestReport:
         name=root.get("name"),
         declared=_counts(root) if root_tag == "testsuites" else Counts(),
         root=root_tag,
+        line=lines.get(id(root)),
     )
     if root_tag == "testsuites":
         tops = [child for child in root if _local(child.tag) == "testsuite"]

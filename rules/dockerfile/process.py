@@ -37,4 +37,7 @@ def shell_form_entrypoint(df: Dockerfile) -> Iterator[Hit]:
         return
     if last.args.lstrip().startswith("exec "):
         return  # `exec app` replaces the shell, so signals reach the application
-    yield Hit(f"{last.cmd} {last.args.strip()[:60]} runs under /bin/sh -c", line=last.line)
+    command = " ".join(last.args.split())
+    if len(command) > 60:
+        command = command[:57] + "..."
+    yield Hit(f"{last.cmd} {command} runs under /bin/sh -c", line=last.line)

@@ -46,10 +46,14 @@ _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
 def pipe_to_shell(df: Dockerfile) -> Iterator[Hit]:
     for ins in df.find("RUN"):
         text = shell_text(ins)
-        if ("curl" in text or "wget" in text) and (
-            _PIPE_TO_SHELL.search(text) or _SUBST_TO_SHELL.search(text)
-        ):
-            yield Hit("a downloaded script is executed without verification", line=ins.line)
+        if "curl" not in text and "wget" not in text:
+            continue
+        match = _PIPE_TO_SHELL.search(text) or _SUBST_TO_SHELL.search(text)
+        if match:
+            snippet = " ".join(match.group(0).split())
+            if len(snippet) > 80:
+                snippet = snippet[:77] + "..."
+            yield Hit(f"`{snippet}` runs a downloaded script unverified", line=ins.line)
 
 
 @rule(

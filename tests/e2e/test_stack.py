@@ -1,0 +1,126 @@
+"""End to end over HTTP against the embedded stack a user starts with `make run`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT, ROOT_DOCKERFILE, Api, scan_body
+
+pytestmark = pytest.mark.e2e
+
+
+def _wait_complete(api: Api, status_url: str, timeout: float = 60) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        scan = api.get(status_url).json()
+        if scan["status"] in ("complete", "failed"):
+            return scan
+        assert time.monotonic() < deadline, f"scan still {scan['status']}"
+        time.sleep(0.2)
+
+
+def _wait_findings(api: Api, params: dict, expected: int, timeout: float = 30) -> list[dict]:
+    """Findings become searchable once the index handler has run."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api.get("/v1/findings", params=params).json()["findings"]
+        if len(found) >= expected or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_root_ubuntu_dockerfile_end_to_end(stack: dict[str, Any]) -> None:
+    alpha = Api(stack["api_url"], stack["api_keys"]["alpha"])
+    beta = Api(stack["api_url"], stack["api_keys"]["beta"])
+    body = scan_body(
+        pipeline="shop",
+        run_id="e2e-1",
+        artifacts=[{"type": "dockerfile", "path": "Dockerfile", "content": ROOT_DOCKERFILE}],
+    )
+    response = alpha.post("/v1/scans", json=body)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+
+    scan = _wait_complete(alpha, accepted["status_url"])
+    assert scan["status"] == "complete"
+    assert scan["verdict"] == "fail"
+    total = sum(scan["counts"].values())
+    assert total >= 2
+
+    found = _wait_findings(alpha, {"scan_id": accepted["scan_id"]}, total)
+    assert len(found) == total
+    assert {"DF-USER-001", "DF-BASE-001"} <= {f["rule_id"] for f in found}
+    root = next(f for f in found if f["rule_id"] == "DF-USER-001")
+    assert root["severity"] == "high" and root["path"] == "Dockerfile"
+
+    assert beta.get("/v1/findings").json()["findings"] == []
+    assert (
+        beta.get("/v1/findings", params={"scan_id": accepted["scan_id"]}).json()["findings"] == []
+    )
+    denied = beta.get(accepted["status_url"])
+    assert denied.status_code == 404
+    assert denied.json()["error"]["code"] == "not_found"
+    assert beta.get(f"/v1/findings/{root['finding_id']}").status_code == 404
+    assert Api(stack["api_url"], None).get("/v1/findings").status_code == 401
+
+
+def test_collector_submit_gates_on_the_verdict(stack: dict[str, Any]) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collectors",
+            "submit",
+            "--api-url",
+            stack["api_url"],
+            "--api-key",
+            stack["api_keys"]["alpha"],
+            "--pipeline",
+            "examples",
+            "--run-id",
+            "e2e-collector",
+            "examples/",
+        ],  # fmt: skip
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL" in result.stdout
+    for rule_prefix in ("DF-", "CF-", "JU-"):
+        assert rule_prefix in result.stdout
+
+    clean = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collectors",
+            "submit",
+            "--api-url",
+            stack["api_url"],
+            "--api-key",
+            "pgk_" + "z" * 43,
+            "--pipeline",
+            "examples",
+            "examples/Dockerfile",
+        ],  # fmt: skip
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert clean.returncode == 3
+    assert "401" in clean.stderr and "API key" in clean.stderr
+
+
+def test_stack_wrote_keys_and_serves_every_tenant_separately(stack: dict[str, Any]) -> None:
+    for tenant in ("alpha", "beta"):
+        key_file = stack["state_dir"] / f"{tenant}-api-key"
+        assert key_file.read_text().strip() == stack["api_keys"][tenant]
+        assert key_file.stat().st_mode & 0o077 == 0
