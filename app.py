@@ -37,6 +37,9 @@ def tenant_key(auth_request: Any) -> AuthResponse:
 def route(path: str, scope: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
     """Register a tenant-scoped route: the view gets the caller's principal as first argument."""
 
+    if options.get("methods") == ["GET"]:
+        options.setdefault("content_types", ["*/*"])  # a GET has no body to check
+
     def register(view: Callable[..., Any]) -> Any:
         wrapped = api.guarded(view, scope, lambda: app.current_request)
         return app.route(path, authorizer=tenant_key, **options)(wrapped)
@@ -50,13 +53,20 @@ def create_scan(principal: Any) -> Any:
 
     from chalicelib.ingest import parse_scan_request, submit_scan
 
-    request = parse_scan_request(app.current_request.raw_body)
-    return Response(body=submit_scan(principal, request), status_code=202)
+    accepted = submit_scan(principal, parse_scan_request(app.current_request.raw_body))
+    return Response(body=accepted, status_code=202, headers={"Location": accepted["status_url"]})
 
 
 @route("/v1/scans/{scan_id}", "read", methods=["GET"])
 def get_scan(principal: Any, scan_id: str) -> dict:
     from chalicelib.queries import get_scan as query
+
+    return query(principal.tenant_id, scan_id)
+
+
+@route("/v1/scans/{scan_id}/report", "read", methods=["GET"])
+def get_scan_report(principal: Any, scan_id: str) -> dict:
+    from chalicelib.queries import get_scan_report as query
 
     return query(principal.tenant_id, scan_id)
 

@@ -45,7 +45,7 @@ def guarded(view: Callable[..., Any], scope: str, request: Callable[[], Any]) ->
         try:
             return view(principal_of(request(), scope), **params)
         except ApiError as exc:
-            return Response(body=exc.body(), status_code=exc.status)
+            return Response(body=exc.body(), status_code=exc.status, headers=dict(exc.headers))
 
     return wrapper
 

@@ -43,7 +43,8 @@ class Settings:
             search_sqlite_path=env("SEARCH_SQLITE_PATH", "/tmp/pipeguard-search.db"),
             opensearch_endpoint=env("OPENSEARCH_ENDPOINT", ""),
             opensearch_index=env("OPENSEARCH_INDEX", "pipeguard-findings"),
-            max_request_bytes=int(env("MAX_REQUEST_BYTES", str(6 * 1024 * 1024))),
+            # Lambda takes at most 6 MB per invocation event, body included.
+            max_request_bytes=int(env("MAX_REQUEST_BYTES", str(5 * 1024 * 1024))),
             max_artifact_bytes=int(env("MAX_ARTIFACT_BYTES", str(1024 * 1024))),
             max_artifacts_per_scan=int(env("MAX_ARTIFACTS_PER_SCAN", "100")),
         )

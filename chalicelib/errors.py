@@ -10,6 +10,7 @@ class ApiError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] = {}  # noqa: RUF012 - read-only per class
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -50,6 +51,11 @@ class UnsupportedMediaType(ApiError):
 
 class ValidationFailed(ApiError):
     status, code = 422, "validation_failed"
+
+
+class ServiceUnavailable(ApiError):
+    status, code = 503, "service_unavailable"
+    headers = {"Retry-After": "2"}  # noqa: RUF012
 
 
 def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:

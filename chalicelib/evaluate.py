@@ -28,7 +28,7 @@ def process_record(data: bytes) -> None:
     for finding in stored:
         counts[finding["severity"]] += 1
     blobs.put_json(
-        blobs.tenant_key(event.tenant_id, "reports", event.scan_id, f"{event.artifact_index}.json"),
+        report_key(event.tenant_id, event.scan_id, event.artifact_index),
         {
             "scan_id": event.scan_id,
             "path": event.path,
@@ -114,17 +114,46 @@ def _complete(scan: dict[str, Any], now: str) -> None:
     fields = {"verdict": outcome, "counts": counts, "completed_at": now, "updated_at": now}
     if not scans.complete(scan["tenant_id"], scan["scan_id"], fields):
         return
-    summary = {
-        **{k: v for k, v in scan.items() if k != "tenant_id"},
-        **fields,
-        "status": "complete",
-    }
-    blobs.put_json(
-        blobs.tenant_key(scan["tenant_id"], "reports", f"{scan['scan_id']}.json"), summary
-    )
+    blobs.put_json(report_key(scan["tenant_id"], scan["scan_id"]), _report(scan, fields))
     log.info("scan %s complete: %s", scan["scan_id"], outcome)
     if outcome == "fail":
         alerts.scan_failed(scan["tenant_id"], scan, counts)
+
+
+def report_key(tenant_id: str, scan_id: str, artifact_index: int | None = None) -> str:
+    """Where a scan's report (or one artifact's part of it) lives in S3."""
+    if artifact_index is None:
+        return blobs.tenant_key(tenant_id, "reports", f"{scan_id}.json")
+    return blobs.tenant_key(tenant_id, "reports", scan_id, f"{artifact_index}.json")
+
+
+def _report(scan: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The scan as it completed, with every finding it saw: a snapshot that later runs keep."""
+    parts = [
+        blobs.get_json(report_key(scan["tenant_id"], scan["scan_id"], a["index"]))
+        for a in scan["artifacts"]
+    ]
+    findings_seen = [f for part in parts for f in part["findings"]]
+    for finding in findings_seen:
+        finding.pop("tenant_id", None)
+    results = scan["results"]
+    return {
+        **{k: scan.get(k) for k in ("scan_id", "pipeline", "run_id", "commit", "fail_on")},
+        **{k: scan.get(k) for k in ("received_at",)},
+        "status": "complete",
+        "verdict": fields["verdict"],
+        "counts": fields["counts"],
+        "completed_at": fields["completed_at"],
+        "artifacts": [
+            {
+                **{k: a[k] for k in ("index", "type", "path", "sha256", "size")},
+                **{k: results[str(a["index"])].get(k) for k in ("status", "error", "counts")},
+                "findings": results[str(a["index"])].get("findings"),
+            }
+            for a in scan["artifacts"]
+        ],
+        "findings": findings_seen,
+    }
 
 
 def _now() -> str:

@@ -14,6 +14,7 @@ from chalicelib.errors import (
     BadRequest,
     Conflict,
     PayloadTooLarge,
+    ServiceUnavailable,
     ValidationFailed,
     from_pydantic,
 )
@@ -21,6 +22,8 @@ from chalicelib.models import ArtifactEvent, ScanRequest, ScanStatus
 from chalicelib.policy import DEFAULT_POLICY
 from chalicelib.stores import blobs, scans, stream
 from chalicelib.tenancy import Principal
+
+QUEUE_FAILURE = "the scan could not be queued for evaluation"
 
 
 def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
@@ -63,7 +66,7 @@ def submit_scan(principal: Principal, request: ScanRequest) -> dict[str, Any]:
     """Store and queue a scan; resubmitting the same run returns the existing scan."""
     tenant = principal.tenant_id
     scan_id = ids.scan_id(tenant, request.pipeline, request.run_id)
-    received_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+    received_at = _now()
     bodies = [a.content.encode("utf-8") for a in request.artifacts]
     artifacts = [
         {
@@ -102,34 +105,38 @@ def submit_scan(principal: Principal, request: ScanRequest) -> dict[str, Any]:
     }
     if not scans.create(scan):
         return _resubmitted(scans.get(tenant, scan_id) or scan, artifacts)
+    _enqueue(scan)
+    return accepted(scan_id, ScanStatus.QUEUED.value)
 
+
+def _enqueue(scan: dict[str, Any]) -> None:
+    """Put one record per artifact on the stream; on failure the scan is marked for a retry."""
     events = [
         ArtifactEvent(
-            tenant_id=tenant,
-            scan_id=scan_id,
-            pipeline=request.pipeline,
-            run_id=request.run_id,
-            commit=request.commit,
-            received_at=received_at,
+            tenant_id=scan["tenant_id"],
+            scan_id=scan["scan_id"],
+            pipeline=scan["pipeline"],
+            run_id=scan["run_id"],
+            commit=scan.get("commit"),
+            received_at=scan["received_at"],
             artifact_index=a["index"],
-            artifact_count=len(artifacts),
+            artifact_count=len(scan["artifacts"]),
             type=a["type"],
             path=a["path"],
             sha256=a["sha256"],
             size=a["size"],
             body_key=a["body_key"],
         )
-        for a in artifacts
+        for a in scan["artifacts"]
     ]
-    partition_key = f"{tenant}:{request.pipeline}"
+    partition_key = f"{scan['tenant_id']}:{scan['pipeline']}"
     try:
         stream.put_records([(partition_key, e.model_dump_json().encode()) for e in events])
     except stream.StreamUnavailable:
-        scans.mark_failed(
-            tenant, scan_id, "the scan could not be queued for evaluation", received_at
-        )
-        raise
-    return accepted(scan_id, ScanStatus.QUEUED.value)
+        scans.mark_failed(scan["tenant_id"], scan["scan_id"], QUEUE_FAILURE, _now())
+        raise ServiceUnavailable(
+            "the scan could not be queued for evaluation: send the same request again"
+        ) from None
 
 
 def accepted(scan_id: str, status: str) -> dict[str, Any]:
@@ -137,6 +144,8 @@ def accepted(scan_id: str, status: str) -> dict[str, Any]:
 
 
 def _resubmitted(existing: dict[str, Any], artifacts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same run again: the same scan (re-queued if queueing it failed), or a conflict."""
+
     def digest(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         return [(a["type"], a["path"], a["sha256"]) for a in items]
 
@@ -145,4 +154,13 @@ def _resubmitted(existing: dict[str, Any], artifacts: list[dict[str, Any]]) -> d
             f"run {existing['run_id']!r} of pipeline {existing['pipeline']!r} was already "
             "submitted with other artifacts: use a new run_id for a new scan"
         )
+    queue_failed = existing["status"] == ScanStatus.FAILED.value
+    queue_failed = queue_failed and existing.get("failure") == QUEUE_FAILURE
+    if queue_failed and scans.requeue(existing["tenant_id"], existing["scan_id"], _now()):
+        _enqueue(existing)
+        return accepted(existing["scan_id"], ScanStatus.QUEUED.value)
     return accepted(existing["scan_id"], existing["status"])
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")

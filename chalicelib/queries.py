@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib.errors import BadRequest, NotFound, from_pydantic
+from chalicelib.errors import BadRequest, Conflict, NotFound, ValidationFailed, from_pydantic
 from chalicelib.models import ArtifactType, Finding, Severity
 from chalicelib.search.factory import get_index
 from chalicelib.search.port import FindingPage, FindingQuery, InvalidCursor
@@ -28,9 +29,13 @@ _SCAN_FIELDS = (
 )
 
 
+_SCAN_ID = re.compile(r"^scn_[0-9a-f]{24}$")
+_FINDING_ID = re.compile(r"^fnd_[0-9a-f]{24}$")
+
+
 def get_scan(tenant_id: str, scan_id: str) -> dict[str, Any]:
     """The scan's status, verdict, counts and per-artifact results."""
-    scan = scans.get(tenant_id, scan_id)
+    scan = scans.get(tenant_id, scan_id) if _SCAN_ID.match(scan_id) else None
     if scan is None:
         raise NotFound(f"no scan {scan_id!r} in this tenant")
     public = {field: scan.get(field) for field in _SCAN_FIELDS}
@@ -55,9 +60,22 @@ def get_scan(tenant_id: str, scan_id: str) -> dict[str, Any]:
     return public
 
 
+def get_scan_report(tenant_id: str, scan_id: str) -> dict[str, Any]:
+    """The complete scan with every finding it saw (from its report in S3)."""
+    from chalicelib.evaluate import report_key
+    from chalicelib.stores import blobs
+
+    scan = get_scan(tenant_id, scan_id)
+    if scan["status"] != "complete":
+        raise Conflict(
+            f"scan {scan_id!r} is {scan['status']}: its report exists once it is complete"
+        )
+    return blobs.get_json(report_key(tenant_id, scan_id))
+
+
 def search_findings(tenant_id: str, params: dict[str, str] | None) -> FindingPage:
     """One page of the tenant's findings matching the query-string filters."""
-    params = dict(params or {})
+    params = {name: value for name, value in (params or {}).items() if value != ""}
     try:
         query = FindingQuery.model_validate(params)
     except ValidationError as exc:
@@ -73,7 +91,7 @@ def search_findings(tenant_id: str, params: dict[str, str] | None) -> FindingPag
 
 
 def get_finding(tenant_id: str, finding_id: str) -> dict[str, Any]:
-    item = findings.get(tenant_id, finding_id)
+    item = findings.get(tenant_id, finding_id) if _FINDING_ID.match(finding_id) else None
     if item is None:
         raise NotFound(f"no finding {finding_id!r} in this tenant")
     return Finding.model_validate(item).public()
@@ -81,7 +99,7 @@ def get_finding(tenant_id: str, finding_id: str) -> dict[str, Any]:
 
 def _check_enum(name: str, value: str | None, allowed: list[str]) -> None:
     if value is not None and value not in allowed:
-        raise BadRequest(
+        raise ValidationFailed(
             f"{name} must be one of {', '.join(allowed)}",
             [{"field": name, "message": f"got {value!r}"}],
         )

@@ -140,7 +140,9 @@ def submit(args: argparse.Namespace) -> int:
     try:
         accepted = client.submit_scan(scan_request)
         scan = client.wait_for_scan(accepted["scan_id"], timeout=args.timeout)
-        findings = client.findings(scan_id=accepted["scan_id"])
+        if scan["status"] == "complete":
+            scan = client.report(accepted["scan_id"])
+        findings = scan.pop("findings", [])
     except ApiFailure as exc:
         where = "service unreachable" if exc.status == 0 else f"HTTP {exc.status}"
         print(f"error: {where}: {exc.message}", file=sys.stderr)

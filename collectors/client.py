@@ -58,6 +58,10 @@ class Client:
             time.sleep(interval)
             interval = min(interval * 1.5, 2.0)
 
+    def report(self, scan_id: str) -> dict[str, Any]:
+        """A complete scan with every finding it saw."""
+        return self.request("GET", f"/v1/scans/{urllib.parse.quote(scan_id)}/report")
+
     def findings(self, **filters: Any) -> list[dict[str, Any]]:
         """Every finding matching the filters (all pages)."""
         found: list[dict[str, Any]] = []

@@ -7,23 +7,65 @@ import re
 _TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 _SECRET_WORDS = frozenset(
     {
-        "password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token",
-        "credential", "credentials", "apikey", "privatekey", "accesskey", "secretkey",
+        "password",
+        "passwd",
+        "pwd",
+        "pass",
+        "passphrase",
+        "secret",
+        "secrets",
+        "token",
+        "credential",
+        "credentials",
+        "apikey",
+        "privatekey",
+        "accesskey",
+        "secretkey",
     }
 )
 _SECRET_PAIRS = frozenset(
     {
-        ("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"),
-        ("license", "key"), ("auth", "key"), ("client", "secret"), ("signing", "key"),
-        ("encryption", "key"), ("master", "key"), ("account", "key"), ("auth", "token"),
+        ("api", "key"),
+        ("private", "key"),
+        ("access", "key"),
+        ("secret", "key"),
+        ("license", "key"),
+        ("auth", "key"),
+        ("client", "secret"),
+        ("signing", "key"),
+        ("encryption", "key"),
+        ("master", "key"),
+        ("account", "key"),
+        ("auth", "token"),
     }
 )
 # a name ending like this points at a secret, or describes one, without holding it
 _NOT_A_VALUE = frozenset(
     {
-        "file", "path", "dir", "name", "id", "url", "version", "length", "ttl", "type",
-        "arn", "user", "username", "header", "env", "policy", "rotation", "expiry", "enabled",
-        "prefix", "location", "ref", "param", "parameter",
+        "file",
+        "path",
+        "dir",
+        "name",
+        "id",
+        "url",
+        "version",
+        "length",
+        "ttl",
+        "type",
+        "arn",
+        "user",
+        "username",
+        "header",
+        "env",
+        "policy",
+        "rotation",
+        "expiry",
+        "enabled",
+        "prefix",
+        "location",
+        "ref",
+        "param",
+        "parameter",
     }
 )
 

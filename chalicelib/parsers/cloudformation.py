@@ -36,8 +36,14 @@ MAX_DEPTH = 64
 MAX_EXPANDED_NODES = 200_000
 PSEUDO_PARAMETERS = frozenset(
     {
-        "AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition",
-        "AWS::Region", "AWS::StackId", "AWS::StackName", "AWS::URLSuffix",
+        "AWS::AccountId",
+        "AWS::NotificationARNs",
+        "AWS::NoValue",
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::StackId",
+        "AWS::StackName",
+        "AWS::URLSuffix",
     }
 )
 
@@ -146,7 +152,7 @@ class Template:
             return [UNRESOLVED]
         if not is_intrinsic(value):
             return [value]
-        (key, arg), = value.items()
+        ((key, arg),) = value.items()
         if key == "Ref":
             if arg == "AWS::NoValue":
                 return [NO_VALUE]
@@ -218,9 +224,11 @@ class _Guard:
         node = super().compose_node(parent, index)  # type: ignore[misc]
         self._depth -= 1
         if not isinstance(node, ScalarNode):
-            children = node.value if isinstance(node, SequenceNode) else [
-                item for pair in node.value for item in pair
-            ]
+            children = (
+                node.value
+                if isinstance(node, SequenceNode)
+                else [item for pair in node.value for item in pair]
+            )
             size = 1 + sum(self._sizes.get(id(child), 1) for child in children)
             if size > MAX_EXPANDED_NODES:
                 raise _Refused(

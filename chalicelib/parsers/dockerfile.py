@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from chalicelib.parsers import ParseError
@@ -17,14 +18,31 @@ __all__ = ["Dockerfile", "Heredoc", "Instruction", "Stage", "parse"]
 
 KNOWN_INSTRUCTIONS = frozenset(
     {
-        "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK",
-        "LABEL", "MAINTAINER", "ONBUILD", "RUN", "SHELL", "STOPSIGNAL", "USER", "VOLUME",
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
         "WORKDIR",
     }
 )
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 _DIRECTIVE = re.compile(r"^#\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(\S*)\s*$")
 _HEREDOC = re.compile(r"(?<![<\w])<<(-?)(['\"]?)([A-Za-z_][A-Za-z0-9_.-]*)\2(?!<)")
+# quoted strings, except a quoted heredoc delimiter (`<<"EOF"`), cannot open a heredoc
+_QUOTED = re.compile(r"""(?<!<<)(?<!<<-)('[^']*'|"(?:\\.|[^"\\])*")""")
 _FLAG = re.compile(r"--([A-Za-z][A-Za-z0-9-]*)(?:=(\S*))?")
 _WORD = re.compile(r"(\S*)(\s*)(.*)", re.DOTALL)
 _AS = re.compile(r"^(\S+)\s+[Aa][Ss]\s+(\S+)\s*$")
@@ -148,7 +166,7 @@ class _Parser:
                 self.escape = value
         return len(self.lines)
 
-    def _instructions(self, idx: int):
+    def _instructions(self, idx: int) -> Iterator[Instruction]:
         lines, esc = self.lines, self.escape
         n = len(lines)
         while idx < n:
@@ -224,7 +242,7 @@ def _heredoc_candidate(cmd: str, value: str) -> bool:
 def _heredoc_scope(value: str) -> str:
     """The part of a value where heredoc markers count: not inside an exec-form JSON array."""
     args = _split_flags(value)[1]
-    return "" if args.startswith("[") else args
+    return "" if args.startswith("[") else _QUOTED.sub(" ", args)
 
 
 def _split_flags(value: str) -> tuple[dict[str, str], str]:
@@ -236,7 +254,7 @@ def _split_flags(value: str) -> tuple[dict[str, str], str]:
         if not match or (match.end() < len(rest) and not rest[match.end()].isspace()):
             break
         flags[match.group(1).lower()] = match.group(2) if match.group(2) is not None else "true"
-        rest = rest[match.end():].lstrip()
+        rest = rest[match.end() :].lstrip()
     return flags, rest
 
 
@@ -286,8 +304,7 @@ def _assign_stages(instructions: list[Instruction]) -> list[Stage]:
             image, alias = (match.group(1), match.group(2)) if match else (args.split()[0], None)
             if not match and len(args.split()) > 1:
                 raise ParseError(
-                    f"line {ins.line}: FROM takes an image and an optional 'AS name', "
-                    f"not {args!r}"
+                    f"line {ins.line}: FROM takes an image and an optional 'AS name', not {args!r}"
                 )
             current = len(stages)
             stage = Stage(

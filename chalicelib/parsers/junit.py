@@ -7,6 +7,7 @@ root and suites nested in suites. Every suite and case keeps the line it starts 
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -120,15 +121,15 @@ def parse(text: str) -> TestReport:
         raise ParseError(f"the report could not be read: {exc}") from exc
 
 
-def _load(text: str) -> tuple[Any, dict[int, int]]:
-    from xml.etree.ElementTree import ParseError as XMLParseError
+@functools.cache
+def _line_parser_class() -> type:
+    """defusedxml's parser, refusing DTDs too, that records each element's line.
 
-    from defusedxml import DefusedXmlException
+    Built on first use so that importing this module does not import defusedxml.
+    """
     from defusedxml.ElementTree import DefusedXMLParser
 
-    class _LineParser(DefusedXMLParser):
-        """Remembers the line each element starts on (ElementTree forgets it)."""
-
+    class LineParser(DefusedXMLParser):
         def __init__(self) -> None:
             super().__init__(forbid_dtd=True, forbid_entities=True, forbid_external=True)
             self.lines: dict[int, int] = {}
@@ -138,12 +139,20 @@ def _load(text: str) -> tuple[Any, dict[int, int]]:
             self.lines[id(element)] = self.parser.CurrentLineNumber
             return element
 
+    return LineParser
+
+
+def _load(text: str) -> tuple[Any, dict[int, int]]:
+    from xml.etree.ElementTree import ParseError as XMLParseError
+
+    from defusedxml import DefusedXmlException
+
     if text.startswith("\ufeff"):
         text = text[1:]
     # The text is already decoded: drop the declaration (its encoding no longer applies),
     # keeping its newlines so that line numbers do not move.
     text = _XML_DECL.sub(lambda m: "\n" * m.group(0).count("\n"), text, count=1)
-    parser = _LineParser()
+    parser = _line_parser_class()()
     try:
         parser.feed(text)
         root = parser.close()
@@ -260,8 +269,9 @@ def _build(root: Any, lines: dict[int, int]) -> TestReport:
         tops = [child for child in root if _local(child.tag) == "testsuite"]
         loose = [child for child in root if _local(child.tag) == "testcase"]
         if loose:  # cases straight under <testsuites>: give them a suite of their own
-            suite = Suite(name=root.get("name") or "testsuites", line=lines.get(id(root)),
-                          declared=Counts())
+            suite = Suite(
+                name=root.get("name") or "testsuites", line=lines.get(id(root)), declared=Counts()
+            )
             for element in loose:
                 case = _case(element, suite.name, lines)
                 suite.cases.append(case)

@@ -110,3 +110,25 @@ def mark_failed(tenant_id: str, scan_id: str, reason: str, now: str) -> None:
             ":now": dynamo.value(now),
         },
     )
+
+
+def requeue(tenant_id: str, scan_id: str, now: str) -> bool:
+    """Put a scan whose queueing failed back to queued; False if it is not in that state."""
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(),
+            Key=_key(tenant_id, scan_id),
+            UpdateExpression="SET #status = :queued, updated_at = :now REMOVE failure",
+            ConditionExpression="#status = :failed",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={
+                ":queued": dynamo.value("queued"),
+                ":failed": dynamo.value("failed"),
+                ":now": dynamo.value(now),
+            },
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return False
+        raise
+    return True

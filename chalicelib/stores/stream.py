@@ -22,9 +22,12 @@ def put_records(records: list[tuple[str, bytes]]) -> None:
             {"PartitionKey": key, "Data": data} for key, data in records[start : start + _MAX_BATCH]
         ]
         for attempt in range(_ATTEMPTS):
-            response = client("kinesis").put_records(
-                StreamName=settings().scan_stream, Records=pending
-            )
+            try:
+                response = client("kinesis").put_records(
+                    StreamName=settings().scan_stream, Records=pending
+                )
+            except Exception as exc:  # botocore already retried throttling with back-off
+                raise StreamUnavailable(f"the scan stream refused the records: {exc}") from exc
             if not response.get("FailedRecordCount"):
                 break
             pending = [

@@ -45,8 +45,9 @@ def require_true(tpl: Template, res: Resource, *path: str, what: str) -> Hit | N
     values = tpl.possible_values(value)
     if any(v is NO_VALUE or truthy(v) is False for v in values):
         shown = "" if values == [value] else f" (via {describe(value)})"
-        return Hit(f"{name} can be false{shown}, so {what} can be off", line=line,
-                   resource=res.logical_id)
+        return Hit(
+            f"{name} can be false{shown}, so {what} can be off", line=line, resource=res.logical_id
+        )
     if any(v is UNRESOLVED for v in values):
         return Hit(
             f"{name} comes from {describe(value)}, which cannot be resolved from the template: "
@@ -55,8 +56,11 @@ def require_true(tpl: Template, res: Resource, *path: str, what: str) -> Hit | N
             resource=res.logical_id,
         )
     if any(truthy(v) is None for v in values):
-        return Hit(f"{name} is not a boolean, so {what} is not known to be on", line=line,
-                   resource=res.logical_id)
+        return Hit(
+            f"{name} is not a boolean, so {what} is not known to be on",
+            line=line,
+            resource=res.logical_id,
+        )
     return None
 
 
@@ -79,8 +83,11 @@ def as_list(value: Any) -> list[Any]:
 def policy_documents(res: Resource) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     """The IAM policy documents a resource carries, with their property path."""
     if res.type in (
-        "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy",
-        "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy",
+        "AWS::IAM::Policy",
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::RolePolicy",
+        "AWS::IAM::UserPolicy",
+        "AWS::IAM::GroupPolicy",
     ):
         yield _document(res.prop("PolicyDocument")), ("PolicyDocument",)
     elif res.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):

@@ -86,8 +86,11 @@ def admin_port_open(tpl: Template) -> Iterator[Hit]:
             continue
         for port, name in _ADMIN_PORTS.items():
             if low <= port <= high:
-                yield Hit(f"{cidr} may reach port {port} ({name})",
-                          line=_line(res, item, path, key), resource=res.logical_id)
+                yield Hit(
+                    f"{cidr} may reach port {port} ({name})",
+                    line=_line(res, item, path, key),
+                    resource=res.logical_id,
+                )
                 break
 
 
@@ -112,8 +115,11 @@ def all_traffic_open(tpl: Template) -> Iterator[Hit]:
         world = _world_cidr(tpl, item)
         if world is not None and _all_traffic(tpl, item):
             key, cidr = world
-            yield Hit(f"{cidr} may reach every port and protocol",
-                      line=_line(res, item, path, key), resource=res.logical_id)
+            yield Hit(
+                f"{cidr} may reach every port and protocol",
+                line=_line(res, item, path, key),
+                resource=res.logical_id,
+            )
 
 
 @rule(

@@ -28,7 +28,7 @@ def _has_wildcard(tpl: Template, value: Any, wildcards: frozenset[str]) -> bool:
     title="IAM policy allows every action on every resource",
     severity="critical",
     description=(
-        "A statement with `Effect: Allow`, `Action: \"*\"` and `Resource: \"*\"` grants full "
+        'A statement with `Effect: Allow`, `Action: "*"` and `Resource: "*"` grants full '
         "administrator rights. Whoever obtains the identity's credentials (a leaked key, a "
         "compromised function) controls the whole account."
     ),

@@ -8,8 +8,13 @@ from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Resource, Template
 from rules.cloudformation._helpers import MISSING, describe, is_true, require_true
 
-_INHERITED = ("DBClusterIdentifier", "SourceDBInstanceIdentifier", "DBSnapshotIdentifier",
-              "SourceDBClusterIdentifier", "SnapshotIdentifier")
+_INHERITED = (
+    "DBClusterIdentifier",
+    "SourceDBInstanceIdentifier",
+    "DBSnapshotIdentifier",
+    "SourceDBClusterIdentifier",
+    "SnapshotIdentifier",
+)
 
 
 def _encryption_inherited(res: Resource) -> bool:
@@ -36,9 +41,7 @@ def _encryption_inherited(res: Resource) -> bool:
     remediation=(
         "```yaml\nStorageEncrypted: true\nKmsKeyId: !Ref DatabaseKey  # optional: your own key\n```"
     ),
-    references=(
-        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html",
-    ),
+    references=("https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.html",),
 )
 def storage_not_encrypted(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):

@@ -43,26 +43,41 @@ def bucket_without_encryption(tpl: Template) -> Iterator[Hit]:
         rules = as_list(config)
         line = res.prop_line("BucketEncryption", "ServerSideEncryptionConfiguration")
         if not rules:
-            yield Hit("ServerSideEncryptionConfiguration is empty", line=line,
-                      resource=res.logical_id)
+            yield Hit(
+                "ServerSideEncryptionConfiguration is empty", line=line, resource=res.logical_id
+            )
             continue
         for index, item in enumerate(rules):
-            path = ("BucketEncryption", "ServerSideEncryptionConfiguration", index,
-                    "ServerSideEncryptionByDefault", "SSEAlgorithm")
+            path = (
+                "BucketEncryption",
+                "ServerSideEncryptionConfiguration",
+                index,
+                "ServerSideEncryptionByDefault",
+                "SSEAlgorithm",
+            )
             algorithm = res.prop(*path, default=MISSING)
             if algorithm is MISSING:
                 if isinstance(item, dict) and "ServerSideEncryptionByDefault" not in item:
-                    yield Hit("an encryption rule has no ServerSideEncryptionByDefault",
-                              line=res.prop_line(*path[:3]), resource=res.logical_id)
+                    yield Hit(
+                        "an encryption rule has no ServerSideEncryptionByDefault",
+                        line=res.prop_line(*path[:3]),
+                        resource=res.logical_id,
+                    )
                 continue
             values = tpl.possible_values(algorithm)
             if any(v is UNRESOLVED for v in values):
-                yield Hit(f"SSEAlgorithm comes from {describe(algorithm)}, which cannot be "
-                          "resolved from the template", line=res.prop_line(*path),
-                          resource=res.logical_id)
+                yield Hit(
+                    f"SSEAlgorithm comes from {describe(algorithm)}, which cannot be "
+                    "resolved from the template",
+                    line=res.prop_line(*path),
+                    resource=res.logical_id,
+                )
             elif any(not isinstance(v, str) or v not in _ALGORITHMS for v in values):
-                yield Hit(f"SSEAlgorithm {values[0]!r} is not a known encryption algorithm",
-                          line=res.prop_line(*path), resource=res.logical_id)
+                yield Hit(
+                    f"SSEAlgorithm {values[0]!r} is not a known encryption algorithm",
+                    line=res.prop_line(*path),
+                    resource=res.logical_id,
+                )
 
 
 @rule(
@@ -87,8 +102,11 @@ def bucket_public_access_not_blocked(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::S3::Bucket"):
         config = res.prop("PublicAccessBlockConfiguration", default=MISSING)
         if config is MISSING:
-            yield Hit("no PublicAccessBlockConfiguration is declared", line=res.line,
-                      resource=res.logical_id)
+            yield Hit(
+                "no PublicAccessBlockConfiguration is declared",
+                line=res.line,
+                resource=res.logical_id,
+            )
             continue
         off: list[str] = []
         first_line = None
@@ -121,7 +139,9 @@ def bucket_public_access_not_blocked(tpl: Template) -> Iterator[Hit]:
         "Drop the AccessControl property (buckets are private by default) and serve public "
         "content through CloudFront with an origin access control instead."
     ),
-    references=("https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#canned-acl",),
+    references=(
+        "https://docs.aws.amazon.com/AmazonS3/latest/userguide/acl-overview.html#canned-acl",
+    ),
 )
 def bucket_public_acl(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::S3::Bucket"):
@@ -130,5 +150,8 @@ def bucket_public_acl(tpl: Template) -> Iterator[Hit]:
             continue
         public = [v for v in tpl.possible_values(value) if isinstance(v, str) and v in _PUBLIC_ACLS]
         if public:
-            yield Hit(f"AccessControl is {public[0]}", line=res.prop_line("AccessControl"),
-                      resource=res.logical_id)
+            yield Hit(
+                f"AccessControl is {public[0]}",
+                line=res.prop_line("AccessControl"),
+                resource=res.logical_id,
+            )

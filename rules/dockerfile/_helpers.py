@@ -75,8 +75,10 @@ def key_values(ins: Instruction) -> list[tuple[str, str | None]]:
         return []
     if "=" not in words[0]:
         if ins.cmd == "ARG":
-            return [(word.split("=", 1)[0], word.split("=", 1)[1] if "=" in word else None)
-                    for word in words]
+            return [
+                (word.split("=", 1)[0], word.split("=", 1)[1] if "=" in word else None)
+                for word in words
+            ]
         name, _, rest = value.partition(" ")
         if not rest:
             name, _, rest = value.partition("\t")

@@ -57,7 +57,7 @@ def add_instead_of_copy(df: Dockerfile) -> Iterator[Hit]:
     remediation=(
         "Pin the download with its checksum: `ADD --checksum=sha256:<hash> https://example.com/"
         "tool.tar.gz /tmp/`, or download in a RUN step and verify it "
-        "(`curl -fsSLo tool.tgz URL && echo \"<hash>  tool.tgz\" | sha256sum -c -`)."
+        '(`curl -fsSLo tool.tgz URL && echo "<hash>  tool.tgz" | sha256sum -c -`).'
     ),
     references=("https://docs.docker.com/reference/dockerfile/#add---checksum",),
 )

@@ -16,7 +16,7 @@ def split_image(ref: str) -> tuple[str, str | None, str | None]:
     colon = name.rfind(":")
     tag = None
     if colon > slash:
-        name, tag = name[:colon], name[colon + 1:]
+        name, tag = name[:colon], name[colon + 1 :]
     return name, tag or None, digest or None
 
 

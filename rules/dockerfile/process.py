@@ -20,8 +20,8 @@ from rules.dockerfile._helpers import effective
         "after the grace period, and loses in-flight work."
     ),
     remediation=(
-        "Use the exec (JSON) form: `ENTRYPOINT [\"app\", \"--serve\"]` or "
-        "`CMD [\"gunicorn\", \"app:wsgi\"]` (use `exec` inside wrapper scripts)."
+        'Use the exec (JSON) form: `ENTRYPOINT ["app", "--serve"]` or '
+        '`CMD ["gunicorn", "app:wsgi"]` (use `exec` inside wrapper scripts).'
     ),
     references=(
         "https://docs.docker.com/reference/dockerfile/#shell-and-exec-form",

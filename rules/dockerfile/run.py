@@ -14,9 +14,7 @@ _PIPE_TO_SHELL = re.compile(
     r"\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+(?:\S+=\S*\s+)*)?"
     rf"(?:{_SHELLS})(?![\w.-])"
 )
-_SUBST_TO_SHELL = re.compile(
-    rf"(?:{_SHELLS})\s+(?:-\w+\s+)*(?:<\(|[\"']?\$\()\s*(?:curl|wget)\b"
-)
+_SUBST_TO_SHELL = re.compile(rf"(?:{_SHELLS})\s+(?:-\w+\s+)*(?:<\(|[\"']?\$\()\s*(?:curl|wget)\b")
 _SEGMENT_SPLIT = re.compile(r"&&|\|\||[;|\n]")
 _APT_INSTALL = re.compile(r"\bapt-get\b(?:\s+-\S+)*\s+install\b")
 _YES = re.compile(r"^-[a-z]*y[a-z]*$|^--yes$|^--assume-yes$|^-o\s*APT::Get::Assume-Yes=(?:1|true)$")
@@ -39,7 +37,7 @@ _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
     remediation=(
         "Download the script or package to a file, verify it, then run it:\n"
         "`RUN curl -fsSLo install.sh https://example.com/install.sh "
-        "&& echo \"<sha256>  install.sh\" | sha256sum -c - && sh install.sh`"
+        '&& echo "<sha256>  install.sh" | sha256sum -c - && sh install.sh`'
     ),
     references=("https://docs.docker.com/build/building/best-practices/#run",),
 )

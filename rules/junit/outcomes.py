@@ -13,8 +13,9 @@ def _status_hits(report: TestReport, status: str, verb: str) -> Iterator[Hit]:
     for case in report.cases:
         if case.status == status:
             detail = f": {shorten(case.message)}" if case.message else ""
-            yield Hit(f"test {case.name or '(unnamed)'} {verb}{detail}", line=case.line,
-                      resource=case.key)
+            yield Hit(
+                f"test {case.name or '(unnamed)'} {verb}{detail}", line=case.line, resource=case.key
+            )
 
 
 @rule(
@@ -28,7 +29,7 @@ def _status_hits(report: TestReport, status: str, verb: str) -> Iterator[Hit]:
     ),
     remediation=(
         "Fix the code or the test and run the suite again; if the test is known-broken, "
-        "quarantine it explicitly (e.g. `@pytest.mark.xfail(reason=\"#123\")`) rather than "
+        'quarantine it explicitly (e.g. `@pytest.mark.xfail(reason="#123")`) rather than '
         "ignoring the failure."
     ),
     references=("https://github.com/testmoapp/junitxml#basic-junit-xml-structure",),

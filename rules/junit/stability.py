@@ -24,13 +24,18 @@ SLOW_TEST_SECONDS = 60.0
         "Profile the test (`pytest --durations=10`), replace sleeps and real network calls "
         "with fakes, or move it to a separate, explicitly slow suite (`@pytest.mark.slow`)."
     ),
-    references=("https://docs.pytest.org/en/stable/how-to/usage.html#profiling-test-execution-duration",),
+    references=(
+        "https://docs.pytest.org/en/stable/how-to/usage.html#profiling-test-execution-duration",
+    ),
 )
 def slow_tests(report: TestReport) -> Iterator[Hit]:
     for case in report.cases:
         if case.time is not None and case.time > SLOW_TEST_SECONDS:
-            yield Hit(f"test {case.name} took {case.time:.1f} s (budget {SLOW_TEST_SECONDS:.0f} s)",
-                      line=case.line, resource=case.key)
+            yield Hit(
+                f"test {case.name} took {case.time:.1f} s (budget {SLOW_TEST_SECONDS:.0f} s)",
+                line=case.line,
+                resource=case.key,
+            )
 
 
 @rule(
@@ -46,7 +51,9 @@ def slow_tests(report: TestReport) -> Iterator[Hit]:
         "Find the source of non-determinism (ordering, time, shared state, network) and fix "
         "it; until then track the test in a quarantine list instead of relying on retries."
     ),
-    references=("https://maven.apache.org/surefire/maven-surefire-plugin/examples/rerun-failing-tests.html",),
+    references=(
+        "https://maven.apache.org/surefire/maven-surefire-plugin/examples/rerun-failing-tests.html",
+    ),
 )
 def flaky_tests(report: TestReport) -> Iterator[Hit]:
     by_key: dict[str, list[Case]] = {}

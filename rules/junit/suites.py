@@ -46,8 +46,9 @@ def _mismatches(declared: Counts, counted: Counts) -> list[str]:
 )
 def no_tests(report: TestReport) -> Iterator[Hit]:
     if not report.cases:
-        yield Hit("the report contains no test case", line=report.line,
-                  resource=report_resource(report))
+        yield Hit(
+            "the report contains no test case", line=report.line, resource=report_resource(report)
+        )
 
 
 @rule(
@@ -71,23 +72,35 @@ def totals_mismatch(report: TestReport) -> Iterator[Hit]:
     for suite in report.suites:
         counted = suite.counted
         if not counted.tests and suite.declared.tests:
-            hits.append(Hit(
-                f"suite declares {suite.declared.tests} tests but contains no test case "
-                "(did it run?)",
-                line=suite.line,
-                resource=suite.name or None,
-            ))
+            hits.append(
+                Hit(
+                    f"suite declares {suite.declared.tests} tests but contains no test case "
+                    "(did it run?)",
+                    line=suite.line,
+                    resource=suite.name or None,
+                )
+            )
             continue
         problems = _mismatches(suite.declared, counted)
         if problems:
-            hits.append(Hit(f"suite declares {'; '.join(problems)}", line=suite.line,
-                            resource=suite.name or None))
+            hits.append(
+                Hit(
+                    f"suite declares {'; '.join(problems)}",
+                    line=suite.line,
+                    resource=suite.name or None,
+                )
+            )
     if not hits and report.root == "testsuites" and report.cases:
         # the root's totals only matter when no suite already explains the difference
         problems = _mismatches(report.declared, _count(report))
         if problems:
-            hits.append(Hit(f"the report declares {'; '.join(problems)}", line=report.line,
-                            resource=report_resource(report)))
+            hits.append(
+                Hit(
+                    f"the report declares {'; '.join(problems)}",
+                    line=report.line,
+                    resource=report_resource(report),
+                )
+            )
     yield from hits
 
 
@@ -121,5 +134,8 @@ def mostly_skipped(report: TestReport) -> Iterator[Hit]:
     total = len(report.cases)
     skipped = sum(1 for case in report.cases if case.status == "skipped")
     if total and skipped / total > SKIPPED_RATIO_LIMIT:
-        yield Hit(f"{skipped} of {total} tests were skipped ({skipped / total:.0%})",
-                  line=report.line, resource=report_resource(report))
+        yield Hit(
+            f"{skipped} of {total} tests were skipped ({skipped / total:.0%})",
+            line=report.line,
+            resource=report_resource(report),
+        )

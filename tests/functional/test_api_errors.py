@@ -123,8 +123,51 @@ def test_size_limits_are_413(api_url: str, keys: dict[str, str]) -> None:
 
 def test_bad_query_parameters(api_url: str, keys: dict[str, str]) -> None:
     api = Api(api_url, keys["acme"])
-    assert _error(api.get("/v1/findings", params={"severity": "urgent"}), 400)["details"]
+    assert _error(api.get("/v1/findings", params={"severity": "urgent"}), 422)["details"]
     assert _error(api.get("/v1/findings", params={"limit": "0"}), 422)
     assert _error(api.get("/v1/findings", params={"limit": "many"}), 422)
     assert _error(api.get("/v1/findings", params={"colour": "red"}), 422)
     assert "cursor" in _error(api.get("/v1/findings", params={"cursor": "%%%"}), 400)["message"]
+
+
+def test_stream_outage_is_503_and_the_same_request_requeues(
+    api_url: str, keys: dict[str, str], pipeline: Any
+) -> None:
+    from chalicelib.stores.clients import client
+
+    class Refused:
+        status_code = 400
+        headers: dict = {}
+
+    def throttle(**_: Any) -> tuple:
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "Rate exceeded"}
+        return Refused(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    api = Api(api_url, keys["acme"])
+    events = client("kinesis").meta.events
+    events.register("before-call.kinesis.PutRecords", throttle, unique_id="outage")
+    try:
+        refused = api.post("/v1/scans", json=scan_body())
+    finally:
+        events.unregister("before-call.kinesis.PutRecords", unique_id="outage")
+    error = _error(refused, 503)
+    assert "same request" in error["message"]
+    assert refused.headers["Retry-After"]
+
+    retried = api.post("/v1/scans", json=scan_body())
+    assert retried.status_code == 202, retried.text
+    assert retried.json()["status"] == "queued"
+    assert retried.headers["Location"] == retried.json()["status_url"]
+    pipeline.drain()
+    assert api.get(retried.json()["status_url"]).json()["status"] == "complete"
+
+
+def test_get_routes_ignore_content_type_and_malformed_ids_are_404(
+    api_url: str, keys: dict[str, str]
+) -> None:
+    api = Api(api_url, keys["acme"])
+    plain = api.get("/v1/findings", headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 200
+    assert api.get("/v1/findings", params={"severity": "", "scan_id": ""}).status_code == 200
+    assert _error(api.get("/v1/scans/" + "x" * 2000), 404)
+    assert _error(api.get("/v1/findings/fnd_%2F..%2F"), 404)

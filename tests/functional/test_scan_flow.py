@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tests.conftest import Api, scan_body
+from tests.spec import assert_matches
 
 CFN_OPEN_SSH = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -33,13 +34,19 @@ def test_scan_of_root_ubuntu_dockerfile_fails_with_findings(
 ) -> None:
     api = Api(api_url, keys["acme"])
     accepted = _submit(api, scan_body())
+    assert_matches("ScanAccepted", accepted)
     assert accepted["status"] == "queued"
     assert accepted["status_url"] == f"/v1/scans/{accepted['scan_id']}"
-    assert api.get(accepted["status_url"]).json()["status"] == "queued"
+    queued = api.get(accepted["status_url"]).json()
+    assert_matches("Scan", queued)
+    assert queued["status"] == "queued"
+    early = api.get(accepted["status_url"] + "/report")
+    assert early.status_code == 409
 
     pipeline.drain()
 
     scan = api.get(accepted["status_url"]).json()
+    assert_matches("Scan", scan)
     assert scan["status"] == "complete"
     assert scan["verdict"] == "fail"
     assert scan["artifacts_done"] == scan["artifacts_total"] == 1
@@ -47,6 +54,7 @@ def test_scan_of_root_ubuntu_dockerfile_fails_with_findings(
     assert scan["counts"]["high"] >= 1
 
     found = api.get("/v1/findings", params={"scan_id": accepted["scan_id"]}).json()
+    assert_matches("FindingPage", found)
     rule_ids = {f["rule_id"] for f in found["findings"]}
     assert {"DF-USER-001", "DF-BASE-001"} <= rule_ids
     assert sum(scan["counts"].values()) == len(found["findings"])
@@ -57,6 +65,14 @@ def test_scan_of_root_ubuntu_dockerfile_fails_with_findings(
     one = api.get(f"/v1/findings/{first['finding_id']}")
     assert one.status_code == 200
     assert one.json()["finding_id"] == first["finding_id"]
+    assert_matches("Finding", one.json())
+
+    report = api.get(accepted["status_url"] + "/report").json()
+    assert_matches("ScanReport", report)
+    assert {f["finding_id"] for f in report["findings"]} == {
+        f["finding_id"] for f in found["findings"]
+    }
+    assert report["verdict"] == "fail" and report["counts"] == scan["counts"]
 
 
 def test_cloudformation_and_junit_artifacts_are_evaluated(
@@ -136,6 +152,10 @@ def test_same_problem_in_next_run_is_the_same_finding(
     assert {f["scan_id"] for f in page} == {second["scan_id"]}
     detail = api.get(f"/v1/findings/{page[0]['finding_id']}").json()
     assert detail["first_seen"] < detail["last_seen"]
+    assert api.get("/v1/findings", params={"scan_id": first["scan_id"]}).json()["findings"] == []
+    kept = api.get(first["status_url"] + "/report").json()["findings"]
+    assert {f["finding_id"] for f in kept} == ids_first
+    assert {f["scan_id"] for f in kept} == {first["scan_id"]}
 
 
 def test_resubmitting_a_run_is_idempotent_and_conflicts_when_changed(

@@ -1,0 +1,47 @@
+"""Rule metadata is complete and consistent: it is the source of the rules reference."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chalicelib.engine.registry import Rule, all_rules
+from chalicelib.models import ArtifactType, Severity
+
+RULES = all_rules()
+ID_FORMAT = re.compile(r"^(DF|CF|JU)-[A-Z0-9]+-\d{3}$")
+PREFIX = {
+    ArtifactType.DOCKERFILE: "DF",
+    ArtifactType.CLOUDFORMATION: "CF",
+    ArtifactType.JUNIT: "JU",
+}
+
+
+def test_enough_rules_per_artifact_type() -> None:
+    for artifact_type in ArtifactType:
+        count = sum(1 for r in RULES if r.meta.artifact_type is artifact_type)
+        assert count >= 6, f"only {count} rules for {artifact_type.value}"
+
+
+def test_ids_are_unique() -> None:
+    ids = [r.meta.id for r in RULES]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.meta.id for r in RULES])
+def test_metadata_is_complete(rule: Rule) -> None:
+    meta = rule.meta
+    assert ID_FORMAT.match(meta.id), meta.id
+    assert meta.id.startswith(PREFIX[meta.artifact_type] + "-")
+    assert isinstance(meta.severity, Severity)
+    assert meta.title.strip() and len(meta.title) <= 60 and not meta.title.endswith(".")
+    assert len(meta.description.strip()) >= 60
+    assert len(meta.remediation.strip()) >= 30
+    assert meta.references and all(ref.startswith("https://") for ref in meta.references)
+    assert callable(rule.check)
+
+
+def test_titles_are_unique() -> None:
+    titles = [r.meta.title.lower() for r in RULES]
+    assert len(titles) == len(set(titles))
