@@ -52,8 +52,15 @@ def _walk(root: Path) -> list[Path]:
     return found
 
 
+def artifact_path(file: Path) -> str:
+    """The path to report: relative to the working directory when inside it, with `/`."""
+    relative = os.path.relpath(file.resolve(), Path.cwd())
+    chosen = Path(relative) if not relative.startswith("..") else file
+    return chosen.as_posix()
+
+
 def _add(out: Collected, file: Path, explicit: bool) -> None:
-    name = str(file)
+    name = artifact_path(file)
     if not explicit and not _may_be_artifact(file):
         out.skipped += 1
         return

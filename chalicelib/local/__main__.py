@@ -96,7 +96,7 @@ def demo(args: argparse.Namespace) -> int:
                 "demo-app",
                 "--commit",
                 "0000000",
-                str(EXAMPLES),
+                os.path.relpath(EXAMPLES),
             ]
         )
     print(f"\nCollector exit code: {code} (1 means the verdict failed the policy).")

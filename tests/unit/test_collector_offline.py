@@ -106,3 +106,13 @@ def test_table_output_is_readable() -> None:
     assert result.stdout.splitlines()[0].split() == ["SEVERITY", "RULE", "WHERE", "MESSAGE"]
     assert "DF-USER-001" in result.stdout
     assert "1 artifacts scanned" in result.stdout
+
+
+def test_paths_are_reported_relative_to_the_working_directory(tmp_path: Path) -> None:
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "Dockerfile").write_text("FROM ubuntu:latest\n")
+    absolute = _scan("--offline", "--format", "json", str(tmp_path / "svc"), cwd=tmp_path)
+    relative = _scan("--offline", "--format", "json", "svc", cwd=tmp_path)
+    for result in (absolute, relative):
+        files = {f["file"] for f in json.loads(result.stdout)["findings"]}
+        assert files == {"svc/Dockerfile"}
