@@ -1,5 +1,5 @@
-"""CloudFormation rules (ids `CF-<SERVICE>-NNN`); each module registers its rules on import."""
+"""CloudFormation rules (ids `CF-<SERVICE>-NNN`): each public module registers its own."""
 
-from rules.cloudformation import ec2, iam, kms, lambda_, logging, rds, s3  # noqa: F401
+from rules._discover import import_pack
 
-__all__ = ["ec2", "iam", "kms", "lambda_", "logging", "rds", "s3"]
+__all__ = import_pack(__name__, __path__)

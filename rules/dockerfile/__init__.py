@@ -1,5 +1,5 @@
-"""Dockerfile rules (ids `DF-<AREA>-NNN`); each module registers its rules on import."""
+"""Dockerfile rules (ids `DF-<AREA>-NNN`): each public module registers its own."""
 
-from rules.dockerfile import add, base, health, ports, process, run, secrets, user  # noqa: F401
+from rules._discover import import_pack
 
-__all__ = ["add", "base", "health", "ports", "process", "run", "secrets", "user"]
+__all__ = import_pack(__name__, __path__)

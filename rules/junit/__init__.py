@@ -1,5 +1,5 @@
-"""JUnit report rules (ids `JU-<AREA>-NNN`); each module registers its rules on import."""
+"""JUnit report rules (ids `JU-<AREA>-NNN`): each public module registers its own."""
 
-from rules.junit import outcomes, stability, suites  # noqa: F401
+from rules._discover import import_pack
 
-__all__ = ["outcomes", "stability", "suites"]
+__all__ = import_pack(__name__, __path__)
