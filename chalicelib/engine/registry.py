@@ -7,9 +7,11 @@ importing the app (a Lambda cold start) does not pay for them.
 from __future__ import annotations
 
 import importlib
+import inspect
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from chalicelib.models import ArtifactType, Severity
@@ -26,6 +28,7 @@ class RuleMeta:
     description: str
     remediation: str
     references: tuple[str, ...] = ()
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +39,7 @@ class RuleMeta:
             "description": self.description,
             "remediation": self.remediation,
             "references": list(self.references),
+            "params": dict(self.params),
         }
 
 
@@ -48,13 +52,22 @@ class Hit:
     resource: str | None = None
 
 
-CheckFn = Callable[[Any], Iterable[Hit]]
+CheckFn = Callable[..., Iterable[Hit]]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule: its metadata and its check, `check(model)` or `check(model, params)`."""
+
     meta: RuleMeta
     check: CheckFn = field(compare=False)
+    takes_params: bool = field(default=False, compare=False)
+
+    def run(self, model: Any, overrides: Mapping[str, Any] | None = None) -> Iterable[Hit]:
+        """The rule's hits on `model`, with its parameters (defaults updated by `overrides`)."""
+        if not self.takes_params:
+            return self.check(model)
+        return self.check(model, {**self.meta.params, **(overrides or {})})
 
 
 _REGISTRY: dict[str, Rule] = {}
@@ -71,8 +84,13 @@ def rule(
     description: str,
     remediation: str,
     references: Iterable[str] = (),
+    params: Mapping[str, Any] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
-    """Register the decorated function as the check of a rule with this metadata."""
+    """Register the decorated function as the check of a rule with this metadata.
+
+    `params` are the rule's tunable settings with their defaults (e.g. a threshold); a check
+    that takes a second argument receives them, updated by the caller's overrides.
+    """
     meta = RuleMeta(
         id=id,
         artifact_type=ArtifactType(artifact_type),
@@ -81,13 +99,17 @@ def rule(
         description=description,
         remediation=remediation,
         references=tuple(references),
+        params=MappingProxyType(dict(params or {})),
     )
 
     def register(check: CheckFn) -> CheckFn:
         existing = _REGISTRY.get(id)
         if existing is not None and existing.check is not check:
             raise ValueError(f"rule id {id!r} is registered twice")
-        _REGISTRY[id] = Rule(meta=meta, check=check)
+        takes_params = len(inspect.signature(check).parameters) >= 2
+        if meta.params and not takes_params:
+            raise TypeError(f"rule {id} declares params, so its check must accept (model, params)")
+        _REGISTRY[id] = Rule(meta=meta, check=check, takes_params=takes_params)
         return check
 
     return register

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from chalicelib.engine.registry import rules_for
 from chalicelib.models import ArtifactType
@@ -37,8 +39,16 @@ class ArtifactReport:
     error: str | None = None
 
 
-def evaluate(artifact_type: ArtifactType, text: str, path: str) -> ArtifactReport:
-    """Run the rules for `artifact_type` over `text`; parse failures become `error`."""
+def evaluate(
+    artifact_type: ArtifactType,
+    text: str,
+    path: str,
+    rule_params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> ArtifactReport:
+    """Run the rules for `artifact_type` over `text`; parse failures become `error`.
+
+    `rule_params` maps a rule id to overrides of that rule's parameters.
+    """
     report = ArtifactReport(path=path, artifact_type=artifact_type)
     try:
         model = parse(artifact_type, text, path)
@@ -47,7 +57,7 @@ def evaluate(artifact_type: ArtifactType, text: str, path: str) -> ArtifactRepor
         return report
     for rule in rules_for(artifact_type):
         try:
-            hits = list(rule.check(model))
+            hits = list(rule.run(model, (rule_params or {}).get(rule.meta.id)))
         except Exception:  # a broken rule must not take the artifact down with it
             log.exception("rule %s crashed on %s", rule.meta.id, path)
             report.error = f"rule {rule.meta.id} could not evaluate this artifact"
