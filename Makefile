@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run demo test lint format clean
+.PHONY: install run demo test lint format clean package lint-infra
 
 install: $(VENV)/.installed
 
@@ -33,5 +33,47 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format app.py chalicelib collectors rules tests
 
+# Deployment: Chalice's SAM template merged with .chalice/infra.yaml, plus the deployment zip.
+# The built-in rules live in rules/ at the top level; vendor/ puts them into the zip.
+STAGE ?= dev
+package: install
+	rm -rf vendor dist && mkdir -p vendor dist
+	cp -r rules vendor/rules
+	find vendor -name __pycache__ -prune -exec rm -rf {} +
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(VENV)/bin/chalice package \
+		--stage $(STAGE) --merge-template .chalice/infra.yaml dist/
+	rm -rf vendor
+
+# cfn-lint and aws-sam-translator pin their own pydantic: they get a venv of their own.
+INFRA_VENV ?= .venv-infra
+$(INFRA_VENV)/.installed:
+	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "cfn-lint>=1.20,<2" "aws-sam-translator>=1.90"
+	@touch $@
+
+lint-infra: package $(INFRA_VENV)/.installed
+	$(INFRA_VENV)/bin/python scripts/transform_template.py dist/sam.yaml dist/template.json
+	$(INFRA_VENV)/bin/cfn-lint dist/template.json
+	$(PY) -m collectors scan --offline --fail-on high dist/template.json
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(INFRA_VENV) .local .pytest_cache .ruff_cache dist vendor
+
+# --- benchmarks (bench/): third-party tools live in their own venv, never in .venv ---------------
+TOOLS_VENV ?= bench/.venv-tools
+BENCH_ARGS ?=
+
+.PHONY: bench bench-tools parity
+
+bench-tools: $(TOOLS_VENV)/.installed
+
+$(TOOLS_VENV)/.installed: bench/requirements-tools.txt
+	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-tools.txt
+	@touch $@
+
+bench: install bench-tools
+	$(PY) bench/corpus_bench.py $(BENCH_ARGS)
+
+parity: install bench-tools
+	$(PY) bench/parity.py
