@@ -53,7 +53,9 @@ def create_scan(principal: Any) -> Any:
 
     from chalicelib.ingest import parse_scan_request, submit_scan
 
-    accepted = submit_scan(principal, parse_scan_request(app.current_request.raw_body))
+    request = app.current_request
+    correlation = api.correlation_id(request)
+    accepted = submit_scan(principal, parse_scan_request(request.raw_body), correlation)
     return Response(body=accepted, status_code=202, headers={"Location": accepted["status_url"]})
 
 

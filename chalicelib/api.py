@@ -5,9 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
+import uuid
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib import observability
 from chalicelib.errors import ApiError, Forbidden, Unauthorized, error_body
 from chalicelib.tenancy import Principal
 
@@ -36,16 +39,41 @@ def principal_of(request: Any, scope: str) -> Principal:
     return principal
 
 
+_CORRELATION_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+def correlation_id(request: Any) -> str:
+    """The request's correlation id: the caller's `X-Correlation-Id`, API Gateway's request id,
+    or a new one; remembered in the request context so the view passes the same one on."""
+    context = getattr(request, "context", None)
+    if context is None:
+        return uuid.uuid4().hex
+    if "correlation_id" not in context:
+        supplied = (getattr(request, "headers", None) or {}).get("x-correlation-id", "")
+        context["correlation_id"] = (
+            supplied
+            if _CORRELATION_ID.match(supplied)
+            else context.get("requestId") or uuid.uuid4().hex
+        )
+    return context["correlation_id"]
+
+
 def guarded(view: Callable[..., Any], scope: str, request: Callable[[], Any]) -> Callable[..., Any]:
     """Wrap a view: it receives the checked principal first; `ApiError`s become JSON responses."""
     from chalice import Response
 
     @functools.wraps(view)
     def wrapper(**params: str) -> Any:
+        current = request()
+        correlation = correlation_id(current)
         try:
-            return view(principal_of(request(), scope), **params)
+            principal = principal_of(current, scope)
+            with observability.bound(tenant_id=principal.tenant_id, correlation_id=correlation):
+                return view(principal, **params)
         except ApiError as exc:
             return Response(body=exc.body(), status_code=exc.status, headers=dict(exc.headers))
+        finally:
+            observability.flush()
 
     return wrapper
 

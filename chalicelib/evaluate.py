@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import logging
+import time
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib import alerts, ids
+from chalicelib import alerts, ids, observability
 from chalicelib.engine.runner import ArtifactReport, RawFinding, evaluate
 from chalicelib.models import ArtifactEvent, Severity
 from chalicelib.policy import Policy, empty_counts, verdict
 from chalicelib.stores import blobs, findings, scans
-
-log = logging.getLogger(__name__)
 
 
 def process_record(data: bytes) -> None:
@@ -22,7 +20,16 @@ def process_record(data: bytes) -> None:
     the scan counts each artifact once.
     """
     event = ArtifactEvent.model_validate_json(data)
+    with observability.bound(
+        tenant_id=event.tenant_id, scan_id=event.scan_id, correlation_id=event.correlation_id
+    ):
+        _process(event)
+
+
+def _process(event: ArtifactEvent) -> None:
+    started = time.perf_counter()
     report = _evaluate_artifact(event)
+    observability.milliseconds("EvaluationDuration", (time.perf_counter() - started) * 1000)
     stored = _store_findings(event, report.findings)
     counts = empty_counts()
     for finding in stored:
@@ -46,6 +53,13 @@ def process_record(data: bytes) -> None:
     }
     now = _now()
     scan = scans.record_artifact(event.tenant_id, event.scan_id, event.artifact_index, result, now)
+    if scan is not None:  # count each artifact once, however often it is delivered
+        observability.count("ArtifactsEvaluated")
+        if report.error:
+            observability.count("ArtifactParseErrors")
+        for severity, n in counts.items():
+            if n:
+                observability.count(f"Findings{severity.capitalize()}", n)
     if scan is None:  # already recorded by an earlier delivery; finish what it may have left
         scan = scans.get(event.tenant_id, event.scan_id)
         if scan is None:
@@ -115,7 +129,7 @@ def _complete(scan: dict[str, Any], now: str) -> None:
     if not scans.complete(scan["tenant_id"], scan["scan_id"], fields):
         return
     blobs.put_json(report_key(scan["tenant_id"], scan["scan_id"]), _report(scan, fields))
-    log.info("scan %s complete: %s", scan["scan_id"], outcome)
+    observability.logger().info("scan complete", extra={"verdict": outcome, "counts": counts})
     if outcome == "fail":
         alerts.scan_failed(scan["tenant_id"], scan, counts)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-log = logging.getLogger(__name__)
+from chalicelib import observability
 
 
 def evaluate_batch(event: Any) -> dict[str, list[dict[str, str]]]:
@@ -24,8 +23,12 @@ def evaluate_batch(event: Any) -> dict[str, list[dict[str, str]]]:
         try:
             process_record(record.data)
         except Exception:
-            log.exception("evaluation failed for record %s", record.sequence_number)
+            observability.logger().exception(
+                "evaluation failed", extra={"sequence_number": record.sequence_number}
+            )
+            observability.count("EvaluationFailures")
             failures.append({"itemIdentifier": record.sequence_number})
+    observability.flush()
     return {"batchItemFailures": failures}
 
 
@@ -35,8 +38,12 @@ def index_batch(event: Any) -> dict[str, list[dict[str, str]]]:
 
     records = list(event)
     try:
-        apply(change_from_stream(r.event_name, r.keys, r.new_image) for r in records)
+        indexed = apply(change_from_stream(r.event_name, r.keys, r.new_image) for r in records)
     except Exception:
-        log.exception("indexing failed for a batch of %d records", len(records))
+        observability.logger().exception("indexing failed", extra={"records": len(records)})
+        observability.count("IndexFailures")
+        observability.flush()
         return {"batchItemFailures": [{"itemIdentifier": r.sequence_number} for r in records]}
+    observability.count("FindingsIndexed", indexed)
+    observability.flush()
     return {"batchItemFailures": []}

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import ids
+from chalicelib import ids, observability
 from chalicelib.config import settings
 from chalicelib.errors import (
     BadRequest,
@@ -62,7 +62,9 @@ def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
     return request
 
 
-def submit_scan(principal: Principal, request: ScanRequest) -> dict[str, Any]:
+def submit_scan(
+    principal: Principal, request: ScanRequest, correlation_id: str | None = None
+) -> dict[str, Any]:
     """Store and queue a scan; resubmitting the same run returns the existing scan."""
     tenant = principal.tenant_id
     scan_id = ids.scan_id(tenant, request.pipeline, request.run_id)
@@ -102,10 +104,16 @@ def submit_scan(principal: Principal, request: ScanRequest) -> dict[str, Any]:
         "results": {},
         "fail_on": DEFAULT_POLICY.fail_on.value,
         "submitted_by": principal.key_id,
+        "correlation_id": correlation_id,
     }
     if not scans.create(scan):
         return _resubmitted(scans.get(tenant, scan_id) or scan, artifacts)
     _enqueue(scan)
+    observability.count("ArtifactsIngested", len(artifacts))
+    observability.logger().info(
+        "scan queued",
+        extra={"scan_id": scan_id, "pipeline": request.pipeline, "artifacts": len(artifacts)},
+    )
     return accepted(scan_id, ScanStatus.QUEUED.value)
 
 
@@ -126,6 +134,7 @@ def _enqueue(scan: dict[str, Any]) -> None:
             sha256=a["sha256"],
             size=a["size"],
             body_key=a["body_key"],
+            correlation_id=scan.get("correlation_id"),
         )
         for a in scan["artifacts"]
     ]

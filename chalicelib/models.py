@@ -88,6 +88,7 @@ class ArtifactEvent(BaseModel):
     sha256: str
     size: int
     body_key: str
+    correlation_id: str | None = None
 
 
 class Finding(BaseModel):

@@ -128,6 +128,9 @@ class EmbeddedStack:
             SEARCH_BACKEND="sqlite",
             SEARCH_SQLITE_PATH=str(search_db),
         )
+        # Quiet by default on a terminal: warnings only, no metric documents on stdout.
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
+        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             os.environ.pop(name, None)
 
