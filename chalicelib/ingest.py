@@ -163,11 +163,15 @@ def _resubmitted(existing: dict[str, Any], artifacts: list[dict[str, Any]]) -> d
             f"run {existing['run_id']!r} of pipeline {existing['pipeline']!r} was already "
             "submitted with other artifacts: use a new run_id for a new scan"
         )
+    # A resubmitted run that never started is queued again: the caller may not have seen the
+    # first answer, and evaluation is idempotent, so a second delivery costs time, not results.
     queue_failed = existing["status"] == ScanStatus.FAILED.value
     queue_failed = queue_failed and existing.get("failure") == QUEUE_FAILURE
     if queue_failed and scans.requeue(existing["tenant_id"], existing["scan_id"], _now()):
         _enqueue(existing)
         return accepted(existing["scan_id"], ScanStatus.QUEUED.value)
+    if existing["status"] == ScanStatus.QUEUED.value and not existing.get("results"):
+        _enqueue(existing)
     return accepted(existing["scan_id"], existing["status"])
 
 

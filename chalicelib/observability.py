@@ -25,12 +25,31 @@ def logger() -> Any:
     global _logger
     with _lock:
         if _logger is None:
+            import logging
             import os
 
             from aws_lambda_powertools import Logger
 
-            _logger = Logger(service=SERVICE, level=os.environ.get("LOG_LEVEL", "INFO"))
+            _logger = Logger(
+                service=SERVICE,
+                level=os.environ.get("LOG_LEVEL", "INFO"),
+                logger_handler=logging.StreamHandler(_Stdout()),
+            )
         return _logger
+
+
+class _Stdout:
+    """Whatever `sys.stdout` is at the time of writing (it is swapped by test runners)."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stdout.flush()
 
 
 def metrics() -> Any:
@@ -72,3 +91,4 @@ def bound(**keys: Any) -> Iterator[Any]:
         yield log
     finally:
         log.thread_safe_remove_keys(list(present))
+

@@ -14,6 +14,17 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 REGION = "us-east-1"
+# What a tool needs to talk to the running stack's AWS endpoint and index (see chalicelib.ops).
+ENVIRONMENT_KEYS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "SEARCH_BACKEND",
+    "SEARCH_SQLITE_PATH",
+)
 
 
 @dataclass
@@ -24,6 +35,7 @@ class StackInfo:
     aws_endpoint: str
     state_dir: str
     api_keys: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 class EmbeddedStack:
@@ -75,7 +87,14 @@ class EmbeddedStack:
         keys = self._seed()
         api_url = self._start_api(app_module.app)
         self._start_runner(app_module, resources)
-        self.info = StackInfo(api_url, endpoint, str(self.state_dir), keys)
+        wired = ENVIRONMENT_KEYS + (
+            "FINDINGS_STREAM_ARN",
+            "ALERT_TOPIC_ARN",
+            "DEAD_LETTER_QUEUE_URL",
+        )
+        environment = {k: os.environ[k] for k in wired if k in os.environ}
+        self.info = StackInfo(api_url, endpoint, str(self.state_dir), keys, environment)
+        self.write_ready_file(self.state_dir / "stack.json")
         return self.info
 
     def stop(self) -> None:

@@ -69,3 +69,4 @@ def test_flow_emits_structured_logs_and_metrics(
     for secret in keys.values():
         assert secret not in out
     assert "FROM ubuntu" not in out, "artifact bodies must not be logged"
+    observability.logger().setLevel("WARNING")

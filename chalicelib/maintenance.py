@@ -1,0 +1,159 @@
+"""Operations on stored data: rebuild the search index, replay the dead-letter queue."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.search.factory import get_index
+from chalicelib.search.port import FindingQuery
+from chalicelib.stores import dynamo
+from chalicelib.stores.clients import client
+
+
+def _stored_findings(tenant_id: str | None) -> Iterator[dict[str, Any]]:
+    """Every finding in DynamoDB (one tenant's by key, or all), the source of truth."""
+    ddb = client("dynamodb")
+    table = settings().findings_table
+    if tenant_id is None:
+        pages = ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
+    else:
+        pages = ddb.get_paginator("query").paginate(
+            TableName=table,
+            KeyConditionExpression="tenant_id = :t",
+            ExpressionAttributeValues={":t": dynamo.value(tenant_id)},
+            ConsistentRead=True,
+        )
+    for page in pages:
+        for item in page["Items"]:
+            yield dynamo.deserialize(item)
+
+
+def _indexed_ids(tenant_id: str) -> set[str]:
+    index = get_index()
+    found: set[str] = set()
+    cursor = None
+    while True:
+        page = index.search(tenant_id, FindingQuery(limit=500, cursor=cursor))
+        found.update(doc["finding_id"] for doc in page.findings)
+        cursor = page.next_cursor
+        if not cursor:
+            return found
+
+
+@dataclass
+class ReindexResult:
+    tenants: int = 0
+    indexed: int = 0
+    removed: int = 0
+
+
+def reindex(tenant_id: str | None = None, batch: int = 500) -> ReindexResult:
+    """Make the search index equal DynamoDB for one tenant, or for every tenant with findings."""
+    index = get_index()
+    by_tenant: dict[str, list[dict[str, Any]]] = {}
+    for item in _stored_findings(tenant_id):
+        by_tenant.setdefault(item["tenant_id"], []).append(item)
+    if tenant_id is not None:
+        by_tenant.setdefault(tenant_id, [])
+    result = ReindexResult(tenants=len(by_tenant))
+    for tenant, items in by_tenant.items():
+        for start in range(0, len(items), batch):
+            index.upsert(tenant, items[start : start + batch])
+        stale = sorted(_indexed_ids(tenant) - {i["finding_id"] for i in items})
+        if stale:
+            index.delete(tenant, stale)
+        result.indexed += len(items)
+        result.removed += len(stale)
+    return result
+
+
+@dataclass
+class RedriveResult:
+    replayed: int = 0
+    reindexed: bool = False
+    left: list[str] = field(default_factory=list)
+
+
+def redrive(max_messages: int = 1000) -> RedriveResult:
+    """Replay the dead-letter queue: scan records go back on the stream, index failures reindex.
+
+    Understands the local runner's messages (which carry the record) and Lambda's on-failure
+    messages (which name a shard and a sequence range, read back from the stream while it
+    retains them). A message is deleted only once its replay succeeded.
+    """
+    sqs = client("sqs")
+    url = settings().dead_letter_queue_url
+    result = RedriveResult()
+    index_failures: list[str] = []
+    handled = 0
+    while handled < max_messages:
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=120
+        ).get("Messages", [])
+        if not batch:
+            break
+        for message in batch:
+            handled += 1
+            body = json.loads(message["Body"])
+            record = body.get("record") or {}
+            if "kinesis" in record:
+                _put_back(
+                    [
+                        (
+                            record["kinesis"]["partitionKey"],
+                            base64.b64decode(record["kinesis"]["data"]),
+                        )
+                    ]
+                )
+            elif "KinesisBatchInfo" in body:
+                _put_back(_read_range(body["KinesisBatchInfo"]))
+            elif "dynamodb" in record or "DDBStreamBatchInfo" in body:
+                index_failures.append(message["ReceiptHandle"])
+                continue
+            else:
+                result.left.append(message["MessageId"])
+                continue
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            result.replayed += 1
+    if index_failures:  # the index is rebuilt from DynamoDB, then those messages are done
+        reindex()
+        result.reindexed = True
+        for receipt in index_failures:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=receipt)
+        result.replayed += len(index_failures)
+    return result
+
+
+def _put_back(records: list[tuple[str, bytes]]) -> None:
+    from chalicelib.stores.stream import put_records
+
+    put_records(records)
+
+
+def _read_range(info: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The records of a shard between two sequence numbers (Lambda's on-failure batch info)."""
+    kinesis = client("kinesis")
+    stream_name = info["streamArn"].rsplit("/", 1)[-1]
+    iterator = kinesis.get_shard_iterator(
+        StreamName=stream_name,
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    end = int(info["endSequenceNumber"])
+    found: list[tuple[str, bytes]] = []
+    while iterator:
+        response = kinesis.get_records(ShardIterator=iterator, Limit=1000)
+        for record in response["Records"]:
+            if int(record["SequenceNumber"]) > end:
+                return found
+            found.append((record["PartitionKey"], record["Data"]))
+        if not response["Records"]:
+            return found
+        iterator = response.get("NextShardIterator")
+    return found
