@@ -5,6 +5,7 @@ It keeps Lambda's event-source semantics, per shard and in order:
 - the checkpoint advances only past records the handler processed;
 - `batchItemFailures`: the batch is retried from the lowest failed sequence number;
 - a handler error bisects the batch (halves it) before retrying, down to single records;
+- records older than `max_record_age` are dead-lettered without being processed;
 - after `max_retries` failed attempts the failing record (or, for a handler error without
   bisection, the whole batch) goes to the dead-letter queue (SQS) with Lambda-like failure
   metadata plus the record itself, and the shard moves on.
@@ -37,6 +38,7 @@ class SourceOptions:
     bisect_on_error: bool = True
     retry_delay: float = 0.05
     max_retry_delay: float = 2.0
+    max_record_age: float | None = 3600.0
 
 
 @dataclass
@@ -96,6 +98,10 @@ class ShardedSource:
     def _sequence(self, record: dict) -> str:
         raise NotImplementedError
 
+    def _arrival(self, record: dict) -> float:
+        """When the record reached the stream (epoch seconds)."""
+        raise NotImplementedError
+
     # Generic Lambda semantics -----------------------------------------------------------------
     def discover(self, force: bool = False) -> None:
         """Start polling shards we have not seen yet (from the oldest record)."""
@@ -124,8 +130,9 @@ class ShardedSource:
             shard.buffer.extend(records)
             if shard.iterator is None:
                 shard.closed = True
+        expired = self._expire(shard)
         if not shard.buffer:
-            return 0
+            return expired
         size = min(shard.cap or self.options.batch_size, self.options.batch_size)
         batch = [shard.buffer[i] for i in range(min(size, len(shard.buffer)))]
         failed_at = self._invoke(shard, batch)
@@ -154,6 +161,19 @@ class ShardedSource:
         shard.not_before = time.monotonic() + min(delay, self.options.max_retry_delay)
         return done
 
+    def _expire(self, shard: _Shard) -> int:
+        """Records older than `max_record_age` go to the dead-letter queue unprocessed."""
+        limit = self.options.max_record_age
+        if limit is None:
+            return 0
+        expired = 0
+        now = time.time()
+        while shard.buffer and now - self._arrival(shard.buffer[0]) > limit:
+            self._dead_letter(shard, shard.buffer.popleft(), shard.attempts, "RecordAgeExceeded")
+            shard.attempts, shard.cap = 0, 0
+            expired += 1
+        return expired
+
     def _invoke(self, shard: _Shard, batch: list[dict]) -> int | None:
         """Index of the first record to retry; None if all succeeded; -1 on a handler error."""
         self.stats.invocations += 1
@@ -171,17 +191,20 @@ class ShardedSource:
             return 0  # an unknown identifier fails the whole batch, as in Lambda
         return min(i for i in indices if i is not None)
 
-    def _dead_letter(self, shard: _Shard, record: dict, attempts: int) -> None:
+    def _dead_letter(
+        self,
+        shard: _Shard,
+        record: dict,
+        attempts: int,
+        condition: str = "RetryAttemptsExhausted",
+    ) -> None:
         self.stats.dead_lettered += 1
         sequence = self._sequence(record)
         log.error("%s: record %s sent to the dead-letter queue", self.name, sequence)
         if not self.dead_letter_queue_url:
             return
         message = {
-            "requestContext": {
-                "condition": "RetryAttemptsExhausted",
-                "approximateInvokeCount": attempts,
-            },
+            "requestContext": {"condition": condition, "approximateInvokeCount": attempts},
             "source": self.name,
             "eventSourceArn": self.arn,
             "shardId": shard.shard_id,
@@ -216,6 +239,9 @@ class KinesisSource(ShardedSource):
 
     def _sequence(self, record: dict) -> str:
         return record["SequenceNumber"]
+
+    def _arrival(self, record: dict) -> float:
+        return _epoch(record["ApproximateArrivalTimestamp"])
 
     def _event(self, shard_id: str, records: list[dict]) -> dict:
         return {
@@ -259,6 +285,9 @@ class DynamoDBStreamSource(ShardedSource):
 
     def _sequence(self, record: dict) -> str:
         return record["dynamodb"]["SequenceNumber"]
+
+    def _arrival(self, record: dict) -> float:
+        return _epoch(record["dynamodb"].get("ApproximateCreationDateTime", time.time()))
 
     def _event(self, shard_id: str, records: list[dict]) -> dict:
         converted = []

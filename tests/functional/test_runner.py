@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 from chalicelib.local.runner import KinesisSource, SourceOptions
@@ -134,3 +135,14 @@ def test_handler_error_without_bisect_dead_letters_the_batch(aws: Any) -> None:
     letters = [base64.b64decode(d["record"]["kinesis"]["data"]) for d in _dead_letters()]
     assert sorted(letters) == ITEMS[:8]
     assert handler.batches[:2] == [8, 8]
+
+
+def test_records_older_than_the_max_age_are_dead_lettered(aws: Any) -> None:
+    handler = Recorder()
+    source = _source(aws, handler, batch_size=4, max_record_age=0.0)
+    _put(ITEMS[:3])
+    time.sleep(0.05)
+    _drain(source)
+    assert handler.processed == []
+    letters = _dead_letters()
+    assert [d["requestContext"]["condition"] for d in letters] == ["RecordAgeExceeded"] * 3
