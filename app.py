@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from chalice import AuthResponse, Chalice
+from chalice import AuthResponse, Chalice, Rate
 
 from chalicelib import api
 from chalicelib.config import settings
@@ -88,6 +88,21 @@ def get_finding(principal: Any, finding_id: str) -> dict:
     return query(principal.tenant_id, finding_id)
 
 
+@route("/v1/notifications", "admin", methods=["GET"])
+def get_notifications(principal: Any) -> dict:
+    from chalicelib import notifications
+
+    return notifications.get(principal.tenant_id).model_dump(mode="json")
+
+
+@route("/v1/notifications", "admin", methods=["PUT"], content_types=["application/json"])
+def put_notifications(principal: Any) -> dict:
+    from chalicelib import notifications
+
+    chosen = notifications.put(principal.tenant_id, app.current_request.raw_body)
+    return chosen.model_dump(mode="json")
+
+
 @app.on_kinesis_record(
     stream=settings().scan_stream, batch_size=50, starting_position="TRIM_HORIZON"
 )
@@ -106,3 +121,11 @@ def index_findings(event: Any) -> dict:
     from chalicelib.handlers import index_batch
 
     return index_batch(event)
+
+
+@app.schedule(Rate(1, unit=Rate.DAYS))
+def daily_digest(event: Any) -> dict:
+    """Email each tenant that asked for it a summary of its last 24 hours."""
+    from chalicelib.notifications import send_digests
+
+    return {"sent": send_digests()}

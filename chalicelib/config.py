@@ -18,6 +18,7 @@ class Settings:
     artifact_bucket: str
     scan_stream: str
     alert_topic_arn: str
+    alert_sender: str
     dead_letter_queue_url: str
     search_backend: str
     search_sqlite_path: str
@@ -38,6 +39,7 @@ class Settings:
             artifact_bucket=env("ARTIFACT_BUCKET", "pipeguard-artifacts"),
             scan_stream=env("SCAN_STREAM", "pipeguard-scans"),
             alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
+            alert_sender=env("ALERT_SENDER", "alerts@pipeguard.local"),
             dead_letter_queue_url=env("DEAD_LETTER_QUEUE_URL", ""),
             search_backend=env("SEARCH_BACKEND", "sqlite"),
             search_sqlite_path=env("SEARCH_SQLITE_PATH", "/tmp/pipeguard-search.db"),

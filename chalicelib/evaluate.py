@@ -130,8 +130,7 @@ def _complete(scan: dict[str, Any], now: str) -> None:
         return
     blobs.put_json(report_key(scan["tenant_id"], scan["scan_id"]), _report(scan, fields))
     observability.logger().info("scan complete", extra={"verdict": outcome, "counts": counts})
-    if outcome == "fail":
-        alerts.scan_failed(scan["tenant_id"], scan, counts)
+    alerts.scan_alert(scan["tenant_id"], scan, outcome, counts)
 
 
 def report_key(tenant_id: str, scan_id: str, artifact_index: int | None = None) -> str:

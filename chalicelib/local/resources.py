@@ -41,7 +41,8 @@ def _table(name: str, hash_key: str, range_key: str, stream: bool) -> dict:
 
 
 def create_all(cfg: Settings, shards: int = 2) -> Resources:
-    """Create tables (findings with a stream), bucket, Kinesis stream, SNS topic and SQS DLQ."""
+    """Create tables (findings with a stream), bucket, Kinesis stream, SNS topic, SES sender
+    and SQS dead-letter queue."""
     ddb = client("dynamodb")
     ddb.create_table(**_table(cfg.tenants_table, "pk", "sk", stream=False))
     ddb.create_table(**_table(cfg.scans_table, "tenant_id", "scan_id", stream=False))
@@ -65,6 +66,7 @@ def create_all(cfg: Settings, shards: int = 2) -> Resources:
         "StreamDescriptionSummary"
     ]["StreamARN"]
     topic_arn = client("sns").create_topic(Name="pipeguard-alerts")["TopicArn"]
+    client("ses").verify_email_identity(EmailAddress=cfg.alert_sender)
     sqs = client("sqs")
     dlq_url = sqs.create_queue(QueueName="pipeguard-dead-letters")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][

@@ -132,3 +132,21 @@ def requeue(tenant_id: str, scan_id: str, now: str) -> bool:
             return False
         raise
     return True
+
+
+def received_since(tenant_id: str, since: str) -> list[dict[str, Any]]:
+    """This tenant's scans received at or after `since` (ISO-8601)."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=_table(),
+            KeyConditionExpression="tenant_id = :t",
+            FilterExpression="received_at >= :since",
+            ExpressionAttributeValues={
+                ":t": dynamo.value(tenant_id),
+                ":since": dynamo.value(since),
+            },
+        )
+    )
+    return [dynamo.deserialize(item) for page in pages for item in page["Items"]]

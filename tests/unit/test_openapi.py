@@ -311,6 +311,8 @@ def test_authenticated_operations_declare_401(spec: dict[str, Any]) -> None:
         ("GET", "/v1/scans/{scan_id}/report", {"200", "401", "403", "404", "409", "500"}),
         ("GET", "/v1/findings", {"200", "400", "401", "403", "422", "500"}),
         ("GET", "/v1/findings/{finding_id}", {"200", "401", "403", "404", "500"}),
+        ("GET", "/v1/notifications", {"200", "401", "403", "500"}),
+        ("PUT", "/v1/notifications", {"200", "400", "401", "403", "415", "422", "500"}),
     ],
 )
 def test_operations_declare_the_statuses_they_can_return(
