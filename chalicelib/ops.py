@@ -39,16 +39,40 @@ def main(argv: list[str] | None = None) -> int:
     reindex_p.add_argument("--tenant", help="only this tenant (default: every tenant)")
     redrive_p = sub.add_parser("redrive", help="replay the dead-letter queue")
     redrive_p.add_argument("--max", type=int, default=1000, help="messages at most")
+    tenant_p = sub.add_parser("create-tenant", help="create a tenant; prints its first API key")
+    tenant_p.add_argument("tenant_id", help="2-63 lowercase letters, digits or dashes")
+    tenant_p.add_argument("--name", help="display name (default: the id)")
+    key_p = sub.add_parser("issue-key", help="issue another API key to a tenant")
+    key_p.add_argument("tenant_id")
+    key_p.add_argument(
+        "--scope",
+        action="append",
+        choices=("ingest", "read", "admin"),
+        help="repeatable; default: all scopes",
+    )
     args = parser.parse_args(argv)
     if args.local:
         _use_local_stack(args.local)
 
-    from chalicelib import maintenance
+    from chalicelib import maintenance, tenancy
 
     if args.command == "reindex":
-        result = asdict(maintenance.reindex(args.tenant))
-    else:
+        result: dict = asdict(maintenance.reindex(args.tenant))
+    elif args.command == "redrive":
         result = asdict(maintenance.redrive(args.max))
+    elif args.command == "create-tenant":
+        try:
+            key = tenancy.create_tenant(args.tenant_id, args.name)
+        except ValueError as exc:
+            parser.error(str(exc))
+        result = {"tenant_id": args.tenant_id, "api_key": key}
+    else:
+        from chalicelib.stores.tenants import get_tenant
+
+        if get_tenant(args.tenant_id) is None:
+            parser.error(f"no tenant {args.tenant_id!r}: create it first")
+        key = tenancy.issue_key(args.tenant_id, args.scope or list(tenancy.SCOPES))
+        result = {"tenant_id": args.tenant_id, "api_key": key}
     print(json.dumps({args.command: result}))
     return 0
 

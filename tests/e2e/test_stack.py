@@ -124,3 +124,35 @@ def test_stack_wrote_keys_and_serves_every_tenant_separately(stack: dict[str, An
         key_file = stack["state_dir"] / f"{tenant}-api-key"
         assert key_file.read_text().strip() == stack["api_keys"][tenant]
         assert key_file.stat().st_mode & 0o077 == 0
+
+
+def _ops(stack: dict[str, Any], *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "chalicelib.ops", "--local", str(stack["state_dir"]), *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_operator_commands_on_the_running_stack(stack: dict[str, Any]) -> None:
+    import json
+
+    created = _ops(stack, "create-tenant", "gamma")
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["create-tenant"]["api_key"]
+    gamma = Api(stack["api_url"], key)
+    assert gamma.get("/v1/findings").json()["findings"] == []
+
+    read_only = json.loads(_ops(stack, "issue-key", "gamma", "--scope", "read").stdout)
+    reader = Api(stack["api_url"], read_only["issue-key"]["api_key"])
+    assert reader.get("/v1/findings").status_code == 200
+    assert reader.post("/v1/scans", json=scan_body()).status_code == 403
+    assert _ops(stack, "issue-key", "nobody").returncode == 2
+
+    reindexed = _ops(stack, "reindex")
+    assert reindexed.returncode == 0, reindexed.stderr
+    assert json.loads(reindexed.stdout)["reindex"]["removed"] == 0
+    drained = json.loads(_ops(stack, "redrive").stdout)["redrive"]
+    assert drained == {"replayed": 0, "reindexed": False, "left": []}
