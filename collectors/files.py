@@ -1,17 +1,39 @@
-"""Find artifacts among the paths given on the command line."""
+"""Find artifacts among the paths given on the command line: files, folders and globs.
+
+- A file named on the command line is always read; if it cannot be read or is no artifact, that
+  is an error (reported, and the run fails).
+- Folders are walked, and globs (`infra/**/*.yaml`) expanded; there, files that are no artifact
+  (a YAML that is no template) are skipped and counted, and excludes apply: `--exclude` patterns
+  and the lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`, `*.json`,
+  `!keep.json`, `/only-at-root`, `**/fixtures/**`), matched against the path relative to the
+  working directory (or to the folder given, for folders outside it).
+- Types are detected from the name, then the content; `--type TYPE` forces one type for every
+  file, `--type PATTERN=TYPE` for the files matching a `.gitignore`-style pattern (or naming
+  exactly that file). A file in a folder whose name does not look like an artifact is only read
+  when a `PATTERN=TYPE` override names it.
+"""
 
 from __future__ import annotations
 
+import glob
 import os
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pathspec
 
 from chalicelib.models import ArtifactType
 from chalicelib.parsers.detect import detect_type
 
-MAX_FILE_BYTES = 1024 * 1024
+IGNORE_FILE = ".pipeguardignore"
+MAX_SCAN_BYTES = 16 * 1024 * 1024  # what the collector reads at all (the API takes 1 MiB)
+_SNIFF_BYTES = 64 * 1024
 _CANDIDATE_SUFFIXES = {".yaml", ".yml", ".json", ".template", ".xml"}
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".local"}
+
+# Kept for callers of the first version of this module.
+MAX_FILE_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -20,6 +42,11 @@ class Artifact:
     type: ArtifactType
     text: str
 
+    @property
+    def size(self) -> int:
+        """The content's size in bytes, UTF-8 encoded (what the API limits)."""
+        return len(self.text.encode("utf-8"))
+
 
 @dataclass
 class Collected:
@@ -27,29 +54,155 @@ class Collected:
     errors: list[dict[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     skipped: int = 0
+    excluded: int = 0
 
 
-def collect(paths: list[str]) -> Collected:
-    """Artifacts from files and folders; named files that aren't artifacts become errors."""
-    out = Collected()
+class TypeOverrides:
+    """`--type` values: one type for everything, and/or types for files matching patterns."""
+
+    def __init__(self, overrides: Iterable[tuple[str | None, ArtifactType]] = ()) -> None:
+        self.default: ArtifactType | None = None
+        # (spec, the real path the pattern names if it is an existing file, type)
+        self.patterns: list[tuple[pathspec.GitIgnoreSpec, str | None, ArtifactType]] = []
+        for pattern, kind in overrides:
+            if pattern is None:
+                self.default = kind
+            else:
+                spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+                exact = os.path.realpath(pattern) if os.path.isfile(pattern) else None
+                self.patterns.append((spec, exact, kind))
+
+    def named(self, real_path: str, match_path: str) -> ArtifactType | None:
+        """The type a `PATTERN=TYPE` override gives this file (the last one that matches)."""
+        found = None
+        for spec, exact, kind in self.patterns:
+            if exact == real_path or spec.match_file(match_path):
+                found = kind
+        return found
+
+
+def parse_type_option(value: str) -> tuple[str | None, ArtifactType]:
+    """`TYPE` or `PATTERN=TYPE`; raises ValueError with a message for people."""
+    pattern, sep, kind = value.rpartition("=")
+    choices = ", ".join(t.value for t in ArtifactType)
+    try:
+        artifact_type = ArtifactType(kind.strip().lower())
+    except ValueError:
+        raise ValueError(f"unknown artifact type {kind!r} (choose from {choices})") from None
+    if sep and not pattern.strip():
+        raise ValueError(f"--type {value!r}: the pattern before '=' is empty")
+    return (pattern.strip() if sep else None), artifact_type
+
+
+def load_excludes(patterns: Sequence[str], ignore_file: str | None) -> pathspec.GitIgnoreSpec:
+    """`--exclude` patterns plus the lines of the ignore file (if it exists)."""
+    lines = list(patterns)
+    if ignore_file and Path(ignore_file).is_file():
+        lines += Path(ignore_file).read_text(encoding="utf-8", errors="replace").splitlines()
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+@dataclass
+class _Run:
+    out: Collected
+    excludes: pathspec.PathSpec
+    types: TypeOverrides
+    cwd: str  # the working directory's real path
+    seen: set[str] = field(default_factory=set)
+
+
+def collect(
+    paths: Sequence[str],
+    excludes: pathspec.PathSpec | None = None,
+    types: TypeOverrides | None = None,
+) -> Collected:
+    """Artifacts from files, folders and globs; named files that aren't artifacts are errors."""
+    run = _Run(
+        out=Collected(),
+        excludes=excludes or pathspec.GitIgnoreSpec.from_lines([]),
+        types=types or TypeOverrides(),
+        cwd=os.path.realpath(os.getcwd()),
+    )
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for file in _walk(path):
-                _add(out, file, explicit=False)
-        elif path.is_file():
-            _add(out, path, explicit=True)
+        if os.path.isdir(raw):
+            _walk(run, raw)
+        elif os.path.isfile(raw):
+            _add_file(run, raw, explicit=True)
+        elif glob.has_magic(raw):
+            matches = sorted(glob.glob(raw, recursive=True))
+            if not matches:
+                run.out.missing.append(raw)
+            literal = len(_literal_prefix(raw).parts)
+            for match in matches:
+                if _SKIP_DIRS.intersection(Path(match).parts[literal:]):
+                    continue
+                if os.path.isdir(match):
+                    _walk(run, match)
+                elif os.path.isfile(match):
+                    _add_file(run, match, explicit=False)
         else:
-            out.missing.append(raw)
-    return out
+            run.out.missing.append(raw)
+    return run.out
 
 
-def _walk(root: Path) -> list[Path]:
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
-        found.extend(Path(folder, f) for f in sorted(files))
-    return found
+def _literal_prefix(pattern: str) -> Path:
+    """The folders of a glob before its first wildcard (`infra/*/x.yaml` → `infra`)."""
+    parts = Path(pattern).parts
+    first_magic = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:first_magic]) if first_magic else Path()
+
+
+def _relative_to_cwd(run: _Run, real_path: str) -> str | None:
+    """`real_path` relative to the working directory, with `/`; None when outside it."""
+    relative = os.path.relpath(real_path, run.cwd)
+    if relative == ".." or relative.startswith(".." + os.sep):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def _add_file(run: _Run, given: str, explicit: bool) -> None:
+    """A file named on the command line (`explicit`) or matched by a glob."""
+    real = os.path.realpath(given)
+    name = _relative_to_cwd(run, real) or Path(given).as_posix()
+    if not explicit and run.excludes.match_file(name):
+        run.out.excluded += 1
+        return
+    _add(run, real, name, name, explicit=explicit, by_glob=not explicit)
+
+
+def _walk(run: _Run, root: str) -> None:
+    """Every file under `root`; paths are resolved once, for the root, not per file."""
+    real_root = os.path.realpath(root)
+    inside = _relative_to_cwd(run, real_root)
+    # reported paths: relative to the working directory, else under the folder as given
+    base = inside if inside is not None else Path(root).as_posix().rstrip("/")
+    for folder, dirs, files in os.walk(real_root):
+        rel_folder = os.path.relpath(folder, real_root).replace(os.sep, "/")
+        prefix = "" if rel_folder == "." else rel_folder + "/"
+        kept = []
+        for name in sorted(dirs):
+            if name in _SKIP_DIRS:
+                continue
+            if run.excludes.match_file(_join(base, inside, prefix + name) + "/"):
+                run.out.excluded += 1
+                continue
+            kept.append(name)
+        dirs[:] = kept
+        for name in sorted(files):
+            match_path = _join(base, inside, prefix + name)
+            if run.excludes.match_file(match_path):
+                run.out.excluded += 1
+                continue
+            reported = prefix + name if base in ("", ".") else f"{base}/{prefix}{name}"
+            _add(run, os.path.join(folder, name), reported, match_path, explicit=False)
+
+
+def _join(base: str, inside: str | None, in_root: str) -> str:
+    """The path excludes and type patterns see: relative to the working directory when the
+    folder is inside it, else relative to the folder."""
+    if inside is None:
+        return in_root
+    return in_root if base in ("", ".") else f"{base}/{in_root}"
 
 
 def artifact_path(file: Path) -> str:
@@ -59,17 +212,35 @@ def artifact_path(file: Path) -> str:
     return chosen.as_posix()
 
 
-def _add(out: Collected, file: Path, explicit: bool) -> None:
-    name = artifact_path(file)
-    if not explicit and not _may_be_artifact(file):
+def _add(
+    run: _Run,
+    real_path: str,
+    name: str,
+    match_path: str,
+    explicit: bool,
+    by_glob: bool = False,
+) -> None:
+    out = run.out
+    if real_path in run.seen:  # named twice (a file and its folder, overlapping globs)
+        return
+    run.seen.add(real_path)
+    named_type = run.types.named(real_path, match_path)
+    forced = named_type or run.types.default
+    if not (explicit or by_glob or named_type or _may_be_artifact(name)):
         out.skipped += 1
         return
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            _refuse(out, name, explicit, f"larger than {MAX_FILE_BYTES} bytes ({size})")
+        size = os.stat(real_path).st_size
+        if size > MAX_SCAN_BYTES:
+            with open(real_path, "rb") as handle:
+                head = handle.read(_SNIFF_BYTES).decode("utf-8", errors="replace")
+            if forced or detect_type(name, head):  # an artifact, too large to be scanned
+                _refuse(out, name, True, f"larger than {MAX_SCAN_BYTES} bytes ({size})")
+            else:
+                _refuse(out, name, explicit, "not a recognised artifact (too large to read)")
             return
-        data = file.read_bytes()
+        with open(real_path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         _refuse(out, name, explicit, f"cannot be read: {exc.strerror}")
         return
@@ -78,7 +249,7 @@ def _add(out: Collected, file: Path, explicit: bool) -> None:
     except UnicodeDecodeError:
         _refuse(out, name, explicit, "not UTF-8 text (binary file?)")
         return
-    kind = detect_type(name, text)
+    kind = forced or detect_type(name, text)
     if kind is None:
         _refuse(
             out, name, explicit, "not a recognised artifact (Dockerfile, CloudFormation, JUnit)"
@@ -87,13 +258,13 @@ def _add(out: Collected, file: Path, explicit: bool) -> None:
     out.artifacts.append(Artifact(path=name, type=kind, text=text))
 
 
-def _may_be_artifact(file: Path) -> bool:
+def _may_be_artifact(path: str) -> bool:
     """Cheap name test for files inside folders; content decides afterwards."""
-    lower = file.name.lower()
+    lower = path.rsplit("/", 1)[-1].lower()
     return (
-        lower.startswith("dockerfile")
-        or lower.endswith(".dockerfile")
-        or file.suffix.lower() in _CANDIDATE_SUFFIXES
+        lower.startswith(("dockerfile", "containerfile"))
+        or lower.endswith((".dockerfile", ".containerfile"))
+        or os.path.splitext(lower)[1] in _CANDIDATE_SUFFIXES
     )
 
 

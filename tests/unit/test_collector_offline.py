@@ -116,3 +116,34 @@ def test_paths_are_reported_relative_to_the_working_directory(tmp_path: Path) ->
     for result in (absolute, relative):
         files = {f["file"] for f in json.loads(result.stdout)["findings"]}
         assert files == {"svc/Dockerfile"}
+
+
+def test_runs_from_a_checkout_without_installing(tmp_path: Path) -> None:
+    """`python path/to/collectors` works from any folder, with no PYTHONPATH and no install."""
+    (tmp_path / "Dockerfile").write_text("FROM ubuntu:latest\n")
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "collectors"), "scan", "--offline", "--format", "json",
+         "Dockerfile"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert {f["file"] for f in json.loads(result.stdout)["findings"]} == {"Dockerfile"}
+
+
+def test_help_documents_exit_codes_and_formats() -> None:
+    result = _scan("--help")
+    assert result.returncode == 0
+    for word in ("--format", "--output", "--exclude", "--type", "--soft-fail", "--fail-on"):
+        assert word in result.stdout
+    top = subprocess.run(
+        [sys.executable, "-m", "collectors", "--help"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "2 usage error; 3 service or network error" in " ".join(top.stdout.split())
