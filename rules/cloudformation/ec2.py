@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import LineDict, Resource, Template
-from rules.cloudformation._helpers import as_list, require_true
+from chalicelib.parsers.cloudformation import (
+    NO_VALUE,
+    UNRESOLVED,
+    LineDict,
+    Resource,
+    Template,
+    is_intrinsic,
+)
+from rules.cloudformation._helpers import MISSING, as_list, describe, is_true, require_true, truthy
 
 _WORLD = frozenset({"0.0.0.0/0", "::/0"})
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -139,3 +148,428 @@ def volume_not_encrypted(tpl: Template) -> Iterator[Hit]:
         hit = require_true(tpl, res, "Encrypted", what="encryption at rest")
         if hit:
             yield hit
+
+
+# -- value helpers shared by the other rule modules of this pack ------------------------------
+
+
+def param_unknown(tpl: Template, value: Any, could_be: str | None = None) -> bool:
+    """True when `value` is (or, through `Fn::If`, may be) a parameter the template leaves open.
+
+    With `could_be`, a parameter whose AllowedPattern rejects that text is not open. Other
+    unresolvable expressions (`Fn::GetAtt`, `Fn::Sub` of pseudo parameters, ...) name
+    something the template builds itself, never a wildcard or a world-open range.
+    """
+    if not is_intrinsic(value):
+        return False
+    ((key, arg),) = value.items()
+    if key == "Ref":
+        param = tpl.parameters.get(arg) if isinstance(arg, str) else None
+        if not isinstance(param, dict):
+            return False
+        if not any(v is UNRESOLVED for v in tpl.possible_values(value)):
+            return False
+        pattern = param.get("AllowedPattern")
+        if could_be is not None and isinstance(pattern, str):
+            compiled = _compiled(pattern)
+            return compiled is None or compiled.fullmatch(could_be) is not None
+        return True
+    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+        return param_unknown(tpl, arg[1], could_be) or param_unknown(tpl, arg[2], could_be)
+    return False
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
+
+
+def require_set(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | None:
+    """A hit when the property at `path` is missing, empty or removed by `AWS::NoValue`."""
+    name = ".".join(str(p) for p in path)
+    value = res.prop(*path, default=MISSING)
+    if value is MISSING or value is None:
+        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
+    values = tpl.possible_values(value)
+    if any(v is NO_VALUE or v in ("", []) for v in values):
+        return Hit(
+            f"{name} can be empty or removed, so {what}",
+            line=res.prop_line(*path),
+            resource=res.logical_id,
+        )
+    return None
+
+
+def require_value(
+    tpl: Template, res: Resource, *path: Any, good: frozenset[str], what: str
+) -> Hit | None:
+    """A hit unless the string at `path` is one of `good` (case-insensitive) in every case."""
+    name = ".".join(str(p) for p in path)
+    value = res.prop(*path, default=MISSING)
+    if value is MISSING or value is None:
+        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
+    line = res.prop_line(*path)
+    values = tpl.possible_values(value)
+    bad = [v for v in values if v is not UNRESOLVED and str(v).strip().lower() not in good]
+    if bad:
+        shown = "removed" if bad[0] is NO_VALUE else repr(bad[0])
+        return Hit(f"{name} can be {shown}, so {what}", line=line, resource=res.logical_id)
+    if any(v is UNRESOLVED for v in values):
+        return Hit(
+            f"{name} comes from {describe(value)}, which cannot be resolved from the "
+            f"template: make sure it is {' or '.join(sorted(good))}",
+            line=line,
+            resource=res.logical_id,
+        )
+    return None
+
+
+def flag_if_true(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | None:
+    """A hit when the boolean at `path` may be true (or cannot be told); missing is fine."""
+    name = ".".join(str(p) for p in path)
+    value = res.prop(*path, default=MISSING)
+    if value is MISSING or value is None:
+        return None
+    line = res.prop_line(*path)
+    state = is_true(tpl, value)
+    if state:
+        return Hit(f"{name} can be true, so {what}", line=line, resource=res.logical_id)
+    if state is None:
+        return Hit(
+            f"{name} comes from {describe(value)}, which cannot be resolved from the "
+            f"template: make sure it is false",
+            line=line,
+            resource=res.logical_id,
+        )
+    return None
+
+
+# -- more security group rules -----------------------------------------------------------------
+
+_FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
+_CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"
+_ICMP = frozenset({"icmp", "1", "icmpv6", "58"})
+HIGH_RISK_PORTS = {
+    20: "FTP data",
+    21: "FTP",
+    23: "Telnet",
+    135: "MS RPC",
+    139: "NetBIOS",
+    445: "SMB",
+    1433: "SQL Server",
+    1521: "Oracle",
+    2181: "ZooKeeper",
+    2375: "Docker API",
+    2376: "Docker API over TLS",
+    2379: "etcd",
+    3306: "MySQL",
+    5432: "PostgreSQL",
+    5601: "Kibana",
+    5900: "VNC",
+    5984: "CouchDB",
+    5985: "WinRM",
+    5986: "WinRM over HTTPS",
+    6379: "Redis",
+    7000: "Cassandra",
+    7001: "Cassandra over TLS",
+    8086: "InfluxDB",
+    9042: "Cassandra CQL",
+    9092: "Kafka",
+    9200: "Elasticsearch",
+    9300: "Elasticsearch transport",
+    10250: "kubelet",
+    11211: "Memcached",
+    27017: "MongoDB",
+}
+
+
+def egress_rules(tpl: Template) -> Iterator[tuple[Resource, Any, tuple[Any, ...]]]:
+    """Every egress rule: inline in security groups, or standalone egress resources."""
+    for res in tpl.of_type("AWS::EC2::SecurityGroup"):
+        for index, item in enumerate(as_list(res.prop("SecurityGroupEgress"))):
+            if isinstance(item, dict):
+                yield res, item, ("SecurityGroupEgress", index)
+    for res in tpl.of_type("AWS::EC2::SecurityGroupEgress"):
+        yield res, res.properties, ()
+
+
+def _exposure(tpl: Template, item: dict) -> tuple[str, str | None] | None:
+    """(key, world range) when the rule is open to the internet, (key, None) when the range
+    is a parameter the template leaves open, None otherwise."""
+    unknown = None
+    for key in ("CidrIp", "CidrIpv6"):
+        if key in item:
+            for value in tpl.possible_values(item[key]):
+                if isinstance(value, str) and value.strip() in _WORLD:
+                    return key, value.strip()
+            world = "0.0.0.0/0" if key == "CidrIp" else "::/0"
+            if unknown is None and param_unknown(tpl, item[key], could_be=world):
+                unknown = key
+    return (unknown, None) if unknown else None
+
+
+@rule(
+    id="CF-EC2-003",
+    artifact_type="cloudformation",
+    title="Database or admin service port open to the internet",
+    severity="high",
+    description=(
+        "Database engines (MySQL, PostgreSQL, SQL Server, MongoDB, Redis, Elasticsearch...) "
+        "and remote management services (Telnet, SMB, VNC, WinRM, the Docker API, kubelet) "
+        "are a favourite target of internet-wide scanners: an ingress rule opening them to "
+        "0.0.0.0/0 or ::/0 lets anyone try credentials or exploit unpatched services. A range "
+        "that comes from a parameter without a default is reported too, since nothing stops "
+        "it from being the whole internet. SSH/RDP (CF-EC2-001) and all-traffic rules "
+        "(CF-EC2-002) have their own rules. Relates to AWS FSBP EC2.19 and CIS AWS "
+        "Foundations Benchmark v1.4.0 5.2."
+    ),
+    remediation=(
+        "Let only the application tier reach the database, by security group:\n"
+        "```yaml\nDatabaseIngress:\n  Type: AWS::EC2::SecurityGroupIngress\n  Properties:\n"
+        "    GroupId: !Ref DatabaseSecurityGroup\n    IpProtocol: tcp\n    FromPort: 5432\n"
+        "    ToPort: 5432\n    SourceSecurityGroupId: !Ref AppSecurityGroup\n```"
+    ),
+    references=(
+        f"{_FSBP}ec2-controls.html#ec2-19",
+        _CIS,
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+    ),
+)
+def high_risk_port_open(tpl: Template) -> Iterator[Hit]:
+    for res, item, path in ingress_rules(tpl):
+        exposure = _exposure(tpl, item)
+        if exposure is None:
+            continue
+        key, cidr = exposure
+        source = cidr or f"{key} (from {describe(item[key])}, which cannot be resolved)"
+        line = _line(res, item, path, key)
+        protocols = tpl.possible_values(item.get("IpProtocol"))
+        if protocols and all(str(p).strip().lower() in _ICMP for p in protocols):
+            continue
+        if _all_traffic(tpl, item):
+            if cidr is None:  # world-open all traffic is CF-EC2-002's
+                yield Hit(f"{source} may reach every port", line=line, resource=res.logical_id)
+            continue
+        low, high = _port(tpl, item.get("FromPort")), _port(tpl, item.get("ToPort"))
+        if low is None or high is None:
+            if item.get("FromPort") is not None or item.get("ToPort") is not None:
+                yield Hit(
+                    f"{source} is allowed on ports that cannot be resolved from the template",
+                    line=line,
+                    resource=res.logical_id,
+                )
+            continue
+        ports = [f"{p} ({name})" for p, name in HIGH_RISK_PORTS.items() if low <= p <= high]
+        if ports:
+            more = f" and {len(ports) - 3} more" if len(ports) > 3 else ""
+            yield Hit(
+                f"{source} may reach {', '.join(ports[:3])}{more}",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-EC2-004",
+    artifact_type="cloudformation",
+    title="Security group allows all outbound traffic",
+    severity="low",
+    description=(
+        "An egress rule allowing every protocol and port to 0.0.0.0/0 (or ::/0) lets a "
+        "compromised workload download tooling and exfiltrate data to anywhere. Restricting "
+        "egress to the endpoints the workload needs (VPC endpoints, a proxy, known ranges) "
+        "turns such attempts into failures that show up in flow logs. Groups that declare no "
+        "egress rule at all get AWS's allow-all default; they are not reported here, since "
+        "the template says nothing about egress."
+    ),
+    remediation=(
+        "Declare only the outbound traffic the workload needs:\n"
+        "```yaml\nSecurityGroupEgress:\n  - IpProtocol: tcp\n    FromPort: 443\n"
+        "    ToPort: 443\n    DestinationPrefixListId: !Ref S3PrefixList\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+        f"{_FSBP}ec2-controls.html#ec2-2",
+    ),
+)
+def egress_to_everywhere(tpl: Template) -> Iterator[Hit]:
+    for res, item, path in egress_rules(tpl):
+        exposure = _exposure(tpl, item)
+        if exposure is None or not _all_traffic(tpl, item):
+            continue
+        key, cidr = exposure
+        source = cidr or f"{key} from {describe(item[key])}, which cannot be resolved"
+        yield Hit(
+            f"every port and protocol may leave to {source}",
+            line=_line(res, item, path, key),
+            resource=res.logical_id,
+        )
+
+
+def _placement_hit(tpl: Template, res: Resource, key: str) -> Hit | None:
+    """A hit when `key` (what places the resource in a VPC) is missing or may be removed."""
+    value = res.prop(key, default=MISSING)
+    if value is MISSING or value is None:
+        message, line = f"{key} is not set", res.line
+    elif any(v is NO_VALUE for v in tpl.possible_values(value)):
+        message, line = f"{key} can be removed", res.prop_line(key)
+    else:
+        return None
+    return Hit(
+        f"{message}, so the {res.type} goes to the default VPC",
+        line=line,
+        resource=res.logical_id,
+    )
+
+
+_PLACEMENT = {
+    "AWS::EC2::SecurityGroup": "VpcId",
+    "AWS::EC2::Instance": "SubnetId",
+    "AWS::RDS::DBInstance": "DBSubnetGroupName",
+    "AWS::RDS::DBCluster": "DBSubnetGroupName",
+}
+# an instance placed by its network interfaces or launch template; a database following
+# its cluster or replication source
+_PLACED_ELSEWHERE = (
+    "NetworkInterfaces",
+    "LaunchTemplate",
+    "DBClusterIdentifier",
+    "SourceDBInstanceIdentifier",
+)
+
+
+@rule(
+    id="CF-EC2-005",
+    artifact_type="cloudformation",
+    title="Resource placed in the default VPC",
+    severity="low",
+    description=(
+        "A security group without VpcId, an instance without a subnet or network interface, "
+        "and a database without a DB subnet group all land in the account's default VPC, "
+        "whose subnets are public (they give every instance a public address) and whose "
+        "layout is shared by everything else created without thought. Workloads belong in a "
+        "VPC designed for them, with private subnets and controlled routing."
+    ),
+    remediation=(
+        "Place the resource in your own VPC:\n"
+        "```yaml\nAppSecurityGroup:\n  Type: AWS::EC2::SecurityGroup\n  Properties:\n"
+        "    GroupDescription: app tier\n    VpcId: !Ref VpcId\nAppInstance:\n"
+        "  Type: AWS::EC2::Instance\n  Properties:\n    SubnetId: !Ref PrivateSubnetA\n"
+        "```\nand give RDS instances and clusters a `DBSubnetGroupName`."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_VPC.WorkingWithRDSInstanceinaVPC.html",
+    ),
+)
+def default_vpc(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_PLACEMENT):
+        if any(key in res.properties for key in _PLACED_ELSEWHERE):
+            continue
+        hit = _placement_hit(tpl, res, _PLACEMENT[res.type])
+        if hit:
+            yield hit
+
+
+# -- more EBS rules ------------------------------------------------------------------------------
+
+
+@rule(
+    id="CF-EBS-002",
+    artifact_type="cloudformation",
+    title="EBS volume encrypted with the AWS managed key",
+    severity="low",
+    description=(
+        "An encrypted volume without KmsKeyId uses the account's `aws/ebs` key, whose policy "
+        "you cannot edit: you cannot limit who may use it, share snapshots of the volume "
+        "with another account, or revoke access to the data by disabling the key. A customer "
+        "managed key gives you those controls and a separate audit trail."
+    ),
+    remediation=(
+        "```yaml\nDataVolume:\n  Type: AWS::EC2::Volume\n  Properties:\n"
+        "    AvailabilityZone: !GetAtt AppInstance.AvailabilityZone\n    Size: 100\n"
+        "    Encrypted: true\n    KmsKeyId: !Ref VolumeKey\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html",
+        "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#aws-managed-key",
+    ),
+)
+def volume_default_key(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Volume"):
+        encrypted = res.prop("Encrypted", default=MISSING)
+        if encrypted is MISSING or not is_true(tpl, encrypted):
+            continue  # unencrypted volumes are CF-EBS-001's
+        hit = require_set(tpl, res, "KmsKeyId", what="the AWS managed key aws/ebs is used")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-EBS-003",
+    artifact_type="cloudformation",
+    title="EBS snapshot block public access turned off",
+    severity="medium",
+    description=(
+        "CloudFormation cannot share a snapshot, but it can set the region's EBS snapshot "
+        "block public access state. `unblocked` lets anyone with snapshot permissions make "
+        "snapshots public, and a public snapshot can be copied by any AWS account, with "
+        "every file, database and credential that was on the disk. `block-new-sharing` "
+        "leaves snapshots that are already public exposed. Relates to AWS FSBP EC2.1."
+    ),
+    remediation=(
+        "```yaml\nSnapshotPublicAccess:\n  Type: AWS::EC2::SnapshotBlockPublicAccess\n"
+        "  Properties:\n    State: block-all-sharing\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/ebs/latest/userguide/block-public-access-snapshots.html",
+        f"{_FSBP}ec2-controls.html#ec2-1",
+    ),
+)
+def snapshot_public_access(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::SnapshotBlockPublicAccess"):
+        hit = require_value(
+            tpl,
+            res,
+            "State",
+            good=frozenset({"block-all-sharing"}),
+            what="snapshots can be (or stay) public",
+        )
+        if hit:
+            yield hit
+
+
+def require_enabled(
+    tpl: Template, res: Resource, *path: Any, what: str, label: str | None = None
+) -> Hit | None:
+    """`require_true` for paths that go through list indexes (reported at the deepest
+    existing key when the setting is missing); `label` names the setting in messages."""
+    name = label or ".".join(str(p) for p in path)
+    value = res.prop(*path, default=MISSING)
+    if value is MISSING or value is None:
+        return Hit(
+            f"{name} is not set, so {what} is off",
+            line=res.prop_line(*path),
+            resource=res.logical_id,
+        )
+    line = res.prop_line(*path)
+    values = tpl.possible_values(value)
+    if any(v is NO_VALUE or truthy(v) is False for v in values):
+        return Hit(f"{name} can be false, so {what} can be off", line=line, resource=res.logical_id)
+    if any(v is UNRESOLVED for v in values):
+        return Hit(
+            f"{name} comes from {describe(value)}, which cannot be resolved from the "
+            f"template: make sure {what} is on",
+            line=line,
+            resource=res.logical_id,
+        )
+    if any(truthy(v) is None for v in values):
+        return Hit(
+            f"{name} is not a boolean, so {what} is not known to be on",
+            line=line,
+            resource=res.logical_id,
+        )
+    return None

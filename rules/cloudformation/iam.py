@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import fnmatch
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import LineDict, Template
-from rules.cloudformation._helpers import as_list, policy_documents
+from chalicelib.parsers.cloudformation import (
+    NO_VALUE,
+    UNRESOLVED,
+    LineDict,
+    Resource,
+    Template,
+    is_intrinsic,
+)
+from rules.cloudformation._helpers import MISSING, as_list, describe, policy_documents
+from rules.cloudformation.ec2 import param_unknown
 
 _ANY_ACTION = frozenset({"*", "*:*"})
 
@@ -60,3 +70,479 @@ def admin_policy(tpl: Template) -> Iterator[Hit]:
                         line=line or res.prop_line(*path),
                         resource=res.logical_id,
                     )
+
+
+# -- policy helpers shared by the resource-policy rules (S3, KMS, Lambda) -------------------------
+
+_FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
+_CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"
+# condition keys that tie a statement to known callers, networks or organizations
+RESTRICTING_CONDITION_KEYS = frozenset(
+    {
+        "aws:sourcearn",
+        "aws:sourceaccount",
+        "aws:sourceowner",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourcevpc",
+        "aws:sourcevpce",
+        "aws:sourceip",
+        "aws:vpcsourceip",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:principalservicename",
+        "aws:userid",
+        "aws:username",
+        "kms:calleraccount",
+        "kms:viaservice",
+        "sts:externalid",
+        "lambda:functionarn",
+    }
+)
+
+
+def as_document(value: Any) -> Any:
+    """A policy document: a mapping, or a JSON string holding one (None if unreadable)."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def policy_variants(tpl: Template, value: Any) -> tuple[list[dict], bool]:
+    """The documents a policy property may be (`Fn::If` branches, JSON strings), and whether
+    some variant cannot be read from the template. A removed policy is an empty document."""
+    documents: list[dict] = []
+    unreadable = False
+    for variant in tpl.possible_values(value):
+        if variant is NO_VALUE:
+            documents.append({})
+            continue
+        document = as_document(variant)
+        if isinstance(document, dict) and not is_intrinsic(document):
+            documents.append(document)
+        else:
+            unreadable = True
+    return documents, unreadable
+
+
+def statements(document: Any) -> list[dict]:
+    """The statements of a policy document that are mappings."""
+    if not isinstance(document, dict):
+        return []
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict)]
+
+
+def statement_line(res: Resource, statement: Any, key: str, *fallback: Any) -> int | None:
+    """The line of `key` in a statement, else of the `fallback` property path."""
+    if isinstance(statement, LineDict) and key in statement.lines:
+        return statement.lines[key]
+    if isinstance(statement, LineDict) and statement.first_line:
+        return statement.first_line
+    return res.prop_line(*fallback)
+
+
+def allows(tpl: Template, statement: dict) -> bool:
+    return _allows(tpl, statement)
+
+
+def denies(tpl: Template, statement: dict) -> bool:
+    effects = tpl.possible_values(statement.get("Effect"))
+    return bool(effects) and all(isinstance(e, str) and e.lower() == "deny" for e in effects)
+
+
+def texts(tpl: Template, value: Any) -> list[Any]:
+    """The strings a value (or list) may be, with `Fn::Sub`/`Fn::Join` kept as their text.
+
+    Placeholders stay as written (`arn:aws:iam::${AWS::AccountId}:role/*`), so wildcards and
+    suffixes can be recognised in expressions that cannot be resolved; UNRESOLVED otherwise.
+    """
+    found: list[Any] = []
+    for item in as_list(value):
+        if isinstance(item, dict) and len(item) == 1 and "Fn::Sub" in item:
+            arg = item["Fn::Sub"]
+            text = arg[0] if isinstance(arg, list) and arg else arg
+            found.append(text if isinstance(text, str) else UNRESOLVED)
+        elif isinstance(item, dict) and len(item) == 1 and "Fn::Join" in item:
+            arg = item["Fn::Join"]
+            if isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+                sep = arg[0] if isinstance(arg[0], str) else ""
+                found.append(sep.join(p if isinstance(p, str) else "${?}" for p in arg[1]))
+            else:
+                found.append(UNRESOLVED)
+        else:
+            found.extend(tpl.possible_values(item))
+    return found
+
+
+def principal_is_public(tpl: Template, principal: Any) -> bool | None:
+    """True when a principal may be anyone (`*`, `{"AWS": "*"}`, an account wildcard), None
+    when it comes from a parameter the template leaves open, False otherwise."""
+    if principal is None:
+        return False
+    if isinstance(principal, dict) and not is_intrinsic(principal):
+        if "AWS" not in principal:
+            return False  # Service / Federated / CanonicalUser principals are named
+        principal = principal["AWS"]
+    unknown = False
+    for item in as_list(principal):
+        for value in tpl.possible_values(item):
+            if isinstance(value, str) and "*" in value:
+                return True
+        if param_unknown(tpl, item, could_be="*"):
+            unknown = True
+    return None if unknown else False
+
+
+def who(public: bool | None, principal: Any, anyone: str = "anyone") -> str:
+    """`anyone`, or the unresolved principal, for messages."""
+    if public:
+        return anyone
+    return f"a principal from {describe_principal(principal)}, which cannot be resolved,"
+
+
+def describe_principal(principal: Any) -> str:
+    """A short description of a principal for messages (the AWS entry of a mapping)."""
+    if isinstance(principal, dict) and not is_intrinsic(principal) and "AWS" in principal:
+        principal = principal["AWS"]
+    if isinstance(principal, list):
+        return ", ".join(describe(p) for p in principal[:3])
+    return describe(principal)
+
+
+def has_restricting_condition(statement: dict) -> bool:
+    """True when the statement's Condition names a caller, network or organization."""
+    condition = statement.get("Condition")
+    if condition is None:
+        return False
+    if not isinstance(condition, dict) or is_intrinsic(condition):
+        return True  # an expression: give it the benefit of the doubt
+    for operator, block in condition.items():
+        if not isinstance(operator, str) or operator.lower().startswith("null"):
+            continue
+        if isinstance(block, dict) and any(
+            isinstance(key, str) and key.lower() in RESTRICTING_CONDITION_KEYS for key in block
+        ):
+            return True
+    return False
+
+
+def public_statements(tpl: Template, value: Any) -> Iterator[tuple[dict, bool | None]]:
+    """The Allow statements of a policy property (every variant) open to anyone without a
+    restricting condition, each with True (public) or None (the principal is unresolved)."""
+    documents, _ = policy_variants(tpl, value)
+    for statement in (s for document in documents for s in statements(document)):
+        if not allows(tpl, statement) or has_restricting_condition(statement):
+            continue
+        public = principal_is_public(tpl, statement.get("Principal"))
+        if public is not False:
+            yield statement, public
+
+
+def _actions(tpl: Template, statement: dict) -> list[str]:
+    return [v.strip() for v in texts(tpl, statement.get("Action")) if isinstance(v, str)]
+
+
+def _any_resource(tpl: Template, statement: dict) -> bool:
+    return any(
+        isinstance(v, str) and v.strip() == "*" for v in texts(tpl, statement.get("Resource"))
+    )
+
+
+_POLICY_CARRIERS = (
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+)
+
+
+def _identity_statements(tpl: Template) -> Iterator[tuple[Resource, dict, tuple[Any, ...]]]:
+    for res in tpl.of_type(*_POLICY_CARRIERS):
+        for document, path in policy_documents(res):
+            for statement in statements(document):
+                yield res, statement, path
+
+
+# -- more IAM rules -------------------------------------------------------------------------------
+
+_PASSROLE = "iam:passrole"
+_SERVICE_WIDE = frozenset({"*", "*:*", "iam:*"})
+_ANY_ROLE = (":role/*", ":*")
+
+
+@rule(
+    id="CF-IAM-002",
+    artifact_type="cloudformation",
+    title="IAM policy allows passing any role",
+    severity="high",
+    description=(
+        "iam:PassRole lets an identity hand a role to a service (an EC2 instance, a Lambda "
+        "function, a CloudFormation stack). Allowed on every role, it is a privilege "
+        "escalation path: the identity launches a resource with the most powerful role in "
+        'the account and acts through it. Statements with `Action: "*"` or `iam:*` are '
+        "reported by CF-IAM-001 and CF-IAM-006."
+    ),
+    remediation=(
+        "Name the roles that may be passed, and to which service:\n"
+        "```yaml\n- Effect: Allow\n  Action: iam:PassRole\n  Resource: !GetAtt TaskRole.Arn\n"
+        "  Condition:\n    StringEquals:\n      iam:PassedToService: ecs-tasks.amazonaws.com\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_passrole.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+    ),
+)
+def pass_any_role(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if not allows(tpl, statement):
+            continue
+        actions = [a for a in _actions(tpl, statement) if a.lower() not in _SERVICE_WIDE]
+        if not any(fnmatch.fnmatchcase(_PASSROLE, a.lower()) for a in actions):
+            continue
+        resources = [v.strip() for v in texts(tpl, statement.get("Resource")) if isinstance(v, str)]
+        wide = [r for r in resources if r == "*" or (":iam::" in r and r.endswith(_ANY_ROLE))]
+        if wide:
+            yield Hit(
+                f"iam:PassRole is allowed on {wide[0]!r}",
+                line=statement_line(res, statement, "Resource", *path),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-003",
+    artifact_type="cloudformation",
+    title="IAM user has policies attached directly",
+    severity="low",
+    description=(
+        "Permissions attached to individual users (inline policies, managed policy ARNs, or "
+        "policies naming the user) drift apart user by user and are forgotten when people "
+        "change roles; grant them through groups or, better, roles assumed through single "
+        "sign-on. Relates to AWS FSBP IAM.2 and CIS AWS Foundations Benchmark v1.4.0 1.15."
+    ),
+    remediation=(
+        "Attach the policy to a group and add the user to it:\n"
+        "```yaml\nDeployersGroup:\n  Type: AWS::IAM::Group\n  Properties:\n"
+        "    ManagedPolicyArns: [!Ref DeployPolicy]\nCiUser:\n  Type: AWS::IAM::User\n"
+        "  Properties:\n    Groups: [!Ref DeployersGroup]\n```"
+    ),
+    references=(f"{_FSBP}iam-controls.html#iam-2", _CIS),
+)
+def user_with_policies(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(
+        "AWS::IAM::User", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::UserPolicy"
+    ):
+        if res.type == "AWS::IAM::User":
+            keys = [k for k in ("Policies", "ManagedPolicyArns") if as_list(res.prop(k))]
+        elif res.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            keys = ["Users"] if as_list(res.prop("Users")) else []
+        elif res.type == "AWS::IAM::UserPolicy":
+            keys = ["UserName"]
+        else:
+            continue
+        if keys:
+            yield Hit(
+                f"{res.type} attaches permissions to a user through {keys[0]}",
+                line=res.prop_line(keys[0]),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-004",
+    artifact_type="cloudformation",
+    title="IAM policy uses NotAction with Allow",
+    severity="medium",
+    description=(
+        "`Effect: Allow` with NotAction grants every action except the listed ones, "
+        "including actions of services launched after the policy was written. It is almost "
+        'always broader than intended ("everything but IAM" still allows deleting every '
+        "bucket and database). NotAction belongs in Deny statements."
+    ),
+    remediation=(
+        "List the allowed actions instead:\n"
+        "```yaml\n- Effect: Allow\n  Action: [s3:GetObject, s3:ListBucket]\n"
+        "  Resource: [!GetAtt Bucket.Arn, !Sub '${Bucket.Arn}/*']\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html",
+    ),
+)
+def allow_not_action(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if "NotAction" in statement and allows(tpl, statement):
+            yield Hit(
+                "an Allow statement uses NotAction",
+                line=statement_line(res, statement, "NotAction", *path),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-005",
+    artifact_type="cloudformation",
+    title="IAM role can be assumed by anyone",
+    severity="critical",
+    description=(
+        'A trust policy that allows `sts:AssumeRole` to the principal `*` (or `{AWS: "*"}`, '
+        "or an account wildcard) without a condition naming the caller (sts:ExternalId, "
+        "aws:PrincipalOrgID, aws:PrincipalArn, aws:SourceAccount...) lets any AWS account in "
+        "the world obtain the role's credentials. A principal taken from a parameter without "
+        "a default is reported too."
+    ),
+    remediation=(
+        "Trust a named account or service, and the caller's external id:\n"
+        "```yaml\nAssumeRolePolicyDocument:\n  Version: '2012-10-17'\n  Statement:\n"
+        "    - Effect: Allow\n      Principal:\n        AWS: arn:aws:iam::111122223333:root\n"
+        "      Action: sts:AssumeRole\n      Condition:\n        StringEquals:\n"
+        "          sts:ExternalId: !Ref PartnerExternalId\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html",
+    ),
+)
+def role_trusts_anyone(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::IAM::Role"):
+        for statement, public in public_statements(tpl, res.prop("AssumeRolePolicyDocument")):
+            detail = "trusts " + who(public, statement.get("Principal"), "any principal")
+            yield Hit(
+                f"the trust policy {detail} without a restricting condition",
+                line=statement_line(res, statement, "Principal", "AssumeRolePolicyDocument"),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-006",
+    artifact_type="cloudformation",
+    title="IAM policy allows all actions of a service",
+    severity="medium",
+    description=(
+        '`Action: s3:*` (or `dynamodb:*`, `ec2:*`...) on `Resource: "*"` grants every '
+        "present and future action of the service on every resource of the account, "
+        "including deleting data and rewriting resource policies; with `iam:*` or `sts:*` it "
+        "amounts to full administrator rights. Relates to AWS FSBP IAM.21."
+    ),
+    remediation=(
+        "List the actions the workload calls, on its own resources:\n"
+        "```yaml\n- Effect: Allow\n  Action: [dynamodb:GetItem, dynamodb:PutItem, dynamodb:Query]\n"
+        "  Resource: !GetAtt OrdersTable.Arn\n```"
+    ),
+    references=(
+        f"{_FSBP}iam-controls.html#iam-21",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+    ),
+)
+def service_wildcard(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if not allows(tpl, statement) or not _any_resource(tpl, statement):
+            continue
+        wild = [
+            a
+            for a in _actions(tpl, statement)
+            if a.endswith(":*") and a not in ("*:*",) and ":" in a and "*" not in a[:-2]
+        ]
+        if wild:
+            yield Hit(
+                f"{', '.join(sorted(set(wild)))} allowed on Resource '*'",
+                line=statement_line(res, statement, "Action", *path),
+                resource=res.logical_id,
+            )
+
+
+_ADMIN_POLICY_SUFFIX = ":policy/administratoraccess"
+
+
+def _is_admin_policy(text: Any) -> bool:
+    if not isinstance(text, str):
+        return False
+    lowered = text.strip().lower()
+    return lowered == "administratoraccess" or lowered.endswith(_ADMIN_POLICY_SUFFIX)
+
+
+@rule(
+    id="CF-IAM-007",
+    artifact_type="cloudformation",
+    title="AdministratorAccess managed policy attached",
+    severity="high",
+    description=(
+        "The AWS managed policy AdministratorAccess grants every action on every resource. "
+        "Attached to a role, user, group or function, it turns any compromise of that "
+        "identity (a leaked key, an exploited function, a poisoned build) into control of "
+        "the whole account. Relates to AWS FSBP IAM.1 and CIS AWS Foundations "
+        "Benchmark v1.4.0 1.16."
+    ),
+    remediation=(
+        "Attach a policy scoped to the job:\n"
+        "```yaml\nManagedPolicyArns:\n"
+        "  - !Ref DeployPolicy   # only the actions the pipeline needs\n```"
+    ),
+    references=(f"{_FSBP}iam-controls.html#iam-1", _CIS),
+)
+def administrator_access(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(
+        "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group", "AWS::Serverless::Function"
+    ):
+        if res.type in ("AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group"):
+            key = "ManagedPolicyArns"
+        elif res.type == "AWS::Serverless::Function":
+            key = "Policies"  # SAM accepts managed policy names and ARNs here
+        else:
+            continue
+        if any(_is_admin_policy(t) for t in texts(tpl, res.prop(key))):
+            yield Hit(
+                f"AdministratorAccess is attached through {key}",
+                line=res.prop_line(key),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-008",
+    artifact_type="cloudformation",
+    title="IAM user with a console password",
+    severity="low",
+    description=(
+        "A LoginProfile gives the user a long-lived console password. A template cannot "
+        "require an MFA device for it, so the account relies on someone enrolling one later; "
+        "a password alone is phished or reused easily. People should sign in through IAM "
+        "Identity Center (single sign-on) instead. Relates to AWS FSBP IAM.5 and CIS AWS "
+        "Foundations Benchmark v1.4.0 1.10."
+    ),
+    remediation=(
+        "Drop the LoginProfile and give people access through IAM Identity Center; if the "
+        "user must stay, enforce MFA with a policy denying everything without "
+        "`aws:MultiFactorAuthPresent` and keep the password out of the template."
+    ),
+    references=(
+        f"{_FSBP}iam-controls.html#iam-5",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html",
+        _CIS,
+    ),
+)
+def user_console_password(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::IAM::User"):
+        profile = res.prop("LoginProfile", default=MISSING)
+        if profile is MISSING or profile is None:
+            continue
+        if any(v is NO_VALUE for v in tpl.possible_values(profile)):
+            continue
+        password = res.prop("LoginProfile", "Password")
+        literal = isinstance(password, str) and not password.startswith("{{resolve:")
+        yield Hit(
+            "the user has a console password"
+            + (" written in the template" if literal else "")
+            + "; MFA cannot be enforced from here",
+            line=res.prop_line("LoginProfile"),
+            resource=res.logical_id,
+        )

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
+from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import LineDict, Template
+from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template, is_intrinsic
 from rules._secrets import is_literal_secret_value, is_secret_name
+from rules.cloudformation._helpers import MISSING, describe
+from rules.cloudformation.ec2 import param_unknown, require_value
+from rules.cloudformation.iam import principal_is_public
 
 
 @rule(
@@ -42,3 +47,333 @@ def secret_in_environment(tpl: Template) -> Iterator[Hit]:
                     line=line or res.prop_line("Environment", "Variables"),
                     resource=res.logical_id,
                 )
+
+
+_FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/lambda-controls.html"
+_FUNCTIONS = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+_SCOPING_KEYS = ("SourceArn", "SourceAccount", "PrincipalOrgID")
+
+
+def _setting(tpl: Template, res: Resource, key: str) -> tuple[Any, int | None]:
+    """A function property, falling back on SAM `Globals.Function` for serverless functions."""
+    if key in res.properties:
+        return res.properties[key], res.prop_line(key)
+    if res.type == "AWS::Serverless::Function":
+        globals_ = tpl.raw.get("Globals")
+        section = globals_.get("Function") if isinstance(globals_, dict) else None
+        if isinstance(section, dict) and key in section:
+            lines = getattr(section, "lines", {})
+            return section[key], lines.get(key, res.line)
+    return MISSING, res.line
+
+
+def _present(tpl: Template, value: Any) -> bool:
+    """Set, not empty, and not removable with AWS::NoValue."""
+    if value is MISSING or value is None:
+        return False
+    return not any(v is NO_VALUE or v in ("", []) for v in tpl.possible_values(value))
+
+
+@rule(
+    id="CF-LAMBDA-002",
+    artifact_type="cloudformation",
+    title="Lambda function invocable by anyone",
+    severity="high",
+    description=(
+        "An AWS::Lambda::Permission for the principal `*` without SourceArn, SourceAccount "
+        "or PrincipalOrgID lets any AWS account (or, for function URLs, anyone on the "
+        "internet) invoke the function: they run your code with its role's permissions, on "
+        "your bill. A principal taken from a parameter without a default is reported too. "
+        "Relates to AWS FSBP Lambda.1."
+    ),
+    remediation=(
+        "Grant the calling service, scoped to the calling resource:\n"
+        "```yaml\nInvokeFromBucket:\n  Type: AWS::Lambda::Permission\n  Properties:\n"
+        "    FunctionName: !Ref ResizeFunction\n    Action: lambda:InvokeFunction\n"
+        "    Principal: s3.amazonaws.com\n    SourceArn: !GetAtt UploadsBucket.Arn\n"
+        "    SourceAccount: !Ref AWS::AccountId\n```"
+    ),
+    references=(
+        f"{_FSBP}#lambda-1",
+        "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html",
+    ),
+)
+def public_permission(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::Lambda::Permission"):
+        principal = res.prop("Principal")
+        public = principal_is_public(tpl, principal)
+        if public is False:
+            continue
+        if any(_present(tpl, res.prop(key, default=MISSING)) for key in _SCOPING_KEYS):
+            continue
+        who = "anyone" if public else f"a principal from {describe(principal)} (unresolved)"
+        yield Hit(
+            f"the permission lets {who} invoke the function, with no SourceArn, "
+            "SourceAccount or PrincipalOrgID",
+            line=res.prop_line("Principal"),
+            resource=res.logical_id,
+        )
+
+
+@rule(
+    id="CF-LAMBDA-003",
+    artifact_type="cloudformation",
+    title="Lambda function URL without authentication",
+    severity="medium",
+    description=(
+        "A function URL with AuthType NONE is a public HTTPS endpoint: anyone who finds the "
+        "URL can invoke the function as often as they like, so the function itself must "
+        "authenticate callers, validate every input and withstand abuse (and the bill). "
+        "Webhooks that verify a signature may need it; anything else should use AWS_IAM or "
+        "sit behind API Gateway or CloudFront with authentication."
+    ),
+    remediation=(
+        "```yaml\nFunctionUrl:\n  Type: AWS::Lambda::Url\n  Properties:\n"
+        "    TargetFunctionArn: !GetAtt ApiFunction.Arn\n    AuthType: AWS_IAM\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html",
+        f"{_FSBP}#lambda-1",
+    ),
+)
+def function_url_without_auth(tpl: Template) -> Iterator[Hit]:
+    good = frozenset({"aws_iam"})
+    what = "anyone on the internet can call the function"
+    for res in tpl.of_type("AWS::Lambda::Url", "AWS::Serverless::Function"):
+        if res.type == "AWS::Lambda::Url":
+            hit = require_value(tpl, res, "AuthType", good=good, what=what)
+        elif isinstance(res.prop("FunctionUrlConfig"), dict):
+            hit = require_value(tpl, res, "FunctionUrlConfig", "AuthType", good=good, what=what)
+        else:
+            continue
+        if hit:
+            yield hit
+
+
+# Runtime identifier → the date Lambda deprecated it (no more security patches). A runtime is
+# reported from that date on; add entries as AWS announces deprecations.
+DEPRECATED_RUNTIMES = {
+    "nodejs": "2016-10-31",
+    "nodejs4.3": "2020-03-05",
+    "nodejs4.3-edge": "2020-04-30",
+    "nodejs6.10": "2019-08-12",
+    "nodejs8.10": "2020-03-06",
+    "nodejs10.x": "2021-07-30",
+    "nodejs12.x": "2023-03-31",
+    "nodejs14.x": "2023-12-04",
+    "nodejs16.x": "2024-06-12",
+    "nodejs18.x": "2025-09-01",
+    "nodejs20.x": "2026-04-30",
+    "python2.7": "2021-07-15",
+    "python3.6": "2022-07-18",
+    "python3.7": "2023-12-04",
+    "python3.8": "2024-10-14",
+    "python3.9": "2025-12-15",
+    "python3.10": "2026-06-30",
+    "ruby2.5": "2021-07-30",
+    "ruby2.7": "2023-12-07",
+    "ruby3.2": "2026-03-31",
+    "java8": "2024-01-08",
+    "go1.x": "2024-01-08",
+    "provided": "2024-01-08",
+    "dotnetcore1.0": "2019-07-30",
+    "dotnetcore2.0": "2019-05-30",
+    "dotnetcore2.1": "2022-01-05",
+    "dotnetcore3.1": "2023-04-03",
+    "dotnet5.0": "2022-05-10",
+    "dotnet6": "2024-12-20",
+    "dotnet7": "2024-05-14",
+    "dotnet8": "2026-11-10",
+}
+
+
+@rule(
+    id="CF-LAMBDA-004",
+    artifact_type="cloudformation",
+    title="Lambda function uses a deprecated runtime",
+    severity="medium",
+    description=(
+        "Once Lambda deprecates a runtime, its language version and operating system stop "
+        "receiving security patches, and soon after, functions using it can no longer be "
+        "created or updated, which blocks the next urgent fix. The rule keeps a table of "
+        "deprecated runtimes with their deprecation dates (Python up to 3.10, Node.js up to "
+        "20, Ruby up to 3.2, Java 8 on Amazon Linux 1, .NET up to 8, go1.x, provided) and "
+        "reports a runtime from its date on. A runtime taken from a parameter without a "
+        "default is reported too. Relates to AWS FSBP Lambda.2."
+    ),
+    remediation=(
+        "Move to a supported runtime and test the function on it:\n"
+        "```yaml\nRuntime: python3.13\n```"
+    ),
+    references=(
+        f"{_FSBP}#lambda-2",
+        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html",
+    ),
+)
+def deprecated_runtime(tpl: Template) -> Iterator[Hit]:
+    today = date.today().isoformat()
+    for res in tpl.of_type(*_FUNCTIONS):
+        value, line = _setting(tpl, res, "Runtime")
+        if value is MISSING or value is None:
+            continue  # container image functions have no runtime
+        for runtime in tpl.possible_values(value):
+            since = (
+                DEPRECATED_RUNTIMES.get(runtime.strip().lower())
+                if isinstance(runtime, str)
+                else None
+            )
+            if since and since <= today:
+                yield Hit(
+                    f"runtime {runtime} has been deprecated since {since}",
+                    line=line,
+                    resource=res.logical_id,
+                )
+                break
+        else:
+            if param_unknown(tpl, value):
+                yield Hit(
+                    f"Runtime comes from {describe(value)}, which cannot be resolved from the "
+                    "template: make sure it is a supported runtime",
+                    line=line,
+                    resource=res.logical_id,
+                )
+
+
+def _failure_destinations(tpl: Template) -> set[str]:
+    """Functions given an on-failure destination by an AWS::Lambda::EventInvokeConfig."""
+    by_name = {
+        res.prop("FunctionName"): res.logical_id
+        for res in tpl.of_type("AWS::Lambda::Function")
+        if isinstance(res.prop("FunctionName"), str)
+    }
+    found = set()
+    for res in tpl.of_type("AWS::Lambda::EventInvokeConfig"):
+        if not _present(
+            tpl, res.prop("DestinationConfig", "OnFailure", "Destination", default=MISSING)
+        ):
+            continue
+        target = res.prop("FunctionName")
+        if isinstance(target, dict) and isinstance(target.get("Ref"), str):
+            found.add(target["Ref"])
+        elif isinstance(target, dict) and isinstance(target.get("Fn::GetAtt"), list):
+            found.add(str(target["Fn::GetAtt"][0]))
+        elif isinstance(target, str) and target in by_name:
+            found.add(by_name[target])
+    return found
+
+
+@rule(
+    id="CF-LAMBDA-005",
+    artifact_type="cloudformation",
+    title="Lambda function without a dead-letter queue",
+    severity="low",
+    description=(
+        "Events from asynchronous invocations (S3, SNS, EventBridge, `Event` invokes) that "
+        "still fail after Lambda's retries are dropped silently unless the function has a "
+        "dead-letter queue (DeadLetterConfig) or an on-failure destination (an "
+        "EventInvokeConfig). Functions only ever invoked synchronously can ignore this."
+    ),
+    remediation=(
+        "```yaml\nDeadLetterConfig:\n  TargetArn: !GetAtt ProcessorDLQ.Arn\n```\n"
+        "(SAM: `DeadLetterQueue: {Type: SQS, TargetArn: !GetAtt ProcessorDLQ.Arn}`), or an "
+        "`AWS::Lambda::EventInvokeConfig` with `DestinationConfig.OnFailure`."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+    ),
+)
+def function_without_dlq(tpl: Template) -> Iterator[Hit]:
+    destinations = _failure_destinations(tpl)
+    for res in tpl.of_type(*_FUNCTIONS):
+        if res.logical_id in destinations:
+            continue
+        if res.type == "AWS::Serverless::Function":
+            invoke, _ = _setting(tpl, res, "EventInvokeConfig")
+            destination = invoke.get("DestinationConfig") if isinstance(invoke, dict) else None
+            if isinstance(destination, dict) and _present(
+                tpl, destination.get("OnFailure", MISSING)
+            ):
+                continue
+            value, line = _setting(tpl, res, "DeadLetterQueue")
+            target = value.get("TargetArn", MISSING) if isinstance(value, dict) else value
+            name = "DeadLetterQueue"
+        else:
+            value, line = _setting(tpl, res, "DeadLetterConfig")
+            target = value.get("TargetArn", MISSING) if isinstance(value, dict) else value
+            name = "DeadLetterConfig"
+        if value is MISSING:
+            yield Hit(
+                f"no {name} or on-failure destination: failed asynchronous events are lost",
+                line=res.line,
+                resource=res.logical_id,
+            )
+        elif not _present(tpl, target):
+            yield Hit(
+                f"{name} has no target, or it can be removed",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-LAMBDA-006",
+    artifact_type="cloudformation",
+    title="Lambda function not connected to a VPC",
+    severity="info",
+    description=(
+        "A function outside a VPC reaches the internet directly and reaches private "
+        "resources only through public endpoints; inside a VPC, its traffic goes through "
+        "security groups, VPC endpoints and flow logs you control. Functions that only call "
+        "AWS APIs may reasonably stay outside, hence the informational severity. Relates to "
+        "AWS FSBP Lambda.3."
+    ),
+    remediation=(
+        "```yaml\nVpcConfig:\n  SubnetIds: [!Ref PrivateSubnetA, !Ref PrivateSubnetB]\n"
+        "  SecurityGroupIds: [!Ref FunctionSecurityGroup]\n```"
+    ),
+    references=(
+        f"{_FSBP}#lambda-3",
+        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html",
+    ),
+)
+def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_FUNCTIONS):
+        value, line = _setting(tpl, res, "VpcConfig")
+        if value is MISSING:
+            yield Hit("no VpcConfig is declared", line=res.line, resource=res.logical_id)
+        elif not isinstance(value, dict) or is_intrinsic(value):
+            if not _present(tpl, value):
+                yield Hit("VpcConfig can be removed", line=line, resource=res.logical_id)
+        elif not _present(tpl, value.get("SubnetIds", MISSING)):
+            yield Hit("VpcConfig has no SubnetIds", line=line, resource=res.logical_id)
+
+
+@rule(
+    id="CF-LAMBDA-007",
+    artifact_type="cloudformation",
+    title="Lambda function without reserved concurrency",
+    severity="info",
+    description=(
+        "Without ReservedConcurrentExecutions, one function can take the whole account's "
+        "concurrency during a burst or a retry storm and throttle every other function, and "
+        "nothing caps how many copies run (and bill) at once. Reserving concurrency both "
+        "guarantees and limits it."
+    ),
+    remediation="Set `ReservedConcurrentExecutions: 50` (sized to the function's peak).",
+    references=("https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",),
+)
+def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_FUNCTIONS):
+        value, line = _setting(tpl, res, "ReservedConcurrentExecutions")
+        if value is MISSING:
+            yield Hit(
+                "ReservedConcurrentExecutions is not set",
+                line=res.line,
+                resource=res.logical_id,
+            )
+        elif not _present(tpl, value):
+            yield Hit(
+                "ReservedConcurrentExecutions can be removed",
+                line=line,
+                resource=res.logical_id,
+            )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import Resource, Template
-from rules.cloudformation._helpers import MISSING, describe, is_true, require_true
+from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
+from rules.cloudformation._helpers import MISSING, describe, is_true, require_true, truthy
+from rules.cloudformation.ec2 import param_unknown, require_set
 
 _INHERITED = (
     "DBClusterIdentifier",
@@ -85,3 +87,336 @@ def publicly_accessible(tpl: Template) -> Iterator[Hit]:
                 line=line,
                 resource=res.logical_id,
             )
+
+
+_FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/rds-controls.html"
+_IAM_AUTH_ENGINES = ("mysql", "mariadb", "postgres", "aurora")
+_DEFAULT_USERNAMES = frozenset(
+    {"admin", "administrator", "root", "postgres", "sa", "master", "mysql", "user", "dbadmin"}
+)
+
+
+def _member(res: Resource) -> bool:
+    """An instance whose settings are the cluster's (Aurora members, cluster instances)."""
+    if res.type != "AWS::RDS::DBInstance":
+        return False
+    if "DBClusterIdentifier" in res.properties:
+        return True
+    engine = res.prop("Engine")
+    return isinstance(engine, str) and engine.lower().startswith("aurora")
+
+
+def _replica(res: Resource) -> bool:
+    """A read replica (on a DB cluster, SourceDBClusterIdentifier is a restore source)."""
+    return res.type == "AWS::RDS::DBInstance" and any(
+        k in res.properties for k in ("SourceDBInstanceIdentifier", "SourceDBClusterIdentifier")
+    )
+
+
+def _databases(tpl: Template, *, replicas: bool = False) -> Iterator[Resource]:
+    """Stand-alone DB instances and DB clusters (cluster members carry no own setting)."""
+    for res in tpl.of_type("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        if _member(res) or (_replica(res) and not replicas):
+            continue
+        yield res
+
+
+@rule(
+    id="CF-RDS-003",
+    artifact_type="cloudformation",
+    title="RDS backup retention too short",
+    severity="medium",
+    description=(
+        "Automated backups are kept BackupRetentionPeriod days (1 when not set, none at 0), "
+        "which is also how far back point-in-time restore reaches: corruption or a bad "
+        "migration noticed after a long weekend is then beyond recovery. Parameter "
+        "`min_retention_days` (default 7) sets the shortest accepted period; cluster "
+        "members and read replicas follow their cluster or source. Relates to AWS FSBP RDS.11."
+    ),
+    remediation="```yaml\nBackupRetentionPeriod: 14\nPreferredBackupWindow: '02:00-03:00'\n```",
+    references=(
+        f"{_FSBP}#rds-11",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithAutomatedBackups.html",
+    ),
+    params={"min_retention_days": 7},
+)
+def backup_retention_short(tpl: Template, params: Mapping[str, Any]) -> Iterator[Hit]:
+    try:
+        minimum = int(params.get("min_retention_days", 7))
+    except (TypeError, ValueError):
+        minimum = 7
+    for res in _databases(tpl):
+        value = res.prop("BackupRetentionPeriod", default=MISSING)
+        if value is MISSING or value is None:
+            if minimum > 1:
+                yield Hit(
+                    "BackupRetentionPeriod is not set, so backups are kept 1 day",
+                    line=res.line,
+                    resource=res.logical_id,
+                )
+            continue
+        days: list[int] = []
+        unknown = False
+        for v in tpl.possible_values(value):
+            try:
+                days.append(1 if v is NO_VALUE else int(v))
+            except (TypeError, ValueError):
+                unknown = True
+        line = res.prop_line("BackupRetentionPeriod")
+        if days and min(days) < minimum:
+            yield Hit(
+                f"BackupRetentionPeriod can be {min(days)}, less than {minimum} days",
+                line=line,
+                resource=res.logical_id,
+            )
+        elif unknown:
+            yield Hit(
+                f"BackupRetentionPeriod comes from {describe(value)}, which cannot be resolved "
+                f"from the template: make sure it is at least {minimum} days",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-RDS-004",
+    artifact_type="cloudformation",
+    title="RDS deletion protection disabled",
+    severity="low",
+    description=(
+        "Without DeletionProtection, a single DeleteDBInstance / DeleteDBCluster call (a "
+        "mistaken stack deletion, a replaced resource, a compromised pipeline) removes the "
+        "database; automated backups go with it unless a final snapshot is taken. Relates "
+        "to AWS FSBP RDS.7 and RDS.8."
+    ),
+    remediation=(
+        "```yaml\nOrdersDatabase:\n  Type: AWS::RDS::DBCluster\n  DeletionPolicy: Snapshot\n"
+        "  UpdateReplacePolicy: Snapshot\n  Properties:\n    DeletionProtection: true\n```"
+    ),
+    references=(
+        f"{_FSBP}#rds-7",
+        f"{_FSBP}#rds-8",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_DeleteInstance.html",
+    ),
+)
+def deletion_protection_off(tpl: Template) -> Iterator[Hit]:
+    for res in _databases(tpl, replicas=True):
+        hit = require_true(tpl, res, "DeletionProtection", what="deletion protection")
+        if hit:
+            yield hit
+
+
+def _engine_supports_iam(tpl: Template, res: Resource) -> bool:
+    engine = res.prop("Engine", default=MISSING)
+    if engine is MISSING:
+        return res.type == "AWS::RDS::DBInstance" and "DBSnapshotIdentifier" in res.properties
+    for value in tpl.possible_values(engine):
+        if value is UNRESOLVED or (
+            isinstance(value, str) and value.lower().startswith(_IAM_AUTH_ENGINES)
+        ):
+            return True
+    return False
+
+
+@rule(
+    id="CF-RDS-005",
+    artifact_type="cloudformation",
+    title="RDS IAM database authentication disabled",
+    severity="low",
+    description=(
+        "With IAM database authentication, applications connect with short-lived tokens "
+        "derived from their role instead of a long-lived password stored somewhere, and "
+        "access is granted and revoked with IAM policies. Applies to MySQL, MariaDB, "
+        "PostgreSQL and Aurora; cluster members follow their cluster. Relates to AWS FSBP "
+        "RDS.10 and RDS.12."
+    ),
+    remediation="Set `EnableIAMDatabaseAuthentication: true` and grant `rds-db:connect`.",
+    references=(
+        f"{_FSBP}#rds-10",
+        f"{_FSBP}#rds-12",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.IAMDBAuth.html",
+    ),
+)
+def iam_auth_off(tpl: Template) -> Iterator[Hit]:
+    for res in _databases(tpl):
+        if not _engine_supports_iam(tpl, res) or res.prop("EngineMode") == "serverless":
+            continue
+        hit = require_true(
+            tpl, res, "EnableIAMDatabaseAuthentication", what="IAM database authentication"
+        )
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-RDS-006",
+    artifact_type="cloudformation",
+    title="RDS instance not Multi-AZ",
+    severity="low",
+    description=(
+        "A single-AZ database instance is down for the whole duration of an Availability "
+        "Zone outage, a host failure or (for some changes) maintenance. Multi-AZ keeps a "
+        "synchronous standby in another zone and fails over in a minute or two. Aurora "
+        "cluster members and read replicas are not reported. Relates to AWS FSBP RDS.5."
+    ),
+    remediation="Set `MultiAZ: true` on production database instances.",
+    references=(
+        f"{_FSBP}#rds-5",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.MultiAZ.html",
+    ),
+)
+def single_az(tpl: Template) -> Iterator[Hit]:
+    for res in _databases(tpl):
+        if res.type != "AWS::RDS::DBInstance" or res.prop("Engine") == "sqlserver-ex":
+            continue  # SQL Server Express cannot be Multi-AZ
+        hit = require_true(tpl, res, "MultiAZ", what="Multi-AZ failover")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-RDS-007",
+    artifact_type="cloudformation",
+    title="RDS automatic minor version upgrades disabled",
+    severity="medium",
+    description=(
+        "Minor engine versions carry the database vendor's security fixes. With "
+        "AutoMinorVersionUpgrade false, nobody applies them unless someone remembers to, and "
+        "the database keeps running versions with published vulnerabilities. Relates to AWS "
+        "FSBP RDS.13."
+    ),
+    remediation=(
+        "Remove `AutoMinorVersionUpgrade: false` (the default is true) and set a "
+        "`PreferredMaintenanceWindow`."
+    ),
+    references=(
+        f"{_FSBP}#rds-13",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_UpgradeDBInstance.Upgrading.html",
+    ),
+)
+def minor_upgrades_off(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::RDS::DBInstance", "AWS::RDS::DBCluster"):
+        value = res.prop("AutoMinorVersionUpgrade", default=MISSING)
+        if value is MISSING or value is None:
+            continue
+        values = tpl.possible_values(value)
+        line = res.prop_line("AutoMinorVersionUpgrade")
+        if any(truthy(v) is False for v in values):
+            yield Hit("AutoMinorVersionUpgrade can be false", line=line, resource=res.logical_id)
+        elif any(v is UNRESOLVED for v in values):
+            yield Hit(
+                f"AutoMinorVersionUpgrade comes from {describe(value)}, which cannot be "
+                "resolved from the template: make sure it is true",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+def _managed_secret(value: Any) -> bool:
+    """A dynamic reference (`{{resolve:...}}`), written literally or inside Fn::Sub / Fn::Join."""
+    if isinstance(value, str):
+        return "{{resolve:" in value
+    if isinstance(value, dict):
+        return any(_managed_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_managed_secret(v) for v in value)
+    return False
+
+
+@rule(
+    id="CF-RDS-008",
+    artifact_type="cloudformation",
+    title="RDS master username is a well-known default",
+    severity="low",
+    description=(
+        "Usernames like admin, root, postgres or sa are the first ones every password-"
+        "guessing tool tries: with them, an attacker who reaches the database needs only the "
+        "password. A custom name (or one kept in Secrets Manager) removes half of the "
+        "guesswork. A name from a parameter without a default is reported too. Relates to "
+        "AWS FSBP RDS.24 and RDS.25."
+    ),
+    remediation=(
+        "```yaml\nMasterUsername: '{{resolve:secretsmanager:orders-db-credentials:SecretString:"
+        "username}}'\n```\nor a custom literal such as `orders_owner`."
+    ),
+    references=(
+        f"{_FSBP}#rds-24",
+        f"{_FSBP}#rds-25",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.MasterAccounts.html",
+    ),
+)
+def default_master_username(tpl: Template) -> Iterator[Hit]:
+    for res in _databases(tpl):
+        value = res.prop("MasterUsername", default=MISSING)
+        if value is MISSING or value is None or _managed_secret(value):
+            continue
+        line = res.prop_line("MasterUsername")
+        names = [
+            v
+            for v in tpl.possible_values(value)
+            if isinstance(v, str) and v.strip().lower() in _DEFAULT_USERNAMES
+        ]
+        if names:
+            yield Hit(f"MasterUsername can be {names[0]!r}", line=line, resource=res.logical_id)
+        elif param_unknown(tpl, value, could_be="admin"):
+            yield Hit(
+                f"MasterUsername comes from {describe(value)}, which cannot be resolved from "
+                "the template: make sure it is not a default name",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-RDS-009",
+    artifact_type="cloudformation",
+    title="RDS snapshots do not copy tags",
+    severity="info",
+    description=(
+        "Without CopyTagsToSnapshot, snapshots lose the database's tags: cost allocation, "
+        "data classification and tag-based access policies no longer apply to copies of the "
+        "same data. Relates to AWS FSBP RDS.16 and RDS.17."
+    ),
+    remediation="Set `CopyTagsToSnapshot: true`.",
+    references=(
+        f"{_FSBP}#rds-16",
+        f"{_FSBP}#rds-17",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html",
+    ),
+)
+def snapshots_without_tags(tpl: Template) -> Iterator[Hit]:
+    for res in _databases(tpl):
+        hit = require_true(tpl, res, "CopyTagsToSnapshot", what="tag copying to snapshots")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-RDS-010",
+    artifact_type="cloudformation",
+    title="RDS logs not exported to CloudWatch Logs",
+    severity="low",
+    description=(
+        "Database logs (errors, slow queries, audit, PostgreSQL connections) stay on the "
+        "instance and rotate away unless EnableCloudwatchLogsExports publishes them; without "
+        "them, failed logins and suspicious queries leave no lasting trace and cannot raise "
+        "alarms. Cluster members follow their cluster. Relates to AWS FSBP RDS.9."
+    ),
+    remediation=(
+        "```yaml\nEnableCloudwatchLogsExports: [postgresql, upgrade]   # MySQL: [audit, error, "
+        "general, slowquery]\n```"
+    ),
+    references=(
+        f"{_FSBP}#rds-9",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html",
+    ),
+)
+def logs_not_exported(tpl: Template) -> Iterator[Hit]:
+    for res in _databases(tpl):
+        if res.type == "AWS::RDS::DBCluster" and res.prop("EngineMode") == "serverless":
+            continue  # Aurora Serverless v1 publishes through its own settings
+        hit = require_set(
+            tpl, res, "EnableCloudwatchLogsExports", what="database logs are not published"
+        )
+        if hit:
+            yield hit

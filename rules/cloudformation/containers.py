@@ -1,0 +1,427 @@
+"""ECR repository and ECS task definition rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template
+from rules._secrets import is_literal_secret_value, is_secret_name
+from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from rules.cloudformation.messaging import public_message, public_statement
+
+_HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+_TASK = "AWS::ECS::TaskDefinition"
+_ROOT_USERS = frozenset({"root", "0"})
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) else None
+
+
+# -- ECR --------------------------------------------------------------------------------
+
+
+def _registry_scans_everything(tpl: Template) -> bool:
+    """A registry scanning configuration that scans every repository on push or continuously."""
+    for res in tpl.of_type("AWS::ECR::RegistryScanningConfiguration"):
+        for item in as_list(res.prop("Rules")):
+            if not isinstance(item, dict):
+                continue
+            frequency = _text(item.get("ScanFrequency"))
+            filters = [
+                f.get("Filter")
+                for f in as_list(item.get("RepositoryFilters"))
+                if isinstance(f, dict)
+            ]
+            if frequency in ("SCAN_ON_PUSH", "CONTINUOUS_SCAN") and "*" in filters:
+                return True
+    return False
+
+
+@rule(
+    id="CF-ECR-001",
+    artifact_type="cloudformation",
+    title="ECR repository does not scan images on push",
+    severity="medium",
+    description=(
+        "Without scan on push (or a registry-wide scanning rule), images with known "
+        "vulnerable packages are stored and deployed without anyone being told; the first "
+        "sign of the vulnerability may be its exploitation."
+    ),
+    remediation=(
+        "```yaml\nAppRepository:\n  Type: AWS::ECR::Repository\n  Properties:\n"
+        "    ImageScanningConfiguration:\n      ScanOnPush: true\n```\n"
+        "or declare an `AWS::ECR::RegistryScanningConfiguration` (enhanced scanning) whose "
+        "rules cover every repository."
+    ),
+    references=(
+        f"{_HUB}/ecr-controls.html#ecr-1",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-scanning.html",
+    ),
+)
+def repository_without_scan_on_push(tpl: Template) -> Iterator[Hit]:
+    repositories = list(tpl.of_type("AWS::ECR::Repository"))
+    if not repositories or _registry_scans_everything(tpl):
+        return
+    for res in repositories:
+        value = res.prop("ImageScanningConfiguration", "ScanOnPush", default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "ImageScanningConfiguration.ScanOnPush is not set, so images are not scanned",
+                line=res.line,
+                resource=res.logical_id,
+            )
+            continue
+        values = tpl.possible_values(value)
+        line = res.prop_line("ImageScanningConfiguration", "ScanOnPush")
+        if any(v is NO_VALUE or truthy(v) is False for v in values):
+            yield Hit(
+                "ScanOnPush can be false, so images may not be scanned",
+                line=line,
+                resource=res.logical_id,
+            )
+        elif any(truthy(v) is None for v in values):
+            yield Hit(
+                f"ScanOnPush comes from {describe(value)}, which cannot be resolved from the "
+                "template: make sure images are scanned",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECR-002",
+    artifact_type="cloudformation",
+    title="ECR repository image tags are mutable",
+    severity="low",
+    description=(
+        "With mutable tags, pushing an image under an existing tag silently replaces what "
+        "`app:1.4.2` or `app:prod` refers to. A compromised pipeline or credential can swap a "
+        "trusted image without any deployment change, and rollbacks may not restore the "
+        "image that was tested."
+    ),
+    remediation=(
+        "```yaml\nAppRepository:\n  Type: AWS::ECR::Repository\n  Properties:\n"
+        "    ImageTagMutability: IMMUTABLE\n```\n"
+        "and deploy by digest or by unique tags (e.g. the commit SHA)."
+    ),
+    references=(
+        f"{_HUB}/ecr-controls.html#ecr-2",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html",
+    ),
+)
+def repository_tags_mutable(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::ECR::Repository"):
+        value = res.prop("ImageTagMutability", default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "ImageTagMutability is not set, so tags are MUTABLE",
+                line=res.line,
+                resource=res.logical_id,
+            )
+            continue
+        values = tpl.possible_values(value)
+        line = res.prop_line("ImageTagMutability")
+        mutable = [
+            v
+            for v in values
+            if v is NO_VALUE
+            or (isinstance(v, str) and not v.strip().upper().startswith("IMMUTABLE"))
+        ]
+        if mutable:
+            shown = "removed (MUTABLE)" if mutable[0] is NO_VALUE else mutable[0]
+            yield Hit(f"ImageTagMutability can be {shown}", line=line, resource=res.logical_id)
+        elif any(not isinstance(v, str) for v in values):
+            yield Hit(
+                f"ImageTagMutability comes from {describe(value)}, which cannot be resolved "
+                "from the template: make sure tags are IMMUTABLE",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECR-003",
+    artifact_type="cloudformation",
+    title="ECR repository policy allows anyone",
+    severity="high",
+    description=(
+        'A repository policy statement allowing Principal "*" without a Condition lets any '
+        "AWS account pull the images (and the code, configuration and secrets baked into "
+        "them) or, with push actions, replace them."
+    ),
+    remediation=(
+        "Name the accounts or roles that need access:\n"
+        "```yaml\nRepositoryPolicyText:\n  Statement:\n    - Effect: Allow\n"
+        "      Principal:\n        AWS: !Sub arn:aws:iam::${DeployAccountId}:root\n"
+        "      Action: [ecr:BatchGetImage, ecr:GetDownloadUrlForLayer]\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/repository-policies.html",
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/security_iam_resource-based-policy-examples.html",
+    ),
+)
+def repository_policy_public(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::ECR::Repository"):
+        found = public_statement(tpl, res, "RepositoryPolicyText")
+        if found:
+            yield Hit(public_message(found[0]), line=found[1], resource=res.logical_id)
+
+
+# -- ECS --------------------------------------------------------------------------------
+
+
+def _containers(tpl: Template, res: Resource) -> Iterator[tuple[dict, tuple[Any, ...], str]]:
+    """Each container definition (both branches of a conditional one), with its path."""
+    for index, item in enumerate(as_list(res.prop("ContainerDefinitions"))):
+        for variant in tpl.possible_values(item):
+            if isinstance(variant, dict):
+                name = variant.get("Name")
+                label = name if isinstance(name, str) else f"#{index + 1}"
+                yield variant, ("ContainerDefinitions", index), label
+
+
+def _line(res: Resource, item: Any, path: tuple[Any, ...], key: str) -> int | None:
+    if isinstance(item, LineDict) and key in item.lines:
+        return item.lines[key]
+    return res.prop_line(*path, key)
+
+
+def _windows(tpl: Template, res: Resource) -> bool:
+    family = res.prop("RuntimePlatform", "OperatingSystemFamily")
+    values = tpl.possible_values(family)
+    return all(isinstance(v, str) and v.upper().startswith("WINDOWS") for v in values)
+
+
+@rule(
+    id="CF-ECS-001",
+    artifact_type="cloudformation",
+    title="ECS container runs privileged",
+    severity="high",
+    description=(
+        "A privileged container gets every Linux capability and access to the host's "
+        "devices: a compromise of the application becomes root on the container instance, "
+        "and from there access to every other task on it and to the instance role."
+    ),
+    remediation=(
+        "Remove Privileged (or set it to false) and grant only the capabilities needed:\n"
+        "```yaml\nContainerDefinitions:\n  - Name: app\n    Privileged: false\n"
+        "    LinuxParameters:\n      Capabilities:\n        Drop: [ALL]\n"
+        "        Add: [NET_BIND_SERVICE]\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-4",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_security",
+    ),
+)
+def privileged_container(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        names: list[str] = []
+        unknown: list[str] = []
+        first_line = None
+        for item, path, name in _containers(tpl, res):
+            if "Privileged" not in item:
+                continue
+            values = tpl.possible_values(item["Privileged"])
+            if any(truthy(v) is True for v in values):
+                names.append(name)
+            elif any(v is not NO_VALUE and truthy(v) is None for v in values):
+                unknown.append(name)
+            else:
+                continue
+            first_line = first_line or _line(res, item, path, "Privileged")
+        if names:
+            yield Hit(
+                f"container(s) {', '.join(names)} can run privileged",
+                line=first_line,
+                resource=res.logical_id,
+            )
+        elif unknown:
+            yield Hit(
+                f"Privileged of container(s) {', '.join(unknown)} cannot be resolved from the "
+                "template: make sure it is false",
+                line=first_line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECS-002",
+    artifact_type="cloudformation",
+    title="ECS container root filesystem is writable",
+    severity="low",
+    description=(
+        "A writable root filesystem lets an attacker who gets code execution in the "
+        "container drop tools, modify binaries or plant persistence. A read-only root "
+        "filesystem, with volumes for the paths that must be written, removes that option."
+    ),
+    remediation=(
+        "```yaml\nContainerDefinitions:\n  - Name: app\n    ReadonlyRootFilesystem: true\n"
+        "    MountPoints:\n      - SourceVolume: tmp\n        ContainerPath: /tmp\n"
+        "Volumes:\n  - Name: tmp\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-5",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_security",
+    ),
+)
+def writable_root_filesystem(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        if _windows(tpl, res):
+            continue  # not supported by Windows containers
+        names: list[str] = []
+        first_line = None
+        for item, path, name in _containers(tpl, res):
+            value = item.get("ReadonlyRootFilesystem", MISSING)
+            values = [MISSING] if value is MISSING else tpl.possible_values(value)
+            if all(truthy(v) is True for v in values):
+                continue
+            names.append(name)
+            line = (
+                res.prop_line(*path)
+                if value is MISSING
+                else _line(res, item, path, "ReadonlyRootFilesystem")
+            )
+            first_line = first_line or line
+        if names:
+            yield Hit(
+                f"container(s) {', '.join(names)} do not have ReadonlyRootFilesystem: true",
+                line=first_line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECS-003",
+    artifact_type="cloudformation",
+    title="Secret in ECS container environment",
+    severity="high",
+    description=(
+        "Environment values of a task definition are stored in clear in the task definition, "
+        "visible to anyone allowed to describe it, kept in every revision and in the "
+        "template's history, and exposed to everything running in the container."
+    ),
+    remediation=(
+        "Reference the secret instead; ECS injects it at start:\n"
+        "```yaml\nContainerDefinitions:\n  - Name: app\n    Secrets:\n"
+        "      - Name: DB_PASSWORD\n        ValueFrom: !Ref DatabaseSecret\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-8",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/specifying-sensitive-data.html",
+    ),
+)
+def secret_in_container_environment(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        found: list[str] = []
+        first_line = None
+        for item, path, name in _containers(tpl, res):
+            for index, variable in enumerate(as_list(item.get("Environment"))):
+                if not isinstance(variable, dict):
+                    continue
+                var_name = variable.get("Name")
+                if not isinstance(var_name, str) or not is_secret_name(var_name):
+                    continue
+                if not is_literal_secret_value(variable.get("Value")):
+                    continue
+                found.append(f"{var_name} ({name})")
+                first_line = first_line or _line(
+                    res, variable, (*path, "Environment", index), "Value"
+                )
+        if found:
+            yield Hit(
+                f"environment variable(s) {', '.join(found)} hold literal values",
+                line=first_line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECS-004",
+    artifact_type="cloudformation",
+    title="ECS task uses the host network mode",
+    severity="medium",
+    description=(
+        "In host network mode, containers share the instance's network stack: they can bind "
+        "any host port, see the traffic of the host's interfaces, and reach the instance "
+        "metadata service (and so the instance role's credentials) with no task-level "
+        "isolation or security group of their own."
+    ),
+    remediation=(
+        "```yaml\nAppTask:\n  Type: AWS::ECS::TaskDefinition\n  Properties:\n"
+        "    NetworkMode: awsvpc\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-1",
+        "https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/networking-networkmode.html",
+    ),
+)
+def host_network_mode(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        value = res.prop("NetworkMode", default=MISSING)
+        if value is MISSING or value is None:
+            continue
+        values = tpl.possible_values(value)
+        line = res.prop_line("NetworkMode")
+        if any(_text(v) == "host" for v in values):
+            yield Hit("NetworkMode can be host", line=line, resource=res.logical_id)
+        elif any(v is not NO_VALUE and not isinstance(v, str) for v in values):
+            yield Hit(
+                f"NetworkMode comes from {describe(value)}, which cannot be resolved from the "
+                "template: make sure it is not host",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECS-005",
+    artifact_type="cloudformation",
+    title="ECS container configured to run as root",
+    severity="medium",
+    description=(
+        "A container whose User is root (or UID 0) runs the application with full privileges "
+        "inside the container: any code execution can change the image's files, read every "
+        "mounted secret, and exploit kernel or runtime flaws from the strongest position."
+    ),
+    remediation=(
+        "Run as an unprivileged user (created in the image):\n"
+        "```yaml\nContainerDefinitions:\n  - Name: app\n    User: '10001:10001'\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-1",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_definition_parameters.html#container_definition_security",
+    ),
+)
+def container_runs_as_root(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        root: list[str] = []
+        unknown: list[str] = []
+        first_line = None
+        for item, path, name in _containers(tpl, res):
+            if "User" not in item:
+                continue  # the image's USER applies (see the Dockerfile rules)
+            values = tpl.possible_values(item["User"])
+            users = [str(v).split(":", 1)[0].strip() for v in values if isinstance(v, str | int)]
+            if any(user in _ROOT_USERS for user in users):
+                root.append(name)
+            elif any(v is not NO_VALUE and not isinstance(v, str | int) for v in values):
+                unknown.append(name)
+            else:
+                continue
+            first_line = first_line or _line(res, item, path, "User")
+        if root:
+            yield Hit(
+                f"container(s) {', '.join(root)} run as root",
+                line=first_line,
+                resource=res.logical_id,
+            )
+        elif unknown:
+            yield Hit(
+                f"User of container(s) {', '.join(unknown)} cannot be resolved from the "
+                "template: make sure it is not root",
+                line=first_line,
+                resource=res.logical_id,
+            )

@@ -1,0 +1,425 @@
+"""EC2 instance and subnet rules: exposure, metadata service, monitoring, instance types."""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Iterator, Mapping
+from functools import lru_cache
+from typing import Any
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.cloudformation import UNRESOLVED, Resource, Template
+from rules.cloudformation._helpers import MISSING, as_list, describe, require_true, truthy
+from rules.cloudformation.ec2 import flag_if_true, require_value
+
+_FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
+_CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"
+_IMDS_DOC = (
+    "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/configuring-instance-metadata-service.html"
+)
+
+
+@rule(
+    id="CF-EC2-006",
+    artifact_type="cloudformation",
+    title="EC2 instance gets a public IP address",
+    severity="medium",
+    description=(
+        "A network interface with AssociatePublicIpAddress gives the instance an address "
+        "reachable from the internet: only its security groups then stand between every "
+        "listening service and internet-wide scanning. Instances belong in private subnets, "
+        "behind a load balancer, with Session Manager for administration. Relates to AWS "
+        "FSBP EC2.9."
+    ),
+    remediation=(
+        "```yaml\nNetworkInterfaces:\n  - DeviceIndex: '0'\n    SubnetId: !Ref PrivateSubnetA\n"
+        "    AssociatePublicIpAddress: false\n    GroupSet: [!Ref AppSecurityGroup]\n```"
+    ),
+    references=(
+        f"{_FSBP}ec2-controls.html#ec2-9",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/using-instance-addressing.html",
+    ),
+)
+def instance_public_ip(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        for index, _ in enumerate(as_list(res.prop("NetworkInterfaces"))):
+            hit = flag_if_true(
+                tpl,
+                res,
+                "NetworkInterfaces",
+                index,
+                "AssociatePublicIpAddress",
+                what="the instance is reachable from the internet",
+            )
+            if hit:
+                yield hit
+
+
+def imds_hit(tpl: Template, res: Resource, *path: Any) -> Hit | None:
+    """A hit unless the metadata options at `path` require IMDSv2 or turn the service off."""
+    endpoint = res.prop(*path, "HttpEndpoint", default=MISSING)
+    if endpoint is not MISSING:
+        values = tpl.possible_values(endpoint)
+        if all(isinstance(v, str) and v.strip().lower() == "disabled" for v in values):
+            return None
+    return require_value(
+        tpl,
+        res,
+        *path,
+        "HttpTokens",
+        good=frozenset({"required"}),
+        what="IMDSv1 answers unauthenticated metadata requests",
+    )
+
+
+@rule(
+    id="CF-EC2-007",
+    artifact_type="cloudformation",
+    title="EC2 instance does not require IMDSv2",
+    severity="medium",
+    description=(
+        "With IMDSv1 allowed, a single server-side request forgery or open proxy in any "
+        "application on the instance is enough to read the instance role's credentials from "
+        "169.254.169.254. IMDSv2 requires a session token obtained with a PUT request, which "
+        "such bugs cannot forge. Unless `MetadataOptions.HttpTokens` is `required` (or the "
+        "endpoint is disabled), the instance falls back to the AMI and account defaults, "
+        "which usually allow IMDSv1. Instances launched from a launch template without "
+        "their own MetadataOptions are checked through the template (CF-LT-001). Relates to "
+        "AWS FSBP EC2.8 and CIS AWS Foundations Benchmark v3.0.0 5.6."
+    ),
+    remediation=(
+        "```yaml\nAppInstance:\n  Type: AWS::EC2::Instance\n  Properties:\n"
+        "    MetadataOptions:\n      HttpTokens: required\n      HttpPutResponseHopLimit: 1\n```"
+    ),
+    references=(f"{_FSBP}ec2-controls.html#ec2-8", _IMDS_DOC, _CIS),
+)
+def instance_imdsv1(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        if "LaunchTemplate" in res.properties and "MetadataOptions" not in res.properties:
+            continue
+        hit = imds_hit(tpl, res, "MetadataOptions")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-EC2-008",
+    artifact_type="cloudformation",
+    title="EC2 instance without detailed monitoring",
+    severity="low",
+    description=(
+        "Basic monitoring publishes instance metrics every five minutes; detailed monitoring "
+        "publishes them every minute, so alarms on CPU, network or status checks fire "
+        "sooner and auto scaling reacts to bursts in time. Instances launched from a launch "
+        "template without their own Monitoring setting are not reported."
+    ),
+    remediation="Set `Monitoring: true` on the instance (it is billed per metric).",
+    references=(
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/manage-detailed-monitoring.html",
+    ),
+)
+def instance_basic_monitoring(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        if "LaunchTemplate" in res.properties and "Monitoring" not in res.properties:
+            continue
+        hit = require_true(tpl, res, "Monitoring", what="detailed monitoring")
+        if hit:
+            yield hit
+
+
+# Previous-generation sizes where EBS optimization is an option that is off by default; every
+# current type is either EBS-optimized by default or does not support it.
+_OPTIONAL_EBS_OPTIMIZED = frozenset(
+    {
+        "c1.xlarge",
+        "c3.xlarge",
+        "c3.2xlarge",
+        "c3.4xlarge",
+        "g2.2xlarge",
+        "i2.xlarge",
+        "i2.2xlarge",
+        "i2.4xlarge",
+        "m1.large",
+        "m1.xlarge",
+        "m2.2xlarge",
+        "m2.4xlarge",
+        "m3.xlarge",
+        "m3.2xlarge",
+        "r3.xlarge",
+        "r3.2xlarge",
+        "r3.4xlarge",
+    }
+)
+
+
+@rule(
+    id="CF-EC2-009",
+    artifact_type="cloudformation",
+    title="EC2 instance not EBS-optimized",
+    severity="info",
+    description=(
+        "On the previous-generation sizes where EBS optimization is optional (m1, m2, m3, "
+        "c1, c3, g2, i2 and r3 families), volume traffic shares the network link with "
+        "application traffic unless EbsOptimized is true, so disk latency grows exactly when "
+        "the instance is busy. Current instance types are EBS-optimized by default and are "
+        "not reported; nor are types that cannot be resolved from the template."
+    ),
+    remediation=(
+        "Prefer a current-generation type (EBS-optimized by default), or set "
+        "`EbsOptimized: true`:\n```yaml\nInstanceType: m3.xlarge\nEbsOptimized: true\n```"
+    ),
+    references=("https://docs.aws.amazon.com/ebs/latest/userguide/ebs-optimized.html",),
+)
+def instance_not_ebs_optimized(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        types = tpl.possible_values(res.prop("InstanceType", default="m1.small"))
+        legacy = [t for t in types if isinstance(t, str) and t.strip() in _OPTIONAL_EBS_OPTIMIZED]
+        if not legacy:
+            continue
+        value = res.prop("EbsOptimized", default=MISSING)
+        if value is not MISSING and all(truthy(v) is True for v in tpl.possible_values(value)):
+            continue
+        yield Hit(
+            f"{legacy[0]} is not EBS-optimized unless EbsOptimized is true",
+            line=res.prop_line("EbsOptimized") if value is not MISSING else res.line,
+            resource=res.logical_id,
+        )
+
+
+DEFAULT_ALLOWED_INSTANCE_TYPES = (
+    "t3.*",
+    "t3a.*",
+    "t4g.*",
+    "m5.large",
+    "m5.xlarge",
+    "m6i.large",
+    "m6i.xlarge",
+    "m6g.large",
+    "m6g.xlarge",
+    "m7i.large",
+    "m7i.xlarge",
+    "m7g.large",
+    "m7g.xlarge",
+    "c5.large",
+    "c5.xlarge",
+    "c6i.large",
+    "c6i.xlarge",
+    "c6g.large",
+    "c6g.xlarge",
+    "c7g.large",
+    "c7g.xlarge",
+    "r5.large",
+    "r5.xlarge",
+    "r6i.large",
+    "r6i.xlarge",
+    "r6g.large",
+    "r6g.xlarge",
+)
+
+
+@lru_cache(maxsize=64)
+def _allow_pattern(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled matcher per allow-list (shell-style `*`/`?` patterns, case-insensitive)."""
+    return re.compile("|".join(fnmatch.translate(p.strip().lower()) for p in patterns))
+
+
+def _allowed_list(params: Mapping[str, Any]) -> tuple[str, ...]:
+    value = params.get("allowed_instance_types", DEFAULT_ALLOWED_INSTANCE_TYPES)
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(sorted({str(v).strip() for v in value or () if str(v).strip()}))
+
+
+def _candidate_types(tpl: Template, value: Any, depth: int = 0) -> tuple[list[str], bool]:
+    """The instance types `value` may take, and whether some value cannot be known.
+
+    Unlike `possible_values`, a parameter contributes its AllowedValues as well as its
+    Default (whoever deploys may pick any of them) and `Fn::FindInMap` is looked up.
+    """
+    if depth > 8:
+        return [], True
+    if isinstance(value, dict) and len(value) == 1:
+        ((key, arg),) = value.items()
+        if key == "Ref" and isinstance(arg, str) and isinstance(tpl.parameters.get(arg), dict):
+            param = tpl.parameters[arg]
+            found = [v for v in as_list(param.get("AllowedValues")) if isinstance(v, str)]
+            if isinstance(param.get("Default"), str):
+                found.append(param["Default"])
+            return found, not found
+        if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+            first, unknown_first = _candidate_types(tpl, arg[1], depth + 1)
+            second, unknown_second = _candidate_types(tpl, arg[2], depth + 1)
+            return first + second, unknown_first or unknown_second
+        if key == "Fn::FindInMap" and isinstance(arg, list) and len(arg) == 3:
+            return _mapped_types(tpl, arg)
+    values = tpl.possible_values(value)
+    found = [v for v in values if isinstance(v, str)]
+    return found, any(v is UNRESOLVED for v in values)
+
+
+def _mapped_types(tpl: Template, arg: list) -> tuple[list[str], bool]:
+    mapping = tpl.mappings.get(arg[0]) if isinstance(arg[0], str) else None
+    if not isinstance(mapping, dict):
+        return [], True
+    tops = [mapping.get(arg[1])] if isinstance(arg[1], str) else list(mapping.values())
+    found: list[str] = []
+    unknown = False
+    for top in tops:
+        if not isinstance(top, dict):
+            unknown = True
+            continue
+        seconds = [top.get(arg[2])] if isinstance(arg[2], str) else list(top.values())
+        for item in seconds:
+            if isinstance(item, str):
+                found.append(item)
+            else:
+                unknown = True
+    return found, unknown
+
+
+def _type_sites(tpl: Template) -> Iterator[tuple[Resource, tuple[str, ...]]]:
+    for res in tpl.of_type(
+        "AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration"
+    ):
+        if res.type == "AWS::EC2::LaunchTemplate":
+            yield res, ("LaunchTemplateData", "InstanceType")
+        else:
+            yield res, ("InstanceType",)
+
+
+@rule(
+    id="CF-EC2-010",
+    artifact_type="cloudformation",
+    title="EC2 instance type outside the allowed list",
+    severity="medium",
+    description=(
+        "Tenants restrict instance types to keep cost under control (a single GPU or "
+        "24xlarge instance costs more than a whole fleet of small ones, and is what stolen "
+        "credentials are used to launch for crypto-mining) and to keep fleets on families "
+        "they have validated. The check reads InstanceType on instances, launch "
+        "configurations and launch templates (a template without InstanceType leaves the "
+        "choice to whoever launches it and is not reported); for a parameter, its Default "
+        "and every AllowedValue must be allowed, and a parameter with neither is reported. "
+        "Parameter `allowed_instance_types` is a list of types or shell-style patterns; the "
+        "default allows the burstable t3/t3a/t4g families in every size and the large and "
+        "xlarge sizes of the general purpose (m5, m6i, m6g, m7i, m7g), compute optimized "
+        "(c5, c6i, c6g, c7g) and memory optimized (r5, r6i, r6g) families. An empty list "
+        "turns the check off."
+    ),
+    remediation=(
+        "Use an allowed type, or constrain the parameter to allowed types:\n"
+        "```yaml\nParameters:\n  InstanceType:\n    Type: String\n    Default: t3.small\n"
+        "    AllowedValues: [t3.small, t3.medium, m6i.large]\n```\n"
+        "Tenants change the list with the rule parameter `allowed_instance_types`."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instance-types.html",
+        "https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_examples_ec2.html",
+    ),
+    params={"allowed_instance_types": list(DEFAULT_ALLOWED_INSTANCE_TYPES)},
+)
+def instance_type_not_allowed(tpl: Template, params: Mapping[str, Any]) -> Iterator[Hit]:
+    allowed = _allowed_list(params)
+    if not allowed:
+        return
+    pattern = _allow_pattern(allowed)
+    for res, path in _type_sites(tpl):
+        value = res.prop(*path, default=MISSING)
+        if value is MISSING or value is None:
+            if res.type != "AWS::EC2::Instance" or "LaunchTemplate" in res.properties:
+                continue
+            if not pattern.fullmatch("m1.small"):
+                yield Hit(
+                    "InstanceType is not set, so EC2 launches the default m1.small, which is "
+                    "not in the allowed instance types",
+                    line=res.line,
+                    resource=res.logical_id,
+                )
+            continue
+        types, unknown = _candidate_types(tpl, value)
+        outside = sorted({t for t in types if not pattern.fullmatch(t.strip().lower())})
+        line = res.prop_line(*path)
+        if outside:
+            listed = ", ".join(outside[:5]) + (
+                f" and {len(outside) - 5} more" if len(outside) > 5 else ""
+            )
+            message = (
+                f"InstanceType {listed} is not in the allowed instance types"
+                if not isinstance(value, dict)
+                else f"InstanceType can be {listed} (via {describe(value)}), outside the "
+                "allowed instance types"
+            )
+            yield Hit(
+                message,
+                line=line,
+                resource=res.logical_id,
+            )
+        elif unknown:
+            yield Hit(
+                f"InstanceType comes from {describe(value)}, which cannot be resolved from the "
+                "template: make sure it is one of the allowed instance types",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+def block_device_hits(tpl: Template, res: Resource, *path: Any) -> Iterator[Hit]:
+    """Hits for the EBS block device mappings at `path` that are not known to be encrypted."""
+    for index, mapping in enumerate(as_list(res.prop(*path))):
+        if not isinstance(mapping, dict) or not isinstance(mapping.get("Ebs"), dict):
+            continue  # instance store, NoDevice, or an expression
+        ebs = (*path, index, "Ebs")
+        device = mapping.get("DeviceName")
+        name = device if isinstance(device, str) else f"mapping {index}"
+        value = res.prop(*ebs, "Encrypted", default=MISSING)
+        if value is MISSING:
+            hint = (
+                " (it inherits the snapshot's encryption, which the template does not show)"
+                if "SnapshotId" in mapping["Ebs"]
+                else ""
+            )
+            yield Hit(
+                f"{name}: Ebs.Encrypted is not set{hint}",
+                line=res.prop_line(*ebs),
+                resource=res.logical_id,
+            )
+            continue
+        values = tpl.possible_values(value)
+        if any(truthy(v) is not True for v in values):
+            yield Hit(
+                f"{name}: Ebs.Encrypted is {str(value).lower()}"
+                if not isinstance(value, dict)
+                else f"{name}: Ebs.Encrypted comes from {describe(value)}, which can be false "
+                "or cannot be resolved from the template",
+                line=res.prop_line(*ebs, "Encrypted"),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-EBS-004",
+    artifact_type="cloudformation",
+    title="EC2 instance block device not encrypted",
+    severity="medium",
+    description=(
+        "Volumes created from an instance's BlockDeviceMappings are stored in clear unless "
+        "Ebs.Encrypted is true (or the account turned on EBS encryption by default, which a "
+        "template cannot show), and so are their snapshots. The root volume often holds "
+        "application secrets, logs and cached data. Relates to AWS FSBP EC2.3 and CIS AWS "
+        "Foundations Benchmark v1.4.0 2.2.1."
+    ),
+    remediation=(
+        "```yaml\nBlockDeviceMappings:\n  - DeviceName: /dev/xvda\n    Ebs:\n"
+        "      VolumeSize: 30\n      VolumeType: gp3\n      Encrypted: true\n"
+        "      KmsKeyId: !Ref VolumeKey\n```"
+    ),
+    references=(
+        f"{_FSBP}ec2-controls.html#ec2-3",
+        "https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption.html",
+        _CIS,
+    ),
+)
+def instance_block_device_unencrypted(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        yield from block_device_hits(tpl, res, "BlockDeviceMappings")

@@ -1,0 +1,236 @@
+"""OpenSearch Service (and legacy Elasticsearch) domain rules."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.cloudformation import NO_VALUE, Template
+from rules.cloudformation._helpers import MISSING, describe, require_true, truthy
+from rules.cloudformation.messaging import public_statement
+
+_HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+_DOMAINS = ("AWS::OpenSearchService::Domain", "AWS::Elasticsearch::Domain")
+_MODERN_TLS = re.compile(r"^Policy-Min-TLS-1-[23]-")
+
+
+def _controls(number: int) -> tuple[str, str]:
+    return (
+        f"{_HUB}/opensearch-controls.html#opensearch-{number}",
+        f"{_HUB}/es-controls.html#es-{number}",
+    )
+
+
+@rule(
+    id="CF-ES-001",
+    artifact_type="cloudformation",
+    title="OpenSearch domain not encrypted at rest",
+    severity="medium",
+    description=(
+        "Without encryption at rest, the indexes, automated snapshots, logs and swap of the "
+        "domain's nodes are stored unencrypted; search clusters tend to hold copies of the "
+        "most sensitive application data. It can only be switched on for existing domains "
+        "of recent engine versions."
+    ),
+    remediation=(
+        "```yaml\nEncryptionAtRestOptions:\n  Enabled: true\n"
+        "  KmsKeyId: !Ref SearchKey   # optional: your own key\n```"
+    ),
+    references=(
+        *_controls(1),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/encryption-at-rest.html",
+    ),
+)
+def not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        hit = require_true(
+            tpl, res, "EncryptionAtRestOptions", "Enabled", what="encryption at rest"
+        )
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-ES-002",
+    artifact_type="cloudformation",
+    title="OpenSearch node-to-node encryption disabled",
+    severity="medium",
+    description=(
+        "Without node-to-node encryption, documents, queries and results travel in clear "
+        "between the nodes of the domain inside the VPC, where any compromised host or "
+        "misrouted mirror on the network can read them."
+    ),
+    remediation="```yaml\nNodeToNodeEncryptionOptions:\n  Enabled: true\n```",
+    references=(
+        *_controls(3),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ntn.html",
+    ),
+)
+def node_to_node_disabled(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        hit = require_true(
+            tpl, res, "NodeToNodeEncryptionOptions", "Enabled", what="node-to-node encryption"
+        )
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-ES-003",
+    artifact_type="cloudformation",
+    title="OpenSearch domain does not enforce HTTPS",
+    severity="medium",
+    description=(
+        "Unless EnforceHTTPS is true, the domain endpoint also answers plain HTTP, so "
+        "credentials, signed requests and search results can be read or replayed by anyone "
+        "on the network path."
+    ),
+    remediation=(
+        "```yaml\nDomainEndpointOptions:\n  EnforceHTTPS: true\n"
+        "  TLSSecurityPolicy: Policy-Min-TLS-1-2-PFS-2023-10\n```"
+    ),
+    references=(
+        *_controls(8),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/infrastructure-security.html",
+    ),
+)
+def https_not_enforced(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        hit = require_true(
+            tpl, res, "DomainEndpointOptions", "EnforceHTTPS", what="HTTPS enforcement"
+        )
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-ES-004",
+    artifact_type="cloudformation",
+    title="OpenSearch domain TLS policy allows TLS below 1.2",
+    severity="medium",
+    description=(
+        "The default TLS security policy of a domain, Policy-Min-TLS-1-0-2019-07, still "
+        "accepts TLS 1.0 and 1.1, so clients can be downgraded to deprecated protocols and "
+        "cipher suites."
+    ),
+    remediation=(
+        "```yaml\nDomainEndpointOptions:\n  EnforceHTTPS: true\n"
+        "  TLSSecurityPolicy: Policy-Min-TLS-1-2-PFS-2023-10\n```"
+    ),
+    references=(
+        *_controls(8),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/infrastructure-security.html",
+    ),
+)
+def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        path = ("DomainEndpointOptions", "TLSSecurityPolicy")
+        value = res.prop(*path, default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "TLSSecurityPolicy is not set, so the default Policy-Min-TLS-1-0-2019-07 applies",
+                line=res.prop_line(*path),
+                resource=res.logical_id,
+            )
+            continue
+        values = tpl.possible_values(value)
+        old = [
+            "removed (Policy-Min-TLS-1-0-2019-07)" if v is NO_VALUE else v
+            for v in values
+            if v is NO_VALUE or (isinstance(v, str) and not _MODERN_TLS.match(v.strip()))
+        ]
+        if old:
+            yield Hit(
+                f"TLSSecurityPolicy can be {old[0]}, which accepts TLS below 1.2",
+                line=res.prop_line(*path),
+                resource=res.logical_id,
+            )
+        elif any(not isinstance(v, str) for v in values):
+            yield Hit(
+                f"TLSSecurityPolicy comes from {describe(value)}, which cannot be resolved from "
+                "the template: make sure it requires TLS 1.2",
+                line=res.prop_line(*path),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ES-005",
+    artifact_type="cloudformation",
+    title="OpenSearch fine-grained access control disabled",
+    severity="medium",
+    description=(
+        "Without fine-grained access control, anyone the domain access policy lets in can "
+        "read and write every index: there are no roles, no index-, document- or field-level "
+        "permissions, and no audit log of who queried what."
+    ),
+    remediation=(
+        "```yaml\nAdvancedSecurityOptions:\n  Enabled: true\n  InternalUserDatabaseEnabled: false\n"
+        "  MasterUserOptions:\n    MasterUserARN: !GetAtt SearchAdminRole.Arn\n```\n"
+        "(fine-grained access control also requires HTTPS, node-to-node encryption and "
+        "encryption at rest)."
+    ),
+    references=(
+        f"{_HUB}/opensearch-controls.html#opensearch-7",
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/fgac.html",
+    ),
+)
+def fine_grained_access_disabled(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        hit = require_true(
+            tpl, res, "AdvancedSecurityOptions", "Enabled", what="fine-grained access control"
+        )
+        if hit:
+            yield hit
+
+
+def _in_vpc(tpl: Template, value: object) -> bool:
+    if not isinstance(value, dict) or "SubnetIds" not in value:
+        return False
+    subnets = value["SubnetIds"]
+    if isinstance(subnets, list):
+        return bool(subnets)
+    return all(v is not NO_VALUE and v != "" for v in tpl.possible_values(subnets))
+
+
+@rule(
+    id="CF-ES-006",
+    artifact_type="cloudformation",
+    title="OpenSearch domain open to the internet",
+    severity="critical",
+    description=(
+        "A domain outside a VPC has a public endpoint. When its access policy allows "
+        'Principal "*" without a Condition (such as a source IP range) and fine-grained '
+        "access control is off, anyone on the internet can search, download and delete its "
+        "indexes: a classic source of large data leaks."
+    ),
+    remediation=(
+        "Place the domain in a VPC, or restrict the policy and turn on fine-grained access "
+        "control:\n"
+        "```yaml\nVPCOptions:\n  SubnetIds: [!Ref PrivateSubnetA]\n"
+        "  SecurityGroupIds: [!Ref SearchSecurityGroup]\nAccessPolicies:\n  Statement:\n"
+        "    - Effect: Allow\n      Principal:\n        AWS: !GetAtt SearchClientRole.Arn\n"
+        "      Action: es:ESHttp*\n      Resource: !Sub arn:aws:es:${AWS::Region}:"
+        "${AWS::AccountId}:domain/search/*\n```"
+    ),
+    references=(
+        *_controls(2),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/ac.html",
+    ),
+)
+def open_to_internet(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        if _in_vpc(tpl, res.prop("VPCOptions")):
+            continue
+        fgac = res.prop("AdvancedSecurityOptions", "Enabled", default=MISSING)
+        if fgac is not MISSING and all(truthy(v) is True for v in tpl.possible_values(fgac)):
+            continue  # requests must authenticate against fine-grained access control
+        found = public_statement(tpl, res, "AccessPolicies")
+        if found:
+            yield Hit(
+                "the domain has a public endpoint and its access policy allows anyone "
+                "without a Condition",
+                line=found[1],
+                resource=res.logical_id,
+            )

@@ -1,0 +1,184 @@
+"""Secrets Manager rules: rotation, customer managed keys and secret values in templates."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.cloudformation import NO_VALUE, Template
+from rules.cloudformation._helpers import MISSING
+
+_HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+_SECRET = "AWS::SecretsManager::Secret"
+_AWS_MANAGED_KEYS = frozenset({"alias/aws/secretsmanager"})
+
+
+def _refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
+    """True if `value` is, or contains, a Ref / GetAtt / Sub reference to `logical_id`."""
+    if depth > 16:
+        return False
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        target = value.get("Fn::GetAtt")
+        if (isinstance(target, list) and target[:1] == [logical_id]) or (
+            isinstance(target, str) and target.split(".", 1)[0] == logical_id
+        ):
+            return True
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str) and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]", text):
+            return True
+        return any(_refers_to(v, logical_id, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, logical_id, depth + 1) for v in value)
+    return False
+
+
+def _written(value: Any, depth: int = 0) -> bool:
+    """True if `value` is (or can be) a non-empty literal written in the template itself.
+
+    Plain strings and numbers count, as do `Fn::Join` / `Fn::Sub` / `Fn::Base64` built from
+    literals only, and a `Fn::If` branch that is one. Dynamic references (`{{resolve:...}}`)
+    and anything involving a parameter, resource or import are supplied at deploy time.
+    """
+    if depth > 16 or isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        text = value.strip()
+        return bool(text) and not text.startswith("{{resolve:")
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((key, arg),) = value.items()
+    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+        return _written(arg[1], depth + 1) or _written(arg[2], depth + 1)
+    if key == "Fn::Base64":
+        return _written(arg, depth + 1)
+    if key == "Fn::Sub" and isinstance(arg, str):
+        return "${" not in arg.replace("${!", "") and _written(arg, depth + 1)
+    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+        parts = arg[1]
+        return (
+            bool(parts)
+            and all(isinstance(p, str | int | float) or _written(p, depth + 1) for p in parts)
+            and any(_written(p, depth + 1) for p in parts)
+        )
+    return False
+
+
+@rule(
+    id="CF-SM-001",
+    artifact_type="cloudformation",
+    title="Secrets Manager secret without automatic rotation",
+    severity="medium",
+    description=(
+        "A secret that is never rotated stays valid for as long as it exists: a copy leaked "
+        "in a log, a laptop or a former employee's notes keeps working. Automatic rotation "
+        "limits how long a leaked value is useful. No AWS::SecretsManager::RotationSchedule "
+        "in the template refers to this secret."
+    ),
+    remediation=(
+        "```yaml\nDatabaseSecretRotation:\n  Type: AWS::SecretsManager::RotationSchedule\n"
+        "  Properties:\n    SecretId: !Ref DatabaseSecret\n"
+        "    HostedRotationLambda:\n      RotationType: PostgreSQLSingleUser\n"
+        "    RotationRules:\n      ScheduleExpression: rate(30 days)\n```"
+    ),
+    references=(
+        f"{_HUB}/secretsmanager-controls.html#secretsmanager-1",
+        "https://docs.aws.amazon.com/secretsmanager/latest/userguide/rotating-secrets.html",
+    ),
+)
+def secret_without_rotation(tpl: Template) -> Iterator[Hit]:
+    secrets = list(tpl.of_type(_SECRET))
+    if not secrets:
+        return
+    schedules = [s.prop("SecretId") for s in tpl.of_type("AWS::SecretsManager::RotationSchedule")]
+    for res in secrets:
+        name = res.prop("Name")
+        if any(_refers_to(target, res.logical_id) for target in schedules):
+            continue
+        if isinstance(name, str) and name in schedules:  # SecretId may be the secret's name
+            continue
+        yield Hit(
+            "no RotationSchedule refers to this secret", line=res.line, resource=res.logical_id
+        )
+
+
+@rule(
+    id="CF-SM-002",
+    artifact_type="cloudformation",
+    title="Secrets Manager secret not using a customer managed key",
+    severity="low",
+    description=(
+        "Without KmsKeyId, a secret is encrypted with the AWS managed key aws/secretsmanager, "
+        "whose key policy you cannot change: anyone in the account with "
+        "secretsmanager:GetSecretValue can decrypt it, and the secret cannot be shared with "
+        "another account."
+    ),
+    remediation=(
+        "```yaml\nDatabaseSecret:\n  Type: AWS::SecretsManager::Secret\n  Properties:\n"
+        "    KmsKeyId: !Ref SecretsKey\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html",
+    ),
+)
+def secret_without_cmk(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_SECRET):
+        value = res.prop("KmsKeyId", default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "no KmsKeyId is set, so the AWS managed key aws/secretsmanager is used",
+                line=res.line,
+                resource=res.logical_id,
+            )
+            continue
+        values = tpl.possible_values(value)
+        if any(
+            v is NO_VALUE or v == "" or (isinstance(v, str) and v.strip() in _AWS_MANAGED_KEYS)
+            for v in values
+        ):
+            yield Hit(
+                "KmsKeyId can be the AWS managed key aws/secretsmanager",
+                line=res.prop_line("KmsKeyId"),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-SM-003",
+    artifact_type="cloudformation",
+    title="Secrets Manager secret value written in the template",
+    severity="high",
+    description=(
+        "A SecretString written as a literal is stored in the template, its version history, "
+        "every copy of the repository and the stack's template in CloudFormation: the secret "
+        "is exposed before Secrets Manager ever protects it."
+    ),
+    remediation=(
+        "Let Secrets Manager generate the value:\n"
+        "```yaml\nDatabaseSecret:\n  Type: AWS::SecretsManager::Secret\n  Properties:\n"
+        '    GenerateSecretString:\n      SecretStringTemplate: \'{"username": "app"}\'\n'
+        "      GenerateStringKey: password\n      PasswordLength: 32\n```\n"
+        "or pass it as a NoEcho parameter without Default at deploy time."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/secretsmanager/latest/userguide/cfn-example_RDSsecret.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/security-best-practices.html#creds",
+    ),
+)
+def secret_value_in_template(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_SECRET):
+        value = res.prop("SecretString", default=MISSING)
+        if value is MISSING or value is None:
+            continue
+        if _written(value):
+            yield Hit(
+                "SecretString holds a value written in the template",
+                line=res.prop_line("SecretString"),
+                resource=res.logical_id,
+            )

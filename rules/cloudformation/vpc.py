@@ -1,0 +1,198 @@
+"""VPC rules: flow logs, public IP assignment and network ACLs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.cloudformation import NO_VALUE, Template
+from rules.cloudformation._helpers import MISSING, describe, truthy
+
+_HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+_WORLD = frozenset({"0.0.0.0/0", "::/0"})
+_ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
+
+
+def _refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
+    """True if `value` is, or contains, a Ref / GetAtt / Sub reference to `logical_id`."""
+    if depth > 16:
+        return False
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        target = value.get("Fn::GetAtt")
+        if (isinstance(target, list) and target[:1] == [logical_id]) or (
+            isinstance(target, str) and target.split(".", 1)[0] == logical_id
+        ):
+            return True
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str) and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]", text):
+            return True
+        return any(_refers_to(v, logical_id, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_refers_to(v, logical_id, depth + 1) for v in value)
+    return False
+
+
+@rule(
+    id="CF-VPC-001",
+    artifact_type="cloudformation",
+    title="VPC without flow logs",
+    severity="medium",
+    description=(
+        "Flow logs are the record of which addresses talked to which, on what port, and "
+        "whether the traffic was accepted. Without them, lateral movement, data exfiltration "
+        "or a scan from a compromised instance cannot be reconstructed. No AWS::EC2::FlowLog "
+        "in the template covers this VPC."
+    ),
+    remediation=(
+        "```yaml\nVpcFlowLog:\n  Type: AWS::EC2::FlowLog\n  Properties:\n"
+        "    ResourceId: !Ref Vpc\n    ResourceType: VPC\n    TrafficType: ALL\n"
+        "    LogDestinationType: s3\n    LogDestination: !GetAtt FlowLogsBucket.Arn\n```"
+    ),
+    references=(
+        f"{_HUB}/ec2-controls.html#ec2-6",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs.html",
+    ),
+)
+def vpc_without_flow_logs(tpl: Template) -> Iterator[Hit]:
+    vpcs = list(tpl.of_type("AWS::EC2::VPC"))
+    if not vpcs:
+        return
+    targets = []
+    for flow_log in tpl.of_type("AWS::EC2::FlowLog"):
+        kinds = tpl.possible_values(flow_log.prop("ResourceType"))
+        if any(isinstance(k, str) and k.strip().upper() == "VPC" for k in kinds):
+            targets.append(flow_log.prop("ResourceId"))
+            targets.append(flow_log.prop("ResourceIds"))
+    for res in vpcs:
+        if not any(_refers_to(target, res.logical_id) for target in targets):
+            yield Hit("no FlowLog covers this VPC", line=res.line, resource=res.logical_id)
+
+
+@rule(
+    id="CF-VPC-002",
+    artifact_type="cloudformation",
+    title="Subnet assigns public IP addresses on launch",
+    severity="low",
+    description=(
+        "With MapPublicIpOnLaunch, every instance and network interface started in the "
+        "subnet gets a public address unless told otherwise, so a workload meant to be "
+        "private becomes reachable from the internet as soon as a security group rule "
+        "allows it."
+    ),
+    remediation=(
+        "Keep automatic public addresses off, and give them explicitly to the few resources "
+        "that need one (or put those behind a load balancer or NAT):\n"
+        "```yaml\nAppSubnet:\n  Type: AWS::EC2::Subnet\n  Properties:\n"
+        "    VpcId: !Ref Vpc\n    CidrBlock: 10.0.1.0/24\n    MapPublicIpOnLaunch: false\n```"
+    ),
+    references=(
+        f"{_HUB}/ec2-controls.html#ec2-15",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-ip-addressing.html#subnet-public-ip",
+    ),
+)
+def subnet_maps_public_ip(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Subnet"):
+        value = res.prop("MapPublicIpOnLaunch", default=MISSING)
+        if value is MISSING or value is None:
+            continue
+        values = tpl.possible_values(value)
+        line = res.prop_line("MapPublicIpOnLaunch")
+        if any(truthy(v) is True for v in values):
+            yield Hit("MapPublicIpOnLaunch can be true", line=line, resource=res.logical_id)
+        elif any(v is not NO_VALUE and truthy(v) is None for v in values):
+            yield Hit(
+                f"MapPublicIpOnLaunch comes from {describe(value)}, which cannot be resolved "
+                "from the template: make sure it is false",
+                line=line,
+                resource=res.logical_id,
+            )
+
+
+def _number(tpl: Template, value: Any) -> int | None:
+    values = tpl.possible_values(value)
+    try:
+        return int(values[0]) if len(values) == 1 else None
+    except (TypeError, ValueError):
+        return None
+
+
+@rule(
+    id="CF-VPC-003",
+    artifact_type="cloudformation",
+    title="Network ACL allows SSH or RDP from the internet",
+    severity="medium",
+    description=(
+        "A network ACL entry allowing inbound traffic from 0.0.0.0/0 (or ::/0) to port 22 or "
+        "3389 removes the subnet-level guard on remote administration: only security groups "
+        "remain between the internet and the instances' SSH and RDP services."
+    ),
+    remediation=(
+        "Allow administration ports only from known ranges (or not at all, with SSM Session "
+        "Manager):\n"
+        "```yaml\nAdminIngress:\n  Type: AWS::EC2::NetworkAclEntry\n  Properties:\n"
+        "    NetworkAclId: !Ref PublicAcl\n    RuleNumber: 100\n    Protocol: 6\n"
+        "    RuleAction: allow\n    CidrBlock: 10.20.0.0/16\n"
+        "    PortRange: {From: 22, To: 22}\n```"
+    ),
+    references=(
+        f"{_HUB}/ec2-controls.html#ec2-21",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html",
+    ),
+)
+def acl_admin_ports_open(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::NetworkAclEntry"):
+        if any(truthy(v) is True for v in tpl.possible_values(res.prop("Egress", default=False))):
+            continue
+        actions = tpl.possible_values(res.prop("RuleAction"))
+        if not any(isinstance(a, str) and a.strip().lower() == "allow" for a in actions):
+            continue
+        key = next(
+            (
+                k
+                for k in ("CidrBlock", "Ipv6CidrBlock")
+                if any(
+                    isinstance(v, str) and v.strip() in _WORLD
+                    for v in tpl.possible_values(res.prop(k))
+                )
+            ),
+            None,
+        )
+        if key is None:
+            continue
+        protocol = _number(tpl, res.prop("Protocol"))
+        if protocol == -1:
+            yield Hit(
+                "the entry allows every protocol and port from the internet",
+                line=res.prop_line(key),
+                resource=res.logical_id,
+            )
+            continue
+        if protocol is not None and protocol != 6:
+            continue
+        low = _number(tpl, res.prop("PortRange", "From"))
+        high = _number(tpl, res.prop("PortRange", "To"))
+        if protocol is None or low is None or high is None:
+            yield Hit(
+                "the entry allows traffic from the internet on a protocol or port range that "
+                "cannot be resolved from the template: make sure it excludes ports 22 and 3389",
+                line=res.prop_line(key),
+                resource=res.logical_id,
+            )
+            continue
+        exposed = [f"{port} ({name})" for port, name in _ADMIN_PORTS.items() if low <= port <= high]
+        if exposed:
+            what = (
+                f"port {exposed[0]}"
+                if low == high
+                else f"ports {low}-{high}, including {' and '.join(exposed)},"
+            )
+            yield Hit(
+                f"the entry allows {what} from the internet",
+                line=res.prop_line(key),
+                resource=res.logical_id,
+            )
