@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Rate
 
 from chalicelib import api
 from chalicelib.config import settings
+from chalicelib.routes import ROUTES
 
 app = Chalice(app_name="pipeguard")
 app.register_middleware(api.json_error_middleware, "http")
@@ -34,73 +34,14 @@ def tenant_key(auth_request: Any) -> AuthResponse:
     )
 
 
-def route(path: str, scope: str, **options: Any) -> Callable[[Callable[..., Any]], Any]:
-    """Register a tenant-scoped route: the view gets the caller's principal as first argument."""
-
-    if options.get("methods") == ["GET"]:
-        options.setdefault("content_types", ["*/*"])  # a GET has no body to check
-
-    def register(view: Callable[..., Any]) -> Any:
-        wrapped = api.guarded(view, scope, lambda: app.current_request)
-        return app.route(path, authorizer=tenant_key, **options)(wrapped)
-
-    return register
-
-
-@route("/v1/scans", "ingest", methods=["POST"], content_types=["application/json"])
-def create_scan(principal: Any) -> Any:
-    from chalice import Response
-
-    from chalicelib.ingest import parse_scan_request, submit_scan
-
-    request = app.current_request
-    correlation = api.correlation_id(request)
-    accepted = submit_scan(principal, parse_scan_request(request.raw_body), correlation)
-    return Response(body=accepted, status_code=202, headers={"Location": accepted["status_url"]})
-
-
-@route("/v1/scans/{scan_id}", "read", methods=["GET"])
-def get_scan(principal: Any, scan_id: str) -> dict:
-    from chalicelib.queries import get_scan as query
-
-    return query(principal.tenant_id, scan_id)
-
-
-@route("/v1/scans/{scan_id}/report", "read", methods=["GET"])
-def get_scan_report(principal: Any, scan_id: str) -> dict:
-    from chalicelib.queries import get_scan_report as query
-
-    return query(principal.tenant_id, scan_id)
-
-
-@route("/v1/findings", "read", methods=["GET"])
-def list_findings(principal: Any) -> dict:
-    from chalicelib.queries import search_findings
-
-    page = search_findings(principal.tenant_id, app.current_request.query_params)
-    return page.model_dump()
-
-
-@route("/v1/findings/{finding_id}", "read", methods=["GET"])
-def get_finding(principal: Any, finding_id: str) -> dict:
-    from chalicelib.queries import get_finding as query
-
-    return query(principal.tenant_id, finding_id)
-
-
-@route("/v1/notifications", "admin", methods=["GET"])
-def get_notifications(principal: Any) -> dict:
-    from chalicelib import notifications
-
-    return notifications.get(principal.tenant_id).model_dump(mode="json")
-
-
-@route("/v1/notifications", "admin", methods=["PUT"], content_types=["application/json"])
-def put_notifications(principal: Any) -> dict:
-    from chalicelib import notifications
-
-    chosen = notifications.put(principal.tenant_id, app.current_request.raw_body)
-    return chosen.model_dump(mode="json")
+for _route in ROUTES:
+    app.route(
+        _route.path,
+        methods=[_route.method],
+        authorizer=tenant_key,
+        # A GET has no body to check; bodies must be JSON.
+        content_types=["*/*"] if _route.method == "GET" else ["application/json"],
+    )(api.view_for(_route, lambda: app.current_request))
 
 
 @app.on_kinesis_record(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+import importlib
 import json
 import logging
 import re
@@ -12,7 +12,9 @@ from typing import Any
 
 from chalicelib import observability
 from chalicelib.errors import ApiError, Forbidden, Unauthorized, error_body
+from chalicelib.routes import Route
 from chalicelib.tenancy import Principal
+from chalicelib.views.call import Call, Reply
 
 log = logging.getLogger(__name__)
 
@@ -58,24 +60,39 @@ def correlation_id(request: Any) -> str:
     return context["correlation_id"]
 
 
-def guarded(view: Callable[..., Any], scope: str, request: Callable[[], Any]) -> Callable[..., Any]:
-    """Wrap a view: it receives the checked principal first; `ApiError`s become JSON responses."""
+def view_for(route: Route, request: Callable[[], Any]) -> Callable[..., Any]:
+    """The Chalice view of a route: authenticate, check the scope, call the view lazily,
+    render `ApiError`s and `Reply`s, and log with the tenant and correlation id."""
     from chalice import Response
 
-    @functools.wraps(view)
-    def wrapper(**params: str) -> Any:
+    module_name, function_name = route.view.split(":", 1)
+
+    def view(**params: str) -> Any:
         current = request()
         correlation = correlation_id(current)
         try:
-            principal = principal_of(current, scope)
+            principal = principal_of(current, route.scope)
+            call = Call(
+                principal=principal,
+                body=current.raw_body,
+                query=dict(current.query_params or {}),
+                correlation_id=correlation,
+            )
+            handler = getattr(
+                importlib.import_module(f"chalicelib.views.{module_name}"), function_name
+            )
             with observability.bound(tenant_id=principal.tenant_id, correlation_id=correlation):
-                return view(principal, **params)
+                result = handler(call, **params)
         except ApiError as exc:
             return Response(body=exc.body(), status_code=exc.status, headers=dict(exc.headers))
         finally:
             observability.flush()
+        if isinstance(result, Reply):
+            return Response(body=result.body, status_code=result.status, headers=result.headers)
+        return result
 
-    return wrapper
+    view.__name__ = view.__qualname__ = function_name
+    return view
 
 
 def json_error_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:

@@ -1,0 +1,31 @@
+"""The REST API's routes: path, method, the scope a key needs, and the view that answers.
+
+Views are imported on first call, so a cold start loads only what its first request needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str
+    scope: str
+    view: str  # "module:function" under chalicelib.views
+
+    @property
+    def name(self) -> str:
+        return self.view.split(":", 1)[1]
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("/v1/scans", "POST", "ingest", "scans:create_scan"),
+    Route("/v1/scans/{scan_id}", "GET", "read", "scans:get_scan"),
+    Route("/v1/scans/{scan_id}/report", "GET", "read", "scans:get_scan_report"),
+    Route("/v1/findings", "GET", "read", "findings:list_findings"),
+    Route("/v1/findings/{finding_id}", "GET", "read", "findings:get_finding"),
+    Route("/v1/notifications", "GET", "admin", "settings:get_notifications"),
+    Route("/v1/notifications", "PUT", "admin", "settings:put_notifications"),
+)

@@ -1,0 +1,19 @@
+"""Findings: search and read one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.views.call import Call
+
+
+def list_findings(call: Call) -> dict[str, Any]:
+    from chalicelib.queries import search_findings
+
+    return search_findings(call.tenant_id, call.query).model_dump()
+
+
+def get_finding(call: Call, finding_id: str) -> dict[str, Any]:
+    from chalicelib.queries import get_finding as query
+
+    return query(call.tenant_id, finding_id)
