@@ -28,4 +28,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/findings/{finding_id}", "GET", "read", "findings:get_finding"),
     Route("/v1/notifications", "GET", "admin", "settings:get_notifications"),
     Route("/v1/notifications", "PUT", "admin", "settings:put_notifications"),
+    Route("/v1/keys", "POST", "admin", "keys:create_key"),
+    Route("/v1/keys", "GET", "admin", "keys:list_keys"),
+    Route("/v1/keys/{key_id}", "DELETE", "admin", "keys:revoke_key"),
+    Route("/v1/audit", "GET", "admin", "keys:list_audit"),
+    Route("/v1/admin/tenants", "POST", "operator", "admin:create_tenant"),
+    Route("/v1/admin/tenants", "GET", "operator", "admin:list_tenants"),
+    Route("/v1/admin/tenants/{tenant_id}/disable", "POST", "operator", "admin:disable_tenant"),
+    Route("/v1/admin/tenants/{tenant_id}/enable", "POST", "operator", "admin:enable_tenant"),
 )

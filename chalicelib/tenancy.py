@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -57,12 +59,23 @@ def bearer_token(header: str | None) -> str | None:
     return token
 
 
+OPERATOR = "_operator"  # not a valid tenant id, so no tenant can be it
+
+
 def authenticate(header: str | None) -> Principal | None:
-    """The principal for an Authorization header; None for a missing, unknown or revoked key."""
+    """The principal for an Authorization header; None for a missing, unknown or revoked key.
+
+    The operator's key is configured (`OPERATOR_KEY_SHA256`, its hash); it has only the
+    `operator` scope, so it administers tenants but reads no tenant's data.
+    """
     token = bearer_token(header)
     if token is None:
         return None
-    record = store.get_key(hash_key(token))
+    token_hash = hash_key(token)
+    operator_hash = os.environ.get("OPERATOR_KEY_SHA256", "")
+    if operator_hash and hmac.compare_digest(token_hash, operator_hash):
+        return Principal(tenant_id=OPERATOR, key_id="operator", scopes=frozenset({"operator"}))
+    record = store.get_key(token_hash)
     if not record or record.get("status") != "active":
         return None
     tenant = store.get_tenant(record["tenant_id"])
@@ -75,35 +88,63 @@ def authenticate(header: str | None) -> Principal | None:
     )
 
 
-def create_tenant(tenant_id: str, name: str | None = None) -> str:
-    """Create (or re-activate) a tenant and issue it a key with every scope; returns the key."""
-    if not _TENANT_ID.match(tenant_id):
-        raise ValueError("tenant id: 2-63 lowercase letters, digits or dashes")
-    now = _now()
-    store.put_tenant(
-        {"tenant_id": tenant_id, "name": name or tenant_id, "status": "active", "created_at": now}
-    )
+def valid_tenant_id(tenant_id: str) -> bool:
+    return bool(_TENANT_ID.match(tenant_id))
+
+
+def create_tenant(tenant_id: str, name: str | None = None, exist_ok: bool = True) -> str:
+    """Create a tenant and issue it a key with every scope; returns the key.
+
+    With `exist_ok` an existing tenant is re-activated; without, it raises `TenantExists`.
+    """
+    if not valid_tenant_id(tenant_id):
+        raise ValueError("tenant_id: 2-63 lowercase letters, digits or dashes, not starting with -")
+    tenant = {
+        "tenant_id": tenant_id,
+        "name": name or tenant_id,
+        "status": "active",
+        "created_at": _now(),
+    }
+    if exist_ok:
+        store.put_tenant(tenant)
+    elif not store.create_tenant(tenant):
+        raise TenantExists(tenant_id)
     return issue_key(tenant_id, SCOPES)
 
 
-def issue_key(tenant_id: str, scopes: tuple[str, ...] | list[str]) -> str:
+class TenantExists(Exception):
+    """A tenant with this id exists already."""
+
+
+def issue_key(tenant_id: str, scopes: tuple[str, ...] | list[str], name: str = "") -> str:
     """Issue a new random key; only its hash is stored, the key itself is returned once."""
     unknown = set(scopes) - set(SCOPES)
-    if unknown:
-        raise ValueError(f"unknown scopes: {sorted(unknown)}")
+    if unknown or not scopes:
+        raise ValueError(f"scopes must be some of {', '.join(SCOPES)}")
     api_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key_hash = hash_key(api_key)
     store.put_key(
         key_hash,
         {
             "tenant_id": tenant_id,
-            "key_id": "key_" + key_hash[:12],
+            "key_id": key_id_of(key_hash),
+            "name": name,
             "scopes": sorted(scopes),
             "status": "active",
             "created_at": _now(),
+            "shown": mask(api_key),
         },
     )
     return api_key
+
+
+def key_id_of(key_hash: str) -> str:
+    return "key_" + key_hash[:12]
+
+
+def mask(api_key: str) -> str:
+    """Enough of a key to recognise it, never enough to use it."""
+    return api_key[:8] + "…" + api_key[-4:]
 
 
 def _now() -> str:

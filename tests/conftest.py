@@ -122,6 +122,16 @@ def api_url(aws: Any, app_module: Any) -> Iterator[str]:
 
 
 @pytest.fixture
+def operator_key(aws: Any, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The operator's key, configured by its hash as in a deployment."""
+    from chalicelib.tenancy import KEY_PREFIX, hash_key
+
+    key = KEY_PREFIX + "operator-" + "o" * 40
+    monkeypatch.setenv("OPERATOR_KEY_SHA256", hash_key(key))
+    return key
+
+
+@pytest.fixture
 def keys(aws: Any) -> dict[str, str]:
     """API keys (all scopes) of two tenants, acme and globex."""
     from chalicelib.tenancy import create_tenant

@@ -22,6 +22,7 @@ def _banner(info: StackInfo, tenant: str) -> str:
     except ValueError:
         shown = str(key_file)
     url = info.api_url
+    operator_file = os.path.relpath(Path(info.state_dir) / "admin-api-key")
     return f"""
 Pipeguard embedded stack is running.
   API            {url}
@@ -29,6 +30,7 @@ Pipeguard embedded stack is running.
   Tenant         {tenant}
   API key        {info.api_keys[tenant]}
                  (also in {shown})
+  Operator key   in {operator_file}  (for /v1/admin/*: creating tenants)
 
 Try it (a Dockerfile that runs as root from ubuntu:latest):
   KEY=$(cat {shown})

@@ -6,6 +6,7 @@ import importlib
 import json
 import logging
 import os
+import secrets
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,6 +37,7 @@ class StackInfo:
     state_dir: str
     api_keys: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
+    operator_key: str = ""
 
 
 class EmbeddedStack:
@@ -83,6 +85,7 @@ class EmbeddedStack:
         clients.reset()
         reset_index()
 
+        operator_key = self._operator_key()
         app_module = importlib.import_module("app")
         keys = self._seed()
         api_url = self._start_api(app_module.app)
@@ -93,7 +96,9 @@ class EmbeddedStack:
             "DEAD_LETTER_QUEUE_URL",
         )
         environment = {k: os.environ[k] for k in wired if k in os.environ}
-        self.info = StackInfo(api_url, endpoint, str(self.state_dir), keys, environment)
+        self.info = StackInfo(
+            api_url, endpoint, str(self.state_dir), keys, environment, operator_key
+        )
         self.write_ready_file(self.state_dir / "stack.json")
         return self.info
 
@@ -153,15 +158,27 @@ class EmbeddedStack:
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             os.environ.pop(name, None)
 
+    def _operator_key(self) -> str:
+        """A fresh operator key for this run; its hash is the configuration, like deployed."""
+        from chalicelib.tenancy import KEY_PREFIX, hash_key
+
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        os.environ["OPERATOR_KEY_SHA256"] = hash_key(key)
+        self._write_secret(self.state_dir / "admin-api-key", key)
+        return key
+
+    def _write_secret(self, path: Path, value: str) -> None:
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_text(value + "\n")
+
     def _seed(self) -> dict[str, str]:
         from chalicelib.tenancy import create_tenant
 
         keys = {}
         for tenant in self.seed_tenants:
             keys[tenant] = create_tenant(tenant)
-            key_file = self.state_dir / f"{tenant}-api-key"
-            key_file.write_text(keys[tenant] + "\n")
-            key_file.chmod(0o600)
+            self._write_secret(self.state_dir / f"{tenant}-api-key", keys[tenant])
         return keys
 
     def _start_api(self, app: Any) -> str:

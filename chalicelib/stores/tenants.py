@@ -26,9 +26,117 @@ def get_tenant(tenant_id: str) -> dict[str, Any] | None:
     return dynamo.deserialize(got["Item"]) if "Item" in got else None
 
 
+def create_tenant(tenant: dict[str, Any]) -> bool:
+    """Store a new tenant; False if the id is taken (nothing written)."""
+    item = {"pk": f"TENANT#{tenant['tenant_id']}", "sk": "META", **tenant}
+    try:
+        client("dynamodb").put_item(
+            TableName=_table(),
+            Item=dynamo.serialize(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def set_tenant_status(tenant_id: str, status: str) -> dict[str, Any] | None:
+    """Set an existing tenant's status; returns the tenant as it was, None if there is none."""
+    try:
+        response = client("dynamodb").update_item(
+            TableName=_table(),
+            Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": "META"}),
+            UpdateExpression="SET #s = :s",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": dynamo.value(status)},
+            ReturnValues="ALL_OLD",
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return None
+        raise
+    return _public(dynamo.deserialize(response["Attributes"]))
+
+
+def list_tenants() -> list[dict[str, Any]]:
+    pages = (
+        client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=_table(),
+            FilterExpression="sk = :meta",
+            ExpressionAttributeValues={":meta": dynamo.value("META")},
+        )
+    )
+    tenants = [_public(dynamo.deserialize(i)) for p in pages for i in p["Items"]]
+    return sorted(tenants, key=lambda t: t["tenant_id"])
+
+
 def put_key(key_hash: str, record: dict[str, Any]) -> None:
-    item = {"pk": f"KEY#{key_hash}", "sk": "KEY", **record}
-    client("dynamodb").put_item(TableName=_table(), Item=dynamo.serialize(item))
+    """Store a key under its hash (what the authorizer looks up) and in its tenant's list."""
+    ddb = client("dynamodb")
+    ddb.put_item(
+        TableName=_table(), Item=dynamo.serialize({"pk": f"KEY#{key_hash}", "sk": "KEY", **record})
+    )
+    listed = {"pk": f"TENANT#{record['tenant_id']}", "sk": f"KEY#{record['key_id']}"}
+    ddb.put_item(
+        TableName=_table(), Item=dynamo.serialize({**listed, **record, "key_hash": key_hash})
+    )
+
+
+def list_keys(tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's keys (masked; never the hash)."""
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=_table(),
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :key)",
+            ExpressionAttributeValues={
+                ":pk": dynamo.value(f"TENANT#{tenant_id}"),
+                ":key": dynamo.value("KEY#"),
+            },
+        )
+    )
+    keys = [dynamo.deserialize(i) for p in pages for i in p["Items"]]
+    return [{k: v for k, v in _public(key).items() if k != "key_hash"} for key in keys]
+
+
+def revoke_key(tenant_id: str, key_id: str, now: str) -> dict[str, Any] | None:
+    """Revoke one of the tenant's keys at once; returns it as it was, None if not the tenant's."""
+    ddb = client("dynamodb")
+    listed = ddb.get_item(
+        TableName=_table(),
+        Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": f"KEY#{key_id}"}),
+        ConsistentRead=True,
+    ).get("Item")
+    if listed is None:
+        return None
+    before = dynamo.deserialize(listed)
+    for key in (
+        {"pk": f"KEY#{before['key_hash']}", "sk": "KEY"},
+        {"pk": f"TENANT#{tenant_id}", "sk": f"KEY#{key_id}"},
+    ):
+        ddb.update_item(
+            TableName=_table(),
+            Key=dynamo.serialize(key),
+            UpdateExpression="SET #s = :revoked, revoked_at = :now",
+            ConditionExpression="tenant_id = :tenant",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":revoked": dynamo.value("revoked"),
+                ":now": dynamo.value(now),
+                ":tenant": dynamo.value(tenant_id),
+            },
+        )
+    return {k: v for k, v in _public(before).items() if k != "key_hash"}
+
+
+def _public(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if k not in ("pk", "sk")}
 
 
 def get_key(key_hash: str) -> dict[str, Any] | None:
