@@ -42,8 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     submit = sub.add_parser("submit", help="submit a pipeline run to the service and wait")
     run.add_submit_arguments(submit)
 
-    rules = sub.add_parser("rules", help="list the built-in rules")
-    rules.add_argument("--format", choices=("json", "table"), default="table")
+    rules = sub.add_parser("rules", help="list the built-in rules (or print docs/rules.md)")
+    rules.add_argument("--format", choices=("json", "table", "markdown"), default="table")
     return parser
 
 
@@ -67,6 +67,11 @@ def submit(args: argparse.Namespace) -> int:
 def list_rules(args: argparse.Namespace) -> int:
     from chalicelib.engine.registry import all_rules
 
+    if args.format == "markdown":
+        from chalicelib.engine.docs import render_markdown
+
+        sys.stdout.write(render_markdown(all_rules()))
+        return EXIT_PASS
     metas = [r.meta.as_dict() for r in all_rules()]
     if args.format == "json":
         print(json.dumps(metas, indent=2))

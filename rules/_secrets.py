@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 _TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
@@ -75,6 +76,7 @@ def name_tokens(name: str) -> list[str]:
     return [part.lower() for part in _TOKEN_SPLIT.split(name) if part]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     """True for names such as DB_PASSWORD, apiKey, AWS_SECRET_ACCESS_KEY, LDAP_ROOTPASS."""
     tokens = name_tokens(name)

@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit
-from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
+from chalicelib.parsers.cloudformation import (
+    NO_VALUE,
+    UNRESOLVED,
+    Possible,
+    Resource,
+    Template,
+    When,
+    describe_when,
+)
+
+__all__ = [
+    "MISSING",
+    "Possible",
+    "as_list",
+    "describe",
+    "describe_when",
+    "is_true",
+    "policy_documents",
+    "possibilities",
+    "require_true",
+    "truthy",
+    "when_text",
+]
 
 MISSING: Any = object()
 
@@ -27,8 +49,35 @@ def describe(value: Any) -> str:
         key, arg = next(iter(value.items()))
         if key == "Ref":
             return f"parameter {arg}" if isinstance(arg, str) else "a Ref"
+        if key == "Fn::If" and isinstance(arg, list) and arg and isinstance(arg[0], str):
+            return f"Fn::If on condition {arg[0]}"
         return str(key)
     return repr(value)
+
+
+def possibilities(tpl: Template, res: Resource, value: Any) -> list[Possible]:
+    """The values a property of `res` may take, each with the conditions it depends on.
+
+    The resource's own `Condition` is taken as true (the property only exists if it is).
+    """
+    assume = {res.condition: True} if res.condition else None
+    return tpl.possible_values_with_conditions(value, assume)
+
+
+def when_text(cases: Iterable[Possible], limit: int = 3) -> str:
+    """` when condition IsProd is false` (leading space) for the given cases; `` if any of
+    them holds unconditionally."""
+    whens: list[When] = []
+    for case in cases:
+        if not case.when:
+            return ""
+        if case.when not in whens:
+            whens.append(case.when)
+    if not whens:
+        return ""
+    shown = [describe_when(when) for when in whens[:limit]]
+    more = ", ..." if len(whens) > limit else ""
+    return " " + ", or ".join(shown) + more
 
 
 def require_true(tpl: Template, res: Resource, *path: str, what: str) -> Hit | None:
@@ -42,20 +91,24 @@ def require_true(tpl: Template, res: Resource, *path: str, what: str) -> Hit | N
     if value is MISSING or value is None:
         return Hit(f"{name} is not set, so {what} is off", line=res.line, resource=res.logical_id)
     line = res.prop_line(*path)
-    values = tpl.possible_values(value)
-    if any(v is NO_VALUE or truthy(v) is False for v in values):
-        shown = "" if values == [value] else f" (via {describe(value)})"
+    cases = possibilities(tpl, res, value)
+    false = [c for c in cases if c.value is NO_VALUE or truthy(c.value) is False]
+    if false:
+        shown = "" if [c.value for c in cases] == [value] else f" (via {describe(value)})"
         return Hit(
-            f"{name} can be false{shown}, so {what} can be off", line=line, resource=res.logical_id
-        )
-    if any(v is UNRESOLVED for v in values):
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the template: "
-            f"make sure {what} is on",
+            f"{name} can be false{shown}{when_text(false)}, so {what} can be off",
             line=line,
             resource=res.logical_id,
         )
-    if any(truthy(v) is None for v in values):
+    unresolved = [c for c in cases if c.value is UNRESOLVED]
+    if unresolved:
+        return Hit(
+            f"{name} comes from {describe(value)}, which cannot be resolved from the template"
+            f"{when_text(unresolved)}: make sure {what} is on",
+            line=line,
+            resource=res.logical_id,
+        )
+    if any(truthy(c.value) is None for c in cases):
         return Hit(
             f"{name} is not a boolean, so {what} is not known to be on",
             line=line,
@@ -81,7 +134,11 @@ def as_list(value: Any) -> list[Any]:
 
 
 def policy_documents(res: Resource) -> Iterator[tuple[Any, tuple[Any, ...]]]:
-    """The IAM policy documents a resource carries, with their property path."""
+    """The IAM policy documents a resource carries, with their property path.
+
+    Includes the inline statements of a SAM function's or state machine's `Policies` (SAM
+    turns them into the policies of the role it creates).
+    """
     if res.type in (
         "AWS::IAM::Policy",
         "AWS::IAM::ManagedPolicy",
@@ -94,6 +151,14 @@ def policy_documents(res: Resource) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         for index, policy in enumerate(as_list(res.prop("Policies"))):
             if isinstance(policy, dict):
                 yield _document(policy.get("PolicyDocument")), ("Policies", index, "PolicyDocument")
+    elif res.type in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+        policies = res.prop("Policies")
+        if isinstance(policies, dict) and "Statement" in policies:
+            yield policies, ("Policies",)
+            return
+        for index, policy in enumerate(as_list(policies)):
+            if isinstance(policy, dict) and "Statement" in policy:
+                yield policy, ("Policies", index)
 
 
 def _document(value: Any) -> Any:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile, Instruction
-from rules.dockerfile._helpers import split_words
+from rules.dockerfile._helpers import cis, split_words
 
 _REMOTE = re.compile(r"^(?:https?://|git@|ssh://|git://)", re.IGNORECASE)
 _ARCHIVE = re.compile(r"\.(?:tar|tgz|tbz2?|txz|tzst|tar\.(?:gz|bz2|xz|zst|lz|lzma|z))$", re.I)
@@ -33,6 +33,7 @@ def add_sources(ins: Instruction) -> list[str]:
     references=(
         "https://docs.docker.com/reference/dockerfile/#add",
         "https://docs.docker.com/build/building/best-practices/#add-or-copy",
+        cis("4.9"),
     ),
 )
 def add_instead_of_copy(df: Dockerfile) -> Iterator[Hit]:
@@ -59,7 +60,7 @@ def add_instead_of_copy(df: Dockerfile) -> Iterator[Hit]:
         "tool.tar.gz /tmp/`, or download in a RUN step and verify it "
         '(`curl -fsSLo tool.tgz URL && echo "<hash>  tool.tgz" | sha256sum -c -`).'
     ),
-    references=("https://docs.docker.com/reference/dockerfile/#add---checksum",),
+    references=("https://docs.docker.com/reference/dockerfile/#add---checksum", cis("4.9")),
 )
 def remote_add_without_checksum(df: Dockerfile) -> Iterator[Hit]:
     for ins in df.find("ADD"):

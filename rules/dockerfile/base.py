@@ -6,18 +6,31 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import global_arg_defaults, substitute
+from rules.dockerfile._helpers import cis, facts, global_arg_defaults, split_image, substitute
+
+__all__ = ["split_image"]
 
 
-def split_image(ref: str) -> tuple[str, str | None, str | None]:
-    """`registry:5000/name:tag@sha256:..` -> (name with registry, tag, digest)."""
-    name, _, digest = ref.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag = None
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag or None, digest or None
+def _external_images(df: Dockerfile) -> list[tuple[int, str, str | None, str | None]]:
+    """(line, image, tag, digest) of each FROM that names a registry image, not a stage."""
+    memo = facts(df).memo
+    found = memo.get("external_images")
+    if found is None:
+        found = memo["external_images"] = list(_find_external_images(df))
+    return found
+
+
+def _find_external_images(df: Dockerfile) -> Iterator[tuple[int, str, str | None, str | None]]:
+    args = global_arg_defaults(df) if df.global_args else {}
+    aliases = {stage.alias.lower() for stage in df.stages if stage.alias}
+    for stage in df.stages:
+        if stage.from_stage is not None:
+            continue
+        image = substitute(stage.base_image, args)
+        if "$" in image or image.lower() == "scratch" or image.lower() in aliases:
+            continue  # decided at build time, no image at all, or a later stage's name
+        _, tag, digest = split_image(image)
+        yield stage.line, image, tag, digest
 
 
 @rule(
@@ -38,22 +51,78 @@ def split_image(ref: str) -> tuple[str, str | None, str | None]:
     references=(
         "https://docs.docker.com/reference/dockerfile/#from",
         "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
+        cis("4.2"),
     ),
 )
 def base_image_not_pinned(df: Dockerfile) -> Iterator[Hit]:
-    args = global_arg_defaults(df)
-    for stage in df.stages:
-        if stage.from_stage is not None:
-            continue
-        image = substitute(stage.base_image, args)
-        if "$" in image or image.lower() == "scratch":
-            continue  # decided at build time, or no image at all
-        if any(other.alias and other.alias.lower() == image.lower() for other in df.stages):
-            continue
-        _, tag, digest = split_image(image)
+    for line, image, tag, digest in _external_images(df):
         if digest:
             continue
         if tag is None:
-            yield Hit(f"base image {image!r} has no tag, so it means 'latest'", line=stage.line)
+            yield Hit(f"base image {image!r} has no tag, so it means 'latest'", line=line)
         elif tag.lower() == "latest":
-            yield Hit(f"base image {image!r} uses the mutable 'latest' tag", line=stage.line)
+            yield Hit(f"base image {image!r} uses the mutable 'latest' tag", line=line)
+
+
+@rule(
+    id="DF-BASE-002",
+    artifact_type="dockerfile",
+    title="Base image pinned by tag but not by digest",
+    severity="info",
+    description=(
+        "A version tag is a label the publisher can move: `python:3.12-slim` is rebuilt and "
+        "re-pushed regularly, so two builds a week apart start from different bytes. Only the "
+        "content digest names one exact image, which makes the build reproducible and an "
+        "audit of what was shipped possible."
+    ),
+    remediation=(
+        "Keep the readable tag and add the digest it currently points to "
+        "(`docker buildx imagetools inspect python:3.12.4-slim` shows it), and let a bot such "
+        "as Renovate or Dependabot bump both:\n"
+        "`FROM python:3.12.4-slim@sha256:<digest>`"
+    ),
+    references=(
+        "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
+        "https://docs.docker.com/reference/dockerfile/#from",
+    ),
+)
+def base_image_without_digest(df: Dockerfile) -> Iterator[Hit]:
+    for line, image, tag, digest in _external_images(df):
+        if digest is None and tag is not None and tag.lower() != "latest":
+            yield Hit(f"base image {image!r} is pinned by tag only, not by digest", line=line)
+
+
+@rule(
+    id="DF-BASE-003",
+    artifact_type="dockerfile",
+    title="Files copied from an unpinned external image",
+    severity="medium",
+    description=(
+        "`COPY --from=<image>` pulls files straight out of another registry image. When that "
+        "image has no tag or uses `latest`, the copied binaries change whenever the publisher "
+        "pushes, without any change to the Dockerfile: the build is neither reproducible nor "
+        "reviewable, exactly as with an unpinned FROM."
+    ),
+    remediation=(
+        "Pin the source image like a base image, by version and preferably by digest:\n"
+        "`COPY --from=ghcr.io/astral-sh/uv:0.4.18@sha256:<digest> /uv /usr/local/bin/uv`"
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#copy---from",
+        "https://docs.docker.com/build/building/best-practices/#pin-base-image-versions",
+    ),
+)
+def copy_from_unpinned_image(df: Dockerfile) -> Iterator[Hit]:
+    copies = [ins for ins in df.find("COPY") if "from" in ins.flags]
+    if not copies:
+        return
+    args = global_arg_defaults(df)
+    aliases = {stage.alias.lower() for stage in df.stages if stage.alias}
+    for ins in copies:
+        source = substitute(ins.flags["from"].strip("'\""), args)
+        if not source or "$" in source or source.isdigit() or source.lower() in aliases:
+            continue  # a build stage (by name or index), or decided at build time
+        _, tag, digest = split_image(source)
+        if digest is None and (tag is None or tag.lower() == "latest"):
+            how = "has no tag" if tag is None else "uses the 'latest' tag"
+            yield Hit(f"COPY --from={source} copies from an image that {how}", line=ins.line)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import effective
+from rules.dockerfile._helpers import effective, overridden
 
 
 @rule(
@@ -41,3 +41,45 @@ def shell_form_entrypoint(df: Dockerfile) -> Iterator[Hit]:
     if len(command) > 60:
         command = command[:57] + "..."
     yield Hit(f"{last.cmd} {command} runs under /bin/sh -c", line=last.line)
+
+
+@rule(
+    id="DF-CMD-002",
+    artifact_type="dockerfile",
+    title="CMD replaced later in the same stage",
+    severity="low",
+    description=(
+        "A stage has several CMD instructions, but only the last one is kept: the earlier "
+        "ones never run. Readers who stop at the first CMD misjudge what the container does, "
+        "and the leftover often hides a merge mistake."
+    ),
+    remediation=(
+        'Keep one CMD per stage, as its last instruction: `CMD ["gunicorn", "--bind", '
+        '"0.0.0.0:8000", "app:wsgi"]`.'
+    ),
+    references=("https://docs.docker.com/reference/dockerfile/#cmd",),
+)
+def cmd_overridden(df: Dockerfile) -> Iterator[Hit]:
+    for earlier, last in overridden(df, "CMD"):
+        yield Hit(f"this CMD is replaced by the one on line {last.line}", line=earlier.line)
+
+
+@rule(
+    id="DF-CMD-003",
+    artifact_type="dockerfile",
+    title="ENTRYPOINT replaced later in the same stage",
+    severity="low",
+    description=(
+        "A stage has several ENTRYPOINT instructions and only the last one counts: the "
+        "earlier ones are dead code that misleads readers about which program is PID 1 and "
+        "which arguments CMD is appended to."
+    ),
+    remediation=(
+        'Keep one ENTRYPOINT per stage: `ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]` '
+        'with `CMD ["serve"]` for its default arguments.'
+    ),
+    references=("https://docs.docker.com/reference/dockerfile/#entrypoint",),
+)
+def entrypoint_overridden(df: Dockerfile) -> Iterator[Hit]:
+    for earlier, last in overridden(df, "ENTRYPOINT"):
+        yield Hit(f"this ENTRYPOINT is replaced by the one on line {last.line}", line=earlier.line)

@@ -7,21 +7,66 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import shell_text, split_words
-
-_SHELLS = r"(?:/usr/bin/|/bin/|/usr/local/bin/)?(?:ba|z|k|da|a|fi)?sh|python[23]?|perl|ruby|node"
-_PIPE_TO_SHELL = re.compile(
-    r"\b(?:curl|wget)\b[^|;&\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:env\s+(?:\S+=\S*\s+)*)?"
-    rf"(?:{_SHELLS})(?![\w.-])"
+from rules.dockerfile._helpers import (
+    SHELLS,
+    Command,
+    cis,
+    facts,
+    group_by_instruction,
+    key_values,
+    parse_args,
+    shorten,
 )
-_SUBST_TO_SHELL = re.compile(rf"(?:{_SHELLS})\s+(?:-\w+\s+)*(?:<\(|[\"']?\$\()\s*(?:curl|wget)\b")
-_SEGMENT_SPLIT = re.compile(r"&&|\|\||[;|\n]")
-_APT_INSTALL = re.compile(r"\bapt-get\b(?:\s+-\S+)*\s+install\b")
-_YES = re.compile(r"^-[a-z]*y[a-z]*$|^--yes$|^--assume-yes$|^-o\s*APT::Get::Assume-Yes=(?:1|true)$")
-_NO_RECOMMENDS = re.compile(r"--no-install-recommends|APT::Install-Recommends=(?:0|false)", re.I)
-_SIMULATE = frozenset({"-s", "--simulate", "--dry-run", "--just-print", "--no-act", "--recon"})
-_CHMOD = re.compile(r"\bchmod\s+(?:-[A-Za-z]+\s+|--\S+\s+)*(\S+)")
-_SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
+from rules.dockerfile._packages import package_calls
+
+_INTERPRETER = re.compile(r"^(?:python[0-9.]*+|perl|ruby|node|nodejs|php|fish)$")
+_SHELL_NAMES = (
+    r"(?:/usr/bin/|/bin/|/usr/local/bin/)?+(?:ba|z|k|da|a|fi)?+sh|python[23]?+|perl|ruby|node"
+)
+_SUBST_TO_SHELL = re.compile(
+    rf"(?<![\w/.-])(?:{_SHELL_NAMES})\s++(?:-\w++\s++)*+(?:<\(|[\"']?+\$\()\s*+(?:curl|wget)\b"
+)
+_YES = re.compile(r"^APT::Get::Assume-Yes=(?:1|true)$", re.IGNORECASE)
+_NO_RECOMMENDS = re.compile(r"^APT::Install-Recommends=(?:0|false)$", re.IGNORECASE)
+_SYMBOLIC = re.compile(r"^([ugoa]*+)([-+=])([rwxXst]*+)$")
+# curl's short options that take a value: `-sSLo out` means -s -S -L -o out
+_CURL_SHORT_VALUES = "AbcCdDeEFHKmoPQrtTuUwxXyYz"
+# wgetrc / yum and dnf repository files written from a RUN
+_RC_INSECURE = re.compile(
+    r"check_certificate\s*+=\s*+off|sslverify\s*+=\s*+(?:0|false|no)\b", re.IGNORECASE
+)
+_INSECURE_ENV = {
+    "GIT_SSL_NO_VERIFY": None,  # any value disables verification
+    "NODE_TLS_REJECT_UNAUTHORIZED": frozenset({"0"}),
+    "PYTHONHTTPSVERIFY": frozenset({"0"}),
+    "NPM_CONFIG_STRICT_SSL": frozenset({"false", "0"}),
+}
+_FALSE = frozenset({"false", "0", "no", "off"})
+# (tool, text a RUN must contain for that tool to turn verification off)
+_TLS_HINTS = (
+    ("wget", "no-check-certificate"),
+    ("git", "sslverify"),
+    ("npm", "strict-ssl"),
+    ("yarn", "strict-ssl"),
+    ("pnpm", "strict-ssl"),
+)
+
+
+def _runs_interpreter(command: Command) -> bool:
+    return command.name in SHELLS or bool(_INTERPRETER.match(command.name))
+
+
+def _pipe_to_shell(commands: list[Command]) -> str | None:
+    for pos, command in enumerate(commands):
+        if command.name not in ("curl", "wget") or not command.piped:
+            continue
+        for later in commands[pos + 1 :]:
+            if _runs_interpreter(later):
+                return f"{command.text} | {later.text}"
+            if not later.piped:
+                break
+    return None
+    return None
 
 
 @rule(
@@ -30,9 +75,10 @@ _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
     title="Remote script piped into a shell",
     severity="high",
     description=(
-        "`curl ... | sh` runs whatever the server sends, unseen and unverified, as the build "
-        "user (often root). A compromised server, DNS or proxy turns the build into a "
-        "supply-chain attack, and the build is not reproducible."
+        "`curl ... | sh` (or `wget -O- ... | bash`, `bash <(curl ...)`) runs whatever the "
+        "server sends, unseen and unverified, as the build user (often root). A compromised "
+        "server, DNS or proxy turns the build into a supply-chain attack, and the build is not "
+        "reproducible."
     ),
     remediation=(
         "Download the script or package to a file, verify it, then run it:\n"
@@ -42,16 +88,19 @@ _SYMBOLIC = re.compile(r"^([ugoa]*)([-+=])([rwxXst]*)$")
     references=("https://docs.docker.com/build/building/best-practices/#run",),
 )
 def pipe_to_shell(df: Dockerfile) -> Iterator[Hit]:
-    for ins in df.find("RUN"):
-        text = shell_text(ins)
-        if "curl" not in text and "wget" not in text:
+    shared = facts(df)
+    if not shared.mentions("curl", "wget"):
+        return
+    for ins, commands in shared.runs():
+        value = ins.value
+        if "curl" not in value and "wget" not in value:
             continue
-        match = _PIPE_TO_SHELL.search(text) or _SUBST_TO_SHELL.search(text)
-        if match:
-            snippet = " ".join(match.group(0).split())
-            if len(snippet) > 80:
-                snippet = snippet[:77] + "..."
-            yield Hit(f"`{snippet}` runs a downloaded script unverified", line=ins.line)
+        snippet = _pipe_to_shell(commands)
+        if snippet is None and ("$(" in value or "<(" in value):
+            match = _SUBST_TO_SHELL.search(shared.text_of(ins))
+            snippet = match.group(0) if match else None
+        if snippet is not None:
+            yield Hit(f"`{shorten(snippet)}` runs a downloaded script unverified", line=ins.line)
 
 
 @rule(
@@ -68,23 +117,27 @@ def pipe_to_shell(df: Dockerfile) -> Iterator[Hit]:
         "`RUN apt-get update && apt-get install -y --no-install-recommends curl "
         "&& rm -rf /var/lib/apt/lists/*`"
     ),
-    references=("https://docs.docker.com/build/building/best-practices/#apt-get",),
+    references=("https://docs.docker.com/build/building/best-practices/#apt-get", cis("4.3")),
 )
 def apt_get_install_flags(df: Dockerfile) -> Iterator[Hit]:
-    for ins in df.find("RUN"):
-        text = shell_text(ins)
-        if "apt-get" not in text:
-            continue
+    for ins, calls in package_calls(df, "apt-get"):
         missing: list[str] = []
-        for segment in _SEGMENT_SPLIT.split(text):
-            if not _APT_INSTALL.search(segment):
+        for call in calls:
+            if not call.installs:
                 continue
-            words = split_words(segment)
-            if _SIMULATE.intersection(words):
-                continue  # a dry run installs nothing
-            if "-y" not in missing and not any(_YES.match(word) for word in words):
+            opts = call.options
+            config = opts.values("-o", "--option")
+            yes = (
+                "y" in opts.short_flags
+                or opts.has("--yes", "--assume-yes")
+                or any(_YES.match(value) for value in config)
+            )
+            if not yes and "-y" not in missing:
                 missing.append("-y")
-            if "--no-install-recommends" not in missing and not _NO_RECOMMENDS.search(segment):
+            recommends_off = opts.has("--no-install-recommends") or any(
+                _NO_RECOMMENDS.match(value) for value in config
+            )
+            if not recommends_off and "--no-install-recommends" not in missing:
                 missing.append("--no-install-recommends")
         if missing:
             yield Hit(f"apt-get install without {' and '.join(missing)}", line=ins.line)
@@ -123,16 +176,127 @@ def _world_writable(mode: str) -> bool:
     references=("https://docs.docker.com/reference/dockerfile/#copy---chown---chmod",),
 )
 def world_writable(df: Dockerfile) -> Iterator[Hit]:
-    for ins in df.find("RUN", "COPY", "ADD"):
-        if ins.cmd != "RUN":
-            mode = ins.flags.get("chmod")
-            if mode and _world_writable(mode):
-                yield Hit(f"{ins.cmd} --chmod={mode} makes files world-writable", line=ins.line)
-            continue
-        text = shell_text(ins)
-        if "chmod" not in text:
-            continue
-        for match in _CHMOD.finditer(text):
-            if _world_writable(match.group(1)):
-                yield Hit(f"chmod {match.group(1)} makes files world-writable", line=ins.line)
+    shared = facts(df)
+    hits: list[Hit] = []
+    for ins in shared.find("COPY", "ADD"):
+        mode = ins.flags.get("chmod")
+        if mode and _world_writable(mode):
+            hits.append(Hit(f"{ins.cmd} --chmod={mode} makes files world-writable", line=ins.line))
+    for ins, commands in group_by_instruction(shared.named("chmod")):
+        for command in commands:
+            mode = next((arg for arg in command.args if not arg.startswith("-")), "")
+            if _world_writable(mode):
+                hits.append(Hit(f"chmod {mode} makes files world-writable", line=ins.line))
                 break
+    hits.sort(key=lambda hit: hit.line or 0)
+    yield from hits
+
+
+def _insecure_command(command: Command) -> str | None:
+    name, args = command.name, command.args
+    if name == "curl":
+        if not any(arg == "--insecure" or (arg[:1] == "-" and "k" in arg) for arg in args):
+            pass
+        elif parse_args(args, short_values=_CURL_SHORT_VALUES).has("--insecure", "-k"):
+            return "curl --insecure"
+    elif name == "wget":
+        if "--no-check-certificate" in args:
+            return "wget --no-check-certificate"
+    elif name == "git":
+        for pos, arg in enumerate(args):
+            lower = arg.lower()
+            if not lower.startswith("http.sslverify") and ".sslverify" not in lower:
+                continue
+            _, sep, value = lower.partition("=")
+            if not sep and pos + 1 < len(args):
+                value = args[pos + 1].lower()
+            if value in _FALSE:
+                return "git http.sslVerify=false"
+    elif name in ("npm", "yarn", "pnpm"):
+        for pos, arg in enumerate(args):
+            lower = arg.lower().lstrip("-")
+            if not lower.startswith("strict-ssl"):
+                continue
+            _, sep, value = lower.partition("=")
+            if not sep:
+                value = args[pos + 1].lower() if pos + 1 < len(args) else ""
+            if value in _FALSE:
+                return f"{name} strict-ssl false"
+    for key, value in command.assignments:
+        if _insecure_env(key, value):
+            return f"{key}={value}"
+    if name == "export":
+        for arg in args:
+            key, sep, value = arg.partition("=")
+            if sep and _insecure_env(key, value):
+                return f"{key}={value}"
+    return None
+
+
+def _insecure_env(name: str, value: str | None) -> bool:
+    key = name.upper()
+    if key not in _INSECURE_ENV or value is None:
+        return False
+    allowed = _INSECURE_ENV[key]
+    if allowed is None:
+        return value.strip() != ""
+    return value.strip().lower() in allowed
+
+
+@rule(
+    id="DF-RUN-004",
+    artifact_type="dockerfile",
+    title="TLS certificate verification turned off",
+    severity="high",
+    description=(
+        "`curl -k`, `wget --no-check-certificate`, `git -c http.sslVerify=false`, "
+        "`npm config set strict-ssl false` or variables such as "
+        "`NODE_TLS_REJECT_UNAUTHORIZED=0` accept any certificate: whoever sits between the "
+        "build and the server (a proxy, a hijacked DNS, a hostile network) can serve their own "
+        "code and it lands in the image."
+    ),
+    remediation=(
+        "Keep verification on and give the tools the CA they need instead:\n"
+        "`COPY corp-ca.crt /usr/local/share/ca-certificates/ && update-ca-certificates`, then "
+        "`RUN curl -fsSLo tool.tgz https://example.com/tool.tgz`"
+    ),
+    references=(
+        "https://curl.se/docs/sslcerts.html",
+        "https://docs.docker.com/build/building/best-practices/#run",
+    ),
+)
+def tls_verification_disabled(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    found: dict[int, tuple[int, str]] = {}  # the first finding of each instruction
+    for ins in shared.find("ENV", "ARG"):
+        upper = ins.value.upper()
+        if not any(name in upper for name in _INSECURE_ENV):
+            continue
+        for name, value in key_values(ins):
+            if _insecure_env(name, value):
+                found[id(ins)] = (ins.line, f"{ins.cmd} {name}={value} turns TLS verification off")
+                break
+    blob = shared.run_blob
+    tools = ["curl"]  # `-k` hides in groups of short options: always look at curl
+    tools += [tool for tool, hint in _TLS_HINTS if hint in blob]
+    candidates = shared.named(*tools)
+    if any(name.lower() in blob for name in _INSECURE_ENV):
+        candidates = [*candidates, *shared.assigning]
+    for command in candidates:
+        if id(command.ins) in found:
+            continue
+        what = _insecure_command(command)
+        if what:
+            message = f"RUN turns TLS certificate verification off ({what})"
+            found[id(command.ins)] = (command.ins.line, message)
+    if "check_certificate" in blob or "sslverify" in blob:
+        for ins in shared.find("RUN"):
+            lower = shared.lower_value(ins)
+            if id(ins) in found or ("check_certificate" not in lower and "sslverify" not in lower):
+                continue
+            match = _RC_INSECURE.search(shared.text_of(ins))
+            if match:
+                what = f"`{shorten(match.group(0), 40)}` in a configuration file"
+                found[id(ins)] = (ins.line, f"RUN turns TLS certificate verification off ({what})")
+    for line, message in sorted(found.values()):
+        yield Hit(message, line=line)

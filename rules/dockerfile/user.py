@@ -1,14 +1,18 @@
-"""Rules about the user the container runs as."""
+"""Rules about the user the container runs as, and about privilege escalation."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import effective
+from rules.dockerfile._helpers import cis, effective, facts, group_by_instruction
+from rules.dockerfile._packages import package_calls
 
 _ROOT_USERS = frozenset({"root", "0", "containeradministrator"})
+_SYMBOLIC_SETUID = re.compile(r"^([ugoa]*+)[+=]([rwxXst]*+)$")
+_SUDO_PACKAGE = re.compile(r"^sudo(?:[=~<>].*+)?$")
 
 
 def is_root(user: str) -> bool:
@@ -26,7 +30,8 @@ def is_root(user: str) -> bool:
         "Without a USER instruction in the final stage (or with USER root), the container's "
         "process runs as root. Any flaw in the application then gives an attacker root inside "
         "the container, which makes escaping to the host and tampering with mounted volumes "
-        "much easier."
+        "much easier. In a multi-stage build only the final stage counts: a USER set in a "
+        "builder stage does not carry over."
     ),
     remediation=(
         "Create an unprivileged user and switch to it at the end of the final stage:\n"
@@ -35,6 +40,7 @@ def is_root(user: str) -> bool:
     references=(
         "https://docs.docker.com/reference/dockerfile/#user",
         "https://docs.docker.com/build/building/best-practices/#user",
+        cis("4.1"),
     ),
 )
 def runs_as_root(df: Dockerfile) -> Iterator[Hit]:
@@ -51,3 +57,112 @@ def runs_as_root(df: Dockerfile) -> Iterator[Hit]:
     last = users[-1]
     if is_root(last.args):
         yield Hit(f"the final stage switches to USER {last.args.strip()}", line=last.line)
+
+
+@rule(
+    id="DF-USER-002",
+    artifact_type="dockerfile",
+    title="sudo used in a RUN instruction",
+    severity="medium",
+    description=(
+        "Build steps already run as whatever USER is set; `sudo` in a RUN only works if the "
+        "image ships sudo with a password-less rule for that user, which hands root to any "
+        "process that later runs as it. When the step runs as root anyway, sudo is dead "
+        "weight with a history of privilege-escalation flaws of its own."
+    ),
+    remediation=(
+        "Run the privileged steps before switching user, then drop privileges:\n"
+        "`RUN apt-get update && apt-get install -y --no-install-recommends curl`\n"
+        "`USER 10001`\n(use `gosu`/`su-exec` in an entrypoint if a step must change user at "
+        "run time)."
+    ),
+    references=(
+        "https://docs.docker.com/build/building/best-practices/#user",
+        "https://docs.docker.com/reference/dockerfile/#user",
+    ),
+)
+def sudo_in_run(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    if not shared.mentions("sudo"):
+        return
+    for ins, commands in shared.runs():
+        if "sudo" not in ins.value:
+            continue
+        used = [command.name or "a command" for command in commands if command.sudo]
+        if used:
+            yield Hit(f"RUN calls sudo ({used[0]})", line=ins.line)
+
+
+@rule(
+    id="DF-USER-003",
+    artifact_type="dockerfile",
+    title="sudo installed in the final image",
+    severity="medium",
+    description=(
+        "An image that ships sudo gives any process running as a sudoer a way back to root, "
+        "which undoes the point of running as an unprivileged USER. Containers do not need "
+        "sudo: privileged set-up belongs in the build, before USER."
+    ),
+    remediation=(
+        "Do not install sudo; install and configure as root, then switch user:\n"
+        "`RUN apt-get update && apt-get install -y --no-install-recommends nginx "
+        "&& rm -rf /var/lib/apt/lists/*`\n`USER nginx`"
+    ),
+    references=("https://docs.docker.com/build/building/best-practices/#user", cis("4.3")),
+)
+def sudo_installed(df: Dockerfile) -> Iterator[Hit]:
+    if not facts(df).mentions("sudo"):
+        return
+    for ins, calls in package_calls(
+        df, "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "tdnf", final_only=True
+    ):
+        for call in calls:
+            if call.installs and any(_SUDO_PACKAGE.match(pkg) for pkg in call.packages):
+                yield Hit(f"{call.manager} {call.action} installs sudo", line=ins.line)
+                break
+
+
+def sets_setuid(mode: str) -> bool:
+    """Whether a chmod mode adds the setuid or setgid bit (`4755`, `u+s`, `+s`, `g=s`)."""
+    if mode.isdecimal():
+        return len(mode) >= 4 and mode[-4] in "234567"
+    for clause in mode.split(","):
+        match = _SYMBOLIC_SETUID.match(clause)
+        if match and "s" in match.group(2) and match.group(1) != "o":
+            return True
+    return False
+
+
+@rule(
+    id="DF-USER-004",
+    artifact_type="dockerfile",
+    title="setuid or setgid bit set on a file",
+    severity="medium",
+    description=(
+        "A setuid (or setgid) executable runs with its owner's (or group's) rights whatever "
+        "user starts it: in an image, that is usually root. Every such binary is a way for a "
+        "compromised unprivileged process to escalate, so images should carry as few as "
+        "possible."
+    ),
+    remediation=(
+        "Do not add the bit; give the capability or ownership the program really needs. To "
+        "strip the bits a base image ships: `RUN find / -xdev -perm /6000 -type f "
+        "-exec chmod a-s {} + || true`"
+    ),
+    references=("https://docs.docker.com/engine/security/#linux-kernel-capabilities", cis("4.8")),
+)
+def setuid_bit(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    hits: list[Hit] = []
+    for ins in shared.find("COPY", "ADD"):
+        mode = ins.flags.get("chmod")
+        if mode and sets_setuid(mode):
+            hits.append(Hit(f"{ins.cmd} --chmod={mode} sets the setuid/setgid bit", line=ins.line))
+    for ins, commands in group_by_instruction(shared.named("chmod")):
+        for command in commands:
+            mode = next((arg for arg in command.args if not arg.startswith("-")), "")
+            if sets_setuid(mode):
+                hits.append(Hit(f"chmod {mode} sets the setuid/setgid bit", line=ins.line))
+                break
+    hits.sort(key=lambda hit: hit.line or 0)
+    yield from hits

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from chalicelib.parsers.junit import TestReport
 
 
@@ -18,3 +21,15 @@ def report_resource(report: TestReport) -> str | None:
 def shorten(text: str | None, limit: int = 160) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def number_param(params: Mapping[str, Any], name: str, default: float) -> float:
+    """A numeric rule parameter; a missing or unusable override falls back to `default`."""
+    value = params.get(name, default)
+    if isinstance(value, bool):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return default
+    return number if number == number else default  # NaN is not a threshold

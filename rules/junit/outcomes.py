@@ -55,3 +55,33 @@ def failed_tests(report: TestReport) -> Iterator[Hit]:
 )
 def errored_tests(report: TestReport) -> Iterator[Hit]:
     yield from _status_hits(report, "error", "ended in an error")
+
+
+@rule(
+    id="JU-SKIP-002",
+    artifact_type="junit",
+    title="Test skipped without a reason",
+    severity="low",
+    description=(
+        "A skipped test that gives no reason cannot be reviewed: nobody can tell whether it "
+        "waits for a fix, a platform or a service, or was switched off and forgotten. Skips "
+        "without reasons pile up silently and the coverage they stood for is lost."
+    ),
+    remediation=(
+        "Always say why, and link the ticket: "
+        '`@pytest.mark.skip(reason="flaky on ARM, see #482")`, '
+        '`@Disabled("waits for PAY-913")`, `it.skip` with a comment in the test name.'
+    ),
+    references=(
+        "https://docs.pytest.org/en/stable/how-to/skipping.html",
+        "https://junit.org/junit5/docs/current/user-guide/#writing-tests-disabling",
+    ),
+)
+def skipped_without_reason(report: TestReport) -> Iterator[Hit]:
+    for case in report.cases:
+        if case.status == "skipped" and not (case.message or "").strip():
+            yield Hit(
+                f"test {case.name or '(unnamed)'} was skipped without a reason",
+                line=case.line,
+                resource=case.key,
+            )

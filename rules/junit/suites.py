@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.junit import Counts, TestReport
-from rules.junit._helpers import report_resource
+from rules.junit._helpers import number_param, report_resource
 
 SKIPPED_RATIO_LIMIT = 0.5
+ERRORED_SUITE_MIN_CASES = 2
 
 
 def _mismatches(declared: Counts, counted: Counts) -> list[str]:
@@ -120,22 +122,58 @@ def _count(report: TestReport) -> Counts:
     title="Most tests were skipped",
     severity="medium",
     description=(
-        f"More than {SKIPPED_RATIO_LIMIT:.0%} of the tests were skipped: the run proves "
-        "little, and skip conditions (missing services, environment variables, platforms) "
-        "often hide that a whole area is no longer tested."
+        "More than `max_skipped_ratio` of the tests (50% by default) were skipped: the run "
+        "proves little, and skip conditions (missing services, environment variables, "
+        "platforms) often hide that a whole area is no longer tested."
     ),
     remediation=(
         "Provide what the skipped tests need in CI (services, credentials for test accounts, "
         "platforms) or delete tests that can never run; keep `skip` for documented cases."
     ),
     references=("https://docs.pytest.org/en/stable/how-to/skipping.html",),
+    params={"max_skipped_ratio": SKIPPED_RATIO_LIMIT},
 )
-def mostly_skipped(report: TestReport) -> Iterator[Hit]:
+def mostly_skipped(report: TestReport, params: Mapping[str, Any]) -> Iterator[Hit]:
+    limit = number_param(params, "max_skipped_ratio", SKIPPED_RATIO_LIMIT)
     total = len(report.cases)
     skipped = sum(1 for case in report.cases if case.status == "skipped")
-    if total and skipped / total > SKIPPED_RATIO_LIMIT:
+    if total and skipped / total > limit:
         yield Hit(
-            f"{skipped} of {total} tests were skipped ({skipped / total:.0%})",
+            f"{skipped} of {total} tests were skipped ({skipped / total:.0%}, limit {limit:.0%})",
             line=report.line,
             resource=report_resource(report),
         )
+
+
+@rule(
+    id="JU-SUITE-004",
+    artifact_type="junit",
+    title="Every test of a suite ended in an error",
+    severity="medium",
+    description=(
+        "When all the tests of a suite error out (not fail), the cause is almost never the "
+        "tests themselves: a class or module set-up (`@BeforeAll`, `setUpClass`, a fixture), "
+        "a missing service or an import error broke the whole suite. One finding points at "
+        "that shared cause; the suite needs at least `min_cases` tests (2 by default)."
+    ),
+    remediation=(
+        "Read the first error of the suite: fix the shared set-up (database or service "
+        "container not started, missing environment variable, import error), then re-run; "
+        "in CI start dependencies as services and wait for them to be ready."
+    ),
+    references=(
+        "https://docs.pytest.org/en/stable/how-to/fixtures.html",
+        "https://junit.org/junit5/docs/current/user-guide/#writing-tests-classes-and-methods",
+    ),
+    params={"min_cases": ERRORED_SUITE_MIN_CASES},
+)
+def errored_suites(report: TestReport, params: Mapping[str, Any]) -> Iterator[Hit]:
+    minimum = max(1.0, number_param(params, "min_cases", ERRORED_SUITE_MIN_CASES))
+    for suite in report.suites:
+        cases = suite.cases
+        if len(cases) >= minimum and all(case.status == "error" for case in cases):
+            yield Hit(
+                f"all {len(cases)} tests of suite {suite.name or '(unnamed)'} ended in an error",
+                line=suite.line,
+                resource=suite.name or None,
+            )

@@ -1,0 +1,114 @@
+"""Rules about how RUN commands use the shell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.dockerfile import Dockerfile, Instruction
+from rules.dockerfile._helpers import Command, facts, shorten, stage_chain
+
+_CHECKSUM_TOOLS = frozenset({"sha1sum", "sha256sum", "sha384sum", "sha512sum", "md5sum", "shasum"})
+_SAFE_PRODUCERS = frozenset({"echo", "printf", "yes", "true", ""})
+_WINDOWS_HINTS = ("windows", "nanoserver", "servercore", "mcr.microsoft.com/powershell")
+_NON_POSIX = ("powershell", "pwsh", "cmd")
+
+
+@rule(
+    id="DF-SHELL-001",
+    artifact_type="dockerfile",
+    title="cd used to set the directory of a RUN",
+    severity="info",
+    description=(
+        "A RUN that starts with `cd` changes directory for that one command only: the next "
+        "RUN, COPY or CMD is back where it was, which surprises readers and leads to files "
+        "landing in the wrong place. WORKDIR sets the directory for everything that follows "
+        "and documents it."
+    ),
+    remediation=(
+        "Set the directory with WORKDIR, then run the command:\n"
+        "`WORKDIR /usr/src/app`\n`RUN make install`"
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#workdir",
+        "https://docs.docker.com/build/building/best-practices/#workdir",
+    ),
+)
+def cd_in_run(df: Dockerfile) -> Iterator[Hit]:
+    for ins, commands in facts(df).runs():
+        first = next((c for c in commands if c.name not in ("set", "")), None)
+        if first is not None and first.name == "cd" and first.args:
+            yield Hit(f"RUN starts with cd {first.args[0]}: use WORKDIR", line=ins.line)
+
+
+def _verifies(consumer: Command) -> bool:
+    """A checksum check fails on empty input, so a failed producer cannot go unnoticed."""
+    return consumer.name in _CHECKSUM_TOOLS and any(
+        arg in ("-c", "--check") or (arg[:1] == "-" and arg[1:2] != "-" and "c" in arg)
+        for arg in consumer.args
+    )
+
+
+def _posix_shell(df: Dockerfile, ins: Instruction) -> tuple[bool, bool]:
+    """(whether RUN uses a POSIX shell, whether that shell has pipefail on) at `ins`."""
+    stage = df.stages[ins.stage]
+    chain = stage_chain(df, stage)
+    shells = [
+        shell
+        for st in chain
+        for shell in st.find("SHELL")
+        if st.index != stage.index or shell.line < ins.line
+    ]
+    if shells:
+        args = shells[-1].json_args or []
+        program = args[0].lower() if args else ""
+        if any(name in program for name in _NON_POSIX):
+            return False, False
+        return True, "pipefail" in args
+    base = chain[0].base_image.lower()
+    return not any(hint in base for hint in _WINDOWS_HINTS), False
+
+
+@rule(
+    id="DF-SHELL-002",
+    artifact_type="dockerfile",
+    title="Pipe in RUN without pipefail",
+    severity="low",
+    description=(
+        "A shell pipeline reports the status of its last command only: in `curl -fsSL URL | "
+        "tar -xz` a failed download still leaves the step green, and the image is built "
+        "without the tool. `set -o pipefail` makes any failing stage fail the RUN."
+    ),
+    remediation=(
+        "Make the shell fail on any broken pipe, once for all RUNs:\n"
+        '`SHELL ["/bin/bash", "-o", "pipefail", "-c"]`\n'
+        "or per step: `RUN set -o pipefail && curl -fsSL https://example.com/x.tgz | tar -xz`"
+    ),
+    references=(
+        "https://docs.docker.com/build/building/best-practices/#using-pipes",
+        "https://docs.docker.com/reference/dockerfile/#shell",
+    ),
+)
+def pipe_without_pipefail(df: Dockerfile) -> Iterator[Hit]:
+    for ins, commands in facts(df).runs():
+        value = ins.value
+        if "|" not in value or "pipefail" in value or ins.json_args is not None:
+            continue
+        pipe = next(
+            (
+                (pos, c)
+                for pos, c in enumerate(commands)
+                if c.piped
+                and c.name not in _SAFE_PRODUCERS
+                and pos + 1 < len(commands)
+                and not _verifies(commands[pos + 1])
+            ),
+            None,
+        )
+        if pipe is None:
+            continue
+        posix, pipefail = _posix_shell(df, ins)
+        if posix and not pipefail:
+            pos, producer = pipe
+            shown = shorten(f"{producer.text} | {commands[pos + 1].text}", 60)
+            yield Hit(f"`{shown}` hides a failure of {producer.name}", line=ins.line)
