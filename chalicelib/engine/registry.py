@@ -132,9 +132,18 @@ def all_rules() -> list[Rule]:
     return sorted(_REGISTRY.values(), key=lambda r: r.meta.id)
 
 
+_by_type: dict[tuple[ArtifactType, int], list[Rule]] = {}
+
+
 def rules_for(artifact_type: ArtifactType) -> list[Rule]:
-    """The rules that apply to one artifact type, ordered by id."""
-    return [r for r in all_rules() if r.meta.artifact_type is artifact_type]
+    """The rules that apply to one artifact type, ordered by id (cached per registry size)."""
+    load_builtin_rules()
+    key = (artifact_type, len(_REGISTRY))
+    cached = _by_type.get(key)
+    if cached is None:
+        cached = [r for r in all_rules() if r.meta.artifact_type is artifact_type]
+        _by_type[key] = cached
+    return cached
 
 
 def get_rule(rule_id: str) -> Rule | None:

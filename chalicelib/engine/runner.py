@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from chalicelib.engine import suppressions
 from chalicelib.engine.registry import rules_for
 from chalicelib.models import ArtifactType
 from chalicelib.parsers import ParseError, parse
@@ -24,6 +25,8 @@ class RawFinding:
     message: str
     resource: str | None
     line: int | None
+    suppression: str | None = None
+    """The reason given by an inline suppression; suppressed findings are still reported."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -37,6 +40,9 @@ class ArtifactReport:
     artifact_type: ArtifactType
     findings: list[RawFinding] = field(default_factory=list)
     error: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """Remarks for the artifact's author that are not findings (e.g. a suppression without
+    a reason)."""
 
 
 def evaluate(
@@ -44,18 +50,37 @@ def evaluate(
     text: str,
     path: str,
     rule_params: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    enabled: Callable[[str], bool] | None = None,
+    custom_rules: Sequence[Any] = (),
+    parameters: Mapping[str, Any] | None = None,
 ) -> ArtifactReport:
     """Run the rules for `artifact_type` over `text`; parse failures become `error`.
 
-    `rule_params` maps a rule id to overrides of that rule's parameters.
+    `rule_params` maps a rule id to overrides of that rule's parameters; `enabled` says which
+    rules run (default: all); `custom_rules` are a tenant's declarative rules
+    (`chalicelib.engine.custom`); `parameters` are CloudFormation parameter values supplied by
+    the caller.
     """
     report = ArtifactReport(path=path, artifact_type=artifact_type)
     try:
-        model = parse(artifact_type, text, path)
+        if parameters and artifact_type is ArtifactType.CLOUDFORMATION:
+            from chalicelib.parsers.cloudformation import using_parameters
+
+            with using_parameters(parameters):
+                model = parse(artifact_type, text, path)
+        else:
+            model = parse(artifact_type, text, path)
     except ParseError as exc:
         report.error = str(exc)
         return report
-    for rule in rules_for(artifact_type):
+    rules = [r for r in rules_for(artifact_type) if enabled is None or enabled(r.meta.id)]
+    custom = [c for c in custom_rules if c.artifact_type == artifact_type]
+    suppressed = suppressions.collect(artifact_type, text, model)
+    if suppressed.entries:
+        suppressed.check_rule_ids([rule.meta.id for rule in rules] + [c.id for c in custom])
+    report.notes.extend(suppressed.notes)
+    for rule in rules:
         try:
             hits = list(rule.run(model, (rule_params or {}).get(rule.meta.id)))
         except Exception:  # a broken rule must not take the artifact down with it
@@ -63,15 +88,25 @@ def evaluate(
             report.error = f"rule {rule.meta.id} could not evaluate this artifact"
             continue
         for hit in hits:
-            report.findings.append(
-                RawFinding(
-                    rule_id=rule.meta.id,
-                    severity=rule.meta.severity.value,
-                    title=rule.meta.title,
-                    message=hit.message,
-                    resource=hit.resource,
-                    line=hit.line,
-                )
-            )
+            report.findings.append(_finding(rule.meta, hit, suppressed))
+    if custom:
+        from chalicelib.engine.custom import evaluate_custom
+
+        custom_hits, notes = evaluate_custom(custom, artifact_type, model)
+        report.notes.extend(notes)
+        report.findings.extend(_finding(c, hit, suppressed) for c, hit in custom_hits)
     report.findings.sort(key=lambda f: (f.line or 0, f.rule_id, f.resource or ""))
     return report
+
+
+def _finding(meta: Any, hit: Any, suppressed: Any) -> RawFinding:
+    """A hit of a built-in rule (its RuleMeta) or of a custom rule (the CustomRule itself)."""
+    return RawFinding(
+        rule_id=meta.id,
+        severity=meta.severity.value,
+        title=meta.title,
+        message=hit.message,
+        resource=hit.resource,
+        line=hit.line,
+        suppression=suppressed.reason_for(meta.id, hit.resource, hit.line),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import time
 
 import pytest
 
@@ -12,12 +13,18 @@ from chalicelib.models import ArtifactType
 from chalicelib.parsers import ParseError
 from chalicelib.parsers import parse as parse_any
 from chalicelib.parsers.cloudformation import (
+    MAX_COMBINATIONS,
     NO_VALUE,
     UNRESOLVED,
     LineDict,
+    Possible,
+    Template,
+    describe_when,
     is_intrinsic,
     parse,
+    using_parameters,
 )
+from rules.cloudformation._helpers import require_true
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: 2010-09-09
@@ -112,7 +119,8 @@ def test_possible_values() -> None:
     assert tpl.possible_values({"Ref": "AWS::NoValue"}) == [NO_VALUE]
     assert tpl.possible_values({"Ref": "AWS::Region"}) == [UNRESOLVED]
     assert tpl.possible_values({"Fn::GetAtt": ["Bucket", "Arn"]}) == [UNRESOLVED]
-    assert tpl.possible_values({"Fn::If": ["IsProd", True, {"Ref": "Env"}]}) == [True, "prod"]
+    # IsProd is decidable (Env defaults to prod, no other value is allowed): one branch only
+    assert tpl.possible_values({"Fn::If": ["IsProd", True, {"Ref": "Env"}]}) == [True]
 
 
 def test_allowed_values_without_default() -> None:
@@ -241,3 +249,362 @@ def test_random_input_only_raises_parse_error() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 120)))
         with contextlib.suppress(ParseError):  # anything else fails the test
             parse(text)
+
+
+# -- resolution ------------------------------------------------------------------------------
+
+RESOLVE = """\
+Parameters:
+  Env: {Type: String, Default: dev, AllowedValues: [dev, prod]}
+  Name: {Type: String, Default: app}
+  Open: {Type: String}
+  Zones: {Type: CommaDelimitedList, Default: "a, b,c"}
+  Ami: {Type: "AWS::SSM::Parameter::Value<String>", Default: /aws/ami}
+Mappings:
+  Sizes:
+    dev: {Disk: 10, Encrypt: "false"}
+    prod: {Disk: 100, Encrypt: "true"}
+  Accounts:
+    123456789012: {Name: main}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Not [!Condition IsProd]
+  IsOpen: !Equals [!Ref Open, "yes"]
+  Never: !Equals [false, true]
+  Always: !Or [!Condition Never, !Equals [!Ref Name, app]]
+  Both: !And [!Condition IsProd, !Condition IsOpen]
+Resources:
+  Gone:
+    Type: AWS::S3::Bucket
+    Condition: Never
+  Maybe:
+    Type: AWS::S3::Bucket
+    Condition: IsOpen
+  Kept:
+    Type: AWS::S3::Bucket
+    Condition: Always
+  Plain:
+    Type: AWS::S3::Bucket
+"""
+
+
+def _values(tpl: Template, value: object) -> list[object]:
+    return tpl.possible_values(value)
+
+
+def test_parameters_default_allowed_supplied_and_typed() -> None:
+    tpl = parse(RESOLVE)
+    assert _values(tpl, {"Ref": "Name"}) == ["app"]
+    assert _values(tpl, {"Ref": "Env"}) == ["dev", "prod"]  # the Default first, then the rest
+    assert _values(tpl, {"Ref": "Open"}) == [UNRESOLVED]
+    assert _values(tpl, {"Ref": "Zones"}) == [["a", "b", "c"]]
+    assert _values(tpl, {"Ref": "Ami"}) == [UNRESOLVED]  # read from SSM at deploy time
+    assert _values(tpl, {"Ref": "Plain"}) == [UNRESOLVED]  # a resource's physical id
+    supplied = parse(RESOLVE, parameters={"Env": "prod", "Open": "yes", "Zones": "x,y"})
+    assert _values(supplied, {"Ref": "Env"}) == ["prod"]
+    assert _values(supplied, {"Ref": "Zones"}) == [["x", "y"]]
+    assert supplied.condition_value("Both") is True
+    assert tpl.with_parameters({"Open": "no"}).condition_value("IsOpen") is False
+    assert tpl.condition_value("IsOpen") is None  # the original is untouched
+
+
+def test_parameters_supplied_through_the_engine_entry_point() -> None:
+    with using_parameters({"Open": "yes", "AWS::Region": "eu-west-1"}):
+        tpl = parse_any(ArtifactType.CLOUDFORMATION, RESOLVE)
+    assert tpl.condition_value("IsOpen") is True
+    assert _values(tpl, {"Fn::Sub": "${AWS::Region}"}) == ["eu-west-1"]
+    assert parse(RESOLVE).supplied_parameters == {}  # the block is over
+
+
+def test_pseudo_parameters() -> None:
+    tpl = parse(RESOLVE)
+    assert _values(tpl, {"Ref": "AWS::NoValue"}) == [NO_VALUE]
+    assert _values(tpl, {"Ref": "AWS::Partition"}) == ["aws"]
+    assert _values(tpl, {"Ref": "AWS::URLSuffix"}) == ["amazonaws.com"]
+    for name in ("AWS::Region", "AWS::AccountId", "AWS::StackName", "AWS::StackId"):
+        assert _values(tpl, {"Ref": name}) == [UNRESOLVED]
+    assert _values(
+        tpl.with_parameters({"AWS::Partition": "aws-cn"}), {"Ref": "AWS::Partition"}
+    ) == ["aws-cn"]
+
+
+def test_find_in_map() -> None:
+    tpl = parse(RESOLVE)
+    assert _values(tpl, {"Fn::FindInMap": ["Sizes", "prod", "Disk"]}) == [100]
+    assert _values(tpl, {"Fn::FindInMap": ["Sizes", {"Ref": "Env"}, "Encrypt"]}) == [
+        "false",
+        "true",
+    ]
+    assert _values(tpl, {"Fn::FindInMap": ["Accounts", "123456789012", "Name"]}) == ["main"]
+    assert _values(tpl, {"Fn::FindInMap": ["Sizes", "test", "Disk"]}) == [UNRESOLVED]
+    assert _values(tpl, {"Fn::FindInMap": ["Sizes", {"Ref": "AWS::Region"}, "Disk"]}) == [
+        UNRESOLVED
+    ]
+    default = {"Fn::FindInMap": ["Sizes", "test", "Disk", {"DefaultValue": 5}]}
+    assert _values(tpl, default) == [5]
+
+
+def test_sub_both_forms() -> None:
+    tpl = parse(RESOLVE)
+    assert _values(tpl, {"Fn::Sub": "${Name}-${AWS::Partition}"}) == ["app-aws"]
+    assert _values(tpl, {"Fn::Sub": "arn:${AWS::Partition}:s3:::${AWS::Region}"}) == [UNRESOLVED]
+    assert _values(tpl, {"Fn::Sub": "${Plain.Arn}/*"}) == [UNRESOLVED]
+    assert _values(tpl, {"Fn::Sub": "${!Literal}-${Name}"}) == ["${Literal}-app"]
+    assert _values(tpl, {"Fn::Sub": "no variables"}) == ["no variables"]
+    listed = {"Fn::Sub": ["${A}-${Name}", {"A": {"Fn::FindInMap": ["Sizes", "dev", "Disk"]}}]}
+    assert _values(tpl, listed) == ["10-app"]
+    assert _values(tpl, {"Fn::Sub": ["${Env}", {}]}) == ["dev", "prod"]
+    assert _values(tpl, {"Fn::Sub": "${Zones}"}) == [UNRESOLVED]  # a list is not a string
+    assert _values(
+        tpl.with_parameters({"AWS::Region": "us-east-1"}), {"Fn::Sub": "${AWS::Region}"}
+    ) == ["us-east-1"]
+
+
+def test_join_select_split() -> None:
+    tpl = parse(RESOLVE)
+    assert _values(tpl, {"Fn::Join": ["-", ["a", {"Ref": "Name"}, 3, True]]}) == ["a-app-3-true"]
+    assert _values(tpl, {"Fn::Join": [",", {"Ref": "Zones"}]}) == ["a,b,c"]
+    assert _values(tpl, {"Fn::Join": ["", ["x", {"Ref": "AWS::NoValue"}, "y"]]}) == ["xy"]
+    assert _values(tpl, {"Fn::Join": ["", ["x", {"Fn::GetAtt": ["Plain", "Arn"]}]]}) == [UNRESOLVED]
+    assert _values(tpl, {"Fn::Select": [1, {"Ref": "Zones"}]}) == ["b"]
+    assert _values(tpl, {"Fn::Select": ["0", ["first", {"Fn::GetAtt": ["P", "A"]}]]}) == ["first"]
+    assert _values(tpl, {"Fn::Select": [0, {"Fn::GetAZs": ""}]}) == [UNRESOLVED]
+    assert _values(tpl, {"Fn::Select": [9, ["a"]]}) == [UNRESOLVED]
+    split = {"Fn::Select": [2, {"Fn::Split": ["/", "arn/aws/x"]}]}
+    assert _values(tpl, split) == ["x"]
+    assert _values(tpl, {"Fn::Split": [",", {"Fn::Join": [",", ["a", "b"]]}]}) == [["a", "b"]]
+    assert _values(tpl, {"Fn::Base64": "hi"}) == ["aGk="]
+    assert _values(tpl, {"Fn::Length": {"Ref": "Zones"}}) == [3]
+
+
+def test_conditions() -> None:
+    tpl = parse(RESOLVE)
+    assert tpl.condition_value("Never") is False
+    assert tpl.condition_value("Always") is True
+    assert tpl.condition_value("IsProd") is None  # Env may be dev or prod
+    assert tpl.condition_value("IsDev") is None
+    assert tpl.condition_value("Both") is None
+    assert tpl.condition_value("Missing") is None
+    assert tpl.condition_value("IsDev", {"IsProd": True}) is False
+    assert tpl.condition_value("Both", {"IsOpen": False}) is False
+
+
+def test_if_with_decidable_and_undecidable_conditions() -> None:
+    tpl = parse(RESOLVE)
+    assert _values(tpl, {"Fn::If": ["Always", "on", "off"]}) == ["on"]
+    assert _values(tpl, {"Fn::If": ["Never", "on", {"Ref": "AWS::NoValue"}]}) == [NO_VALUE]
+    value = {"Fn::If": ["IsProd", True, {"Ref": "AWS::NoValue"}]}
+    assert tpl.possible_values_with_conditions(value) == [
+        Possible(True, frozenset({("IsProd", True)})),
+        Possible(NO_VALUE, frozenset({("IsProd", False)})),
+    ]
+    assert tpl.possible_values_with_conditions(value, {"IsProd": True}) == [Possible(True)]
+    # the same condition twice is decided once per branch: 2 combinations, not 4
+    twice = {"Fn::Join": ["", [{"Fn::If": ["IsProd", "a", "b"]}, {"Fn::If": ["IsProd", "c", "d"]}]]}
+    assert _values(tpl, twice) == ["ac", "bd"]
+    # IsDev is the negation of IsProd: contradicting combinations are dropped
+    implied = {"Fn::Join": ["", [{"Fn::If": ["IsProd", "p", ""]}, {"Fn::If": ["IsDev", "d", ""]}]]}
+    assert _values(tpl, implied) == ["p", "d"]
+    assert _values(tpl, {"Fn::If": ["Unknown", 1, 2]}) == [1, 2]
+    assert _values(tpl, {"Condition": "Always"}) == [True]
+    assert describe_when(frozenset({("IsProd", False)})) == "when condition IsProd is false"
+    assert describe_when(frozenset({("B", True), ("A", False)})) == (
+        "when conditions A is false and B is true"
+    )
+    assert describe_when(frozenset()) == ""
+
+
+def test_helper_messages_name_the_condition() -> None:
+    tpl = parse(
+        "Parameters:\n  Stage: {Type: String}\n"
+        "Conditions:\n  IsProd: !Equals [!Ref Stage, prod]\n"
+        "Resources:\n"
+        "  V:\n    Type: AWS::EC2::Volume\n"
+        "    Properties: {Encrypted: !If [IsProd, true, !Ref AWS::NoValue]}\n"
+        "  W:\n    Type: AWS::EC2::Volume\n    Condition: IsProd\n"
+        "    Properties: {Encrypted: !If [IsProd, true, false]}\n"
+        "  X:\n    Type: AWS::EC2::Volume\n"
+        "    Properties: {Encrypted: !If [IsProd, !GetAtt K.Arn, true]}\n"
+    )
+    hit = require_true(tpl, tpl.resources["V"], "Encrypted", what="encryption")
+    assert hit is not None and hit.line == 8
+    assert "when condition IsProd is false" in hit.message
+    # W only exists when IsProd is true, and then it is encrypted
+    assert require_true(tpl, tpl.resources["W"], "Encrypted", what="encryption") is None
+    hit = require_true(tpl, tpl.resources["X"], "Encrypted", what="encryption")
+    assert hit is not None and "cannot be resolved" in hit.message
+    assert "when condition IsProd is true" in hit.message
+
+
+def test_resource_conditions_and_of_type() -> None:
+    tpl = parse(RESOLVE)
+    assert tpl.resources["Gone"].condition == "Never"
+    ids = [r.logical_id for r in tpl.of_type("AWS::S3::Bucket")]
+    assert ids == ["Maybe", "Kept", "Plain"]  # Gone is never created
+    all_ids = [r.logical_id for r in tpl.of_type("AWS::S3::Bucket", include_disabled=True)]
+    assert all_ids == ["Gone", "Maybe", "Kept", "Plain"]
+    assert [r.logical_id for r in tpl.all_resources()] == ["Maybe", "Kept", "Plain"]
+    assert len(list(tpl.all_resources(include_disabled=True))) == 4
+
+
+def test_combinations_are_capped() -> None:
+    count = 30
+    params = "".join(f"  P{i}: {{Type: String}}\n" for i in range(count))
+    conditions = "".join(f"  C{i}: !Equals [!Ref P{i}, x]\n" for i in range(count))
+    chained = "".join(
+        f"  D{i}: !And [!Condition {'D' + str(i - 1) if i else 'C0'}, !Condition C{i}]\n"
+        for i in range(count)
+    )
+    independent = ", ".join(f"!If [C{i}, a, b]" for i in range(count))
+    nested = "z"
+    for i in range(count):
+        nested = f"!If [C{i}, v{i}, {nested}]"
+    text = (
+        f"Parameters:\n{params}Conditions:\n{conditions}{chained}"
+        "  Loop1: !Condition Loop2\n  Loop2: !Not [!Condition Loop1]\n"
+        "Resources:\n  R:\n    Type: AWS::SNS::Topic\n    Condition: D29\n    Properties:\n"
+        f"      Independent: !Join ['', [{independent}]]\n"
+        f"      Nested: {nested}\n"
+        "      Chained: !If [D29, up, down]\n"
+        "      Loop: !If [Loop1, up, down]\n"
+    )
+    started = time.perf_counter()
+    tpl = parse(text)
+    res = tpl.resources["R"]
+    assert tpl.possible_values(res.prop("Independent")) == [UNRESOLVED]  # 2**30 > cap
+    nested_values = tpl.possible_values(res.prop("Nested"))
+    assert len(nested_values) == count + 1 <= MAX_COMBINATIONS
+    assert tpl.possible_values_with_conditions(res.prop("Nested"))[-1].when == frozenset(
+        (f"C{i}", False) for i in range(count)
+    )
+    chained_values = tpl.possible_values_with_conditions(res.prop("Chained"))
+    assert [p.value for p in chained_values] == ["up", "down"]
+    assert tpl.possible_values(res.prop("Chained")) == ["up", "down"]
+    assert tpl.possible_values_with_conditions(res.prop("Chained"), {"D29": True}) == [
+        Possible("up")
+    ]
+    assert tpl.possible_values(res.prop("Loop")) == ["up", "down"]  # circular: undecided
+    assert [r.logical_id for r in tpl.of_type("AWS::SNS::Topic")] == ["R"]
+    assert time.perf_counter() - started < 2
+
+
+def test_intrinsics_that_explode_stay_bounded() -> None:
+    value: object = "x"
+    for i in range(12):  # every level doubles the work without the per-level cap
+        value = {
+            "Fn::Join": ["", [{"Fn::If": [f"C{i}", value, "a"]}, {"Fn::If": ["D", value, "b"]}]]
+        }
+    conditions = {f"C{i}": {"Fn::Equals": [{"Ref": "P"}, str(i)]} for i in range(12)}
+    conditions["D"] = {"Fn::Equals": [{"Ref": "P"}, "d"]}
+    tpl = Template(resources={}, parameters={"P": {"Type": "String"}}, conditions=conditions)
+    started = time.perf_counter()
+    assert tpl.possible_values(value) == [UNRESOLVED]
+    assert time.perf_counter() - started < 2
+
+
+# -- SAM -------------------------------------------------------------------------------------
+
+SAM = """\
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.12
+    Environment:
+      Variables:
+        API_TOKEN: from-globals
+Conditions:
+  Never: !Equals [a, b]
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      InlineCode: print(1)
+      Tracing: Active
+      Environment:
+        Variables:
+          STAGE: prod
+      Policies:
+        - Statement: [{Effect: Allow, Action: "*", Resource: "*"}]
+      Tags: {team: data}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      TracingEnabled: true
+      EndpointConfiguration: {Type: PRIVATE}
+      MethodSettings: [{HttpMethod: "*", ResourcePath: "/*", LoggingLevel: INFO}]
+  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      AccessLogSettings: {DestinationArn: arn, Format: x}
+  Table:
+    Type: AWS::Serverless::SimpleTable
+    Properties:
+      PrimaryKey: {Name: pk, Type: Number}
+      SSESpecification: {SSEEnabled: true}
+  Disabled:
+    Type: AWS::Serverless::Function
+    Condition: Never
+    Properties: {Handler: a.b, CodeUri: "s3://bucket/key.zip"}
+  Native:
+    Type: AWS::Lambda::Function
+    Properties: {Runtime: nodejs20.x}
+"""
+
+
+def test_sam_resources_seen_as_cloudformation_types() -> None:
+    tpl = parse(SAM)
+    assert tpl.is_sam
+    assert [r.logical_id for r in tpl.of_type("AWS::Lambda::Function")] == ["Native"]
+    functions = list(tpl.of_type("AWS::Lambda::Function", include_sam=True))
+    assert [(r.logical_id, r.sam_type) for r in functions] == [
+        ("Fn", "AWS::Serverless::Function"),
+        ("Native", None),
+    ]
+    fn = functions[0]
+    assert fn.type == "AWS::Lambda::Function" and fn.line == 11
+    assert fn.prop("Runtime") == "python3.12"  # from Globals
+    assert fn.prop("Environment", "Variables") == {"API_TOKEN": "from-globals", "STAGE": "prod"}
+    assert fn.prop_line("Environment", "Variables", "STAGE") == 19
+    assert fn.prop_line("Environment", "Variables", "API_TOKEN") == 7
+    assert fn.prop("Code") == {"ZipFile": "print(1)"} and fn.prop_line("Code", "ZipFile") == 15
+    assert fn.prop("TracingConfig", "Mode") == "Active"
+    assert fn.prop("Tags") == [{"Key": "team", "Value": "data"}]
+    assert fn.prop("Role") == {"Fn::GetAtt": ["FnRole", "Arn"]}
+    assert fn.prop("Policies", 0, "Statement", 0, "Action") == "*"
+    assert "InlineCode" not in fn.properties and "Tracing" not in fn.properties
+    assert tpl.resources["Fn"].prop("Runtime") is None  # the resource as written is unchanged
+    disabled = tpl.sam_expansion(tpl.resources["Disabled"])[0]
+    assert disabled.prop("Code") == {"S3Bucket": "bucket", "S3Key": "key.zip"}
+    assert disabled.condition == "Never"
+    # asking for the SAM type itself gives it once, as written
+    both = list(tpl.of_type("AWS::Lambda::Function", "AWS::Serverless::Function", include_sam=True))
+    assert [(r.logical_id, r.type) for r in both] == [
+        ("Fn", "AWS::Serverless::Function"),
+        ("Native", "AWS::Lambda::Function"),
+    ]
+
+
+def test_sam_apis_and_tables() -> None:
+    tpl = parse(SAM)
+    (stage,) = tpl.of_type("AWS::ApiGateway::Stage", include_sam=True)
+    assert (stage.logical_id, stage.prop("StageName"), stage.prop("TracingEnabled")) == (
+        "Api",
+        "prod",
+        True,
+    )
+    assert stage.prop("MethodSettings", 0, "LoggingLevel") == "INFO"
+    (rest,) = tpl.of_type("AWS::ApiGateway::RestApi", include_sam=True)
+    assert rest.prop("EndpointConfiguration", "Types") == ["PRIVATE"]
+    (http_stage,) = tpl.of_type("AWS::ApiGatewayV2::Stage", include_sam=True)
+    assert http_stage.prop("StageName") == "$default"
+    assert http_stage.prop("AccessLogSettings", "Format") == "x"
+    (http_api,) = tpl.of_type("AWS::ApiGatewayV2::Api", include_sam=True)
+    assert http_api.prop("ProtocolType") == "HTTP"
+    (table,) = tpl.of_type("AWS::DynamoDB::Table", include_sam=True)
+    assert table.prop("SSESpecification", "SSEEnabled") is True
+    assert table.prop("KeySchema") == [{"AttributeName": "pk", "KeyType": "HASH"}]
+    assert table.prop("AttributeDefinitions", 0, "AttributeType") == "N"
+    assert table.prop("BillingMode") == "PAY_PER_REQUEST"
+    assert table.prop_line("SSESpecification", "SSEEnabled") == 38
