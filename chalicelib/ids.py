@@ -22,3 +22,13 @@ def finding_id(tenant_id: str, pipeline: str, path: str, resource: str | None, r
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def artifact_key(tenant_id: str, pipeline: str, path: str) -> str:
+    """Groups a pipeline's findings in one file (the findings table's `by_artifact` index)."""
+    return f"{tenant_id}#" + _digest("artifact", pipeline, path, length=32)
+
+
+def pipeline_key(tenant_id: str, pipeline: str) -> str:
+    """Groups a pipeline's findings and scans (the `by_pipeline` indexes)."""
+    return f"{tenant_id}#" + _digest("pipeline", pipeline, length=32)

@@ -24,6 +24,9 @@ def change_from_stream(event_name: str, keys: dict, new_image: dict | None) -> C
     """Build a change from a DynamoDB stream record's raw (typed) images."""
     key = dynamo.deserialize(keys)
     document = dynamo.deserialize(new_image) if event_name != "REMOVE" and new_image else None
+    if document is not None:
+        for internal in ("artifact_key", "pipeline_key"):
+            document.pop(internal, None)
     return Change(key["tenant_id"], key["finding_id"], document)
 
 

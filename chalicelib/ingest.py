@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from chalicelib import ids, observability
+from chalicelib import policy as policies
 from chalicelib.config import settings
 from chalicelib.errors import (
     BadRequest,
@@ -19,7 +20,6 @@ from chalicelib.errors import (
     from_pydantic,
 )
 from chalicelib.models import ArtifactEvent, ScanRequest, ScanStatus
-from chalicelib.policy import DEFAULT_POLICY
 from chalicelib.stores import blobs, scans, stream
 from chalicelib.tenancy import Principal
 
@@ -77,6 +77,7 @@ def submit_scan(
             "path": a.path,
             "sha256": ids.sha256_hex(body),
             "size": len(body),
+            **({"parameters": a.parameters} if a.parameters else {}),
         }
         for i, (a, body) in enumerate(zip(request.artifacts, bodies, strict=True))
     ]
@@ -84,6 +85,8 @@ def submit_scan(
     existing = scans.get(tenant, scan_id)
     if existing is not None:
         return _resubmitted(existing, artifacts)
+    policy_version = policies.current_version(tenant)
+    policy = policies.load(tenant, policy_version)
 
     for artifact, body in zip(artifacts, bodies, strict=True):
         artifact["body_key"] = blobs.tenant_key(tenant, "artifacts", artifact["sha256"])
@@ -102,7 +105,9 @@ def submit_scan(
         "artifacts_total": len(artifacts),
         "artifacts_done": 0,
         "results": {},
-        "fail_on": DEFAULT_POLICY.fail_on.value,
+        "fail_on": policy.fail_on.value,
+        "policy_version": policy_version,
+        "pipeline_key": ids.pipeline_key(tenant, request.pipeline),
         "submitted_by": principal.key_id,
         "correlation_id": correlation_id,
     }
@@ -135,6 +140,8 @@ def _enqueue(scan: dict[str, Any]) -> None:
             size=a["size"],
             body_key=a["body_key"],
             correlation_id=scan.get("correlation_id"),
+            policy_version=scan.get("policy_version", 0),
+            parameters=a.get("parameters"),
         )
         for a in scan["artifacts"]
     ]

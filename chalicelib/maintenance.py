@@ -57,6 +57,8 @@ def reindex(tenant_id: str | None = None, batch: int = 500) -> ReindexResult:
     index = get_index()
     by_tenant: dict[str, list[dict[str, Any]]] = {}
     for item in _stored_findings(tenant_id):
+        for internal in ("artifact_key", "pipeline_key"):
+            item.pop(internal, None)
         by_tenant.setdefault(item["tenant_id"], []).append(item)
     if tenant_id is not None:
         by_tenant.setdefault(tenant_id, [])

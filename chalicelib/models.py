@@ -52,6 +52,11 @@ class ArtifactIn(_Strict):
     type: ArtifactType
     path: str = Field(min_length=1, max_length=1024, description="Path in the repository.")
     content: str = Field(description="The file's text (UTF-8).")
+    parameters: dict[str, str] | None = Field(
+        default=None,
+        max_length=200,
+        description="CloudFormation parameter values, as given to a deploy (templates only).",
+    )
 
     @field_validator("path")
     @classmethod
@@ -68,6 +73,16 @@ class ScanRequest(_Strict):
     run_id: str = Field(min_length=1, max_length=200, pattern=NAME_PATTERN)
     commit: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9._/-]*$")
     artifacts: list[ArtifactIn] = Field(min_length=1)
+
+    @field_validator("artifacts")
+    @classmethod
+    def _distinct_paths(cls, artifacts: list[ArtifactIn]) -> list[ArtifactIn]:
+        seen: set[str] = set()
+        for i, artifact in enumerate(artifacts):
+            if artifact.path in seen:
+                raise ValueError(f"item {i}: path {artifact.path!r} appears twice in the scan")
+            seen.add(artifact.path)
+        return artifacts
 
 
 class ArtifactEvent(BaseModel):
@@ -89,6 +104,8 @@ class ArtifactEvent(BaseModel):
     size: int
     body_key: str
     correlation_id: str | None = None
+    policy_version: int = 0
+    parameters: dict[str, str] | None = None
 
 
 class Finding(BaseModel):
@@ -112,6 +129,12 @@ class Finding(BaseModel):
     line: int | None = None
     lines: list[int] = Field(default_factory=list)
     status: str = "open"
+    lifecycle: str = "open"
+    suppression: str | None = None
+    waiver_id: str | None = None
+    waiver_expires_at: str | None = None
+    fixed_at: str | None = None
+    fixed_in_scan: str | None = None
     first_seen: str
     last_seen: str
 

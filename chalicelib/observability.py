@@ -77,7 +77,7 @@ def milliseconds(name: str, value: float) -> None:
 
 def flush() -> None:
     """Write the metrics gathered by this invocation (nothing when there are none)."""
-    if _metrics is not None:
+    if _metrics is not None and _metrics.metric_set:
         _metrics.flush_metrics(raise_on_empty_metrics=False)
 
 
@@ -91,4 +91,3 @@ def bound(**keys: Any) -> Iterator[Any]:
         yield log
     finally:
         log.thread_safe_remove_keys(list(present))
-

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from chalicelib.errors import BadRequest, Conflict, NotFound, ValidationFailed, from_pydantic
+from chalicelib.lifecycle import public_status
 from chalicelib.models import ArtifactType, Finding, Severity
 from chalicelib.search.factory import get_index
 from chalicelib.search.port import FindingPage, FindingQuery, InvalidCursor
@@ -26,6 +28,8 @@ _SCAN_FIELDS = (
     "updated_at",
     "completed_at",
     "failure",
+    "policy_version",
+    "missing_artifact_types",
 )
 
 
@@ -82,19 +86,32 @@ def search_findings(tenant_id: str, params: dict[str, str] | None) -> FindingPag
         raise from_pydantic(exc, "the query") from None
     _check_enum("severity", query.severity, [s.value for s in Severity])
     _check_enum("artifact_type", query.artifact_type, [t.value for t in ArtifactType])
+    _check_enum("status", query.status, list(STATUSES))
     try:
-        return get_index().search(tenant_id, query)
+        page = get_index().search(tenant_id, query)
     except InvalidCursor:
         raise BadRequest(
             "the cursor is not valid: pass next_cursor from the previous page unchanged"
         ) from None
+    now = _now()
+    for doc in page.findings:
+        doc["status"] = public_status(doc, now)
+    return page
 
 
 def get_finding(tenant_id: str, finding_id: str) -> dict[str, Any]:
     item = findings.get(tenant_id, finding_id) if _FINDING_ID.match(finding_id) else None
     if item is None:
         raise NotFound(f"no finding {finding_id!r} in this tenant")
+    item["status"] = public_status(item, _now())
     return Finding.model_validate(item).public()
+
+
+STATUSES = ("new", "open", "reopened", "fixed", "suppressed", "waived")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def _check_enum(name: str, value: str | None, allowed: list[str]) -> None:

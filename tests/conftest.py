@@ -34,6 +34,9 @@ def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
     monkeypatch.setenv("SEARCH_BACKEND", "sqlite")
     monkeypatch.setenv("SEARCH_SQLITE_PATH", str(tmp_path / "search.db"))
+    from chalicelib.policy import forget_cached
+
+    forget_cached()
     with mock_aws():
         clients.reset()
         reset_index()

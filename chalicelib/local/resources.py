@@ -19,12 +19,20 @@ class Resources:
     dead_letter_queue_arn: str
 
 
-def _table(name: str, hash_key: str, range_key: str, stream: bool) -> dict:
+def _table(
+    name: str,
+    hash_key: str,
+    range_key: str,
+    stream: bool,
+    indexes: dict[str, tuple[str, str | None]] | None = None,
+) -> dict:
+    attributes = {hash_key, range_key}
+    for index_hash, index_range in (indexes or {}).values():
+        attributes |= {index_hash} | ({index_range} if index_range else set())
     spec: dict = {
         "TableName": name,
         "AttributeDefinitions": [
-            {"AttributeName": hash_key, "AttributeType": "S"},
-            {"AttributeName": range_key, "AttributeType": "S"},
+            {"AttributeName": a, "AttributeType": "S"} for a in sorted(attributes)
         ],
         "KeySchema": [
             {"AttributeName": hash_key, "KeyType": "HASH"},
@@ -37,7 +45,25 @@ def _table(name: str, hash_key: str, range_key: str, stream: bool) -> dict:
             "StreamEnabled": True,
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         }
+    if indexes:
+        spec["GlobalSecondaryIndexes"] = [
+            {
+                "IndexName": index,
+                "KeySchema": [{"AttributeName": index_hash, "KeyType": "HASH"}]
+                + ([{"AttributeName": index_range, "KeyType": "RANGE"}] if index_range else []),
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, (index_hash, index_range) in indexes.items()
+        ]
     return spec
+
+
+# The same indexes are declared in .chalice/infra.yaml.
+SCAN_INDEXES = {"by_pipeline": ("pipeline_key", "received_at")}
+FINDING_INDEXES = {
+    "by_artifact": ("artifact_key", None),
+    "by_pipeline": ("pipeline_key", "finding_id"),
+}
 
 
 def create_all(cfg: Settings, shards: int = 2) -> Resources:
@@ -45,9 +71,13 @@ def create_all(cfg: Settings, shards: int = 2) -> Resources:
     and SQS dead-letter queue."""
     ddb = client("dynamodb")
     ddb.create_table(**_table(cfg.tenants_table, "pk", "sk", stream=False))
-    ddb.create_table(**_table(cfg.scans_table, "tenant_id", "scan_id", stream=False))
+    ddb.create_table(
+        **_table(cfg.scans_table, "tenant_id", "scan_id", stream=False, indexes=SCAN_INDEXES)
+    )
     findings = ddb.create_table(
-        **_table(cfg.findings_table, "tenant_id", "finding_id", stream=True)
+        **_table(
+            cfg.findings_table, "tenant_id", "finding_id", stream=True, indexes=FINDING_INDEXES
+        )
     )
     s3 = client("s3")
     if cfg.region == "us-east-1":

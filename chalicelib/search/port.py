@@ -30,7 +30,7 @@ KEYWORD_FIELDS = (
 )
 TEXT_FIELDS = ("title", "message", "path", "resource", "rule_id")
 # The exact-match filters of `FindingQuery`, in the order adapters apply them.
-FILTER_FIELDS = ("scan_id", "pipeline", "severity", "rule_id", "artifact_type")
+FILTER_FIELDS = ("scan_id", "pipeline", "severity", "rule_id", "artifact_type", "status")
 
 _CURSOR_PREFIX = "f1:"
 _MAX_CURSOR_CHARS = 2048
@@ -93,6 +93,7 @@ class FindingQuery(BaseModel):
     severity: str | None = None
     rule_id: str | None = None
     artifact_type: str | None = None
+    status: str | None = None
     q: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = None

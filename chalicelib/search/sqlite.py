@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS findings (
     severity      TEXT,
     rule_id       TEXT,
     artifact_type TEXT,
+    status        TEXT,
     title         TEXT,
     message       TEXT,
     path          TEXT,
@@ -49,6 +50,7 @@ CREATE INDEX IF NOT EXISTS findings_scan ON findings (tenant_id, scan_id, findin
 CREATE INDEX IF NOT EXISTS findings_pipeline ON findings (tenant_id, pipeline, finding_id);
 CREATE INDEX IF NOT EXISTS findings_rule ON findings (tenant_id, rule_id, finding_id);
 CREATE INDEX IF NOT EXISTS findings_severity ON findings (tenant_id, severity, finding_id);
+CREATE INDEX IF NOT EXISTS findings_status ON findings (tenant_id, status, finding_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS findings_fts USING fts5(
     title, message, path, resource, rule_id,
     content='findings', content_rowid='id',

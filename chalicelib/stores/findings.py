@@ -61,3 +61,27 @@ def get_many(tenant_id: str, finding_ids: list[str]) -> dict[str, dict[str, Any]
                 break
             time.sleep(min(0.05 * 2**attempt, 2.0))
     return found
+
+
+def _query_index(index: str, key_name: str, key: str) -> list[dict[str, Any]]:
+    pages = (
+        client("dynamodb")
+        .get_paginator("query")
+        .paginate(
+            TableName=settings().findings_table,
+            IndexName=index,
+            KeyConditionExpression=f"{key_name} = :k",
+            ExpressionAttributeValues={":k": dynamo.value(key)},
+        )
+    )
+    return [dynamo.deserialize(item) for page in pages for item in page["Items"]]
+
+
+def of_artifact(artifact_key: str) -> dict[str, dict[str, Any]]:
+    """Every stored finding of one file of one pipeline, by id."""
+    return {f["finding_id"]: f for f in _query_index("by_artifact", "artifact_key", artifact_key)}
+
+
+def of_pipeline(pipeline_key: str) -> list[dict[str, Any]]:
+    """Every stored finding of one pipeline."""
+    return _query_index("by_pipeline", "pipeline_key", pipeline_key)

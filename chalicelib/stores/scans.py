@@ -150,3 +150,16 @@ def received_since(tenant_id: str, since: str) -> list[dict[str, Any]]:
         )
     )
     return [dynamo.deserialize(item) for page in pages for item in page["Items"]]
+
+
+def of_pipeline(pipeline_key: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The pipeline's most recent scans, newest first."""
+    response = client("dynamodb").query(
+        TableName=_table(),
+        IndexName="by_pipeline",
+        KeyConditionExpression="pipeline_key = :k",
+        ExpressionAttributeValues={":k": dynamo.value(pipeline_key)},
+        ScanIndexForward=False,
+        Limit=limit,
+    )
+    return [dynamo.deserialize(item) for item in response["Items"]]

@@ -154,10 +154,27 @@ def put_setting(tenant_id: str, name: str, value: dict[str, Any]) -> None:
     client("dynamodb").put_item(TableName=_table(), Item=dynamo.serialize(item))
 
 
+def create_setting(tenant_id: str, name: str, value: dict[str, Any]) -> bool:
+    """Store a settings document that must not exist yet; False if it does."""
+    item = {"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}", "tenant_id": tenant_id, **value}
+    try:
+        client("dynamodb").put_item(
+            TableName=_table(),
+            Item=dynamo.serialize(item),
+            ConditionExpression="attribute_not_exists(pk)",
+        )
+    except Exception as exc:
+        if dynamo.is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
 def get_setting(tenant_id: str, name: str) -> dict[str, Any] | None:
     got = client("dynamodb").get_item(
         TableName=_table(),
         Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}"}),
+        ConsistentRead=True,
     )
     if "Item" not in got:
         return None

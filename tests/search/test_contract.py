@@ -90,6 +90,7 @@ FILTER_VALUES: dict[str, tuple[str, str, str]] = {
     "severity": ("low", "high", "critical"),
     "rule_id": ("DF001", "DF0010", "CFN_DF001"),
     "artifact_type": ("junit", "dockerfile", "cloudformation"),
+    "status": ("new", "fixed", "waived"),
 }
 
 
