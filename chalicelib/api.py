@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import observability
+from chalicelib import observability, ratelimit
 from chalicelib.errors import ApiError, Forbidden, Unauthorized, error_body
 from chalicelib.routes import Route
 from chalicelib.tenancy import Principal
@@ -72,6 +72,7 @@ def view_for(route: Route, request: Callable[[], Any]) -> Callable[..., Any]:
         correlation = correlation_id(current)
         try:
             principal = principal_of(current, route.scope)
+            ratelimit.check(principal.tenant_id)
             call = Call(
                 principal=principal,
                 body=current.raw_body,

@@ -27,6 +27,8 @@ class Settings:
     max_request_bytes: int
     max_artifact_bytes: int
     max_artifacts_per_scan: int
+    max_upload_bytes: int
+    upload_expiry_seconds: int
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -49,6 +51,8 @@ class Settings:
             max_request_bytes=int(env("MAX_REQUEST_BYTES", str(5 * 1024 * 1024))),
             max_artifact_bytes=int(env("MAX_ARTIFACT_BYTES", str(1024 * 1024))),
             max_artifacts_per_scan=int(env("MAX_ARTIFACTS_PER_SCAN", "100")),
+            max_upload_bytes=int(env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            upload_expiry_seconds=int(env("UPLOAD_EXPIRY_SECONDS", "900")),
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import ids, observability
+from chalicelib import ids, observability, uploads
 from chalicelib import policy as policies
 from chalicelib.config import settings
 from chalicelib.errors import (
@@ -53,11 +53,14 @@ def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
     too_big = [
         {"field": f"artifacts.{i}.content", "message": f"{size} bytes"}
         for i, a in enumerate(request.artifacts)
-        if (size := len(a.content.encode("utf-8"))) > limits.max_artifact_bytes
+        if a.content is not None
+        and (size := len(a.content.encode("utf-8"))) > limits.max_artifact_bytes
     ]
     if too_big:
         raise PayloadTooLarge(
-            f"an artifact may be at most {limits.max_artifact_bytes} bytes", too_big
+            f"an artifact may be at most {limits.max_artifact_bytes} bytes inline: "
+            "upload larger ones through POST /v1/uploads",
+            too_big,
         )
     return request
 
@@ -69,7 +72,12 @@ def submit_scan(
     tenant = principal.tenant_id
     scan_id = ids.scan_id(tenant, request.pipeline, request.run_id)
     received_at = _now()
-    bodies = [a.content.encode("utf-8") for a in request.artifacts]
+    bodies = [
+        a.content.encode("utf-8")
+        if a.content is not None
+        else uploads.fetch(tenant, a.upload_id or "", f"artifacts.{i}.upload_id")
+        for i, a in enumerate(request.artifacts)
+    ]
     artifacts = [
         {
             "index": i,

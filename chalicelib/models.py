@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$"
 
@@ -47,11 +47,16 @@ class _Strict(BaseModel):
 
 
 class ArtifactIn(_Strict):
-    """One artifact of a scan, sent inline."""
+    """One artifact of a scan: its text inline, or the id of a presigned upload of it."""
 
     type: ArtifactType
     path: str = Field(min_length=1, max_length=1024, description="Path in the repository.")
-    content: str = Field(description="The file's text (UTF-8).")
+    content: str | None = Field(default=None, description="The file's text (UTF-8).")
+    upload_id: str | None = Field(
+        default=None,
+        pattern=r"^upl_[0-9a-f]{24}$",
+        description="A file uploaded through POST /v1/uploads (for large artifacts).",
+    )
     parameters: dict[str, str] | None = Field(
         default=None,
         max_length=200,
@@ -64,6 +69,19 @@ class ArtifactIn(_Strict):
         if any(ord(ch) < 32 for ch in value):
             raise ValueError("must not contain control characters")
         return value
+
+    @model_validator(mode="after")
+    def _one_body(self) -> ArtifactIn:
+        if (self.content is None) == (self.upload_id is None):
+            raise ValueError("give either content or upload_id")
+        return self
+
+
+class UploadRequest(_Strict):
+    """Body of `POST /v1/uploads`: a large artifact about to be uploaded."""
+
+    path: str = Field(min_length=1, max_length=1024)
+    size: int = Field(gt=0, description="The file's size in bytes.")
 
 
 class ScanRequest(_Strict):

@@ -22,6 +22,7 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     Route("/v1/scans", "POST", "ingest", "scans:create_scan"),
+    Route("/v1/uploads", "POST", "ingest", "scans:create_upload"),
     Route("/v1/scans/{scan_id}", "GET", "read", "scans:get_scan"),
     Route("/v1/scans/{scan_id}/report", "GET", "read", "scans:get_scan_report"),
     Route("/v1/findings", "GET", "read", "findings:list_findings"),

@@ -25,6 +25,8 @@ ENVIRONMENT_KEYS = (
     "AWS_REGION",
     "SEARCH_BACKEND",
     "SEARCH_SQLITE_PATH",
+    "RATE_LIMIT_PER_SECOND",
+    "RATE_LIMIT_BURST",
 )
 
 
@@ -155,6 +157,9 @@ class EmbeddedStack:
         # Quiet by default on a terminal: warnings only, no metric documents on stdout.
         os.environ.setdefault("LOG_LEVEL", "WARNING")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+        # What API Gateway's usage plans do when deployed: per-tenant throttling.
+        os.environ.setdefault("RATE_LIMIT_PER_SECOND", "100")
+        os.environ.setdefault("RATE_LIMIT_BURST", "200")
         for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
             os.environ.pop(name, None)
 

@@ -24,3 +24,17 @@ def get_scan_report(call: Call, scan_id: str) -> dict[str, Any]:
     from chalicelib.queries import get_scan_report as query
 
     return query(call.tenant_id, scan_id)
+
+
+def create_upload(call: Call) -> Reply:
+    from pydantic import ValidationError
+
+    from chalicelib import uploads
+    from chalicelib.errors import from_pydantic
+    from chalicelib.models import UploadRequest
+
+    try:
+        request = UploadRequest.model_validate(call.json("the upload (path, size)"))
+    except ValidationError as exc:
+        raise from_pydantic(exc, "the upload") from None
+    return Reply(uploads.start(call.tenant_id, request), 201)

@@ -171,3 +171,63 @@ def test_get_routes_ignore_content_type_and_malformed_ids_are_404(
     assert api.get("/v1/findings", params={"severity": "", "scan_id": ""}).status_code == 200
     assert _error(api.get("/v1/scans/" + "x" * 2000), 404)
     assert _error(api.get("/v1/findings/fnd_%2F..%2F"), 404)
+
+
+def test_each_tenant_is_rate_limited_on_its_own(
+    api_url: str, keys: dict[str, str], monkeypatch: Any
+) -> None:
+    from chalicelib import ratelimit
+
+    monkeypatch.setenv("RATE_LIMIT_PER_SECOND", "1")
+    monkeypatch.setenv("RATE_LIMIT_BURST", "3")
+    ratelimit.reset()
+    acme, globex = Api(api_url, keys["acme"]), Api(api_url, keys["globex"])
+    statuses = [acme.get("/v1/findings").status_code for _ in range(5)]
+    assert statuses[:3] == [200, 200, 200]
+    assert 429 in statuses[3:]
+    limited = acme.get("/v1/findings")
+    error = _error(limited, 429)
+    assert error["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert globex.get("/v1/findings").status_code == 200
+    ratelimit.reset()
+
+
+def test_large_artifacts_go_through_a_presigned_upload(
+    api_url: str, keys: dict[str, str], pipeline: Any
+) -> None:
+    api = Api(api_url, keys["acme"])
+    big = "FROM ubuntu:latest\n" + "# padding\n" * 200_000  # ~2 MB: too large inline
+    assert api.post("/v1/uploads", json={"path": "Dockerfile", "size": 10**9}).status_code == 413
+    granted = api.post("/v1/uploads", json={"path": "Dockerfile", "size": len(big)})
+    assert granted.status_code == 201, granted.text
+    upload = granted.json()
+    assert upload["method"] == "POST" and upload["expires_in"] > 0
+    assert "/tenants/acme/uploads/" in upload["fields"]["key"] or upload["fields"][
+        "key"
+    ].startswith("tenants/acme/uploads/")
+    artifact = {"type": "dockerfile", "path": "Dockerfile", "upload_id": upload["upload_id"]}
+    early = api.post("/v1/scans", json=scan_body(artifacts=[artifact]))
+    assert _error(early, 422)["details"][0]["field"] == "artifacts.0.upload_id"
+
+    sent = requests.post(
+        upload["url"], data=upload["fields"], files={"file": ("Dockerfile", big)}, timeout=30
+    )
+    assert sent.status_code in (200, 204), sent.text
+    accepted = api.post("/v1/scans", json=scan_body(artifacts=[artifact]))
+    assert accepted.status_code == 202, accepted.text
+    pipeline.drain()
+    scan = api.get(accepted.json()["status_url"]).json()
+    assert scan["status"] == "complete" and scan["artifacts"][0]["size"] == len(big)
+    assert "DF-USER-001" in {f["rule_id"] for f in api.get("/v1/findings").json()["findings"]}
+
+    # another tenant cannot use acme's upload
+    stolen = Api(api_url, keys["globex"]).post("/v1/scans", json=scan_body(artifacts=[artifact]))
+    assert _error(stolen, 422)["details"][0]["field"] == "artifacts.0.upload_id"
+    both = {
+        "type": "dockerfile",
+        "path": "D",
+        "content": "FROM a",
+        "upload_id": upload["upload_id"],
+    }
+    assert _error(api.post("/v1/scans", json=scan_body(artifacts=[both])), 422)

@@ -1,0 +1,60 @@
+"""Large artifacts: a presigned S3 upload under the tenant's prefix, bounded in size and time."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.models import UploadRequest
+from chalicelib.stores import blobs
+from chalicelib.stores.clients import client
+
+
+def upload_key(tenant_id: str, upload_id: str) -> str:
+    return blobs.tenant_key(tenant_id, "uploads", upload_id)
+
+
+def start(tenant_id: str, request: UploadRequest) -> dict[str, Any]:
+    """A presigned POST that accepts one file of at most `max_upload_bytes`, for a while."""
+    limits = settings()
+    if request.size > limits.max_upload_bytes:
+        raise PayloadTooLarge(
+            f"an uploaded artifact may be at most {limits.max_upload_bytes} bytes; "
+            f"this one is {request.size}"
+        )
+    upload_id = "upl_" + uuid.uuid4().hex[:24]
+    form = client("s3").generate_presigned_post(
+        Bucket=limits.artifact_bucket,
+        Key=upload_key(tenant_id, upload_id),
+        Conditions=[["content-length-range", 1, limits.max_upload_bytes]],
+        ExpiresIn=limits.upload_expiry_seconds,
+    )
+    return {
+        "upload_id": upload_id,
+        "method": "POST",
+        "url": form["url"],
+        "fields": form["fields"],
+        "max_bytes": limits.max_upload_bytes,
+        "expires_in": limits.upload_expiry_seconds,
+    }
+
+
+def fetch(tenant_id: str, upload_id: str, where: str) -> bytes:
+    """The uploaded file (422 when it was never uploaded, 413 when it is too large)."""
+    s3 = client("s3")
+    key = upload_key(tenant_id, upload_id)
+    try:
+        head = s3.head_object(Bucket=settings().artifact_bucket, Key=key)
+    except Exception as exc:
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+        if code in ("404", "NoSuchKey", "NotFound"):
+            raise ValidationFailed(
+                f"{where}: upload {upload_id!r} has no file: upload it to the URL you were given",
+                [{"field": where, "message": "not uploaded"}],
+            ) from None
+        raise
+    if head["ContentLength"] > settings().max_upload_bytes:
+        raise PayloadTooLarge(f"{where}: the uploaded file is larger than allowed")
+    return blobs.get_bytes(key)
