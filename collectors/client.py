@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import http.client
 import json
+import os
 import random
 import ssl
 import time
@@ -153,6 +154,35 @@ class Client:
 
     def submit_scan(self, scan: dict[str, Any]) -> dict[str, Any]:
         return self.request("POST", "/v1/scans", body=scan)
+
+    def upload(self, path: str, data: bytes) -> str:
+        """Upload a large artifact through a presigned POST; returns its `upload_id`."""
+        grant = self.request("POST", "/v1/uploads", body={"path": path, "size": len(data)})
+        boundary = "pipeguard" + os.urandom(12).hex()
+        parts = []
+        for name, value in grant["fields"].items():
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+                f"{value}\r\n".encode()
+            )
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="artifact"'
+            "\r\nContent-Type: application/octet-stream\r\n\r\n".encode()
+            + data
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        req = urllib.request.Request(grant["url"], data=b"".join(parts), method="POST")
+        req.add_header("Content-Type", f"multipart/form-data; boundary={boundary}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout):
+                pass
+        except urllib.error.HTTPError as exc:
+            raise ApiFailure(
+                exc.code, f"the upload of {path} was refused (HTTP {exc.code})"
+            ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise ApiFailure(0, f"the upload of {path} failed: {_describe(exc)}") from None
+        return grant["upload_id"]
 
     def get_scan(self, scan_id: str) -> dict[str, Any]:
         return self.request("GET", f"/v1/scans/{urllib.parse.quote(scan_id)}")

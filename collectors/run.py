@@ -23,7 +23,8 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$")
 COMMIT_PATTERN = re.compile(r"^[A-Za-z0-9._/-]{0,100}$")
 
 # The service's default limits (swagger/openapi.yaml, POST /v1/scans).
-MAX_ARTIFACT_BYTES = 1024 * 1024
+MAX_ARTIFACT_BYTES = 1024 * 1024  # inline; larger ones are uploaded first
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_REQUEST_BYTES = 5 * 1024 * 1024
 MAX_ARTIFACTS = 100
 
@@ -320,11 +321,11 @@ def scan_offline(args: argparse.Namespace) -> int:
 
 def _check_limits(artifacts: list[Any], body: dict[str, Any]) -> None:
     problems = []
-    oversize = [a for a in artifacts if a.size > MAX_ARTIFACT_BYTES]
+    oversize = [a for a in artifacts if a.size > MAX_UPLOAD_BYTES]
     if oversize:
         problems.append(
-            f"{len(oversize)} artifact(s) over the service's limit of {MAX_ARTIFACT_BYTES} bytes "
-            "each (uploading large artifacts is not supported yet):"
+            f"{len(oversize)} artifact(s) over the service's limit of {MAX_UPLOAD_BYTES} bytes "
+            "each (larger than 1 MiB go through an upload, but not beyond that):"
         )
         problems += [f"  {a.path}: {a.size} bytes" for a in oversize]
     if len(artifacts) > MAX_ARTIFACTS:
@@ -426,8 +427,10 @@ def submit(args: argparse.Namespace) -> int:
             "artifacts": [
                 {"type": a.type.value, "path": a.path, "content": a.text}
                 for a in collected.artifacts
+                if a.size <= MAX_ARTIFACT_BYTES
             ],
         }
+        large = [a for a in collected.artifacts if a.size > MAX_ARTIFACT_BYTES]
         _check_limits(collected.artifacts, scan_request)
     except UsageError as exc:
         _err(str(exc))
@@ -455,6 +458,12 @@ def submit(args: argparse.Namespace) -> int:
         on_retry=on_retry,
     )
     try:
+        for artifact in large:
+            progress.note(f"uploading {artifact.path} ({artifact.size} bytes) …")
+            upload_id = client.upload(artifact.path, artifact.text.encode("utf-8"))
+            scan_request["artifacts"].append(
+                {"type": artifact.type.value, "path": artifact.path, "upload_id": upload_id}
+            )
         progress.note(f"submitting {len(collected.artifacts)} artifacts of {pipeline} …")
         accepted = client.submit_scan(scan_request)
         if not args.wait:

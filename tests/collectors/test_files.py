@@ -122,21 +122,18 @@ def test_bad_type_and_missing_globs_are_usage_errors(
 def test_oversize_artifacts_fail_submit_with_a_list(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    big = "FROM alpine\n" + "# padding\n" * 120_000  # ~1.2 MB
+    huge = "FROM alpine\n" + "# padding\n" * 2_200_000  # ~22 MB: over the upload limit too
     (repo / "big").mkdir()
-    (repo / "big" / "Dockerfile").write_text(big)
-    (repo / "big" / "second.Dockerfile").write_text(big)
+    (repo / "big" / "Dockerfile").write_text(huge)
+    (repo / "big" / "second.Dockerfile").write_text("FROM alpine\n" + "# padding\n" * 120_000)
     code = main(
         ["submit", "--api-url", "http://127.0.0.1:9", "--api-key", "pgk_" + "k" * 40,
          "--pipeline", "p", "big/", "Dockerfile"]
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 2
-    assert "big/Dockerfile" in err and "big/second.Dockerfile" in err
-    assert "not supported yet" in err
-    # offline, the same files are scanned
-    code, report = scanned(capsys, "big/")
-    assert report["scanned"] == 2
+    assert "big/Dockerfile" in err and "big/second.Dockerfile" not in err
+    assert "larger than" in err
 
 
 def test_too_many_artifacts_and_too_large_a_request(

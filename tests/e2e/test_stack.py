@@ -156,3 +156,37 @@ def test_operator_commands_on_the_running_stack(stack: dict[str, Any]) -> None:
     assert json.loads(reindexed.stdout)["reindex"]["removed"] == 0
     drained = json.loads(_ops(stack, "redrive").stdout)["redrive"]
     assert drained == {"replayed": 0, "reindexed": False, "left": []}
+
+
+def test_collector_uploads_large_artifacts(stack: dict[str, Any], tmp_path: Any) -> None:
+    big = tmp_path / "Dockerfile"
+    big.write_text("FROM ubuntu:latest\n" + "# generated layer list\n" * 60_000)  # ~1.4 MB
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "collectors",
+            "submit",
+            "--api-url",
+            stack["api_url"],
+            "--api-key",
+            stack["api_keys"]["alpha"],
+            "--pipeline",
+            "large",
+            "--run-id",
+            "e2e-large",
+            "--format",
+            "json",
+            str(big),
+        ],  # fmt: skip
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stderr
+    import json
+
+    document = json.loads(result.stdout)
+    assert document["scan"]["artifacts"][0]["size"] > 1024 * 1024
+    assert "DF-USER-001" in {f["rule_id"] for f in document["findings"]}
