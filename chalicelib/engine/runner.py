@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -54,13 +55,15 @@ def evaluate(
     enabled: Callable[[str], bool] | None = None,
     custom_rules: Sequence[Any] = (),
     parameters: Mapping[str, Any] | None = None,
+    budget_ms: float = 2000.0,
 ) -> ArtifactReport:
     """Run the rules for `artifact_type` over `text`; parse failures become `error`.
 
     `rule_params` maps a rule id to overrides of that rule's parameters; `enabled` says which
     rules run (default: all); `custom_rules` are a tenant's declarative rules
     (`chalicelib.engine.custom`); `parameters` are CloudFormation parameter values supplied by
-    the caller.
+    the caller. Rules stop once `budget_ms` is spent: the artifact then reports an error
+    rather than a partial result that could pass.
     """
     report = ArtifactReport(path=path, artifact_type=artifact_type)
     try:
@@ -80,7 +83,14 @@ def evaluate(
     if suppressed.entries:
         suppressed.check_rule_ids([rule.meta.id for rule in rules] + [c.id for c in custom])
     report.notes.extend(suppressed.notes)
+    deadline = time.monotonic() + budget_ms / 1000
     for rule in rules:
+        if time.monotonic() > deadline:
+            report.error = (
+                f"evaluation stopped after {budget_ms:.0f} ms, before rule {rule.meta.id}: "
+                "the artifact is too large or complex to evaluate"
+            )
+            break
         try:
             hits = list(rule.run(model, (rule_params or {}).get(rule.meta.id)))
         except Exception:  # a broken rule must not take the artifact down with it
