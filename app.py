@@ -22,16 +22,19 @@ FINDINGS_STREAM_ARN = os.environ.get(
 
 
 @app.authorizer(ttl_seconds=0)
-def tenant_key(auth_request: Any) -> AuthResponse:
+def tenant_key(auth_request: Any) -> dict:
     """API key → tenant. Unknown, revoked or malformed keys get API Gateway's 401."""
     from chalicelib.tenancy import authenticate
 
     principal = authenticate(auth_request.token)
     if principal is None:
         raise Exception("Unauthorized")  # noqa: TRY002 - the exact signal API Gateway expects
-    return AuthResponse(
-        routes=["*"], principal_id=principal.tenant_id, context=principal.to_context()
-    )
+    allowed = AuthResponse(routes=["*"], principal_id=principal.tenant_id)
+    response = allowed.to_dict(auth_request)
+    response["context"] = principal.to_context()
+    if principal.usage_key:  # deployed: API Gateway throttles by the tenant's usage plan key
+        response["usageIdentifierKey"] = principal.usage_key
+    return response
 
 
 for _route in ROUTES:
@@ -39,6 +42,8 @@ for _route in ROUTES:
         _route.path,
         methods=[_route.method],
         authorizer=tenant_key,
+        # Deployed, the authorizer names the tenant's usage plan key (throttling per tenant).
+        api_key_required=True,
         # A GET has no body to check; bodies must be JSON.
         content_types=["*/*"] if _route.method == "GET" else ["application/json"],
     )(api.view_for(_route, lambda: app.current_request))

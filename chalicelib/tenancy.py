@@ -25,6 +25,7 @@ class Principal:
     tenant_id: str
     key_id: str
     scopes: frozenset[str]
+    usage_key: str | None = None  # the tenant's API Gateway key: its usage plan throttles it
 
     def to_context(self) -> dict[str, str]:
         """The authorizer context (API Gateway only carries flat strings)."""
@@ -85,6 +86,7 @@ def authenticate(header: str | None) -> Principal | None:
         tenant_id=record["tenant_id"],
         key_id=record["key_id"],
         scopes=frozenset(record.get("scopes", [])),
+        usage_key=tenant.get("usage_key"),
     )
 
 
@@ -105,11 +107,33 @@ def create_tenant(tenant_id: str, name: str | None = None, exist_ok: bool = True
         "status": "active",
         "created_at": _now(),
     }
+    usage_plan = os.environ.get("TENANT_USAGE_PLAN")
+    if usage_plan:
+        tenant["usage_key"] = _usage_plan_key(tenant_id, usage_plan)
     if exist_ok:
         store.put_tenant(tenant)
     elif not store.create_tenant(tenant):
         raise TenantExists(tenant_id)
     return issue_key(tenant_id, SCOPES)
+
+
+def _usage_plan_key(tenant_id: str, usage_plan: str) -> str:
+    """Deployed: an API Gateway key for the tenant in the tenants' usage plan (by name), so
+    API Gateway throttles each tenant on its own (the authorizer names this key)."""
+    from chalicelib.stores.clients import client
+
+    gateway = client("apigateway")
+    plans = gateway.get_paginator("get_usage_plans").paginate()
+    matching = [p["id"] for page in plans for p in page["items"] if p["name"] == usage_plan]
+    if not matching:
+        raise LookupError(f"no API Gateway usage plan named {usage_plan!r}")
+    usage_plan_id = matching[0]
+    value = "usage-" + secrets.token_urlsafe(30)
+    created = gateway.create_api_key(
+        name=f"pipeguard-tenant-{tenant_id}", enabled=True, value=value
+    )
+    gateway.create_usage_plan_key(usagePlanId=usage_plan_id, keyId=created["id"], keyType="API_KEY")
+    return value
 
 
 class TenantExists(Exception):

@@ -86,3 +86,27 @@ def test_tenant_admin_issues_lists_and_revokes_keys(
     assert older[0]["action"] == "key.issue"
     assert body["api_key"] not in str(older)
     assert {e["action"] for e in other.get("/v1/audit").json()["entries"]} == {"key.issue"}
+
+
+def test_deployed_tenants_get_their_own_usage_plan_key(
+    api_url: str, operator_key: str, app_module: Any, monkeypatch: Any
+) -> None:
+    from chalicelib.stores.clients import client
+
+    gateway = client("apigateway")
+    plan = gateway.create_usage_plan(name="tenants", throttle={"rateLimit": 5, "burstLimit": 10})
+    monkeypatch.setenv("TENANT_USAGE_PLAN", "tenants")
+    created = Api(api_url, operator_key).post("/v1/admin/tenants", json={"tenant_id": "hooli"})
+    assert created.status_code == 201
+    keys = gateway.get_usage_plan_keys(usagePlanId=plan["id"])["items"]
+    assert [k["name"] for k in keys] == ["pipeguard-tenant-hooli"]
+
+    event = {
+        "type": "TOKEN",
+        "authorizationToken": "Bearer " + created.json()["api_key"],
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:api/dev/GET/v1/findings",
+    }
+    answer = app_module.tenant_key(event, None)
+    assert answer["usageIdentifierKey"] == keys[0]["value"]
+    assert answer["context"]["tenant_id"] == "hooli"
+    assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
