@@ -89,25 +89,21 @@ def all_of(tenant_id: str) -> list[dict[str, Any]]:
 
 def revoke(tenant_id: str, waiver_id: str, now: str) -> dict[str, Any] | None:
     """Revoke a waiver of this tenant; returns it as it was, None if it is not the tenant's."""
-    try:
-        response = client("dynamodb").update_item(
-            TableName=settings().tenants_table,
-            Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"}),
-            UpdateExpression="SET #s = :revoked, revoked_at = :now",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":revoked": dynamo.value("revoked"),
-                ":now": dynamo.value(now),
-            },
-            ReturnValues="ALL_OLD",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return None
-        raise
-    before = dynamo.deserialize(response["Attributes"])
-    return {k: v for k, v in before.items() if k not in ("pk", "sk")}
+    updated = dynamo.update_if(
+        settings().tenants_table,
+        {"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"},
+        UpdateExpression="SET #s = :revoked, revoked_at = :now",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={
+            ":revoked": dynamo.value("revoked"),
+            ":now": dynamo.value(now),
+        },
+        ReturnValues="ALL_OLD",
+    )
+    if updated is None:
+        return None
+    return {k: v for k, v in updated.items() if k not in ("pk", "sk")}
 
 
 def is_active(waiver: dict[str, Any], at: str) -> bool:

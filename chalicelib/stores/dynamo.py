@@ -59,3 +59,34 @@ def value(v: Any) -> dict[str, Any]:
 def is_conditional_failure(exc: Exception) -> bool:
     response = getattr(exc, "response", None) or {}
     return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def put_if_absent(table: str, item: dict[str, Any], key_attribute: str) -> bool:
+    """Put `item` unless an item with its key exists; False (nothing written) if one does."""
+    from chalicelib.stores.clients import client
+
+    try:
+        client("dynamodb").put_item(
+            TableName=table,
+            Item=serialize(item),
+            ConditionExpression=f"attribute_not_exists({key_attribute})",
+        )
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return False
+        raise
+    return True
+
+
+def update_if(table: str, key: dict[str, Any], **request: Any) -> dict[str, Any] | None:
+    """`update_item` with a condition: the returned attributes (deserialised, maybe empty),
+    or None when the condition did not hold (nothing written)."""
+    from chalicelib.stores.clients import client
+
+    try:
+        response = client("dynamodb").update_item(TableName=table, Key=serialize(key), **request)
+    except Exception as exc:
+        if is_conditional_failure(exc):
+            return None
+        raise
+    return deserialize(response.get("Attributes") or {})

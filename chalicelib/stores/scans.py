@@ -19,17 +19,7 @@ def _key(tenant_id: str, scan_id: str) -> dict[str, Any]:
 
 def create(scan: dict[str, Any]) -> bool:
     """Store a new scan; False when a scan with this id already exists (nothing written)."""
-    try:
-        client("dynamodb").put_item(
-            TableName=_table(),
-            Item=dynamo.serialize(scan),
-            ConditionExpression="attribute_not_exists(scan_id)",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return dynamo.put_if_absent(_table(), scan, "scan_id")
 
 
 def get(tenant_id: str, scan_id: str) -> dict[str, Any] | None:
@@ -43,37 +33,32 @@ def record_artifact(
     tenant_id: str, scan_id: str, index: int, result: dict[str, Any], now: str
 ) -> dict[str, Any] | None:
     """Record one artifact's result once; returns the updated scan, None if already recorded."""
-    try:
-        response = client("dynamodb").update_item(
-            TableName=_table(),
-            Key=_key(tenant_id, scan_id),
-            UpdateExpression=(
-                "SET #results.#idx = :result, #status = :running, updated_at = :now "
-                "ADD artifacts_done :one"
-            ),
-            ConditionExpression=(
-                "attribute_exists(scan_id) AND attribute_not_exists(#results.#idx) "
-                "AND #status IN (:queued, :running)"
-            ),
-            ExpressionAttributeNames={
-                "#results": "results",
-                "#idx": str(index),
-                "#status": "status",
-            },
-            ExpressionAttributeValues={
-                ":result": dynamo.value(result),
-                ":running": dynamo.value("running"),
-                ":queued": dynamo.value("queued"),
-                ":now": dynamo.value(now),
-                ":one": dynamo.value(1),
-            },
-            ReturnValues="ALL_NEW",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return None
-        raise
-    return dynamo.deserialize(response["Attributes"])
+    updated = dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression=(
+            "SET #results.#idx = :result, #status = :running, updated_at = :now "
+            "ADD artifacts_done :one"
+        ),
+        ConditionExpression=(
+            "attribute_exists(scan_id) AND attribute_not_exists(#results.#idx) "
+            "AND #status IN (:queued, :running)"
+        ),
+        ExpressionAttributeNames={
+            "#results": "results",
+            "#idx": str(index),
+            "#status": "status",
+        },
+        ExpressionAttributeValues={
+            ":result": dynamo.value(result),
+            ":running": dynamo.value("running"),
+            ":queued": dynamo.value("queued"),
+            ":now": dynamo.value(now),
+            ":one": dynamo.value(1),
+        },
+        ReturnValues="ALL_NEW",
+    )
+    return updated or None
 
 
 def complete(tenant_id: str, scan_id: str, fields: dict[str, Any]) -> bool:
@@ -81,20 +66,15 @@ def complete(tenant_id: str, scan_id: str, fields: dict[str, Any]) -> bool:
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     values = {f":v{i}": dynamo.value(v) for i, v in enumerate(fields.values())}
     assignments = ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
-    try:
-        client("dynamodb").update_item(
-            TableName=_table(),
-            Key=_key(tenant_id, scan_id),
-            UpdateExpression=f"SET {assignments}, #status = :complete",
-            ConditionExpression="attribute_exists(scan_id) AND #status <> :complete",
-            ExpressionAttributeNames={**names, "#status": "status"},
-            ExpressionAttributeValues={**values, ":complete": dynamo.value("complete")},
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    updated = dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression=f"SET {assignments}, #status = :complete",
+        ConditionExpression="attribute_exists(scan_id) AND #status <> :complete",
+        ExpressionAttributeNames={**names, "#status": "status"},
+        ExpressionAttributeValues={**values, ":complete": dynamo.value("complete")},
+    )
+    return updated is not None
 
 
 def mark_failed(tenant_id: str, scan_id: str, reason: str, now: str) -> None:
@@ -114,24 +94,19 @@ def mark_failed(tenant_id: str, scan_id: str, reason: str, now: str) -> None:
 
 def requeue(tenant_id: str, scan_id: str, now: str) -> bool:
     """Put a scan whose queueing failed back to queued; False if it is not in that state."""
-    try:
-        client("dynamodb").update_item(
-            TableName=_table(),
-            Key=_key(tenant_id, scan_id),
-            UpdateExpression="SET #status = :queued, updated_at = :now REMOVE failure",
-            ConditionExpression="#status = :failed",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={
-                ":queued": dynamo.value("queued"),
-                ":failed": dynamo.value("failed"),
-                ":now": dynamo.value(now),
-            },
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    updated = dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression="SET #status = :queued, updated_at = :now REMOVE failure",
+        ConditionExpression="#status = :failed",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":queued": dynamo.value("queued"),
+            ":failed": dynamo.value("failed"),
+            ":now": dynamo.value(now),
+        },
+    )
+    return updated is not None
 
 
 def received_since(tenant_id: str, since: str) -> list[dict[str, Any]]:

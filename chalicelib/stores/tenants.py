@@ -29,36 +29,21 @@ def get_tenant(tenant_id: str) -> dict[str, Any] | None:
 def create_tenant(tenant: dict[str, Any]) -> bool:
     """Store a new tenant; False if the id is taken (nothing written)."""
     item = {"pk": f"TENANT#{tenant['tenant_id']}", "sk": "META", **tenant}
-    try:
-        client("dynamodb").put_item(
-            TableName=_table(),
-            Item=dynamo.serialize(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return dynamo.put_if_absent(_table(), item, "pk")
 
 
 def set_tenant_status(tenant_id: str, status: str) -> dict[str, Any] | None:
     """Set an existing tenant's status; returns the tenant as it was, None if there is none."""
-    try:
-        response = client("dynamodb").update_item(
-            TableName=_table(),
-            Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": "META"}),
-            UpdateExpression="SET #s = :s",
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={":s": dynamo.value(status)},
-            ReturnValues="ALL_OLD",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return None
-        raise
-    return _public(dynamo.deserialize(response["Attributes"]))
+    updated = dynamo.update_if(
+        _table(),
+        {"pk": f"TENANT#{tenant_id}", "sk": "META"},
+        UpdateExpression="SET #s = :s",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":s": dynamo.value(status)},
+        ReturnValues="ALL_OLD",
+    )
+    return None if updated is None else _public(updated)
 
 
 def list_tenants() -> list[dict[str, Any]]:
@@ -157,17 +142,7 @@ def put_setting(tenant_id: str, name: str, value: dict[str, Any]) -> None:
 def create_setting(tenant_id: str, name: str, value: dict[str, Any]) -> bool:
     """Store a settings document that must not exist yet; False if it does."""
     item = {"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}", "tenant_id": tenant_id, **value}
-    try:
-        client("dynamodb").put_item(
-            TableName=_table(),
-            Item=dynamo.serialize(item),
-            ConditionExpression="attribute_not_exists(pk)",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
-            return False
-        raise
-    return True
+    return dynamo.put_if_absent(_table(), item, "pk")
 
 
 def get_setting(tenant_id: str, name: str) -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -168,3 +169,25 @@ def _document(value: Any) -> Any:
         except ValueError:
             return None
     return value
+
+
+def refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
+    """True if `value` is, or contains, a Ref / GetAtt / Sub reference to `logical_id`."""
+    if depth > 16:
+        return False
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        target = value.get("Fn::GetAtt")
+        if (isinstance(target, list) and target[:1] == [logical_id]) or (
+            isinstance(target, str) and target.split(".", 1)[0] == logical_id
+        ):
+            return True
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str) and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]", text):
+            return True
+        return any(refers_to(v, logical_id, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(refers_to(v, logical_id, depth + 1) for v in value)
+    return False

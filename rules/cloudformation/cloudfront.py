@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe
+from rules.cloudformation._helpers import MISSING, as_list, describe, refers_to
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _DISTRIBUTION = "AWS::CloudFront::Distribution"
@@ -30,28 +30,6 @@ def _absent(tpl: Template, value: Any) -> bool:
     if value is MISSING or value is None or value == "":
         return True
     return any(v is NO_VALUE or v == "" or v is None for v in tpl.possible_values(value))
-
-
-def _refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
-    """True if `value` is, or contains, a Ref / GetAtt / Sub reference to `logical_id`."""
-    if depth > 16:
-        return False
-    if isinstance(value, dict):
-        if value.get("Ref") == logical_id:
-            return True
-        target = value.get("Fn::GetAtt")
-        if (isinstance(target, list) and target[:1] == [logical_id]) or (
-            isinstance(target, str) and target.split(".", 1)[0] == logical_id
-        ):
-            return True
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str) and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]", text):
-            return True
-        return any(_refers_to(v, logical_id, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(_refers_to(v, logical_id, depth + 1) for v in value)
-    return False
 
 
 def _behaviors(res: Resource) -> Iterator[tuple[dict, tuple[Any, ...], str]]:
@@ -232,7 +210,7 @@ def distribution_without_waf(tpl: Template) -> Iterator[Hit]:
 def distribution_without_logging(tpl: Template) -> Iterator[Hit]:
     sources = [s.prop("ResourceArn") for s in tpl.of_type("AWS::Logs::DeliverySource")]
     for res in tpl.of_type(_DISTRIBUTION):
-        if any(_refers_to(arn, res.logical_id) for arn in sources):
+        if any(refers_to(arn, res.logical_id) for arn in sources):
             continue
         bucket = res.prop(_CONFIG, "Logging", "Bucket", default=MISSING)
         if _absent(tpl, bucket):

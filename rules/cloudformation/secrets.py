@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING
+from rules.cloudformation._helpers import MISSING, refers_to
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _SECRET = "AWS::SecretsManager::Secret"
 _AWS_MANAGED_KEYS = frozenset({"alias/aws/secretsmanager"})
-
-
-def _refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
-    """True if `value` is, or contains, a Ref / GetAtt / Sub reference to `logical_id`."""
-    if depth > 16:
-        return False
-    if isinstance(value, dict):
-        if value.get("Ref") == logical_id:
-            return True
-        target = value.get("Fn::GetAtt")
-        if (isinstance(target, list) and target[:1] == [logical_id]) or (
-            isinstance(target, str) and target.split(".", 1)[0] == logical_id
-        ):
-            return True
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str) and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]", text):
-            return True
-        return any(_refers_to(v, logical_id, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(_refers_to(v, logical_id, depth + 1) for v in value)
-    return False
 
 
 def _written(value: Any, depth: int = 0) -> bool:
@@ -99,7 +76,7 @@ def secret_without_rotation(tpl: Template) -> Iterator[Hit]:
     schedules = [s.prop("SecretId") for s in tpl.of_type("AWS::SecretsManager::RotationSchedule")]
     for res in secrets:
         name = res.prop("Name")
-        if any(_refers_to(target, res.logical_id) for target in schedules):
+        if any(refers_to(target, res.logical_id) for target in schedules):
             continue
         if isinstance(name, str) and name in schedules:  # SecretId may be the secret's name
             continue

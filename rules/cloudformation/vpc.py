@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, truthy
+from rules.cloudformation._helpers import MISSING, describe, refers_to, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _WORLD = frozenset({"0.0.0.0/0", "::/0"})
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
-
-
-def _refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
-    """True if `value` is, or contains, a Ref / GetAtt / Sub reference to `logical_id`."""
-    if depth > 16:
-        return False
-    if isinstance(value, dict):
-        if value.get("Ref") == logical_id:
-            return True
-        target = value.get("Fn::GetAtt")
-        if (isinstance(target, list) and target[:1] == [logical_id]) or (
-            isinstance(target, str) and target.split(".", 1)[0] == logical_id
-        ):
-            return True
-        sub = value.get("Fn::Sub")
-        text = sub[0] if isinstance(sub, list) and sub else sub
-        if isinstance(text, str) and re.search(r"\$\{" + re.escape(logical_id) + r"[.}]", text):
-            return True
-        return any(_refers_to(v, logical_id, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return any(_refers_to(v, logical_id, depth + 1) for v in value)
-    return False
 
 
 @rule(
@@ -69,7 +46,7 @@ def vpc_without_flow_logs(tpl: Template) -> Iterator[Hit]:
             targets.append(flow_log.prop("ResourceId"))
             targets.append(flow_log.prop("ResourceIds"))
     for res in vpcs:
-        if not any(_refers_to(target, res.logical_id) for target in targets):
+        if not any(refers_to(target, res.logical_id) for target in targets):
             yield Hit("no FlowLog covers this VPC", line=res.line, resource=res.logical_id)
 
 
