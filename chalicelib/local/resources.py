@@ -43,7 +43,7 @@ def _table(
     if stream:
         spec["StreamSpecification"] = {
             "StreamEnabled": True,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "StreamViewType": "NEW_IMAGE",  # the index needs only the new state
         }
     if indexes:
         spec["GlobalSecondaryIndexes"] = [

@@ -305,33 +305,48 @@ def _epoch(value: Any) -> float:
 
 
 class EventSourceRunner:
-    """Polls every source in a background thread until stopped."""
+    """Polls each source in a background thread of its own until stopped.
 
-    def __init__(self, sources: list[ShardedSource], idle_sleep: float = 0.05) -> None:
+    Like Lambda's pollers, an idle source is polled less often (up to `max_idle_sleep`), and
+    polled again at once while it has work.
+    """
+
+    def __init__(
+        self, sources: list[ShardedSource], idle_sleep: float = 0.02, max_idle_sleep: float = 0.25
+    ) -> None:
         self.sources = sources
         self.idle_sleep = idle_sleep
+        self.max_idle_sleep = max_idle_sleep
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for source in self.sources:
             source.discover(force=True)
-        self._thread = threading.Thread(target=self._loop, name="event-source-runner", daemon=True)
-        self._thread.start()
+            thread = threading.Thread(
+                target=self._loop, args=(source,), name=f"runner-{source.name}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
 
-    def _loop(self) -> None:
+    def _loop(self, source: ShardedSource) -> None:
+        sleep = self.idle_sleep
         while not self._stop.is_set():
-            busy = 0
-            for source in self.sources:
-                try:
-                    busy += source.poll()
-                except Exception:
-                    log.exception("polling %s failed; retrying", source.name)
-                    self._stop.wait(0.5)
-            if not busy:
+            try:
+                moved = source.poll()
+            except Exception:
+                log.exception("polling %s failed; retrying", source.name)
+                self._stop.wait(0.5)
+                continue
+            if moved:
+                sleep = self.idle_sleep
+            elif source.pending():  # records wait for a retry delay
                 self._stop.wait(self.idle_sleep)
+            else:
+                self._stop.wait(sleep)
+                sleep = min(sleep * 2, self.max_idle_sleep)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        for thread in self._threads:
+            thread.join(timeout)

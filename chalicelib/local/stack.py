@@ -7,7 +7,12 @@ import json
 import logging
 import os
 import secrets
+import socket
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,13 @@ ENVIRONMENT_KEYS = (
 )
 
 
+# moto's server, without a log line per request.
+_MOTO_MAIN = (
+    "import logging, sys; logging.getLogger('werkzeug').setLevel(logging.ERROR); "
+    "from moto.server import main; main(['-H', sys.argv[1], '-p', sys.argv[2]])"
+)
+
+
 @dataclass
 class StackInfo:
     """Where the running stack answers, and the API keys of the tenants it seeded."""
@@ -43,7 +55,8 @@ class StackInfo:
 
 
 class EmbeddedStack:
-    """moto server + resources + Chalice local API + event-source runner + SQLite index.
+    """moto server (its own process) + resources + Chalice local API + event-source runner +
+    SQLite index.
 
     State lives in moto's memory, so each start is a clean slate; the SQLite index in
     `state_dir` is recreated to match.
@@ -114,7 +127,11 @@ class EmbeddedStack:
             self._server.server.server_close()
             self._server = None
         if self._moto is not None:
-            self._moto.stop()
+            self._moto.terminate()
+            try:
+                self._moto.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._moto.kill()
             self._moto = None
 
     def __enter__(self) -> StackInfo:
@@ -133,12 +150,29 @@ class EmbeddedStack:
         tmp.replace(target)
 
     def _start_moto(self) -> str:
-        from moto.server import ThreadedMotoServer
-
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=0, verbose=False)
-        self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        return f"http://{host}:{port}"
+        """moto's server in a process of its own: it gets the second core, not our GIL."""
+        with socket.socket() as probe:
+            probe.bind((self.host, 0))
+            port = probe.getsockname()[1]
+        log_file = (self.state_dir / "moto.log").open("w")
+        self._moto = subprocess.Popen(
+            [sys.executable, "-c", _MOTO_MAIN, self.host, str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        endpoint = f"http://{self.host}:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self._moto.poll() is not None:
+                raise OSError(f"moto server exited: see {self.state_dir / 'moto.log'}")
+            try:
+                with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2):
+                    return endpoint
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise OSError("moto server did not start in 60 s") from None
+                time.sleep(0.1)
 
     def _configure_environment(self, endpoint: str) -> None:
         search_db = self.state_dir / "search.db"

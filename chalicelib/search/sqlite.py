@@ -8,6 +8,7 @@ timeout), so an HTTP server thread and an indexing thread can share one `SqliteI
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS findings (
     message       TEXT,
     path          TEXT,
     resource      TEXT,
+    tenant_token  TEXT NOT NULL,
     doc           TEXT NOT NULL,
     UNIQUE (tenant_id, finding_id)
 );
@@ -52,34 +54,54 @@ CREATE INDEX IF NOT EXISTS findings_rule ON findings (tenant_id, rule_id, findin
 CREATE INDEX IF NOT EXISTS findings_severity ON findings (tenant_id, severity, finding_id);
 CREATE INDEX IF NOT EXISTS findings_status ON findings (tenant_id, status, finding_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS findings_fts USING fts5(
-    title, message, path, resource, rule_id,
+    tenant_token, title, message, path, resource, rule_id,
     content='findings', content_rowid='id',
     tokenize='unicode61 remove_diacritics 2'
 );
 CREATE TRIGGER IF NOT EXISTS findings_ai AFTER INSERT ON findings BEGIN
-    INSERT INTO findings_fts (rowid, title, message, path, resource, rule_id)
-    VALUES (new.id, new.title, new.message, new.path, new.resource, new.rule_id);
+    INSERT INTO findings_fts (rowid, tenant_token, title, message, path, resource, rule_id)
+    VALUES (new.id, new.tenant_token, new.title, new.message, new.path, new.resource,
+            new.rule_id);
 END;
 CREATE TRIGGER IF NOT EXISTS findings_ad AFTER DELETE ON findings BEGIN
-    INSERT INTO findings_fts (findings_fts, rowid, title, message, path, resource, rule_id)
-    VALUES ('delete', old.id, old.title, old.message, old.path, old.resource, old.rule_id);
+    INSERT INTO findings_fts (findings_fts, rowid, tenant_token, title, message, path, resource,
+                              rule_id)
+    VALUES ('delete', old.id, old.tenant_token, old.title, old.message, old.path, old.resource,
+            old.rule_id);
 END;
 CREATE TRIGGER IF NOT EXISTS findings_au AFTER UPDATE ON findings BEGIN
-    INSERT INTO findings_fts (findings_fts, rowid, title, message, path, resource, rule_id)
-    VALUES ('delete', old.id, old.title, old.message, old.path, old.resource, old.rule_id);
-    INSERT INTO findings_fts (rowid, title, message, path, resource, rule_id)
-    VALUES (new.id, new.title, new.message, new.path, new.resource, new.rule_id);
+    INSERT INTO findings_fts (findings_fts, rowid, tenant_token, title, message, path, resource,
+                              rule_id)
+    VALUES ('delete', old.id, old.tenant_token, old.title, old.message, old.path, old.resource,
+            old.rule_id);
+    INSERT INTO findings_fts (rowid, tenant_token, title, message, path, resource, rule_id)
+    VALUES (new.id, new.tenant_token, new.title, new.message, new.path, new.resource,
+            new.rule_id);
 END;
 COMMIT;
 """
 
-_COLUMNS = ("tenant_id", "finding_id", *FILTER_FIELDS, "title", "message", "path", "resource")
+_COLUMNS = (
+    "tenant_id",
+    "finding_id",
+    *FILTER_FIELDS,
+    "title",
+    "message",
+    "path",
+    "resource",
+    "tenant_token",
+)
 _UPSERT = (
     f"INSERT INTO findings ({', '.join(_COLUMNS)}, doc) "
     f"VALUES ({', '.join('?' for _ in _COLUMNS)}, ?) "
     "ON CONFLICT (tenant_id, finding_id) DO UPDATE SET "
     + ", ".join(f"{c} = excluded.{c}" for c in (*_COLUMNS[2:], "doc"))
 )
+
+
+def tenant_token(tenant_id: str) -> str:
+    """One full-text token per tenant (letters and digits only, so the tokenizer keeps it)."""
+    return "tn" + hashlib.sha256(tenant_id.encode("utf-8")).hexdigest()[:24]
 
 
 def fts_query(q: str | None) -> str | None:
@@ -151,12 +173,13 @@ class SqliteIndex:
     def upsert(self, tenant_id: str, docs: list[dict[str, Any]]) -> None:
         """Insert or replace documents by (tenant, finding id), all in one transaction."""
         rows = []
+        token = tenant_token(tenant_id)
         for doc in docs:
             if doc.get("tenant_id") != tenant_id:
                 raise ValueError(f"document tenant {doc.get('tenant_id')!r} is not {tenant_id!r}")
             if not doc.get("finding_id"):
                 raise ValueError("document without finding_id")
-            values = [_text(doc.get(column)) for column in _COLUMNS]
+            values = [_text(doc.get(column)) for column in _COLUMNS[:-1]] + [token]
             rows.append((*values, json.dumps(doc, separators=(",", ":"), default=_json_default)))
         if not rows:
             return
@@ -187,8 +210,13 @@ class SqliteIndex:
             params.append(decode_cursor(query.cursor))
         match = fts_query(query.q)
         if match is not None:
+            # The tenant's token narrows the full-text match to its own rows before the join;
+            # `f.tenant_id = ?` above stays the rule.
             where.append("f.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)")
-            params.append(match)
+            params.append(
+                f'tenant_token : "{tenant_token(tenant_id)}" AND '
+                f"{{title message path resource rule_id}} : ({match})"
+            )
         sql = (
             "SELECT f.finding_id, f.doc FROM findings AS f WHERE "
             + " AND ".join(where)
