@@ -73,7 +73,7 @@ $(TOOLS_VENV)/.installed: bench/requirements-tools.txt
 	@touch $@
 
 bench: install bench-tools
-	$(PY) bench/corpus_bench.py $(BENCH_ARGS)
+	$(PY) -m bench.corpus_bench $(BENCH_ARGS)
 
 parity: install bench-tools
-	$(PY) bench/parity.py
+	$(PY) -m bench.parity
