@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib.kinds import (  # noqa: F401 - the models' vocabulary, re-exported
+    SEVERITY_ORDER,
+    ArtifactType,
+    ScanStatus,
+    Severity,
+    Verdict,
+)
+
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$"
-
-
-class ArtifactType(StrEnum):
-    DOCKERFILE = "dockerfile"
-    CLOUDFORMATION = "cloudformation"
-    JUNIT = "junit"
-
-
-class Severity(StrEnum):
-    INFO = "info"
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
-
-    @property
-    def rank(self) -> int:
-        return SEVERITY_ORDER.index(self)
-
-
-SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
-
-
-class ScanStatus(StrEnum):
-    QUEUED = "queued"
-    RUNNING = "running"
-    COMPLETE = "complete"
-    FAILED = "failed"
-
-
-class Verdict(StrEnum):
-    PASS = "pass"
-    FAIL = "fail"
 
 
 class _Strict(BaseModel):

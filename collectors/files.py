@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pathspec
 
-from chalicelib.models import ArtifactType
+from chalicelib.kinds import ArtifactType
 from chalicelib.parsers.detect import detect_type
 
 IGNORE_FILE = ".pipeguardignore"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.models import Severity
+from chalicelib.kinds import Severity
 
 _COLUMNS = (
     ("severity", "SEVERITY"),

@@ -189,7 +189,7 @@ def _collect(args: argparse.Namespace) -> Any:
     ignore_file = args.ignore_file or IGNORE_FILE
     if args.ignore_file and not Path(args.ignore_file).is_file():
         raise UsageError(f"--ignore-file {args.ignore_file}: no such file")
-    from chalicelib.models import ArtifactType
+    from chalicelib.kinds import ArtifactType
 
     types = TypeOverrides((pattern, ArtifactType(kind)) for pattern, kind in args.types)
     collected = collect(args.paths, excludes=load_excludes(args.exclude, ignore_file), types=types)

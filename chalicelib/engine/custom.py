@@ -78,7 +78,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from chalicelib.engine.registry import Hit
-from chalicelib.models import ArtifactType, Severity
+from chalicelib.kinds import ArtifactType, Severity
 from chalicelib.parsers.dockerfile import KNOWN_INSTRUCTIONS
 
 __all__ = [

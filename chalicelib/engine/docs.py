@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from chalicelib.models import ArtifactType
+from chalicelib.kinds import ArtifactType
 
 __all__ = ["REGENERATE_COMMAND", "render_markdown"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from chalicelib.models import ArtifactType, Severity
+from chalicelib.kinds import ArtifactType, Severity
 
 
 @dataclass(frozen=True)

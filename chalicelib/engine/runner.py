@@ -10,7 +10,7 @@ from typing import Any
 
 from chalicelib.engine import suppressions
 from chalicelib.engine.registry import rules_for
-from chalicelib.models import ArtifactType
+from chalicelib.kinds import ArtifactType
 from chalicelib.parsers import ParseError, parse
 
 log = logging.getLogger(__name__)

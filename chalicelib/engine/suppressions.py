@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.models import ArtifactType
+from chalicelib.kinds import ArtifactType
 
 __all__ = ["Suppression", "Suppressions", "collect"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chalicelib.models import ArtifactType
+from chalicelib.kinds import ArtifactType
 
 
 class ParseError(ValueError):

@@ -245,12 +245,24 @@ class Template:
         a SAM type asked for by name is yielded as written, not twice.
         """
         if include_disabled or not self.conditions:  # no resource can be disabled
+            if not include_sam and len(types) == 1:  # the common case: one lookup
+                return iter(self._by_type().get(types[0], ()))
             pool: Iterable[Resource] = self.resources.values()
         else:
             pool = self._active()
         if not include_sam:
             return (res for res in pool if res.type in types)
         return self._with_sam(pool, types)
+
+    def _by_type(self) -> dict[str, list[Resource]]:
+        """Resources grouped by type, in document order (built once per template)."""
+        index = self.__dict__.get("_type_index")
+        if index is None:
+            index = {}
+            for res in self.resources.values():
+                index.setdefault(res.type, []).append(res)
+            self.__dict__["_type_index"] = index
+        return index
 
     def all_resources(self, *, include_disabled: bool = False) -> Iterator[Resource]:
         """Every resource in document order, without those whose condition is decidably false."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from chalicelib.models import ArtifactType
+from chalicelib.kinds import ArtifactType
 
 __all__ = ["detect_type"]
 
