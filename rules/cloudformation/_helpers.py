@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -191,3 +192,11 @@ def refers_to(value: Any, logical_id: str, depth: int = 0) -> bool:
     if isinstance(value, list):
         return any(refers_to(v, logical_id, depth + 1) for v in value)
     return False
+
+
+def is_world(cidr: str) -> bool:
+    """True for a CIDR that covers every address (0.0.0.0/0, ::/0, in any spelling)."""
+    try:
+        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False

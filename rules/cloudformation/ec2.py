@@ -16,9 +16,16 @@ from chalicelib.parsers.cloudformation import (
     Template,
     is_intrinsic,
 )
-from rules.cloudformation._helpers import MISSING, as_list, describe, is_true, require_true, truthy
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    is_true,
+    is_world,
+    require_true,
+    truthy,
+)
 
-_WORLD = frozenset({"0.0.0.0/0", "::/0"})
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 _ALL_PROTOCOLS = frozenset({"-1", "all"})
 
@@ -38,7 +45,7 @@ def _world_cidr(tpl: Template, item: dict) -> tuple[str, str] | None:
     for key in ("CidrIp", "CidrIpv6"):
         if key in item:
             for value in tpl.possible_values(item[key]):
-                if isinstance(value, str) and value.strip() in _WORLD:
+                if isinstance(value, str) and is_world(value):
                     return key, value
     return None
 
@@ -303,7 +310,7 @@ def _exposure(tpl: Template, item: dict) -> tuple[str, str | None] | None:
     for key in ("CidrIp", "CidrIpv6"):
         if key in item:
             for value in tpl.possible_values(item[key]):
-                if isinstance(value, str) and value.strip() in _WORLD:
+                if isinstance(value, str) and is_world(value):
                     return key, value.strip()
             world = "0.0.0.0/0" if key == "CidrIp" else "::/0"
             if unknown is None and param_unknown(tpl, item[key], could_be=world):

@@ -7,11 +7,10 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, as_list, truthy
+from rules.cloudformation._helpers import MISSING, as_list, is_world, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _CLUSTER = "AWS::EKS::Cluster"
-_WORLD = frozenset({"0.0.0.0/0", "::/0"})
 
 
 def _strings(tpl: Template, value: Any) -> list[Any]:
@@ -66,7 +65,7 @@ def public_endpoint(tpl: Template) -> Iterator[Hit]:
             continue
         values = _strings(tpl, cidrs)
         line = res.prop_line(*config, "PublicAccessCidrs")
-        if any(v is NO_VALUE or (isinstance(v, str) and v.strip() in _WORLD) for v in values):
+        if any(v is NO_VALUE or (isinstance(v, str) and is_world(v)) for v in values):
             yield Hit(
                 "PublicAccessCidrs allows the whole internet", line=line, resource=res.logical_id
             )

@@ -7,10 +7,9 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, refers_to, truthy
+from rules.cloudformation._helpers import MISSING, describe, is_world, refers_to, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
-_WORLD = frozenset({"0.0.0.0/0", "::/0"})
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
 
@@ -132,10 +131,7 @@ def acl_admin_ports_open(tpl: Template) -> Iterator[Hit]:
             (
                 k
                 for k in ("CidrBlock", "Ipv6CidrBlock")
-                if any(
-                    isinstance(v, str) and v.strip() in _WORLD
-                    for v in tpl.possible_values(res.prop(k))
-                )
+                if any(isinstance(v, str) and is_world(v) for v in tpl.possible_values(res.prop(k)))
             ),
             None,
         )

@@ -22,13 +22,14 @@ def _external_images(df: Dockerfile) -> list[tuple[int, str, str | None, str | N
 
 def _find_external_images(df: Dockerfile) -> Iterator[tuple[int, str, str | None, str | None]]:
     args = global_arg_defaults(df) if df.global_args else {}
-    aliases = {stage.alias.lower() for stage in df.stages if stage.alias}
+    earlier: set[str] = set()  # a FROM can only name a stage defined before it
     for stage in df.stages:
-        if stage.from_stage is not None:
-            continue
         image = substitute(stage.base_image, args)
-        if "$" in image or image.lower() == "scratch" or image.lower() in aliases:
-            continue  # decided at build time, no image at all, or a later stage's name
+        named_stage = stage.from_stage is not None or image.lower() in earlier
+        if stage.alias:
+            earlier.add(stage.alias.lower())
+        if named_stage or "$" in image or image.lower() == "scratch":
+            continue  # an earlier stage, decided at build time, or no image at all
         _, tag, digest = split_image(image)
         yield stage.line, image, tag, digest
 
