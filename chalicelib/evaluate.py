@@ -137,6 +137,8 @@ def _store_findings(
             "lifecycle": lifecycle.lifecycle_of(before, event.scan_id),
             "first_seen": (before or {}).get("first_seen", event.received_at),
             "last_seen": event.received_at,
+            "fixed_at": None,
+            "fixed_in_scan": None,
         }
         suppression = getattr(first, "suppression", None)
         lifecycle.apply_overlays(item, suppression, active_waivers, event.received_at)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import ids, observability, uploads
+from chalicelib import ids, jsonbody, observability, uploads
 from chalicelib import policy as policies
 from chalicelib.config import settings
 from chalicelib.errors import (
@@ -36,7 +35,7 @@ def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
             f"the request body is {len(raw_body)} bytes; the limit is {limits.max_request_bytes}"
         )
     try:
-        document = json.loads(raw_body)
+        document = jsonbody.loads(raw_body)
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from chalicelib.config import settings
-from chalicelib.errors import BadRequest, from_pydantic
+from chalicelib.errors import from_pydantic
 from chalicelib.models import SEVERITY_ORDER, Severity
 from chalicelib.stores import scans
 from chalicelib.stores import tenants as store
@@ -44,11 +43,7 @@ def get(tenant_id: str) -> NotificationSettings:
     return NotificationSettings.model_validate(stored) if stored else NotificationSettings()
 
 
-def put(tenant_id: str, raw_body: bytes | None) -> NotificationSettings:
-    try:
-        document = json.loads(raw_body or b"")
-    except ValueError:
-        raise BadRequest("the body is not valid JSON: send the notification settings") from None
+def put(tenant_id: str, document: dict[str, Any]) -> NotificationSettings:
     try:
         chosen = NotificationSettings.model_validate(document)
     except ValidationError as exc:

@@ -6,6 +6,7 @@ it is judged by and evaluation can cache it.
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
@@ -112,6 +113,7 @@ def _check_param(where: str, default: Any, value: Any) -> None:
         ok = isinstance(value, bool)
     elif isinstance(default, int | float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
+        ok = ok and math.isfinite(value)
     elif isinstance(default, list | tuple):
         ok = isinstance(value, list) and len(value) <= MAX_LIST
         ok = ok and all(isinstance(v, str) and len(v) <= 200 for v in value)

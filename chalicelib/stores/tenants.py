@@ -121,7 +121,8 @@ def revoke_key(tenant_id: str, key_id: str, now: str) -> dict[str, Any] | None:
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    """An item without its storage keys and the tenant's usage plan key (a secret)."""
+    return {k: v for k, v in item.items() if k not in ("pk", "sk", "usage_key")}
 
 
 def get_key(key_hash: str) -> dict[str, Any] | None:

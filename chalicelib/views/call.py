@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib import jsonbody
 from chalicelib.errors import BadRequest, ValidationFailed
 from chalicelib.tenancy import Principal
 
@@ -28,9 +28,12 @@ class Call:
         if not self.body:
             raise BadRequest(f"the request body is empty: send {what} as JSON")
         try:
-            document = json.loads(self.body)
-        except (ValueError, RecursionError):
-            raise BadRequest(f"the request body is not valid JSON: send {what}") from None
+            document = jsonbody.loads(self.body)
+        except (ValueError, RecursionError) as exc:
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+            raise BadRequest(
+                f"the request body is not valid JSON ({reason}): send {what}"
+            ) from None
         if not isinstance(document, dict):
             raise ValidationFailed(f"{what} must be a JSON object")
         return document

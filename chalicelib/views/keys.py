@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -50,7 +51,7 @@ def revoke_key(call: Call, key_id: str) -> dict[str, Any]:
 
 def list_audit(call: Call) -> dict[str, Any]:
     limit = call.query.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+    if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= 200:
         raise ValidationFailed(
             "limit must be an integer from 1 to 200", [{"field": "limit", "message": limit}]
         )

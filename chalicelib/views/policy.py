@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from chalicelib import audit, ids, lifecycle, waivers
 from chalicelib import policy as policies
-from chalicelib.errors import Conflict, NotFound, from_pydantic
+from chalicelib.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from chalicelib.models import SEVERITY_ORDER
 from chalicelib.stores import findings, scans
 from chalicelib.views.call import Call, Reply
@@ -25,9 +25,19 @@ def get_policy(call: Call) -> dict[str, Any]:
 def put_policy(call: Call) -> dict[str, Any]:
     document = call.json("the policy")
     try:
-        policy = policies.parse(document)
+        policy = policies.Policy.model_validate(document)
     except ValidationError as exc:
         raise from_pydantic(exc, "the policy") from None
+    try:
+        policy.custom()
+    except ValidationError as exc:
+        error = from_pydantic(exc, "the custom rules")
+        for detail in error.details:
+            detail["field"] = "custom_rules." + detail["field"].removeprefix("rules.")
+        error.message = "the policy is invalid: check " + ", ".join(
+            d["field"] for d in error.details[:5]
+        )
+        raise error from None
     before = get_policy(call)
     try:
         version = policies.save(
@@ -47,6 +57,11 @@ def create_waiver(call: Call) -> Reply:
         request = waivers.WaiverRequest.model_validate(call.json("the waiver"))
     except ValidationError as exc:
         raise from_pydantic(exc, "the waiver") from None
+    if request.finding_id and findings.get(call.tenant_id, request.finding_id) is None:
+        raise ValidationFailed(
+            f"no finding {request.finding_id!r} in this tenant",
+            [{"field": "finding_id", "message": "unknown finding"}],
+        )
     waiver = waivers.create(call.tenant_id, request, call.principal.key_id, _now())
     audit.record(
         call.tenant_id, call.principal.key_id, "waiver.create", waiver["waiver_id"], None, waiver

@@ -16,4 +16,5 @@ def get_notifications(call: Call) -> dict[str, Any]:
 def put_notifications(call: Call) -> dict[str, Any]:
     from chalicelib import notifications
 
-    return notifications.put(call.tenant_id, call.body).model_dump(mode="json")
+    chosen = notifications.put(call.tenant_id, call.json("the notification settings"))
+    return chosen.model_dump(mode="json")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,9 +18,57 @@ from tests.conftest import REPO_ROOT
 SPEC_PATH = REPO_ROOT / "swagger" / "openapi.yaml"
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 BEARER = "bearerAuth"
+SCOPE = "x-pipeguard-scope"
 ERROR_REF = "#/components/schemas/Error"
-# Constraints the models enforce in field validators (so not in their JSON schema).
-VALIDATOR_CONSTRAINTS = {("ArtifactIn", "path"): ("pattern",)}
+# Constraints the models enforce in field validators (so not in their JSON schema), by path
+# inside the field's normalised constraints.
+VALIDATOR_CONSTRAINTS = {
+    ("ArtifactIn", "path"): [("pattern",)],
+    ("NotificationSettings", "emails"): [("items", "pattern")],
+}
+# Constraints that come from the service settings, not the model (checked on their own).
+SETTINGS_CONSTRAINTS = {("ScanRequest", "artifacts"): [("maxItems",)]}
+# Fields the document describes in more detail than the model's JSON schema (checked on their
+# own): the policy's custom rules are validated by `engine.custom.CustomRule`.
+DETAILED_IN_THE_DOCUMENT = {("Policy", "custom_rules"): [("items",)]}
+# Every request body, by operation: (components schema, the pydantic model that parses it).
+REQUEST_MODELS = {
+    "create_scan": ("ScanRequest", "chalicelib.models:ScanRequest"),
+    "create_upload": ("UploadRequest", "chalicelib.models:UploadRequest"),
+    "put_notifications": ("NotificationSettings", "chalicelib.notifications:NotificationSettings"),
+    "put_policy": ("Policy", "chalicelib.policy:Policy"),
+    "create_waiver": ("WaiverRequest", "chalicelib.waivers:WaiverRequest"),
+    "create_key": ("NewKey", "chalicelib.views.keys:NewKey"),
+    "create_tenant": ("NewTenant", "chalicelib.views.admin:NewTenant"),
+}
+# Every status each operation can answer. 401, 403 (scope), 429 (rate limit) and 500 can
+# happen anywhere; 415 on every operation but GET (its Content-Type is checked); 400/422 where
+# a JSON body or query is parsed; the rest are the views' own.
+COMMON = {"401", "403", "429", "500"}
+STATUSES = {
+    ("POST", "/v1/scans"): {"202", "400", "409", "413", "415", "422", "503"},
+    ("POST", "/v1/uploads"): {"201", "400", "413", "415", "422"},
+    ("GET", "/v1/scans/{scan_id}"): {"200", "404"},
+    ("GET", "/v1/scans/{scan_id}/report"): {"200", "404", "409"},
+    ("GET", "/v1/findings"): {"200", "400", "422"},
+    ("GET", "/v1/findings/{finding_id}"): {"200", "404"},
+    ("GET", "/v1/notifications"): {"200"},
+    ("PUT", "/v1/notifications"): {"200", "400", "415", "422"},
+    ("GET", "/v1/policy"): {"200"},
+    ("PUT", "/v1/policy"): {"200", "400", "409", "415", "422"},
+    ("POST", "/v1/waivers"): {"201", "400", "415", "422"},
+    ("GET", "/v1/waivers"): {"200"},
+    ("DELETE", "/v1/waivers/{waiver_id}"): {"200", "404", "415"},
+    ("GET", "/v1/pipelines/{name}"): {"200", "404"},
+    ("POST", "/v1/keys"): {"201", "400", "415", "422"},
+    ("GET", "/v1/keys"): {"200"},
+    ("DELETE", "/v1/keys/{key_id}"): {"200", "404", "415", "422"},
+    ("GET", "/v1/audit"): {"200", "400", "422"},
+    ("POST", "/v1/admin/tenants"): {"201", "400", "409", "415", "422"},
+    ("GET", "/v1/admin/tenants"): {"200"},
+    ("POST", "/v1/admin/tenants/{tenant_id}/disable"): {"200", "404", "415"},
+    ("POST", "/v1/admin/tenants/{tenant_id}/enable"): {"200", "404", "415"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,12 +115,24 @@ def validator(spec: dict[str, Any], node: dict[str, Any]) -> OAS30Validator:
     return OAS30Validator(root, format_checker=oas30_format_checker)
 
 
+def assert_valid(spec: dict[str, Any], name: str, document: Any) -> None:
+    errors = list(validator(spec, {"$ref": f"#/components/schemas/{name}"}).iter_errors(document))
+    assert not errors, (name, errors[0].message, list(errors[0].absolute_path))
+
+
 def examples_of(content: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     for media, body in content.items():
         if "example" in body:
             yield media, body["example"]
         for name, example in body.get("examples", {}).items():
             yield f"{media} {name}", example["value"]
+
+
+def _import(target: str) -> Any:
+    import importlib
+
+    module, name = target.split(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def test_document_is_valid_openapi_3_0(spec: dict[str, Any]) -> None:
@@ -105,6 +166,27 @@ def test_operations_are_the_chalice_routes(
     assert documented == served
 
 
+def test_operations_are_the_route_table_with_its_scopes(spec: dict[str, Any]) -> None:
+    """operationId is the view's name and `x-pipeguard-scope` the scope the route checks; the
+    description says the scope too (and that only the operator's key has `operator`)."""
+    from chalicelib.routes import ROUTES
+    from chalicelib.tenancy import SCOPES
+
+    documented = {
+        (method, path): (op["operationId"], op[SCOPE]) for method, path, op in operations(spec)
+    }
+    table = {(r.method, r.path): (r.name, r.scope) for r in ROUTES}
+    assert documented == table
+    assert len({name for name, _ in table.values()}) == len(table), "operationIds are unique"
+    for method, path, operation in operations(spec):
+        scope = operation[SCOPE]
+        assert scope in (*SCOPES, "operator"), (method, path)
+        assert f"Scope: `{scope}`" in operation["description"], (method, path)
+        key = "the operator's key" if scope == "operator" else "tenant key"
+        assert key in operation["description"], (method, path)
+        assert path.startswith("/v1/admin/") == (scope == "operator"), (method, path)
+
+
 def test_path_parameters_are_the_view_arguments(
     spec: dict[str, Any], routes: dict[str, dict[str, Any]]
 ) -> None:
@@ -119,35 +201,114 @@ def test_path_parameters_are_the_view_arguments(
         assert in_path == set(routes[path][method].view_args), (method, path)
 
 
-def _string_constraints(node: dict[str, Any]) -> dict[str, Any]:
-    """The constraints of a pydantic or OpenAPI property, with pydantic's `X | None` unwrapped."""
+_KEYWORDS = (
+    "type",
+    "format",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "maxProperties",
+    "enum",
+    "minimum",
+    "maximum",
+)
+
+
+def _constraints(node: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
+    """The constraints of a pydantic or OpenAPI property in one comparable shape: pydantic's
+    `X | None` and `exclusiveMinimum`, OpenAPI's `nullable` and `allOf: [$ref]` normalised,
+    references to enums resolved, items and map values included."""
     branches = [b for b in node.get("anyOf", [node]) if b.get("type") != "null"]
     assert len(branches) == 1, node
-    keys = ("type", "minLength", "maxLength", "pattern", "minItems", "enum")
-    constraints = {key: branches[0][key] for key in keys if key in branches[0]}
-    constraints["nullable"] = "anyOf" in node or node.get("nullable", False)
+    branch = branches[0]
+    if len(branch.get("allOf", [])) == 1:
+        branch = {**branch["allOf"][0], **{k: v for k, v in branch.items() if k != "allOf"}}
+    if "$ref" in branch:
+        name = branch["$ref"].rsplit("/", 1)[1]
+        target = definitions[name]
+        if "enum" not in target:
+            return {"ref": name, "nullable": _nullable(node)}
+        branch = {"type": target.get("type", "string"), "enum": target["enum"]}
+    constraints = {key: branch[key] for key in _KEYWORDS if key in branch}
+    if "exclusiveMinimum" in branch:  # pydantic's gt=n on an integer is minimum n + 1
+        assert branch["type"] == "integer" and not isinstance(branch["exclusiveMinimum"], bool)
+        constraints["minimum"] = branch["exclusiveMinimum"] + 1
+    if "items" in branch:
+        constraints["items"] = _constraints(branch["items"], definitions)
+    if isinstance(branch.get("additionalProperties"), dict):
+        constraints["values"] = _constraints(branch["additionalProperties"], definitions)
+    constraints["nullable"] = _nullable(node)
+    if "default" in node:
+        constraints["default"] = node["default"]
     return constraints
 
 
-@pytest.mark.parametrize("name", ["ScanRequest", "ArtifactIn"])
-def test_request_schemas_mirror_the_pydantic_models(spec: dict[str, Any], name: str) -> None:
-    from chalicelib import models
+def _nullable(node: dict[str, Any]) -> bool:
+    return any(b.get("type") == "null" for b in node.get("anyOf", [])) or node.get(
+        "nullable", False
+    )
 
-    model = getattr(models, name).model_json_schema()
+
+def _drop(constraints: dict[str, Any], path: tuple[str, ...]) -> None:
+    *parents, last = path
+    for part in parents:
+        constraints = constraints[part]
+    constraints.pop(last)
+
+
+@pytest.mark.parametrize("operation_id", sorted(REQUEST_MODELS))
+def test_request_schemas_mirror_the_pydantic_models(
+    spec: dict[str, Any], operation_id: str
+) -> None:
+    name, target = REQUEST_MODELS[operation_id]
+    model = _import(target).model_json_schema(by_alias=True)
     documented = schema(spec, name)
     assert documented["type"] == "object"
     assert documented["additionalProperties"] is False
     assert model["additionalProperties"] is False
     assert list(documented["properties"]) == list(model["properties"])
-    assert set(documented["required"]) == set(model["required"])
+    assert set(documented.get("required", [])) == set(model.get("required", []))
+    components = spec["components"]["schemas"]
     for field, node in model["properties"].items():
-        prop = documented["properties"][field]
-        if "$ref" in node or "items" in node:
-            continue  # enums and nested models: checked by their own tests
-        documented_constraints = _string_constraints(prop)
-        for key in VALIDATOR_CONSTRAINTS.get((name, field), ()):
-            documented_constraints.pop(key)
-        assert documented_constraints == _string_constraints(node), (name, field)
+        ours = _constraints(documented["properties"][field], components)
+        theirs = _constraints(node, model.get("$defs", {}))
+        for path in VALIDATOR_CONSTRAINTS.get((name, field), []):
+            _drop(ours, path)
+        for path in SETTINGS_CONSTRAINTS.get((name, field), []):
+            _drop(ours, path)
+        for path in DETAILED_IN_THE_DOCUMENT.get((name, field), []):
+            _drop(ours, path)
+            _drop(theirs, path)
+        assert ours == theirs, (name, field)
+
+
+def test_every_request_body_is_a_known_model(spec: dict[str, Any]) -> None:
+    bodies = {}
+    for method, path, operation in operations(spec):
+        if "requestBody" in operation:
+            body = operation["requestBody"]
+            assert body["required"] is True, (method, path)
+            assert list(body["content"]) == ["application/json"], (method, path)
+            reference = body["content"]["application/json"]["schema"]["$ref"]
+            bodies[operation["operationId"]] = reference.rsplit("/", 1)[1]
+    assert bodies == {op: name for op, (name, _) in REQUEST_MODELS.items()}
+
+
+def test_custom_rule_schema_mirrors_the_engine_model(spec: dict[str, Any]) -> None:
+    from chalicelib.engine.custom import CustomRule
+
+    model = CustomRule.model_json_schema(by_alias=True)
+    documented = schema(spec, "CustomRule")
+    assert documented["additionalProperties"] is False
+    assert list(documented["properties"]) == list(model["properties"])
+    assert set(documented["required"]) == set(model["required"])
+    for field in ("id", "title", "severity", "artifact_type", "description", "remediation"):
+        ours = _constraints(documented["properties"][field], spec["components"]["schemas"])
+        assert ours == _constraints(model["properties"][field], model["$defs"]), field
+    for field in ("match", "assert"):  # nested models, documented as objects
+        assert documented["properties"][field]["type"] == "object"
 
 
 @pytest.mark.parametrize(
@@ -172,6 +333,73 @@ def test_artifact_path_pattern_agrees_with_the_validator(
         assert valid
 
 
+def test_email_pattern_is_the_validators(spec: dict[str, Any]) -> None:
+    from chalicelib import notifications
+
+    emails = schema(spec, "NotificationSettings")["properties"]["emails"]
+    assert emails["items"]["pattern"] == notifications._EMAIL.pattern
+
+
+@pytest.mark.parametrize(
+    ("artifact", "valid"),
+    [
+        ({"content": "FROM a\n"}, True),
+        ({"upload_id": "upl_" + "0" * 24}, True),
+        ({"content": None, "upload_id": "upl_" + "0" * 24}, True),
+        ({"content": "FROM a\n", "upload_id": None}, True),
+        ({"content": "FROM a\n", "upload_id": "upl_" + "0" * 24}, False),
+        ({}, False),
+        ({"content": None, "upload_id": None}, False),
+    ],
+)
+def test_artifact_body_is_content_or_upload_like_the_model(
+    spec: dict[str, Any], artifact: dict[str, Any], valid: bool
+) -> None:
+    from pydantic import ValidationError
+
+    from chalicelib.models import ArtifactIn
+
+    document = {"type": "dockerfile", "path": "Dockerfile", **artifact}
+    check = validator(spec, {"$ref": "#/components/schemas/ArtifactIn"})
+    assert check.is_valid(document) is valid
+    try:
+        ArtifactIn.model_validate(document)
+    except ValidationError:
+        assert not valid
+    else:
+        assert valid
+
+
+@pytest.mark.parametrize(
+    ("waiver", "valid"),
+    [
+        ({"rule_id": "DF-USER-001"}, True),
+        ({"finding_id": "fnd_" + "a" * 24}, True),
+        ({"finding_id": None, "rule_id": "DF-USER-001"}, True),
+        ({}, False),
+        ({"finding_id": None, "rule_id": None}, False),
+    ],
+)
+def test_waiver_names_a_finding_or_a_rule_like_the_model(
+    spec: dict[str, Any], waiver: dict[str, Any], valid: bool
+) -> None:
+    from pydantic import ValidationError
+
+    from chalicelib.waivers import WaiverRequest
+
+    expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    document = {"justification": "j" * 10, "approver": "a", "expires_at": expires, **waiver}
+    assert validator(spec, {"$ref": "#/components/schemas/WaiverRequest"}).is_valid(document) is (
+        valid
+    )
+    try:
+        WaiverRequest.model_validate(document)
+    except ValidationError:
+        assert not valid
+    else:
+        assert valid
+
+
 def test_scan_request_artifacts_and_limits(spec: dict[str, Any], monkeypatch: Any) -> None:
     from chalicelib.config import Settings
     from chalicelib.models import ScanRequest
@@ -188,25 +416,36 @@ def test_scan_request_artifacts_and_limits(spec: dict[str, Any], monkeypatch: An
 
 
 @pytest.mark.parametrize(
-    ("name", "enum"),
+    ("name", "values"),
     [
-        ("ArtifactType", "ArtifactType"),
-        ("Severity", "Severity"),
-        ("ScanStatus", "ScanStatus"),
+        ("ArtifactType", "chalicelib.models:ArtifactType"),
+        ("Severity", "chalicelib.models:Severity"),
+        ("ScanStatus", "chalicelib.models:ScanStatus"),
+        ("FindingStatus", "chalicelib.queries:STATUSES"),
+        ("TenantScope", "chalicelib.tenancy:SCOPES"),
     ],
 )
-def test_enums_match_the_models(spec: dict[str, Any], name: str, enum: str) -> None:
-    from chalicelib import models
+def test_enums_match_the_code(spec: dict[str, Any], name: str, values: str) -> None:
+    expected = [getattr(v, "value", v) for v in _import(values)]
+    assert schema(spec, name)["enum"] == expected
 
-    assert schema(spec, name)["enum"] == [member.value for member in getattr(models, enum)]
+
+def test_finding_lifecycle_and_status_match_the_lifecycle(spec: dict[str, Any]) -> None:
+    from chalicelib import lifecycle
+
+    lifecycles = schema(spec, "FindingLifecycle")["enum"]
+    assert set(lifecycles) == {*lifecycle.ACTIVE, "fixed"}
+    assert set(schema(spec, "FindingStatus")["enum"]) == {*lifecycles, *lifecycle.NOT_COUNTED}
 
 
 def test_verdict_is_a_verdict_or_null(spec: dict[str, Any]) -> None:
     from chalicelib.models import Verdict
 
-    verdict = schema(spec, "Scan")["properties"]["verdict"]
-    assert verdict["nullable"] is True
-    assert verdict["enum"] == [v.value for v in Verdict] + [None]
+    for name in ("Scan", "PipelineScan", "Pipeline"):
+        verdict = schema(spec, name)["properties"]["verdict"]
+        assert verdict["nullable"] is True
+        assert verdict["enum"] == [v.value for v in Verdict] + [None]
+    assert schema(spec, "ScanReport")["properties"]["verdict"]["enum"] == [v.value for v in Verdict]
 
 
 def test_findings_query_parameters_match_finding_query(spec: dict[str, Any]) -> None:
@@ -226,32 +465,288 @@ def test_findings_query_parameters_match_finding_query(spec: dict[str, Any]) -> 
     )
     assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, 500, 50)
     q = FindingQuery.model_json_schema()["properties"]["q"]
-    assert params["q"]["schema"]["maxLength"] == _string_constraints(q)["maxLength"]
+    assert params["q"]["schema"]["maxLength"] == _constraints(q, {})["maxLength"]
     assert params["severity"]["schema"] == {"$ref": "#/components/schemas/Severity"}
     assert params["artifact_type"]["schema"] == {"$ref": "#/components/schemas/ArtifactType"}
+    assert params["status"]["schema"] == {"$ref": "#/components/schemas/FindingStatus"}
 
 
-def test_response_schemas_match_what_the_code_returns(spec: dict[str, Any]) -> None:
-    from chalicelib.ingest import accepted
+def test_audit_query_parameters_match_the_view(spec: dict[str, Any], monkeypatch: Any) -> None:
+    """`list_audit` checks its parameters by hand: 1..200, default 50, and only these two."""
+    from chalicelib import audit
+    from chalicelib.errors import ValidationFailed
+    from chalicelib.views import keys
+
+    operation = spec["paths"]["/v1/audit"]["get"]
+    params = {p["name"]: p for p in (resolve(spec, p) for p in operation["parameters"])}
+    assert list(params) == ["limit", "cursor"]
+    limit = params["limit"]["schema"]
+    assert (limit["type"], limit["minimum"], limit["maximum"], limit["default"]) == (
+        "integer",
+        1,
+        200,
+        50,
+    )
+    asked: list[tuple] = []
+    monkeypatch.setattr(audit, "entries", lambda *args: asked.append(args) or {})
+    keys.list_audit(_call())
+    keys.list_audit(_call(query={"limit": str(limit["minimum"]), "cursor": "c"}))
+    keys.list_audit(_call(query={"limit": str(limit["maximum"])}))
+    assert [a[1:] for a in asked] == [(limit["default"], None), (1, "c"), (200, None)]
+    for query in ({"limit": str(limit["minimum"] - 1)}, {"limit": str(limit["maximum"] + 1)}):
+        with pytest.raises(ValidationFailed):
+            keys.list_audit(_call(query=query))
+    with pytest.raises(ValidationFailed):
+        keys.list_audit(_call(query={"colour": "red"}))
+
+
+def _fields(spec: dict[str, Any], name: str, produced: dict[str, Any], optional: set[str]) -> None:
+    """The schema lists exactly the fields the code produced (plus `optional` ones it may add),
+    requires all but `optional`, and the produced document is valid."""
+    documented = schema(spec, name)
+    assert documented["additionalProperties"] is False, name
+    assert set(documented["properties"]) == set(produced) | optional, name
+    assert set(documented["required"]) == set(documented["properties"]) - optional, name
+    assert_valid(spec, name, produced)
+
+
+def _call(body: Any = None, query: dict[str, str] | None = None, key_id: str = "key_self") -> Any:
+    import json
+
+    from chalicelib.tenancy import Principal
+    from chalicelib.views.call import Call
+
+    principal = Principal("acme", key_id, frozenset({"ingest", "read", "admin"}))
+    raw = None if body is None else json.dumps(body).encode()
+    return Call(principal=principal, body=raw, query=query or {}, correlation_id="c" * 8)
+
+
+NOW = "2026-11-28T09:41:32.431+00:00"
+COUNTS = {"info": 0, "low": 1, "medium": 0, "high": 1, "critical": 0}
+
+
+def _finding(**changes: Any) -> dict[str, Any]:
     from chalicelib.models import Finding
+
+    finding = Finding(
+        tenant_id="acme",
+        finding_id="fnd_" + "a" * 24,
+        scan_id="scn_" + "b" * 24,
+        pipeline="web",
+        run_id="r1",
+        artifact_type="dockerfile",
+        path="Dockerfile",
+        rule_id="DF-USER-001",
+        title="Container runs as root",
+        severity="high",
+        message="never sets USER",
+        first_seen=NOW,
+        last_seen=NOW,
+    ).public()
+    return {**finding, **changes}
+
+
+def test_finding_schema_is_the_model(spec: dict[str, Any]) -> None:
+    """Every view has every field but `fixed_at`/`fixed_in_scan`, which only fixed findings (and
+    `GET /v1/findings/{id}`, as null) carry."""
+    from chalicelib.models import Finding
+
+    one = _finding()
+    assert set(one) == set(Finding.model_fields) - {"tenant_id"}
+    _fields(spec, "Finding", one, {"fixed_at", "fixed_in_scan"})
+    listed = {k: v for k, v in one.items() if k not in ("fixed_at", "fixed_in_scan")}
+    assert_valid(spec, "Finding", listed)
+    fixed = _finding(status="fixed", lifecycle="fixed", fixed_at=NOW, fixed_in_scan="scn_x")
+    assert_valid(spec, "Finding", fixed)
+    for field in ("commit", "resource", "line", "suppression", "waiver_id", "fixed_at"):
+        assert schema(spec, "Finding")["properties"][field]["nullable"] is True
+
+
+def test_scan_schemas_match_what_the_code_returns(spec: dict[str, Any]) -> None:
+    from chalicelib.ingest import accepted
     from chalicelib.queries import _SCAN_FIELDS
     from chalicelib.search.port import FindingPage
 
-    def fields(name: str) -> set[str]:
-        documented = schema(spec, name)
-        assert set(documented["required"]) == set(documented["properties"]), name
-        return set(documented["properties"])
-
-    assert fields("ScanAccepted") == set(accepted("scn_x", "queued"))
-    assert fields("Finding") == set(Finding.model_fields) - {"tenant_id"}
-    assert fields("FindingPage") == set(FindingPage.model_fields)
+    _fields(spec, "ScanAccepted", accepted("scn_" + "0" * 24, "queued"), set())
     scan_extras = {"artifacts_total", "artifacts_done", "artifacts", "findings_url"}
-    assert fields("Scan") == set(_SCAN_FIELDS) | scan_extras
-    page = schema(spec, "FindingPage")["properties"]
-    assert page["next_cursor"]["nullable"] is True
-    assert page["findings"]["items"] == {"$ref": "#/components/schemas/Finding"}
-    for field in ("commit", "resource", "line"):
-        assert schema(spec, "Finding")["properties"][field]["nullable"] is True
+    documented = schema(spec, "Scan")
+    assert set(documented["properties"]) == set(_SCAN_FIELDS) | scan_extras
+    assert set(documented["required"]) == set(documented["properties"])
+    assert documented["additionalProperties"] is False
+    page = FindingPage(findings=[_finding()], next_cursor=None).model_dump()
+    _fields(spec, "FindingPage", page, set())
+    assert schema(spec, "FindingPage")["properties"]["next_cursor"]["nullable"] is True
+
+
+def test_report_schema_matches_the_report_evaluate_writes(
+    spec: dict[str, Any], monkeypatch: Any
+) -> None:
+    from chalicelib import evaluate
+
+    fixed = _finding(status="fixed", lifecycle="fixed", fixed_at=NOW, fixed_in_scan="scn_y")
+    part = {"findings": [_finding()], "fixed": [fixed]}
+    monkeypatch.setattr(evaluate.blobs, "get_json", lambda key: part)
+    scan = {
+        "tenant_id": "acme",
+        "scan_id": "scn_" + "b" * 24,
+        "pipeline": "web",
+        "run_id": "r1",
+        "commit": None,
+        "fail_on": "high",
+        "received_at": NOW,
+        "policy_version": 2,
+        "artifacts": [
+            {"index": 0, "type": "dockerfile", "path": "D", "sha256": "0" * 64, "size": 3}
+        ],
+        "results": {"0": {"status": "evaluated", "error": None, "counts": COUNTS, "findings": 1}},
+    }
+    fields = {
+        "verdict": "fail",
+        "counts": COUNTS,
+        "missing_artifact_types": ["junit"],
+        "completed_at": NOW,
+    }
+    _fields(spec, "ScanReport", evaluate._report(scan, fields), set())
+
+
+def test_pipeline_schema_matches_the_view(spec: dict[str, Any], monkeypatch: Any) -> None:
+    from chalicelib.views import policy as view
+
+    scan = {
+        "scan_id": "scn_" + "b" * 24,
+        "run_id": "r1",
+        "commit": "abc",
+        "received_at": NOW,
+        "status": "complete",
+        "verdict": "fail",
+        "counts": COUNTS,
+        "policy_version": 0,
+        "tenant_id": "acme",
+        "pipeline_key": "acme#x",
+        "results": {},
+    }
+    stored = {**_finding(), "tenant_id": "acme", "artifact_key": "k", "pipeline_key": "p"}
+    stored.pop("fixed_at"), stored.pop("fixed_in_scan")
+    waived = {**stored, "finding_id": "fnd_" + "c" * 24, "status": "waived"}
+    monkeypatch.setattr(view.scans, "of_pipeline", lambda key: [scan])
+    monkeypatch.setattr(view.findings, "of_pipeline", lambda key: [dict(stored), dict(waived)])
+    pipeline = view.get_pipeline(_call(), "web")
+    _fields(spec, "Pipeline", pipeline, set())
+    assert len(pipeline["open_findings"]) == len(pipeline["accepted_findings"]) == 1
+    _fields(spec, "PipelineScan", pipeline["history"][0], set())
+
+
+def test_policy_and_notification_responses_match_the_models(
+    spec: dict[str, Any], monkeypatch: Any
+) -> None:
+    from chalicelib import notifications
+    from chalicelib import policy as policies
+    from chalicelib.views import policy as view
+
+    monkeypatch.setattr(policies, "current_version", lambda tenant_id: 0)
+    current = view.get_policy(_call())
+    _fields(spec, "PolicyVersion", current, set())
+    assert set(current) == {"version"} | set(policies.Policy.model_fields)
+    settings = notifications.NotificationSettings().model_dump(mode="json")
+    _fields(spec, "NotificationSettingsOut", settings, set())
+
+
+def test_key_schemas_match_what_the_code_stores_and_returns(
+    spec: dict[str, Any], monkeypatch: Any
+) -> None:
+    from chalicelib import audit, tenancy
+    from chalicelib.stores import tenants as store
+    from chalicelib.views import keys
+
+    stored: dict[str, Any] = {}
+    monkeypatch.setattr(store, "put_key", lambda key_hash, record: stored.update(record))
+    monkeypatch.setattr(audit, "record", lambda *args, **kwargs: None)
+    tenancy.issue_key("acme", ["read"], "ci")
+    _fields(spec, "Key", dict(stored), {"revoked_at"})  # what GET /v1/keys lists
+
+    issued = keys.create_key(_call({"scopes": ["ingest", "read"], "name": "ci"}))
+    assert issued.status == 201
+    _fields(spec, "IssuedKey", issued.body, set())
+
+    monkeypatch.setattr(store, "revoke_key", lambda tenant_id, key_id, now: dict(stored))
+    revoked = keys.revoke_key(_call(), stored["key_id"])
+    _fields(spec, "Key", revoked, {"revoked_at"})
+    assert "revoked_at" in revoked
+    monkeypatch.setattr(store, "list_keys", lambda tenant_id: [dict(stored), revoked])
+    _fields(spec, "KeyList", keys.list_keys(_call()), set())
+
+
+def test_audit_schema_matches_the_log(spec: dict[str, Any], monkeypatch: Any) -> None:
+    from chalicelib import audit
+
+    written: list[dict] = []
+
+    class Table:
+        def put_item(self, TableName: str, Item: dict) -> None:  # noqa: N803 - boto3's names
+            written.append(Item)
+
+        def query(self, **kwargs: Any) -> dict:
+            return {"Items": written, "LastEvaluatedKey": written[-1]}
+
+    monkeypatch.setattr(audit, "client", lambda name: Table())
+    monkeypatch.setattr(audit, "settings", lambda: type("S", (), {"tenants_table": "t"})())
+    audit.record("acme", "key_x", "policy.update", "policy", {"version": 0}, {"version": 1})
+    audit.record("acme", "operator", "tenant.create", "acme", None, {"tenant_id": "acme"})
+    page = audit.entries("acme", 2)
+    _fields(spec, "AuditPage", page, set())
+    _fields(spec, "AuditEntry", page["entries"][0], set())
+
+
+def test_waiver_schemas_match_what_the_code_stores(spec: dict[str, Any], monkeypatch: Any) -> None:
+    from chalicelib import waivers
+
+    class Table:
+        def put_item(self, **kwargs: Any) -> None:
+            pass
+
+    monkeypatch.setattr(waivers, "client", lambda name: Table())
+    monkeypatch.setattr(waivers, "settings", lambda: type("S", (), {"tenants_table": "t"})())
+    expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    request = waivers.WaiverRequest(
+        rule_id="DF-USER-001", justification="j" * 10, approver="a", expires_at=expires
+    )
+    created = waivers.create("acme", request, "key_x", NOW)
+    _fields(spec, "Waiver", created, {"revoked_at"})
+    revoked = {**created, "status": "revoked", "revoked_at": NOW}  # as revoke_waiver answers
+    _fields(spec, "Waiver", revoked, {"revoked_at"})
+    assert "revoked_at" in revoked and "revoked_at" not in created
+    _fields(spec, "WaiverList", {"waivers": [created, revoked]}, set())
+
+
+def test_tenant_schemas_match_what_the_code_stores(spec: dict[str, Any], monkeypatch: Any) -> None:
+    from chalicelib import audit, tenancy
+    from chalicelib.stores import tenants as store
+    from chalicelib.views import admin
+
+    stored: dict[str, Any] = {}
+    monkeypatch.setattr(store, "create_tenant", lambda tenant: stored.update(tenant) or True)
+    monkeypatch.setattr(tenancy, "issue_key", lambda tenant_id, scopes: "pgk_" + "k" * 43)
+    monkeypatch.setattr(audit, "record", lambda *args, **kwargs: None)
+    created = admin.create_tenant(_call({"tenant_id": "initech", "name": "Initech"}))
+    assert created.status == 201
+    _fields(spec, "CreatedTenant", created.body, set())
+    _fields(spec, "Tenant", dict(stored), set())
+    monkeypatch.setattr(store, "set_tenant_status", lambda tenant_id, status: dict(stored))
+    _fields(spec, "Tenant", admin.disable_tenant(_call(), "initech"), set())
+    _fields(spec, "TenantList", {"tenants": [dict(stored)]}, set())
+
+
+def test_upload_schema_matches_the_presigned_form(spec: dict[str, Any], monkeypatch: Any) -> None:
+    from chalicelib import uploads
+    from chalicelib.models import UploadRequest
+
+    class S3:
+        def generate_presigned_post(self, **kwargs: Any) -> dict:
+            return {"url": "http://s3/bucket", "fields": {"key": kwargs["Key"], "policy": "p"}}
+
+    monkeypatch.setattr(uploads, "client", lambda name: S3())
+    form = uploads.start("acme", UploadRequest(path="big.yaml", size=10))
+    _fields(spec, "Upload", form, set())
 
 
 def test_error_schema_is_the_error_body(spec: dict[str, Any]) -> None:
@@ -265,12 +760,13 @@ def test_error_schema_is_the_error_body(spec: dict[str, Any]) -> None:
 
 
 def _error_codes() -> dict[int, str]:
-    from chalicelib import api, errors
+    from chalicelib import api, errors, ratelimit
 
     codes = dict(api._CHALICE_ERROR_CODES)
-    for cls in vars(errors).values():
-        if isinstance(cls, type) and issubclass(cls, errors.ApiError):
-            codes[cls.status] = cls.code
+    for module in (errors, ratelimit):
+        for cls in vars(module).values():
+            if isinstance(cls, type) and issubclass(cls, errors.ApiError):
+                codes[cls.status] = cls.code
     return codes
 
 
@@ -286,39 +782,58 @@ def test_every_error_response_is_an_error_body_with_its_code(spec: dict[str, Any
             assert content["application/json"]["schema"] == {"$ref": ERROR_REF}
             for where, example in examples_of(content):
                 assert example["error"]["code"] == codes[int(status)], (method, path, where)
+    description = schema(spec, "Error")["properties"]["error"]["properties"]["code"]
+    for code in codes.values():
+        assert f"`{code}`" in description["description"], code
 
 
-def test_authenticated_operations_declare_401(spec: dict[str, Any]) -> None:
+def test_authenticated_operations_declare_401_403_429_and_500(spec: dict[str, Any]) -> None:
     for method, path, operation in operations(spec):
-        if {BEARER: []} not in operation.get("security", spec.get("security", [])):
-            continue
-        assert "401" in operation["responses"], (method, path)
-        unauthorized = resolve(spec, operation["responses"]["401"])
-        body = unauthorized["content"]["application/json"]
-        assert body["schema"] == {"$ref": ERROR_REF}, (method, path)
-        assert "403" in operation["responses"], (method, path)
+        assert {BEARER: []} in operation.get("security", spec.get("security", []))
+        responses = operation["responses"]
+        assert set(responses) >= COMMON, (method, path)
+        for status, name in (
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("429", "TooManyRequests"),
+            ("500", "InternalError"),
+        ):
+            assert responses[status] == {"$ref": f"#/components/responses/{name}"}
+        too_many = resolve(spec, responses["429"])
+        assert too_many["headers"]["Retry-After"]["required"] is True
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "statuses"),
-    [
-        (
-            "POST",
-            "/v1/scans",
-            {"202", "400", "401", "403", "409", "413", "415", "422", "500", "503"},
-        ),
-        ("GET", "/v1/scans/{scan_id}", {"200", "401", "403", "404", "500"}),
-        ("GET", "/v1/scans/{scan_id}/report", {"200", "401", "403", "404", "409", "500"}),
-        ("GET", "/v1/findings", {"200", "400", "401", "403", "422", "500"}),
-        ("GET", "/v1/findings/{finding_id}", {"200", "401", "403", "404", "500"}),
-        ("GET", "/v1/notifications", {"200", "401", "403", "500"}),
-        ("PUT", "/v1/notifications", {"200", "400", "401", "403", "415", "422", "500"}),
-    ],
-)
+def test_rate_limit_error_is_documented(spec: dict[str, Any]) -> None:
+    from chalicelib.ratelimit import RateLimited
+
+    assert (RateLimited.status, RateLimited.code) == (429, "rate_limited")
+    example = spec["components"]["responses"]["TooManyRequests"]["content"]["application/json"]
+    assert example["example"]["error"]["code"] == RateLimited.code
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(STATUSES))
 def test_operations_declare_the_statuses_they_can_return(
-    spec: dict[str, Any], method: str, path: str, statuses: set[str]
+    spec: dict[str, Any], method: str, path: str
 ) -> None:
-    assert set(spec["paths"][path][method.lower()]["responses"]) == statuses
+    assert set(spec["paths"][path][method.lower()]["responses"]) == STATUSES[method, path] | COMMON
+
+
+def test_the_status_table_covers_every_operation(spec: dict[str, Any]) -> None:
+    assert {(method, path) for method, path, _ in operations(spec)} == set(STATUSES)
+
+
+def test_content_type_and_body_statuses_follow_the_method(spec: dict[str, Any]) -> None:
+    """Chalice checks Content-Type on every route but GET (415); a JSON body can be unparsable
+    (400) or invalid (422)."""
+    import app
+
+    for method, path, operation in operations(spec):
+        content_types = app.app.routes[path][method].content_types
+        responses = operation["responses"]
+        assert ("415" in responses) == (content_types != ["*/*"]), (method, path)
+        assert (method == "GET") == (content_types == ["*/*"]), (method, path)
+        if "requestBody" in operation:
+            assert {"400", "422"} <= set(responses), (method, path)
 
 
 def test_examples_match_their_schemas(spec: dict[str, Any]) -> None:
@@ -339,14 +854,27 @@ def test_examples_match_their_schemas(spec: dict[str, Any]) -> None:
                 errors = list(validator(spec, media["schema"]).iter_errors(example))
                 assert not errors, (method, path, status, where, errors[0].message)
                 checked += 1
-    assert checked >= 15
+    assert checked >= 40
 
 
-def test_request_example_is_accepted_by_the_model(spec: dict[str, Any]) -> None:
-    from chalicelib.models import ScanRequest
+@pytest.mark.parametrize("operation_id", sorted(REQUEST_MODELS))
+def test_request_examples_are_accepted_by_the_models(
+    spec: dict[str, Any], operation_id: str
+) -> None:
+    """Each operation's request example is one its model accepts (a waiver's date is moved into
+    the allowed window: the example's fixed date will be past one day)."""
+    from chalicelib import policy
 
-    operation = spec["paths"]["/v1/scans"]["post"]
-    ScanRequest.model_validate(operation["requestBody"]["content"]["application/json"]["example"])
+    example = next(
+        op["requestBody"]["content"]["application/json"]["example"]
+        for _, _, op in operations(spec)
+        if op["operationId"] == operation_id
+    )
+    if operation_id == "create_waiver":
+        example = {**example, "expires_at": (datetime.now(UTC) + timedelta(days=30)).isoformat()}
+    if operation_id == "put_policy":
+        policy.parse(example)  # the custom rules too
+    _import(REQUEST_MODELS[operation_id][1]).model_validate(example)
 
 
 def test_nullable_fields_reject_wrong_values(spec: dict[str, Any]) -> None:
@@ -358,5 +886,7 @@ def test_nullable_fields_reject_wrong_values(spec: dict[str, Any]) -> None:
     assert not check.is_valid({**scan, "verdict": "maybe"})
     assert not check.is_valid({**scan, "counts": {"high": 1}})
     assert not check.is_valid({**scan, "status": None})
+    assert not check.is_valid({**scan, "unexpected": 1})
+    assert not check.is_valid({**scan, "missing_artifact_types": ["helm"]})
     pending = {**scan["artifacts"][0], "counts": None, "findings": None, "status": "pending"}
     check.validate({**scan, "verdict": None, "counts": None, "artifacts": [pending]})

@@ -1,0 +1,309 @@
+"""Property-based tests of the running embedded stack against swagger/openapi.yaml (schemathesis).
+
+Every documented operation gets a bounded, derandomized set of requests: valid ones generated
+from its schemas (with the stack's real ids in the path, so success responses are checked too),
+invalid ones where it takes a body or a query, and the document's examples. Each response must
+not be a server error and must conform to the document: a documented status, its content type,
+its headers and its schema. Tenant operations run with a fresh tenant's key (all scopes), the
+operator's under `/v1/admin` with the operator's key.
+
+A second test sends inputs that generators rarely produce (deep nesting, non-finite numbers,
+Unicode digits, hostile path segments) and checks the same, and that the tenant still works.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+import requests
+import schemathesis
+import yaml
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
+from schemathesis import GenerationMode, checks
+
+from tests.conftest import REPO_ROOT
+
+pytestmark = pytest.mark.e2e
+
+SPEC_PATH = REPO_ROOT / "swagger" / "openapi.yaml"
+SPEC = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+OPERATION_IDS = [
+    op["operationId"]
+    for item in SPEC["paths"].values()
+    for method, op in item.items()
+    if method in ("get", "put", "post", "delete", "patch")
+]
+MAX_EXAMPLES = 25
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_headers_conformance,
+    checks.response_schema_conformance,
+]
+DOCKERFILE = 'FROM ubuntu:latest\nRUN apt-get update\nCMD ["bash"]\n'
+
+
+@dataclass(frozen=True)
+class Fuzzing:
+    url: str
+    tenant_key: str
+    operator_key: str
+    path_values: dict[str, str]  # real ids of the fuzzing tenant, by path parameter
+
+    def headers(self, scope: str) -> dict[str, str]:
+        key = self.operator_key if scope == "operator" else self.tenant_key
+        return {"Authorization": f"Bearer {key}"}
+
+
+def _request(url: str, key: str, method: str, path: str, expect: int, **kwargs: Any) -> Any:
+    response = requests.request(
+        method, url + path, headers={"Authorization": f"Bearer {key}"}, timeout=30, **kwargs
+    )
+    assert response.status_code == expect, (method, path, response.status_code, response.text)
+    return response.json()
+
+
+def _new_tenant(stack: dict[str, Any], tenant_id: str) -> str:
+    created = _request(
+        stack["api_url"],
+        stack["operator_key"],
+        "POST",
+        "/v1/admin/tenants",
+        201,
+        json={"tenant_id": tenant_id},
+    )
+    return created["api_key"]
+
+
+def _seed(url: str, key: str, operator_key: str, spare_tenant: str) -> dict[str, str]:
+    """A complete scan with findings, a waiver, a spare key and a spare tenant: real path ids."""
+    body = {
+        "pipeline": "fuzz-web",
+        "run_id": "fuzz-1",
+        "artifacts": [{"type": "dockerfile", "path": "Dockerfile", "content": DOCKERFILE}],
+    }
+    scan_id = _request(url, key, "POST", "/v1/scans", 202, json=body)["scan_id"]
+    deadline = time.monotonic() + 60
+    findings: list[dict] = []
+    while not findings:
+        scan = _request(url, key, "GET", f"/v1/scans/{scan_id}", 200)
+        if scan["status"] == "complete":
+            findings = _request(url, key, "GET", "/v1/findings", 200, params={"scan_id": scan_id})[
+                "findings"
+            ]
+        assert time.monotonic() < deadline, "the fuzzing tenant's scan did not complete"
+        time.sleep(0.2)
+    waiver = {
+        "rule_id": findings[0]["rule_id"],
+        "justification": "accepted while fuzzing the API",
+        "approver": "fuzz",
+        "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 30 * 86400)),
+    }
+    waiver_id = _request(url, key, "POST", "/v1/waivers", 201, json=waiver)["waiver_id"]
+    spare = _request(url, key, "POST", "/v1/keys", 201, json={"scopes": ["read"], "name": "spare"})
+    _request(url, operator_key, "POST", "/v1/admin/tenants", 201, json={"tenant_id": spare_tenant})
+    return {
+        "scan_id": scan_id,
+        "finding_id": findings[0]["finding_id"],
+        "waiver_id": waiver_id,
+        "key_id": spare["key_id"],
+        "name": "fuzz-web",
+        "tenant_id": spare_tenant,
+    }
+
+
+@pytest.fixture(scope="module")
+def fuzzing(stack: dict[str, Any]) -> Fuzzing:
+    key = _new_tenant(stack, "fuzz")
+    values = _seed(stack["api_url"], key, stack["operator_key"], "fuzz-spare")
+    return Fuzzing(stack["api_url"], key, stack["operator_key"], values)
+
+
+@pytest.fixture(scope="module")
+def schema() -> Any:
+    # The Authorization header is the test's: schemathesis generates no security parameters.
+    config = schemathesis.Config.from_dict({"generation": {"with-security-parameters": False}})
+    return schemathesis.openapi.from_path(str(SPEC_PATH), config=config)
+
+
+def _path_params(operation: Any) -> list[str]:
+    return re.findall(r"\{(\w+)\}", operation.path)
+
+
+def _can_be_invalid(operation: Any) -> bool:
+    """Negative examples need something to break besides a path segment (an empty one would
+    be another route): a body or a query parameter."""
+    raw = operation.definition.raw
+    queries = [p for p in map(_resolve, raw.get("parameters", [])) if p["in"] == "query"]
+    return "requestBody" in raw or bool(queries)
+
+
+def _strategy(schema: Any, operation: Any, fuzzing: Fuzzing) -> st.SearchStrategy:
+    params = _path_params(operation)
+    missing = [p for p in params if p not in fuzzing.path_values]
+    assert not missing, f"{operation.label}: seed a real value for {missing} in _seed()"
+    strategies = [operation.as_strategy(GenerationMode.POSITIVE)]
+    if params:  # the fuzzing tenant's real ids, so that success responses are checked too
+        real = {p: fuzzing.path_values[p] for p in params}
+        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real))
+    if _can_be_invalid(operation):
+        strategies.append(operation.as_strategy(GenerationMode.NEGATIVE))
+    strategies += schema.get_strategies_from_examples(operation)
+    return st.one_of(strategies)
+
+
+@pytest.mark.parametrize("operation_id", OPERATION_IDS)
+def test_operation_conforms_to_the_document(
+    schema: Any, fuzzing: Fuzzing, operation_id: str
+) -> None:
+    operation = schema.find_operation_by_id(operation_id)
+    headers = fuzzing.headers(operation.definition.raw["x-pipeguard-scope"])
+    statuses: dict[int, int] = {}
+
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: bounded time, failing case shown
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(case=_strategy(schema, operation, fuzzing))
+    def check(case: Any) -> None:
+        response = case.call(base_url=fuzzing.url, headers=headers, timeout=30)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        case.validate_response(
+            response, checks=CHECKS, headers=headers, transport_kwargs={"base_url": fuzzing.url}
+        )
+
+    check()
+    # an operation without inputs has one request to make; the others many distinct ones
+    has_inputs = bool(_path_params(operation)) or _can_be_invalid(operation)
+    assert sum(statuses.values()) >= (10 if has_inputs else 1), statuses
+    assert 401 not in statuses, f"the test's key was refused: {statuses}"
+
+
+# --- inputs generators rarely produce ---------------------------------------------------------
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target: Any = SPEC
+        for part in node["$ref"][2:].split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method.upper(), path, op)
+        for path, item in SPEC["paths"].items()
+        for method, op in item.items()
+        if method in ("get", "put", "post", "delete", "patch")
+    ]
+
+
+def _numbers_to(text: str, literal: str) -> str:
+    """The JSON text with every number replaced by `literal` (outside strings)."""
+    return re.sub(
+        r'("(?:[^"\\]|\\.)*")|-?\b\d+(?:\.\d+)?(?:[eE][+-]?\d+)?\b',
+        lambda m: m.group(1) or literal,
+        text,
+    )
+
+
+def _hostile_bodies(example: Any) -> list[tuple[str, bytes]]:
+    text = json.dumps(example)
+    bodies = [
+        ("deeply nested array", b"[" * 5000 + b"]" * 5000),
+        ("deeply nested object", b'{"a":' * 5000 + b"1" + b"}" * 5000),
+        ("not UTF-8", b'{"\xff\xfe": 1}'),
+    ]
+    if re.search(r'(?<!["\w])\d', text):  # the example has numbers: make them non-finite
+        for literal in ("1e400", "NaN", "-Infinity"):
+            bodies.append((f"numbers as {literal}", _numbers_to(text, literal).encode()))
+    return bodies
+
+
+HOSTILE_QUERY_VALUES = ["²", "١", "1e400", "NaN", "-0", " 1", "\u00a0", "9" * 400]
+HOSTILE_PATH_VALUES = ["%00", "..", "x" * 3000, "ü€😀", "a%2Fb", "%25", " "]
+
+
+def _problems(method: str, path: str, op: dict[str, Any], response: requests.Response) -> list:
+    where = f"{method} {response.request.path_url[:120]}"
+    documented = op["responses"].get(str(response.status_code))
+    if response.status_code >= 500 or documented is None:
+        return [f"{where}: {response.status_code} {response.text[:200]}"]
+    content = _resolve(documented).get("content", {}).get("application/json")
+    if content is None:
+        return []
+    schema = {"allOf": [content["schema"]], "components": SPEC["components"]}
+    validator = OAS30Validator(schema, format_checker=oas30_format_checker)
+    return [f"{where}: {e.message[:200]}" for e in validator.iter_errors(response.json())]
+
+
+def _url(path: str, values: dict[str, str]) -> str:
+    for name, value in values.items():
+        path = path.replace("{" + name + "}", quote(value, safe="%"))
+    return path
+
+
+def test_hostile_inputs_are_refused_cleanly(stack: dict[str, Any]) -> None:
+    """Deep nesting, non-finite numbers, Unicode digits and odd path segments: a documented 4xx
+    (or a success), never a 5xx, and the tenant keeps working afterwards."""
+    url = stack["api_url"]
+    key = _new_tenant(stack, "fuzz-hostile")
+    values = _seed(url, key, stack["operator_key"], "fuzz-hostile-spare")
+
+    def send(method: str, path: str, op: dict[str, Any], **kwargs: Any) -> requests.Response:
+        scope = op["x-pipeguard-scope"]
+        auth = stack["operator_key"] if scope == "operator" else key
+        headers = {"Authorization": f"Bearer {auth}", **kwargs.pop("headers", {})}
+        return requests.request(method, url + path, headers=headers, timeout=60, **kwargs)
+
+    problems: list[str] = []
+    sent = 0
+    for method, path, op in _operations():
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body is not None:
+            for what, raw in _hostile_bodies(body.get("example", {})):
+                response = send(
+                    method,
+                    _url(path, values),
+                    op,
+                    data=raw,
+                    headers={"Content-Type": "application/json"},
+                )
+                sent += 1
+                problems += [f"{what}: {p}" for p in _problems(method, path, op, response)]
+        params = [_resolve(p) for p in op.get("parameters", [])]
+        for param in (p for p in params if p["in"] == "query"):
+            for value in HOSTILE_QUERY_VALUES:
+                response = send(method, _url(path, values), op, params={param["name"]: value})
+                sent += 1
+                problems += _problems(method, path, op, response)
+        for name in re.findall(r"\{(\w+)\}", path):
+            for value in HOSTILE_PATH_VALUES:
+                response = send(method, _url(path, {**values, name: value}), op)
+                sent += 1
+                problems += _problems(method, path, op, response)
+    assert sent > 100
+
+    # the tenant still works: every operation without parameters answers as it did
+    for method, path, op in _operations():
+        if method == "GET" and "{" not in path:
+            response = send(method, path, op)
+            if response.status_code != 200:
+                problems.append(f"afterwards {method} {path}: {response.status_code}")
+    assert not problems, "\n".join(problems)
