@@ -43,4 +43,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/admin/tenants", "GET", "operator", "admin:list_tenants"),
     Route("/v1/admin/tenants/{tenant_id}/disable", "POST", "operator", "admin:disable_tenant"),
     Route("/v1/admin/tenants/{tenant_id}/enable", "POST", "operator", "admin:enable_tenant"),
+    Route("/v1/admin/reindex", "POST", "operator", "admin:reindex"),
 )

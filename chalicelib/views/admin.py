@@ -56,3 +56,26 @@ def _set_status(call: Call, tenant_id: str, status: str) -> dict[str, Any]:
     after = {**before, "status": status}
     audit.record(tenant_id, call.principal.key_id, f"tenant.{status}", tenant_id, before, after)
     return after
+
+
+class ReindexRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+def reindex(call: Call) -> dict[str, Any]:
+    """Rebuild the search index from DynamoDB, for one tenant or all (`{}`)."""
+    from dataclasses import asdict
+
+    from chalicelib import maintenance
+
+    try:
+        wanted = ReindexRequest.model_validate(
+            call.json("the reindex request") if call.body else {}
+        )
+    except ValidationError as exc:
+        raise from_pydantic(exc, "the reindex request") from None
+    if wanted.tenant_id and store.get_tenant(wanted.tenant_id) is None:
+        raise NotFound(f"no tenant {wanted.tenant_id!r}")
+    return asdict(maintenance.reindex(wanted.tenant_id))

@@ -171,6 +171,7 @@ BODIES: dict[str, Callable[[World], Any]] = {
     },
     "create_key": lambda w: {"scopes": ["read"], "name": "beta-matrix"},
     "create_tenant": lambda w: {"tenant_id": "alpha", "name": "take over"},
+    "reindex": lambda w: {"tenant_id": "alpha"},
 }
 
 

@@ -110,3 +110,25 @@ def test_deployed_tenants_get_their_own_usage_plan_key(
     assert answer["usageIdentifierKey"] == keys[0]["value"]
     assert answer["context"]["tenant_id"] == "hooli"
     assert answer["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+
+
+def test_operator_reindexes_a_tenant_or_everyone(
+    api_url: str, operator_key: str, keys: dict[str, str], pipeline: Any
+) -> None:
+    from chalicelib.search.factory import get_index
+
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/scans", json=scan_body()).status_code == 202
+    pipeline.drain()
+    stored = len(acme.get("/v1/findings").json()["findings"])
+    get_index().clear()  # the index lost everything
+    assert acme.get("/v1/findings").json()["findings"] == []
+
+    operator = Api(api_url, operator_key)
+    assert operator.post("/v1/admin/reindex", json={"tenant_id": "nobody"}).status_code == 404
+    assert operator.post("/v1/admin/reindex", json={"tenant_id": "Bad!"}).status_code == 422
+    assert acme.post("/v1/admin/reindex", json={}).status_code == 403
+    rebuilt = operator.post("/v1/admin/reindex", json={"tenant_id": "acme"}).json()
+    assert rebuilt == {"tenants": 1, "indexed": stored, "removed": 0}
+    assert len(acme.get("/v1/findings").json()["findings"]) == stored
+    assert operator.post("/v1/admin/reindex", json={}).json()["indexed"] == stored

@@ -40,6 +40,7 @@ REQUEST_MODELS = {
     "create_waiver": ("WaiverRequest", "chalicelib.waivers:WaiverRequest"),
     "create_key": ("NewKey", "chalicelib.views.keys:NewKey"),
     "create_tenant": ("NewTenant", "chalicelib.views.admin:NewTenant"),
+    "reindex": ("ReindexRequest", "chalicelib.views.admin:ReindexRequest"),
 }
 # Every status each operation can answer. 401, 403 (scope), 429 (rate limit) and 500 can
 # happen anywhere; 415 on every operation but GET (its Content-Type is checked); 400/422 where
@@ -68,6 +69,7 @@ STATUSES = {
     ("GET", "/v1/admin/tenants"): {"200"},
     ("POST", "/v1/admin/tenants/{tenant_id}/disable"): {"200", "404", "415"},
     ("POST", "/v1/admin/tenants/{tenant_id}/enable"): {"200", "404", "415"},
+    ("POST", "/v1/admin/reindex"): {"200", "400", "404", "415", "422"},
 }
 
 
