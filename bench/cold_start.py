@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -79,6 +80,8 @@ def main() -> None:
         "import_app_and_rules_ms_median": statistics.median(handler),
         "top_imports_us": top,
         "python": sys.version.split()[0],
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": os.getloadavg(),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "cold_start.json").write_text(json.dumps(result, indent=2))

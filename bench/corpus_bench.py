@@ -499,10 +499,45 @@ def render(results: dict[str, Any]) -> str:
         lines += ["![Benchmark results](benchmarks.png)", ""]
     else:
         lines += [f"(No plot: {results.get('plot_error', 'plotting was skipped')}.)", ""]
+    lines += _cold_start()
     lines += _method(results)
     if results.get("profile"):
         lines += _where_the_time_goes(results)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _cold_start() -> list[str]:
+    """The deployment package's import time and size (bench/cold_start.py), when measured."""
+    path = RESULTS / "cold_start.json"
+    if not path.is_file():
+        return [
+            "## Cold start",
+            "",
+            "(Not measured: run `make package` then `.venv/bin/python bench/cold_start.py`.)",
+            "",
+        ]
+    cold = json.loads(path.read_text())
+    app_only = cold["import_app_ms_median"] - cold["interpreter_ms_median"]
+    return [
+        "## Cold start (the deployment package, as Lambda loads it)",
+        "",
+        "`bench/cold_start.py`: `dist/deployment.zip` unzipped into an empty directory and "
+        "imported by a fresh `python -S` (only what the zip holds), "
+        f"{cold['runs']} runs; measured {cold.get('measured_at', 'with this report')}.",
+        "",
+        "| measure | value | target |",
+        "|---|--:|---|",
+        f"| deployment zip | {cold['zip_bytes'] / 1e6:.2f} MB | ≤ 10 MB: "
+        f"{_verdict(cold['zip_bytes'] <= 10e6)} |",
+        f"| fresh interpreter (`python -S -c pass`) | {cold['interpreter_ms_median']:.0f} ms | |",
+        f"| `import app` in a fresh process, median (p95) | {cold['import_app_ms_median']:.0f} ms "
+        f"({cold['import_app_ms_p95']:.0f} ms) | ≤ 300 ms: "
+        f"{_verdict(cold['import_app_ms_median'] <= 300)} |",
+        f"| … of which the import itself | {app_only:.0f} ms | |",
+        f"| `import app` and load every rule (first evaluation) | "
+        f"{cold['import_app_and_rules_ms_median']:.0f} ms | |",
+        "",
+    ]
 
 
 def _method(results: dict[str, Any]) -> list[str]:
