@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -72,52 +73,29 @@ def test_root_ubuntu_dockerfile_end_to_end(stack: dict[str, Any]) -> None:
     assert Api(stack["api_url"], None).get("/v1/findings").status_code == 401
 
 
-def test_collector_submit_gates_on_the_verdict(stack: dict[str, Any]) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collectors",
-            "submit",
-            "--api-url",
-            stack["api_url"],
-            "--api-key",
-            stack["api_keys"]["alpha"],
-            "--pipeline",
-            "examples",
-            "--run-id",
-            "e2e-collector",
-            "examples/",
-        ],  # fmt: skip
+def _submit(stack: dict[str, Any], key: str, *args: str) -> subprocess.CompletedProcess:
+    """The collector, as a CI step runs it, against the stack."""
+    command = [sys.executable, "-m", "collectors", "submit", "--api-url", stack["api_url"]]
+    return subprocess.run(
+        [*command, "--api-key", key, *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_collector_submit_gates_on_the_verdict(stack: dict[str, Any]) -> None:
+    result = _submit(
+        stack, stack["api_keys"]["alpha"], "--pipeline", "examples", "--run-id", "e2e-collector",
+        "examples/",
+    )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAIL" in result.stdout
     for rule_prefix in ("DF-", "CF-", "JU-"):
         assert rule_prefix in result.stdout
 
-    clean = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collectors",
-            "submit",
-            "--api-url",
-            stack["api_url"],
-            "--api-key",
-            "pgk_" + "z" * 43,
-            "--pipeline",
-            "examples",
-            "examples/Dockerfile",
-        ],  # fmt: skip
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    clean = _submit(stack, "pgk_" + "z" * 43, "--pipeline", "examples", "examples/Dockerfile")
     assert clean.returncode == 3
     assert "401" in clean.stderr and "API key" in clean.stderr
 
@@ -140,8 +118,6 @@ def _ops(stack: dict[str, Any], *args: str) -> subprocess.CompletedProcess:
 
 
 def test_operator_commands_on_the_running_stack(stack: dict[str, Any]) -> None:
-    import json
-
     created = _ops(stack, "create-tenant", "gamma")
     assert created.returncode == 0, created.stderr
     key = json.loads(created.stdout)["create-tenant"]["api_key"]
@@ -164,32 +140,11 @@ def test_operator_commands_on_the_running_stack(stack: dict[str, Any]) -> None:
 def test_collector_uploads_large_artifacts(stack: dict[str, Any], tmp_path: Any) -> None:
     big = tmp_path / "Dockerfile"
     big.write_text("FROM ubuntu:latest\n" + "# generated layer list\n" * 60_000)  # ~1.4 MB
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "collectors",
-            "submit",
-            "--api-url",
-            stack["api_url"],
-            "--api-key",
-            stack["api_keys"]["alpha"],
-            "--pipeline",
-            "large",
-            "--run-id",
-            "e2e-large",
-            "--format",
-            "json",
-            str(big),
-        ],  # fmt: skip
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _submit(
+        stack, stack["api_keys"]["alpha"], "--pipeline", "large", "--run-id", "e2e-large",
+        "--format", "json", str(big),
+    )  # fmt: skip
     assert result.returncode == 1, result.stderr
-    import json
-
     document = json.loads(result.stdout)
     assert document["scan"]["artifacts"][0]["size"] > 1024 * 1024
     assert "DF-USER-001" in {f["rule_id"] for f in document["findings"]}
