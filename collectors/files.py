@@ -20,11 +20,13 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from chalicelib.kinds import ArtifactType
 from chalicelib.parsers.detect import detect_type
+
+if TYPE_CHECKING:
+    import pathspec
 
 IGNORE_FILE = ".pipeguardignore"
 MAX_SCAN_BYTES = 16 * 1024 * 1024  # what the collector reads at all (the API takes 1 MiB)
@@ -68,6 +70,8 @@ class TypeOverrides:
             if pattern is None:
                 self.default = kind
             else:
+                import pathspec
+
                 spec = pathspec.GitIgnoreSpec.from_lines([pattern])
                 exact = os.path.realpath(pattern) if os.path.isfile(pattern) else None
                 self.patterns.append((spec, exact, kind))
@@ -94,18 +98,33 @@ def parse_type_option(value: str) -> tuple[str | None, ArtifactType]:
     return (pattern.strip() if sep else None), artifact_type
 
 
-def load_excludes(patterns: Sequence[str], ignore_file: str | None) -> pathspec.GitIgnoreSpec:
+class Excludes:
+    """`.gitignore`-style exclude patterns (pathspec is only imported when there are some)."""
+
+    def __init__(self, lines: Iterable[str] = ()) -> None:
+        lines = list(lines)
+        self._spec: pathspec.PathSpec | None = None
+        if any(line.strip() and not line.lstrip().startswith("#") for line in lines):
+            import pathspec
+
+            self._spec = pathspec.GitIgnoreSpec.from_lines(lines)
+
+    def match_file(self, path: str) -> bool:
+        return self._spec is not None and bool(self._spec.match_file(path))
+
+
+def load_excludes(patterns: Sequence[str], ignore_file: str | None) -> Excludes:
     """`--exclude` patterns plus the lines of the ignore file (if it exists)."""
     lines = list(patterns)
     if ignore_file and Path(ignore_file).is_file():
         lines += Path(ignore_file).read_text(encoding="utf-8", errors="replace").splitlines()
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+    return Excludes(lines)
 
 
 @dataclass
 class _Run:
     out: Collected
-    excludes: pathspec.PathSpec
+    excludes: Excludes
     types: TypeOverrides
     cwd: str  # the working directory's real path
     seen: set[str] = field(default_factory=set)
@@ -113,13 +132,13 @@ class _Run:
 
 def collect(
     paths: Sequence[str],
-    excludes: pathspec.PathSpec | None = None,
+    excludes: Excludes | None = None,
     types: TypeOverrides | None = None,
 ) -> Collected:
     """Artifacts from files, folders and globs; named files that aren't artifacts are errors."""
     run = _Run(
         out=Collected(),
-        excludes=excludes or pathspec.GitIgnoreSpec.from_lines([]),
+        excludes=excludes or Excludes(),
         types=types or TypeOverrides(),
         cwd=os.path.realpath(os.getcwd()),
     )

@@ -6,7 +6,6 @@ import hashlib
 import json
 import re
 import urllib.parse
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from typing import Any
 
@@ -99,7 +98,21 @@ def render_json(outcome: Outcome) -> str:
         "scanned": outcome.scanned,
         "skipped": outcome.skipped,
     }
-    return json.dumps(document, indent=2) + "\n"
+    return _one_item_per_line(document)
+
+
+def _one_item_per_line(document: dict[str, Any]) -> str:
+    """JSON with one line per list item (a finding, an error): easy to read and to grep,
+    and written by the C encoder, which `indent=` would bypass."""
+    fields = []
+    for key, value in document.items():
+        name = json.dumps(key)
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(item) for item in value)
+            fields.append(f"  {name}: [\n    {items}\n  ]")
+        else:
+            fields.append(f"  {name}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}\n"
 
 
 # --- SARIF ----------------------------------------------------------------------------------
@@ -236,6 +249,8 @@ def render_junit(outcome: Outcome) -> str:
         titles.setdefault(f["rule_id"], f["title"])
         if not f.get("suppression"):  # a suppressed finding does not fail its test case
             hits.setdefault(f["path"], {}).setdefault(f["rule_id"], []).append(f)
+
+    import xml.etree.ElementTree as ET  # noqa: N817 - only the JUnit report needs it
 
     root = ET.Element("testsuites", name=TOOL_NAME)
     totals = {"tests": 0, "failures": 0, "errors": 0}

@@ -154,7 +154,23 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--offline", action="store_true", help="evaluate locally, no service")
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=None,
+        help="processes evaluating the artifacts (default: one per CPU for large scans)",
+    )
     add_common_arguments(parser, fail_on_default="high")
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"--jobs {value!r}: give a whole number of at least 1")
+    return jobs
 
 
 # --- shared steps ---------------------------------------------------------------------------
@@ -289,7 +305,7 @@ def scan_offline(args: argparse.Namespace) -> int:
     except UsageError as exc:
         _err(str(exc))
         return EXIT_USAGE
-    from chalicelib.engine.runner import evaluate
+    from chalicelib.engine.runner import prepare
 
     outcome = Outcome(
         mode="offline",
@@ -303,8 +319,11 @@ def scan_offline(args: argparse.Namespace) -> int:
         commit=commit,
         errors=list(collected.errors),
     )
-    for artifact in collected.artifacts:
-        report = evaluate(artifact.type, artifact.text, artifact.path)
+    from collectors.parallel import map_ordered
+
+    prepare({artifact.type for artifact in collected.artifacts})
+    reports = map_ordered(_evaluate_artifact, collected.artifacts, workers=args.jobs)
+    for artifact, report in zip(collected.artifacts, reports, strict=True):
         outcome.artifacts.append(
             {"path": artifact.path, "type": artifact.type.value, "error": report.error}
         )
@@ -314,6 +333,12 @@ def scan_offline(args: argparse.Namespace) -> int:
             offline_finding(artifact.path, artifact.type.value, f) for f in report.findings
         )
     return _exit_code(outcome, args, _emit(outcome, args, destinations))
+
+
+def _evaluate_artifact(artifact: Any) -> Any:
+    from chalicelib.engine.runner import evaluate
+
+    return evaluate(artifact.type, artifact.text, artifact.path)
 
 
 # --- submit ---------------------------------------------------------------------------------

@@ -1,5 +1,3 @@
-"""Built-in rules, one package per artifact type; importing this registers them all."""
-
-from rules import cloudformation, dockerfile, junit  # noqa: F401 - imported to register
-
-__all__ = ["cloudformation", "dockerfile", "junit"]
+"""Built-in rules, one package per artifact type (`rules.<type>`): the engine imports a pack
+the first time it evaluates an artifact of that type, and the pack's modules register their
+rules as they are imported."""

@@ -72,7 +72,6 @@ class Rule:
 
 _REGISTRY: dict[str, Rule] = {}
 _load_lock = threading.Lock()
-_loaded = False
 
 
 def rule(
@@ -115,15 +114,22 @@ def rule(
     return register
 
 
-def load_builtin_rules() -> None:
-    """Import the built-in rule packs once (they register themselves)."""
-    global _loaded
-    if _loaded:
+_PACKS = {kind: f"rules.{kind.value}" for kind in ArtifactType}
+"""The built-in pack of each artifact type (a package under `rules/`)."""
+_loaded_packs: set[ArtifactType] = set()
+
+
+def load_builtin_rules(artifact_type: ArtifactType | None = None) -> None:
+    """Import the built-in rule pack of `artifact_type` (every pack when None) once; the
+    packs register their rules as they are imported."""
+    wanted = list(ArtifactType) if artifact_type is None else [artifact_type]
+    if _loaded_packs.issuperset(wanted):
         return
     with _load_lock:
-        if not _loaded:
-            importlib.import_module("rules")
-            _loaded = True
+        for kind in wanted:
+            if kind not in _loaded_packs:
+                importlib.import_module(_PACKS[kind])
+                _loaded_packs.add(kind)
 
 
 def all_rules() -> list[Rule]:
@@ -137,11 +143,14 @@ _by_type: dict[tuple[ArtifactType, int], list[Rule]] = {}
 
 def rules_for(artifact_type: ArtifactType) -> list[Rule]:
     """The rules that apply to one artifact type, ordered by id (cached per registry size)."""
-    load_builtin_rules()
+    load_builtin_rules(artifact_type)
     key = (artifact_type, len(_REGISTRY))
     cached = _by_type.get(key)
     if cached is None:
-        cached = [r for r in all_rules() if r.meta.artifact_type is artifact_type]
+        cached = sorted(
+            (r for r in _REGISTRY.values() if r.meta.artifact_type is artifact_type),
+            key=lambda r: r.meta.id,
+        )
         _by_type[key] = cached
     return cached
 

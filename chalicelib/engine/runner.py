@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chalicelib.engine import suppressions
 from chalicelib.engine.registry import rules_for
 from chalicelib.kinds import ArtifactType
-from chalicelib.parsers import ParseError, parse
+from chalicelib.parsers import ParseError, load_parser, parse
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,13 @@ class ArtifactReport:
     a reason)."""
 
 
+def prepare(artifact_types: Iterable[ArtifactType]) -> None:
+    """Load the parsers and rules of `artifact_types` now rather than on first use."""
+    for artifact_type in artifact_types:
+        load_parser(artifact_type)
+        rules_for(artifact_type)
+
+
 def evaluate(
     artifact_type: ArtifactType,
     text: str,
@@ -77,28 +84,33 @@ def evaluate(
     except ParseError as exc:
         report.error = str(exc)
         return report
-    rules = [r for r in rules_for(artifact_type) if enabled is None or enabled(r.meta.id)]
+    rules = rules_for(artifact_type)
+    if enabled is not None:
+        rules = [r for r in rules if enabled(r.meta.id)]
     custom = [c for c in custom_rules if c.artifact_type == artifact_type]
     suppressed = suppressions.collect(artifact_type, text, model)
     if suppressed.entries:
         suppressed.check_rule_ids([rule.meta.id for rule in rules] + [c.id for c in custom])
     report.notes.extend(suppressed.notes)
-    deadline = time.monotonic() + budget_ms / 1000
+    params = rule_params or {}
+    clock = time.monotonic
+    deadline = clock() + budget_ms / 1000
     for rule in rules:
-        if time.monotonic() > deadline:
+        meta = rule.meta
+        if clock() > deadline:
             report.error = (
-                f"evaluation stopped after {budget_ms:.0f} ms, before rule {rule.meta.id}: "
+                f"evaluation stopped after {budget_ms:.0f} ms, before rule {meta.id}: "
                 "the artifact is too large or complex to evaluate"
             )
             break
         try:
-            hits = list(rule.run(model, (rule_params or {}).get(rule.meta.id)))
+            hits = list(rule.run(model, params.get(meta.id) if params else None))
         except Exception:  # a broken rule must not take the artifact down with it
-            log.exception("rule %s crashed on %s", rule.meta.id, path)
-            report.error = f"rule {rule.meta.id} could not evaluate this artifact"
+            log.exception("rule %s crashed on %s", meta.id, path)
+            report.error = f"rule {meta.id} could not evaluate this artifact"
             continue
-        for hit in hits:
-            report.findings.append(_finding(rule.meta, hit, suppressed))
+        if hits:
+            report.findings.extend(_finding(meta, hit, suppressed) for hit in hits)
     if custom:
         from chalicelib.engine.custom import evaluate_custom
 

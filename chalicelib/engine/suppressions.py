@@ -133,6 +133,8 @@ def _read_metadata(found: Suppressions, metadata: Any, resource: str | None, whe
 
 def _dockerfile(text: str, dockerfile: Any) -> Suppressions:
     found = Suppressions()
+    if "pipeguard" not in text.lower():  # no suppression comment can match
+        return found
     starts = sorted(ins.line for ins in dockerfile.instructions)
     spans = [(ins.line, ins.end_line) for ins in dockerfile.instructions]
     first = starts[0] if starts else None

@@ -19,11 +19,15 @@ _MODULES = {
 }
 
 
+def load_parser(artifact_type: ArtifactType) -> Any:
+    """The parser module of `artifact_type` (imported on first use)."""
+    return importlib.import_module(_MODULES[artifact_type])
+
+
 def parse(artifact_type: ArtifactType, text: str, path: str = "") -> Any:
     """Parse `text` as `artifact_type` (the parser module is imported on first use)."""
     if not text.strip():
         raise ParseError("the file is empty")
     if "\x00" in text:
         raise ParseError("the file is binary (it contains NUL bytes), not a text artifact")
-    module = importlib.import_module(_MODULES[artifact_type])
-    return module.parse(text)
+    return load_parser(artifact_type).parse(text)

@@ -49,6 +49,19 @@ def unquote(word: str) -> str:
     """Remove shell quoting from one word: `"a b"` -> `a b`, `'x'` -> `x`, `\\;` -> `;`."""
     if "'" not in word and '"' not in word and "\\" not in word:
         return word
+    return _unquote_quoted(word)
+
+
+def _unquote_quoted(word: str) -> str:
+    first = word[0]
+    if (
+        (first == "'" or first == '"')
+        and word[-1] == first
+        and len(word) > 1
+        and word.count(first) == 2
+        and (first == "'" or "\\" not in word)
+    ):
+        return word[1:-1]  # the common case: one quoted word, nothing to unescape
     return _UNQUOTE.sub(_unquote_match, word)
 
 
@@ -63,7 +76,11 @@ def split_words(text: str) -> list[str]:
         and "(" not in text
     ):
         return text.split()
-    return [unquote(word) for word in _WORD.findall(text)]
+    words = _WORD.findall(text)
+    for pos, word in enumerate(words):
+        if "'" in word or '"' in word or "\\" in word:
+            words[pos] = _unquote_quoted(word)
+    return words
 
 
 # --- stages and variables --------------------------------------------------------------------
@@ -202,6 +219,10 @@ _COMMAND = re.compile(
     rf"""(?:[^;&|\n()'"`\\$<>]++|{_SQ}|{_DQ}|{_BQ}|{_SUBST}|{_PROC_SUBST}|\\.
          |[<>]++&?+[0-9-]*+|&>++|['"`\\$<>])++""",
     re.DOTALL | re.VERBOSE,
+)
+# A simple command and the separators that end it (`&&`, `|`, `;;`, `)`, newlines ...).
+_COMMAND_AND_SEPARATOR = re.compile(
+    rf"({_COMMAND.pattern})((?:[;|\n()\s]|&(?!>))*+)", re.DOTALL | re.VERBOSE
 )
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*+=")
 _HEREDOC_MARK = re.compile(r"<<-?+['\"]?+([A-Za-z_][A-Za-z0-9_.-]*+)")
@@ -466,31 +487,30 @@ def parse_shell(ins: Instruction, text: str, depth: int = 0) -> list[Command]:
     `case` statements are followed so that their patterns (`amd64 | arm64)`) are neither
     commands nor pipes.
     """
-    matches = list(_COMMAND.finditer(text))
     found: list[Command] = []
     states = [_NORMAL]  # one entry per open `case`
-    for pos, match in enumerate(matches):
-        end = matches[pos + 1].start() if pos + 1 < len(matches) else len(text)
-        separator = text[match.end() : end]
-        segment = match.group(0).strip()
+    for raw, separator in _COMMAND_AND_SEPARATOR.findall(text):
+        segment = raw.strip()
         if not segment:
             continue
         state = states[-1]
-        first = segment.split(None, 1)[0]
-        if first == "esac" and len(states) > 1:
-            states.pop()
-            continue
-        if state == _PATTERN:
-            if ")" in separator:
-                states[-1] = _BODY
-            continue
-        if first == "case":
-            states.append(_BODY if ")" in separator else _PATTERN)
-            continue
+        if state != _NORMAL or segment.startswith(("case", "esac")):
+            first = segment.split(None, 1)[0]
+            if first == "esac" and len(states) > 1:
+                states.pop()
+                continue
+            if state == _PATTERN:
+                if ")" in separator:
+                    states[-1] = _BODY
+                continue
+            if first == "case":
+                states.append(_BODY if ")" in separator else _PATTERN)
+                continue
         commands = _commands_from_words(ins, split_words(segment), segment, depth)
         if commands:
-            stripped = separator.strip()
-            commands[-1].piped = stripped.startswith("|") and not stripped.startswith("||")
+            if "|" in separator:
+                stripped = separator.lstrip()
+                commands[-1].piped = stripped.startswith("|") and not stripped.startswith("||")
             found.extend(commands)
         if state == _BODY and ";;" in separator:
             states[-1] = _PATTERN
