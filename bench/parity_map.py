@@ -11,18 +11,138 @@ share). When a rule is added, put its id in `ours`; ids that are not registered 
 printed and ignored. `ours_at` keeps only our findings whose line holds that instruction (one
 rule of ours can cover two of their concepts, e.g. DF-USER-001 = no USER at all, or USER root).
 
-`why_theirs` / `why_ours` are the written reasons for findings only they / only we report,
-classified from a sample of the differences (see docs/parity.md): *their false positive*,
-*our false negative*, *our planned gap*, *different semantics*, *different anchor*.
+`why_theirs` / `why_ours` are the written reasons for findings only they / only we report. A
+reason is a `Reason`: its text starts with its kind (*their false positive*, *their false
+negative*, *by design*, *different semantics*, *our planned gap*, *our false positive*, ...).
+When the text is a claim about the finding itself ("the RUN runs `apt-get dist-clean`"), the
+reason carries a predicate, `holds(place)`, that checks the claim against the file; the first
+reason that holds is the finding's reason, and a finding no reason holds for is reported as
+*not reviewed*. A reason without a predicate is a claim about the tool or the rule as a whole
+(checkov's runtime list, a hadolint default) and applies to every finding of the concept.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
 
 Artifact = Literal["cloudformation", "dockerfile"]
 Granularity = Literal["resource", "line", "file"]
+
+
+# -- the place of a finding, and what predicates read from it ------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _read_lines(path: Path) -> tuple[str, ...]:
+    try:
+        return tuple(path.read_text(errors="replace").splitlines())
+    except OSError:
+        return ()
+
+
+@lru_cache(maxsize=2048)
+def _template(path: Path) -> Any:
+    from chalicelib.parsers.cloudformation import parse
+
+    try:
+        return parse("\n".join(_read_lines(path)))
+    except Exception:  # a bench heuristic must not stop the report
+        return None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where one finding is: a template resource or a Dockerfile line (None: the whole file)."""
+
+    artifact: Artifact
+    path: Path
+    where: str | int | None
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        return _read_lines(self.path)
+
+    # CloudFormation
+
+    @property
+    def template(self) -> Any:
+        return _template(self.path) if self.artifact == "cloudformation" else None
+
+    @property
+    def resource(self) -> Any:
+        tpl = self.template
+        return tpl.resources.get(self.where) if tpl is not None and self.where else None
+
+    def prop(self, *path: Any) -> Any:
+        res = self.resource
+        return None if res is None else res.prop(*path)
+
+    # Dockerfile
+
+    @property
+    def instruction(self) -> str:
+        """The instruction at the line, continuation lines joined (comments inside dropped,
+        a heredoc body included)."""
+        if not isinstance(self.where, int):
+            return ""
+        return _instruction(self.lines, self.where)
+
+    @property
+    def script(self) -> str:
+        """The instruction without its keyword and flags (`RUN --mount=... ` removed)."""
+        text = self.instruction
+        return re.sub(r"^\s*\w+\s+(?:--\S+\s+)*", "", text, count=1)
+
+    def froms(self) -> list[int]:
+        """1-based lines of the FROM instructions."""
+        return [i + 1 for i, t in enumerate(self.lines) if re.match(r"\s*FROM\s", t, re.I)]
+
+
+def _instruction(lines: tuple[str, ...], line: int) -> str:
+    out: list[str] = []
+    index = line - 1
+    while index < len(lines):
+        text = lines[index]
+        if out and text.lstrip().startswith("#"):
+            index += 1
+            continue
+        out.append(text.rstrip())
+        if not text.rstrip().endswith("\\"):
+            break
+        index += 1
+    heredoc = re.search(r"<<-?\s*['\"]?(\w+)", out[0]) if out else None
+    if heredoc:
+        end = heredoc.group(1)
+        index += 1
+        while index < len(lines) and lines[index].strip() != end:
+            out.append(lines[index])
+            index += 1
+    return "\n".join(t.removesuffix("\\") for t in out)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A written reason; `holds` checks its claim on one finding (None: a claim about the tool
+    or the rule, true of every finding of the concept)."""
+
+    text: str
+    holds: Callable[[Place], bool] | None = None
+
+    def applies(self, place: Place) -> bool:
+        if self.holds is None:
+            return True
+        try:
+            return bool(self.holds(place))
+        except Exception:  # a failing predicate proves nothing: not reviewed
+            return False
+
+
+Reasons = tuple[Reason, ...]
 
 
 @dataclass(frozen=True)
@@ -35,15 +155,486 @@ class Concept:
     hadolint: tuple[str, ...] = ()
     granularity: Granularity = "resource"
     ours_at: str | None = None  # Dockerfile: keep our findings on lines with this instruction
-    why_theirs: str = ""  # reason for findings only they report
-    why_ours: str = ""  # reason for findings only we report
+    why_theirs: Reasons = field(default=())  # reasons for findings only they report
+    why_ours: Reasons = field(default=())  # reasons for findings only we report
+
+
+def R(text: str, holds: Callable[[Place], bool] | None = None) -> Reason:  # noqa: N802
+    return Reason(text, holds)
+
+
+# -- predicates: CloudFormation ------------------------------------------------------------------
+
+
+def _if_branches(value: Any) -> list[Any] | None:
+    """The two branches of an `Fn::If` (None when `value` is not one)."""
+    if isinstance(value, dict) and len(value) == 1 and "Fn::If" in value:
+        arg = value["Fn::If"]
+        if isinstance(arg, list) and len(arg) == 3:
+            return arg[1:]
+    return None
+
+
+def _is_no_value(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("Ref") == "AWS::NoValue"
+
+
+def _if_with_no_value(value: Any) -> bool:
+    branches = _if_branches(value)
+    return branches is not None and any(_is_no_value(b) for b in branches)
+
+
+def _sse_if_encrypted(place: Place) -> bool:
+    rules = place.prop("BucketEncryption", "ServerSideEncryptionConfiguration") or []
+    algorithms = [
+        r.get("ServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
+        for r in rules
+        if isinstance(r, dict)
+    ]
+    known = {"AES256", "aws:kms", "aws:kms:dsse"}
+    return bool(algorithms) and all(
+        (branches := _if_branches(a)) is not None and all(b in known for b in branches)
+        for a in algorithms
+    )
+
+
+def _no_bucket_encryption(place: Place) -> bool:
+    res = place.resource
+    return res is not None and "BucketEncryption" not in res.properties
+
+
+def _refs(value: Any, logical_id: str) -> bool:
+    if isinstance(value, dict):
+        if value.get("Ref") == logical_id:
+            return True
+        return any(_refs(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_refs(v, logical_id) for v in value)
+    return False
+
+
+def _log_destination(place: Place) -> bool:
+    """The bucket receives access logs: LogDeliveryWrite, or another bucket logs into it."""
+    if place.prop("AccessControl") == "LogDeliveryWrite":
+        return True
+    tpl = place.template
+    return tpl is not None and any(
+        res.type == "AWS::S3::Bucket"
+        and _refs(res.prop("LoggingConfiguration", "DestinationBucketName"), str(place.where))
+        for res in tpl.resources.values()
+    )
+
+
+def _logging_if_no_value(place: Place) -> bool:
+    return _if_with_no_value(place.prop("LoggingConfiguration"))
+
+
+def _ingress_rules(place: Place) -> Iterator[dict]:
+    res = place.resource
+    if res is None:
+        return
+    if res.type == "AWS::EC2::SecurityGroupIngress":
+        yield res.properties
+    for item in res.prop("SecurityGroupIngress") or []:
+        if isinstance(item, dict):
+            yield item
+
+
+def _all_traffic_from_world(place: Place) -> bool:
+    return any(
+        str(rule.get("IpProtocol")) == "-1"
+        and (rule.get("CidrIp") == "0.0.0.0/0" or rule.get("CidrIpv6") == "::/0")
+        for rule in _ingress_rules(place)
+    )
+
+
+def _ipv6_world_in_full(place: Place) -> bool:
+    return any(
+        isinstance(rule.get("CidrIpv6"), str) and rule["CidrIpv6"].startswith("0000:")
+        for rule in _ingress_rules(place)
+    )
+
+
+def _rds_inherits_encryption(place: Place) -> bool:
+    res = place.resource
+    if res is None:
+        return False
+    if res.type == "AWS::RDS::DBInstance":
+        return "SourceDBInstanceIdentifier" in res.properties or (
+            "DBClusterIdentifier" in res.properties
+        )
+    return res.prop("EngineMode") == "serverless"
+
+
+def _aurora_serverless_v1(place: Place) -> bool:
+    return place.prop("EngineMode") == "serverless"
+
+
+def _cluster_member(place: Place) -> bool:
+    res = place.resource
+    engine = res.prop("Engine") if res is not None else None
+    return res is not None and (
+        "DBClusterIdentifier" in res.properties
+        or (isinstance(engine, str) and engine.lower().startswith("aurora"))
+    )
+
+
+def _principal_from_parameter(place: Place) -> bool:
+    tpl = place.template
+    statements = (place.prop("KeyPolicy") or {}).get("Statement") or []
+    for statement in statements if isinstance(statements, list) else []:
+        principal = statement.get("Principal") if isinstance(statement, dict) else None
+        if tpl is not None and _refs_parameter(tpl, principal):
+            return True
+    return False
+
+
+def _refs_parameter(tpl: Any, value: Any) -> bool:
+    if isinstance(value, dict):
+        ref = value.get("Ref")
+        if isinstance(ref, str) and ref in tpl.parameters:
+            return True
+        return any(_refs_parameter(tpl, v) for v in value.values())
+    if isinstance(value, list):
+        return any(_refs_parameter(tpl, v) for v in value)
+    return False
+
+
+def _deprecated_runtime(place: Place) -> bool:
+    from datetime import date
+
+    from rules.cloudformation.lambda_ import DEPRECATED_RUNTIMES
+
+    runtime = place.prop("Runtime")
+    tpl = place.template
+    values = tpl.possible_values(runtime) if tpl is not None else [runtime]
+    today = date.today().isoformat()
+    return any(
+        isinstance(v, str) and DEPRECATED_RUNTIMES.get(v.strip().lower(), "9999") <= today
+        for v in values
+    )
+
+
+def _options_method(place: Place) -> bool:
+    tpl = place.template
+    verbs = tpl.possible_values(place.prop("HttpMethod")) if tpl is not None else []
+    return bool(verbs) and all(isinstance(v, str) and v.strip().upper() == "OPTIONS" for v in verbs)
+
+
+def _auth_not_literal_none(place: Place) -> bool:
+    return place.prop("AuthorizationType") != "NONE"
+
+
+def _behaviors(place: Place) -> list[dict]:
+    config = place.prop("DistributionConfig") or {}
+    found = [config.get("DefaultCacheBehavior")] + list(config.get("CacheBehaviors") or [])
+    return [b for b in found if isinstance(b, dict)]
+
+
+def _viewer_policy_if_allow_all(place: Place) -> bool:
+    return any(
+        (branches := _if_branches(b.get("ViewerProtocolPolicy"))) is not None
+        and "allow-all" in branches
+        for b in _behaviors(place)
+    )
+
+
+def _origin_http_only(place: Place) -> bool:
+    origins = (place.prop("DistributionConfig") or {}).get("Origins") or []
+    return any(
+        isinstance(o, dict)
+        and (o.get("CustomOriginConfig") or {}).get("OriginProtocolPolicy") == "http-only"
+        for o in origins
+    )
+
+
+def _nlb_without_tls_listener(place: Place) -> bool:
+    tpl = place.template
+    if tpl is None or "network" not in tpl.possible_values(place.prop("Type")):
+        return False
+    return not any(
+        res.type == "AWS::ElasticLoadBalancingV2::Listener"
+        and _refs(res.prop("LoadBalancerArn"), str(place.where))
+        and "TLS" in [str(v).upper() for v in tpl.possible_values(res.prop("Protocol"))]
+        for res in tpl.resources.values()
+    )
+
+
+def _public_statements_deny(place: Place) -> bool:
+    statements = (place.prop("RepositoryPolicyText") or {}).get("Statement") or []
+    public = [
+        s
+        for s in statements
+        if isinstance(s, dict) and s.get("Principal") in ("*", {"AWS": "*"}, {"AWS": ["*"]})
+    ]
+    return bool(public) and all(s.get("Effect") == "Deny" for s in public)
+
+
+def _sqs_default_sse(place: Place) -> bool:
+    res = place.resource
+    return (
+        res is not None
+        and "KmsMasterKeyId" not in res.properties
+        and str(res.prop("SqsManagedSseEnabled")).lower() != "false"
+    )
+
+
+def _kms_key_if_no_value(place: Place) -> bool:
+    return _if_with_no_value(place.prop("KmsKeyId"))
+
+
+def _aws_managed_secret_key(place: Place) -> bool:
+    tpl = place.template
+    value = place.prop("KmsKeyId")
+    values = tpl.possible_values(value) if tpl is not None else [value]
+    return any(
+        _is_no_value_marker(v) or (isinstance(v, str) and v.endswith("alias/aws/secretsmanager"))
+        for v in values
+    )
+
+
+def _is_no_value_marker(value: Any) -> bool:
+    from chalicelib.parsers.cloudformation import NO_VALUE
+
+    return value is NO_VALUE
+
+
+def _world_ipv6_not_literal(place: Place) -> bool:
+    """An IPv6 world range written otherwise than `::/0` (e.g. `0000::/0`)."""
+    import ipaddress
+
+    for rule in _ingress_rules(place):
+        cidr = rule.get("CidrIpv6")
+        if isinstance(cidr, str) and cidr != "::/0":
+            try:
+                if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _no_http_method(place: Place) -> bool:
+    res = place.resource
+    return res is not None and "HttpMethod" not in res.properties
+
+
+def _default_certificate_named_policy(place: Place) -> bool:
+    """ViewerCertificate names no certificate of its own, whatever MinimumProtocolVersion."""
+    cert = (place.prop("DistributionConfig") or {}).get("ViewerCertificate")
+    return isinstance(cert, dict) and not any(
+        k in cert for k in ("AcmCertificateArn", "IamCertificateId")
+    )
+
+
+# -- predicates: Dockerfile ----------------------------------------------------------------------
+
+_SHELL_C = re.compile(r"\b(?:bash|sh)\s+(?:-\w+\s+)*-\w*c\b")
+_CHECKSUM = re.compile(r"^(?:sha1|sha224|sha256|sha384|sha512|md5|sha)sum$")
+_SEPARATORS = re.compile(r"\$\(|&&|\|\||[;(`{]|\n|\bthen\b|\bdo\b|\belse\b")
+_SAFE_PRODUCERS = frozenset({"echo", "printf", "yes", "true"})
+
+
+def _in_shell_c(place: Place) -> bool:
+    return bool(_SHELL_C.search(place.script))
+
+
+def _pipes(script: str) -> list[tuple[str, list[str], bool]]:
+    """(producer command, consumer words, inside a `$(…)` substitution) of every `|` pipe of a
+    shell script, roughly: single-quoted text is skipped, `||` is not a pipe, `case` patterns
+    (`amd64 | arm64)`) are not pipes, and a `{ …; }` group producer is `{` when every command
+    of the group is a safe producer, `}` otherwise."""
+    text = re.sub(r"'[^'\n]*'", "''", script)
+    out = []
+    for match in re.finditer(r"(?<!\|)\|(?![|])", text):
+        before, after_text = text[: match.start()], text[match.end() :]
+        after = re.split(r"&&|\|\||[;\n|]", after_text, maxsplit=1)[0]
+        consumer = after.split()
+        if consumer and consumer[0].endswith(")") and "(" not in consumer[0]:
+            continue  # a case pattern
+        starts = [m.end() for m in _SEPARATORS.finditer(before)]
+        segment = before[starts[-1] :] if starts else before
+        words = [w.strip('"') for w in segment.split() if not re.match(r"^\w+=", w)]
+        producer = words[0] if words else ""
+        if producer == "}":
+            group = before[before.rfind("{") + 1 : before.rfind("}")]
+            names = [c.split()[0] for c in re.split(r"[;\n]|&&", group) if c.strip()]
+            producer = "{" if names and all(n in _SAFE_PRODUCERS for n in names) else "}"
+        opened = before.rfind("$(")
+        inside = opened >= 0 and ")" not in before[opened:]
+        out.append((producer, consumer, inside))
+    return out
+
+
+def _fails_on_empty(consumer: list[str]) -> bool:
+    """A consumer that fails when its input is empty: a checksum check, or grep (not -v)."""
+    if not consumer:
+        return False
+    name, args = consumer[0], consumer[1:]
+    if _CHECKSUM.match(name):
+        return any(a in ("-c", "--check") or bool(re.match(r"^-[a-z]*c", a)) for a in args)
+    return name == "grep" and not any(re.match(r"^-[a-zA-Z]*v", a) for a in args)
+
+
+def _safe_pipe(producer: str, consumer: list[str]) -> bool:
+    return producer in _SAFE_PRODUCERS or producer == "{" or _fails_on_empty(consumer)
+
+
+def _pipes_cannot_hide_failure(place: Place) -> bool:
+    pipes = _pipes(place.script)
+    return bool(pipes) and all(_safe_pipe(p, c) for p, c, _ in pipes)
+
+
+def _unsafe_pipes_in_substitution(place: Place) -> bool:
+    unsafe = [inside for p, c, inside in _pipes(place.script) if not _safe_pipe(p, c)]
+    return bool(unsafe) and all(unsafe)
+
+
+def _case_pattern(place: Place) -> bool:
+    return bool(re.search(r"\bcase\b.*\bin\b", place.script, re.S))
+
+
+def _runs_dist_clean(place: Place) -> bool:
+    return "apt-get dist-clean" in place.script
+
+
+def _apt_simulate(place: Place) -> bool:
+    return bool(
+        re.search(r"apt-get\s+install\s+(?:\S+\s+)*(?:-s|--simulate|--dry-run)\b", place.script)
+    )
+
+
+def _install_args_variable(place: Place, manager: str) -> bool:
+    pattern = rf"\b{manager}\b[^;&|]*\$"
+    return bool(re.search(pattern, place.script))
+
+
+def _apt_install_variable(place: Place) -> bool:
+    return _install_args_variable(place, r"apt-get\s+(?:-\S+\s+)*install")
+
+
+def _apk_add_variable(place: Place) -> bool:
+    return _install_args_variable(place, r"apk\s+(?:-\S+\s+)*add")
+
+
+def _yum_install_variable(place: Place) -> bool:
+    return _install_args_variable(place, r"(?:yum|dnf|microdnf)\s+(?:-\S+\s+)*install")
+
+
+def _apt_not_apt_get(place: Place) -> bool:
+    return bool(re.search(r"\bapt\s+(?:-\S+\s+)*install\b", place.script))
+
+
+def _shell_c_or_apt(place: Place) -> bool:
+    return _in_shell_c(place) or _apt_not_apt_get(place)
+
+
+def _apt_update_only(place: Place) -> bool:
+    script = place.script
+    return bool(re.search(r"\bapt\s+update\b", script)) and not _apt_not_apt_get(place)
+
+
+def _several_froms(place: Place) -> bool:
+    return len(place.froms()) > 1
+
+
+def _alias_named_like_image(place: Place) -> bool:
+    return bool(re.match(r"\s*FROM\s+(\S+?)(?::\S+)?\s+AS\s+\1\s*$", place.instruction, re.I))
+
+
+def _stage_of(place: Place, line: int) -> tuple[int, str]:
+    """(line of the FROM that starts the stage holding `line`, the image/stage it builds on)."""
+    start = max((f for f in place.froms() if f <= line), default=0)
+    text = place.lines[start - 1] if start else ""
+    words = text.split()
+    return start, (words[1].lower() if len(words) > 1 else "")
+
+
+def _absolute_workdir_before(place: Place) -> bool:
+    """An absolute WORKDIR earlier in the stage, or in a stage it builds on."""
+    line = int(place.where or 0)
+    seen: set[int] = set()
+    while line and line not in seen:
+        seen.add(line)
+        start, base = _stage_of(place, line)
+        for index in range(start, line - 1):
+            match = re.match(r"\s*WORKDIR\s+['\"]?(\S+)", place.lines[index], re.I)
+            if match and match.group(1).startswith("/"):
+                return True
+        aliases = {
+            f: m.group(1).lower()
+            for f in place.froms()
+            if (m := re.search(r"\sAS\s+(\S+)", place.lines[f - 1], re.I))
+        }
+        parent = next((f for f, alias in aliases.items() if alias == base and f < start), None)
+        line = _last_line_of_stage(place, parent) if parent else 0
+    return False
+
+
+def _last_line_of_stage(place: Place, start: int) -> int:
+    later = [f for f in place.froms() if f > start]
+    return (later[0] - 1) if later else len(place.lines)
+
+
+def _sudo_installed_not_run(place: Place) -> bool:
+    script = place.script
+    installs = re.search(
+        r"\b(?:apt-get|apt|apk|yum|dnf)\s+(?:install|add)\b[^;&|\n]*\bsudo\b", script
+    )
+    runs = re.search(r"(?:^|[;&|(`]|\bthen|\bdo)\s*sudo\s", script, re.M)
+    return bool(installs) and not runs
+
+
+def _cd_not_first(place: Place) -> bool:
+    commands = [c.strip() for c in re.split(r"&&|;|\n", place.script) if c.strip()]
+    commands = [c for c in commands if not re.match(r"set\b", c)]
+    return bool(commands) and not commands[0].startswith("cd ")
+
+
+def _not_final_stage(place: Place) -> bool:
+    froms = place.froms()
+    return isinstance(place.where, int) and any(f > place.where for f in froms)
+
+
+def _pip_range(place: Place) -> bool:
+    return bool(re.search(r"pip3?\s+install\b[^;&|]*[A-Za-z0-9_.-]+(?:<|>|~=|!=)", place.script))
+
+
+def _trusted_source(place: Place) -> bool:
+    return bool(re.search(r"trusted=yes|allow-insecure=yes", place.script))
 
 
 def _cfn(
-    key: str, title: str, ours: tuple[str, ...], checkov: tuple[str, ...], **kw: str
+    key: str, title: str, ours: tuple[str, ...], checkov: tuple[str, ...], **kw: Reasons
 ) -> Concept:
     return Concept(key, title, "cloudformation", ours, checkov=checkov, **kw)  # type: ignore[arg-type]
 
+
+# Decisions taken on their findings, with where they live; rendered in docs/parity.md.
+DECISIONS: tuple[str, ...] = (
+    "CloudFront viewer TLS (CKV_AWS_174): a distribution on CloudFront's default "
+    "*.cloudfront.net certificate accepts TLS 1.0 whatever MinimumProtocolVersion says (CloudFront"
+    " fixes its policy at TLSv1), and only a custom domain with its own certificate can raise it. "
+    "CF-CFRONT-002 now reports it, also when ViewerCertificate is absent or chosen by Fn::If: the "
+    "rule is about which protocols viewers may use, and AWS Config's "
+    "cloudfront-security-policy-check and Security Hub CloudFront.7 take the same view.",
+    "Load balancer listener TLS (CKV_AWS_103) also fails plain-HTTP listeners that do not "
+    "redirect to HTTPS, which we report as CF-ELB-001; the concept maps both of our rules, as the "
+    "SSH/RDP concept does with CF-EC2-001 and CF-EC2-002.",
+    "RDS Multi-AZ (CKV_AWS_157): a read replica has a MultiAZ setting of its own, and AWS "
+    "Config's rds-multi-az-support evaluates replicas; CF-RDS-006 now reports single-AZ "
+    "replicas (it still skips instances of a DB cluster, which have no such setting).",
+    "Load balancer access logs (CKV_AWS_91): a network load balancer logs TLS connections only; "
+    "CF-ELB-003 now checks network load balancers that have a TLS listener in the template.",
+    "SAM: the Lambda, API Gateway and DynamoDB rules see SAM resources through the CloudFormation "
+    "resources they expand to (`of_type(..., include_sam=True)`), `Globals` included; checkov "
+    "evaluates AWS::Serverless::Function only, so SAM APIs and tables show as *they skip the "
+    "resource* where we report them.",
+)
+
+_SHELL_C_REASON = R(
+    "their false negative: inside `bash -c '…'`, which hadolint does not parse", _in_shell_c
+)
 
 CONCEPTS: tuple[Concept, ...] = (
     # -- CloudFormation: checkov ---------------------------------------------------------------
@@ -53,13 +644,19 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-S3-001",),
         ("CKV_AWS_19",),
         why_theirs=(
-            "their false positive: SSEAlgorithm is chosen by Fn::If between aws:kms and AES256, "
-            "encrypted either way"
+            R(
+                "their false positive: SSEAlgorithm is chosen by Fn::If between aws:kms and "
+                "AES256, encrypted either way",
+                _sse_if_encrypted,
+            ),
         ),
         why_ours=(
-            "different semantics: S3 encrypts every new bucket with SSE-S3 since January 2023 and"
-            " CKV_AWS_19 accepts a bucket without BucketEncryption; CF-S3-001 asks for an "
-            "explicit configuration by design"
+            R(
+                "different semantics: the bucket declares no BucketEncryption; S3 encrypts every "
+                "new bucket with SSE-S3 since January 2023 and CKV_AWS_19 accepts that, "
+                "CF-S3-001 asks for an explicit configuration by design",
+                _no_bucket_encryption,
+            ),
         ),
     ),
     _cfn(
@@ -67,10 +664,6 @@ CONCEPTS: tuple[Concept, ...] = (
         "S3 public access block missing or partial",
         ("CF-S3-002",),
         ("CKV_AWS_53", "CKV_AWS_54", "CKV_AWS_55", "CKV_AWS_56"),
-        why_theirs=(
-            "not deployed: the bucket's Condition is false with the parameter defaults (we skip "
-            "such resources; checkov ignores Conditions)"
-        ),
     ),
     _cfn(
         "s3-public-acl", "S3 ACL grants public access", ("CF-S3-003",), ("CKV_AWS_20", "CKV_AWS_57")
@@ -82,12 +675,19 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-S3-005",),
         ("CKV_AWS_18",),
         why_theirs=(
-            "by design: the bucket is itself an access-log destination (or not deployed); logging"
-            " a log bucket into itself loops, so CF-S3-005 skips it"
+            R(
+                "by design: the bucket receives access logs (AccessControl LogDeliveryWrite, or "
+                "another bucket's DestinationBucketName); logging a log bucket into itself loops, "
+                "so CF-S3-005 skips it",
+                _log_destination,
+            ),
         ),
         why_ours=(
-            "different semantics: LoggingConfiguration is set through Fn::If with AWS::NoValue; "
-            "checkov sees the key and passes, we flag the branch without it"
+            R(
+                "different semantics: LoggingConfiguration is set through Fn::If with "
+                "AWS::NoValue; checkov sees the key and passes, we flag the branch without it",
+                _logging_if_no_value,
+            ),
         ),
     ),
     _cfn(
@@ -96,12 +696,23 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-EC2-001", "CF-EC2-002"),
         ("CKV_AWS_24", "CKV_AWS_25"),
         why_theirs=(
-            "our false negative: an IPv6 world range written in full (`0000:…:0000/0`) is not "
-            "recognised; normalise CIDRs with `ipaddress.ip_network(..., strict=False)`"
+            R(
+                "our false negative: an IPv6 world range written in full (`0000:…:0000/0`) is "
+                "not recognised; normalise CIDRs with `ipaddress.ip_network(..., strict=False)`",
+                _ipv6_world_in_full,
+            ),
         ),
         why_ours=(
-            "their false negative: IpProtocol -1 (all traffic) from 0.0.0.0/0 also opens 22/3389;"
-            " CKV_AWS_24/25 miss it (we report CF-EC2-002)"
+            R(
+                "their false negative: IpProtocol -1 (all traffic) from the whole internet also "
+                "opens 22/3389; CKV_AWS_24/25 miss it (we report CF-EC2-002)",
+                _all_traffic_from_world,
+            ),
+            R(
+                "their false negative: the IPv6 world range is written `0000::/0`; CKV_AWS_24/25 "
+                "compare the text with `::/0`, we compare networks",
+                _world_ipv6_not_literal,
+            ),
         ),
     ),
     _cfn("sg-http-world", "Port 80 open to 0.0.0.0/0", (), ("CKV_AWS_260",)),
@@ -126,9 +737,13 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-RDS-001",),
         ("CKV_AWS_16", "CKV_AWS_96"),
         why_theirs=(
-            "their false positive: read replicas (SourceDBInstanceIdentifier), Aurora cluster "
-            "members (DBClusterIdentifier) and Aurora Serverless v1 clusters inherit or force "
-            "encryption; CF-RDS-001 skips them"
+            R(
+                "their false positive: a read replica (SourceDBInstanceIdentifier) or cluster "
+                "member (DBClusterIdentifier) takes its encryption from its source or cluster, "
+                "and an Aurora Serverless v1 cluster is always encrypted; CF-RDS-001 judges the "
+                "source / cluster instead",
+                _rds_inherits_encryption,
+            ),
         ),
     ),
     _cfn("rds-public", "RDS instance publicly accessible", ("CF-RDS-002",), ("CKV_AWS_17",)),
@@ -138,8 +753,11 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-RDS-005",),
         ("CKV_AWS_161", "CKV_AWS_162"),
         why_theirs=(
-            "their false positive: Aurora Serverless v1 (EngineMode serverless) does not support "
-            "IAM database authentication"
+            R(
+                "their false positive: Aurora Serverless v1 (EngineMode serverless) does not "
+                "support IAM database authentication",
+                _aurora_serverless_v1,
+            ),
         ),
     ),
     _cfn(
@@ -148,8 +766,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-RDS-006",),
         ("CKV_AWS_157",),
         why_theirs=(
-            "their false positive: read replicas and Aurora cluster members get Multi-AZ from "
-            "their source / cluster; CF-RDS-006 skips them"
+            R(
+                "their false positive: an instance of a DB cluster (DBClusterIdentifier, Aurora) "
+                "has no Multi-AZ setting of its own, the cluster spreads its instances; "
+                "CF-RDS-006 skips it",
+                _cluster_member,
+            ),
         ),
     ),
     _cfn("rds-enhanced-monitoring", "RDS enhanced monitoring off", (), ("CKV_AWS_118",)),
@@ -160,8 +782,11 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-KMS-002",),
         ("CKV_AWS_33",),
         why_ours=(
-            "different semantics: the principal comes from a parameter that cannot be resolved; "
-            "we report unresolvable principals, checkov only a literal *"
+            R(
+                "different semantics: the principal comes from a parameter that cannot be "
+                "resolved; we report unresolvable principals, checkov only a literal *",
+                _principal_from_parameter,
+            ),
         ),
     ),
     _cfn("iam-admin", "IAM policy allows * on *", ("CF-IAM-001",), ("CKV_AWS_62",)),
@@ -187,8 +812,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-LAMBDA-004",),
         ("CKV_AWS_363",),
         why_ours=(
-            "their false negative: checkov 3.3.30's deprecated-runtime list stops at python3.9 / "
-            "nodejs16.x; ours follows AWS's dated schedule (python3.8, python3.10, ...)"
+            R(
+                "their false negative: the runtime is past its AWS deprecation date "
+                "(rules/cloudformation/lambda_.py DEPRECATED_RUNTIMES) but missing from checkov "
+                "3.3.30's fixed list",
+                _deprecated_runtime,
+            ),
         ),
     ),
     _cfn("lambda-dlq", "Lambda without dead-letter queue", ("CF-LAMBDA-005",), ("CKV_AWS_116",)),
@@ -206,8 +835,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-SQS-001",),
         ("CKV_AWS_27",),
         why_theirs=(
-            "their false positive (outdated): SQS encrypts new queues with SSE-SQS by default "
-            "since 2022; CF-SQS-001 flags only queues where it is switched off"
+            R(
+                "their false positive (outdated): the queue has no KmsMasterKeyId and does not "
+                "switch SqsManagedSseEnabled off, so SQS encrypts it with SSE-SQS (the default "
+                "since 2022); CF-SQS-001 flags only queues where it is switched off",
+                _sqs_default_sse,
+            ),
         ),
     ),
     _cfn("sns-encryption", "SNS topic not encrypted", ("CF-SNS-001",), ("CKV_AWS_26",)),
@@ -237,25 +870,53 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-APIGW-004",),
         ("CKV_AWS_59",),
         why_ours=(
-            "their false negative: CKV_AWS_59 fails only a literal `NONE` with HttpMethod "
-            "present; a missing, lower-case or parameter-driven AuthorizationType passes"
+            R(
+                "their false negative: CKV_AWS_59 fails only a literal `NONE`; a missing, "
+                "lower-case or parameter-driven AuthorizationType passes",
+                _auth_not_literal_none,
+            ),
+            R(
+                "their false negative: the method has no HttpMethod, and CKV_AWS_59 fails only a "
+                "method that names one; AuthorizationType NONE is open whatever the verb",
+                _no_http_method,
+            ),
         ),
         why_theirs=(
-            "likely different semantics: HttpMethod comes from a parameter that may be OPTIONS "
-            "(CORS pre-flight needs no auth) — TBD — review"
+            R(
+                "different semantics: HttpMethod resolves to OPTIONS (a parameter whose default "
+                "is `Options`): CORS pre-flight requests carry no credentials, so CF-APIGW-004 "
+                "skips OPTIONS methods in any letter case; CKV_AWS_59 compares case-sensitively",
+                _options_method,
+            ),
         ),
     ),
     _cfn("apigw-caching", "API Gateway caching disabled", (), ("CKV_AWS_120",)),
-    _cfn("cloudfront-https", "CloudFront allows HTTP", ("CF-CFRONT-001",), ("CKV_AWS_34",)),
+    _cfn(
+        "cloudfront-https",
+        "CloudFront allows HTTP",
+        ("CF-CFRONT-001",),
+        ("CKV_AWS_34",),
+        why_ours=(
+            R(
+                "their false negative: ViewerProtocolPolicy is chosen by Fn::If and one branch "
+                "is allow-all; checkov passes an Fn::If without looking at its branches",
+                _viewer_policy_if_allow_all,
+            ),
+        ),
+    ),
     _cfn(
         "cloudfront-tls",
         "CloudFront viewer TLS < 1.2",
         ("CF-CFRONT-002",),
         ("CKV_AWS_174",),
-        why_theirs=(
-            "different semantics: the distribution uses (or may use, via Fn::If) CloudFront's "
-            "default certificate, whose TLS 1.0 floor cannot be raised; checkov fails it, "
-            "CF-CFRONT-002 judges custom certificates only — worth a decision"
+        why_ours=(
+            R(
+                "their false negative: ViewerCertificate names no certificate of its own (no "
+                "AcmCertificateArn / IamCertificateId), so the distribution is on CloudFront's "
+                "default certificate, whose policy stays TLSv1 whatever MinimumProtocolVersion "
+                "says; CKV_AWS_174 reads MinimumProtocolVersion alone",
+                _default_certificate_named_policy,
+            ),
         ),
     ),
     _cfn("cloudfront-waf", "CloudFront without WAF", ("CF-CFRONT-003",), ("CKV_AWS_68",)),
@@ -265,17 +926,23 @@ CONCEPTS: tuple[Concept, ...] = (
         "CloudFront custom origin over HTTP",
         ("CF-CFRONT-005",),
         ("CKV2_AWS_72",),
+        why_ours=(
+            R(
+                "their false negative: a custom origin is reached with OriginProtocolPolicy "
+                "http-only; CKV2_AWS_72 (a graph check) passes it, as it passes every "
+                "distribution of the corpus",
+                _origin_http_only,
+            ),
+        ),
     ),
     _cfn("elb-https", "Load balancer listener over HTTP", ("CF-ELB-001",), ("CKV_AWS_2",)),
     _cfn(
         "elb-tls",
-        "Load balancer listener TLS < 1.2",
-        ("CF-ELB-002",),
+        # CKV_AWS_103 fails HTTPS/TLS listeners with an old or missing SslPolicy *and* HTTP
+        # listeners that do not redirect to HTTPS: CF-ELB-002 plus CF-ELB-001.
+        "Listener without TLS 1.2+ (ours: CF-ELB-002, or CF-ELB-001 for HTTP without redirect)",
+        ("CF-ELB-002", "CF-ELB-001"),
         ("CKV_AWS_103",),
-        why_theirs=(
-            "different concept: CKV_AWS_103 also fails plain-HTTP listeners (no TLS at all); we "
-            "report those as CF-ELB-001 (HTTP without redirect to HTTPS)"
-        ),
     ),
     _cfn(
         "elb-access-logs",
@@ -283,8 +950,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-ELB-003",),
         ("CKV_AWS_91", "CKV_AWS_92"),
         why_theirs=(
-            "by design: CF-ELB-003 covers application and classic load balancers only; a network "
-            "load balancer writes access logs for TLS listeners only"
+            R(
+                "by design: a network load balancer with no TLS listener in the template; NLB "
+                "access logs record TLS connections only, so CF-ELB-003 checks NLBs with a TLS "
+                "listener",
+                _nlb_without_tls_listener,
+            ),
         ),
     ),
     _cfn("alb-drop-headers", "ALB keeps invalid headers", ("CF-ELB-004",), ("CKV_AWS_131",)),
@@ -299,7 +970,11 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-ECR-003",),
         ("CKV_AWS_32",),
         why_theirs=(
-            'their false positive: the `Principal: "*"` statement is a Deny (it enforces TLS)'
+            R(
+                'their false positive: every `Principal: "*"` statement is a Deny (here: deny '
+                "requests without TLS)",
+                _public_statements_deny,
+            ),
         ),
     ),
     _cfn("eks-secrets-kms", "EKS secrets not encrypted", ("CF-EKS-002",), ("CKV_AWS_58",)),
@@ -310,8 +985,11 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-LOGS-002",),
         ("CKV_AWS_158",),
         why_ours=(
-            "different semantics: KmsKeyId is set through Fn::If with AWS::NoValue; checkov sees "
-            "the key and passes, we flag the branch without a key"
+            R(
+                "different semantics: KmsKeyId is set through Fn::If with AWS::NoValue; checkov "
+                "sees the key and passes, we flag the branch without a key",
+                _kms_key_if_no_value,
+            ),
         ),
     ),
     _cfn(
@@ -320,9 +998,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-SM-002",),
         ("CKV_AWS_149",),
         why_ours=(
-            "different semantics: KmsKeyId can resolve to the AWS managed key "
-            "alias/aws/secretsmanager (parameter default or Fn::If); checkov only checks that the"
-            " key is present"
+            R(
+                "different semantics: KmsKeyId can resolve to the AWS managed key "
+                "alias/aws/secretsmanager (named, or KmsKeyId removed with Fn::If / "
+                "AWS::NoValue); checkov only checks that the key is present",
+                _aws_managed_secret_key,
+            ),
         ),
     ),
     _cfn(
@@ -367,12 +1048,18 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3006", "DL3007"),
         granularity="line",
         why_theirs=(
-            "our false negative: `FROM gcc AS gcc` names the image gcc (an alias cannot refer to "
-            "itself), but DF-BASE-001 takes it for a reference to a stage"
+            R(
+                "our false negative: `FROM gcc AS gcc` names the image gcc (an alias cannot refer"
+                " to itself), but DF-BASE-001 takes it for a reference to a stage",
+                _alias_named_like_image,
+            ),
         ),
         why_ours=(
-            "their false negative: a later stage's `FROM alpine:latest` or an untagged image "
-            "(checkov reports one FROM per file)"
+            R(
+                "their false negative: a later stage's `FROM alpine:latest` or untagged image in "
+                "a multi-stage file (checkov reports one FROM per file)",
+                _several_froms,
+            ),
         ),
     ),
     Concept(
@@ -383,7 +1070,7 @@ CONCEPTS: tuple[Concept, ...] = (
         checkov=("CKV_DOCKER_2",),
         hadolint=("DL3057",),  # off in hadolint's default config
         granularity="file",
-        why_ours="not a disagreement: hadolint's DL3057 is off in its default configuration",
+        why_ours=(R("not a disagreement: hadolint's DL3057 is off in its default configuration"),),
     ),
     Concept(
         "df-no-user",
@@ -435,7 +1122,6 @@ CONCEPTS: tuple[Concept, ...] = (
         ("DF-CMD-001",),
         hadolint=("DL3025",),
         granularity="line",
-        why_ours="TBD — review",
     ),
     Concept(
         "df-apt-flags",
@@ -445,13 +1131,13 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3014", "DL3015"),
         granularity="line",
         why_theirs=(
-            "their false positive: `apt-get install -s` (simulate) installs nothing; DF-RUN-002 "
-            "skips dry runs"
+            R(
+                "their false positive: `apt-get install -s` (simulate) installs nothing; "
+                "DF-RUN-002 skips dry runs",
+                _apt_simulate,
+            ),
         ),
-        why_ours=(
-            "their false negative: the command runs inside `bash -c '…'`, which hadolint does not"
-            " parse"
-        ),
+        why_ours=(_SHELL_C_REASON,),
     ),
     Concept(
         "df-apt-pin",
@@ -461,12 +1147,18 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3008",),
         granularity="line",
         why_theirs=(
-            "our planned gap: the packages are named through a shell variable set in the same RUN"
-            " (`$buildDeps`), which we do not expand"
+            R(
+                "our planned gap: the packages are named through a shell variable set in the "
+                "same RUN (`$buildDeps`), which we do not expand",
+                _apt_install_variable,
+            ),
         ),
         why_ours=(
-            "their false negative: inside `bash -c '…'`, or `apt install` (DL3008 only looks at "
-            "apt-get)"
+            R(
+                "their false negative: inside `bash -c '…'`, or `apt install` (DL3008 only looks"
+                " at apt-get)",
+                _shell_c_or_apt,
+            ),
         ),
     ),
     Concept(
@@ -477,10 +1169,13 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3009",),
         granularity="line",
         why_theirs=(
-            "their false positive: `apt-get dist-clean` (Debian 13) removes the lists; hadolint "
-            "only knows `rm -rf /var/lib/apt/lists`"
+            R(
+                "their false positive: the RUN ends with `apt-get dist-clean` (Debian 13), which "
+                "removes the lists; hadolint only knows `rm -rf /var/lib/apt/lists`",
+                _runs_dist_clean,
+            ),
         ),
-        why_ours="their false negative: inside `bash -c '…'`, which hadolint does not parse",
+        why_ours=(_SHELL_C_REASON,),
     ),
     Concept(
         "df-apt-not-apt-get",
@@ -491,7 +1186,10 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3027",),
         granularity="line",
         why_ours=(
-            "their false negative: CKV_DOCKER_9 only matches `apt install`, not `apt update`"
+            R(
+                "their false negative: CKV_DOCKER_9 only matches `apt install`, not `apt update`",
+                _apt_update_only,
+            ),
         ),
     ),
     Concept(
@@ -501,10 +1199,6 @@ CONCEPTS: tuple[Concept, ...] = (
         ("DF-PKG-004",),
         hadolint=("DL3019",),
         granularity="line",
-        why_ours=(
-            "our false positive: `apk add --no-network` downloads no index, so there is no cache "
-            "to keep; DF-PKG-004 should skip it"
-        ),
     ),
     Concept(
         "df-apk-pin",
@@ -514,10 +1208,13 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3018",),
         granularity="line",
         why_theirs=(
-            "our planned gap: packages named through a shell variable set in the same RUN "
-            "(`$pkg`, `$buildDeps`)"
+            R(
+                "our planned gap: packages named through a shell variable set in the same RUN "
+                "(`$pkg`, `$buildDeps`)",
+                _apk_add_variable,
+            ),
         ),
-        why_ours="their false negative: inside `bash -c '…'`, which hadolint does not parse",
+        why_ours=(_SHELL_C_REASON,),
     ),
     Concept(
         "df-yum-yes",
@@ -543,9 +1240,13 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3033", "DL3041"),
         granularity="line",
         why_theirs=(
-            "our planned gap: packages named through a shell variable set in the same RUN (`$pkg`)"
+            R(
+                "our planned gap: packages named through a shell variable set in the same RUN "
+                "(`$pkg`)",
+                _yum_install_variable,
+            ),
         ),
-        why_ours="their false negative: inside `bash -c '…'`, which hadolint does not parse",
+        why_ours=(_SHELL_C_REASON,),
     ),
     Concept(
         "df-maintainer",
@@ -565,8 +1266,12 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3000",),
         granularity="line",
         why_theirs=(
-            "different semantics (by design): a relative WORKDIR after an absolute one is well "
-            "defined; DF-META-002 flags only a relative WORKDIR with no absolute one before it"
+            R(
+                "by design: an absolute WORKDIR comes before it in the stage (or a stage it "
+                "builds on), so the path depends on nothing outside the Dockerfile; DF-META-002 "
+                "flags only a relative WORKDIR resolved against the base image's directory",
+                _absolute_workdir_before,
+            ),
         ),
     ),
     Concept(
@@ -577,9 +1282,12 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3003",),
         granularity="line",
         why_theirs=(
-            "different semantics (by design): DF-SHELL-001 flags a RUN that *starts* with cd "
-            "(setting the directory); hadolint flags any cd inside a multi-step RUN script, e.g. "
-            "`cd /usr/local/go/src; ./make.bash`"
+            R(
+                "by design: the RUN does not start with cd; DF-SHELL-001 flags a RUN that "
+                "*starts* with cd (setting the directory), hadolint any cd inside a multi-step "
+                "script, e.g. `cd /usr/local/go/src; ./make.bash`",
+                _cd_not_first,
+            ),
         ),
     ),
     Concept(
@@ -590,14 +1298,28 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL4006",),
         granularity="line",
         why_theirs=(
-            'their false positive, mostly: the producer cannot fail (`echo "$sha256 *go.tgz" | '
-            'sha256sum -c -`, `$(echo "$src" | tr -d 3)`), or the consumer fails on empty '
-            "input anyway (`grep … SHASUMS256.txt | sha256sum -c -`); DF-SHELL-002 ignores "
-            "those pipes, hadolint flags every pipe"
+            R(
+                "their false positive: no pipe of the RUN can hide a failure: each producer "
+                'cannot fail (`echo "$sha256 *go.tgz" | sha256sum -c -`, `{ echo …; } | tee`) or '
+                "the consumer fails on empty input anyway (`… | sha256sum -c -`, `… | grep x`); "
+                "DF-SHELL-002 ignores those pipes, hadolint flags every pipe",
+                _pipes_cannot_hide_failure,
+            ),
+            R(
+                "our false negative: the pipes that can hide a failure are inside a command "
+                'substitution (`arch="$(dpkg --print-architecture | awk …)"`, '
+                '`runDeps="$(scanelf … | tr … | sort -u)"`); DF-SHELL-002 does not look into '
+                "`$(…)` yet (the shell splitter in rules/dockerfile/_helpers.py keeps a "
+                "substitution as one word)",
+                _unsafe_pipes_in_substitution,
+            ),
         ),
         why_ours=(
-            "our false positive: the `|` separates patterns of a shell `case` (`a | b)`), it is "
-            "not a pipeline"
+            R(
+                "our false positive: the `|` separates patterns of a shell `case` (`a | b)`), it"
+                " is not a pipeline",
+                _case_pattern,
+            ),
         ),
     ),
     Concept(
@@ -609,8 +1331,11 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3004",),
         granularity="line",
         why_theirs=(
-            "their false positive: the RUN installs the sudo package (`apt-get install … sudo`) "
-            "without running sudo; we report that as DF-USER-003"
+            R(
+                "their false positive: the RUN installs the sudo package (`apt-get install … "
+                "sudo`) without running sudo; we report that as DF-USER-003",
+                _sudo_installed_not_run,
+            ),
         ),
     ),
     Concept(
@@ -653,8 +1378,11 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3013",),
         granularity="line",
         why_ours=(
-            "different semantics: we want an exact `==` pin; hadolint accepts a range such as "
-            "`wheel<0.46`"
+            R(
+                "different semantics: we want an exact `==` pin; hadolint accepts a range such "
+                "as `wheel<0.46`",
+                _pip_range,
+            ),
         ),
     ),
     Concept(
@@ -665,8 +1393,11 @@ CONCEPTS: tuple[Concept, ...] = (
         hadolint=("DL3042",),
         granularity="line",
         why_theirs=(
-            "by design: the pip install runs in a build stage whose files do not reach the final "
-            "image"
+            R(
+                "by design: the pip install runs in a build stage whose files do not reach the "
+                "final image",
+                _not_final_stage,
+            ),
         ),
     ),
     Concept(
@@ -693,8 +1424,11 @@ CONCEPTS: tuple[Concept, ...] = (
         checkov=tuple(f"CKV2_DOCKER_{n}" for n in (7, 8, 9, 10, 11)),
         granularity="line",
         why_ours=(
-            "their false negative: `trusted=yes` / `allow-insecure=yes` in an apt source; "
-            "CKV2_DOCKER_8 only looks for --allow-unauthenticated"
+            R(
+                "their false negative: `trusted=yes` / `allow-insecure=yes` in an apt source; "
+                "CKV2_DOCKER_8 only looks for --allow-unauthenticated",
+                _trusted_source,
+            ),
         ),
     ),
     Concept(

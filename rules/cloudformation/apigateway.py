@@ -16,14 +16,12 @@ _METHOD_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPT
 def _stages(tpl: Template, *, sam: bool = True) -> Iterator[tuple[Resource, tuple[str, ...]]]:
     """REST API stages, with the property path that holds their settings.
 
-    An `AWS::ApiGateway::Stage` (and a SAM `AWS::Serverless::Api`) carries them at the top;
-    an `AWS::ApiGateway::Deployment` with a StageName creates a stage configured by its
-    StageDescription.
+    An `AWS::ApiGateway::Stage` (and the stage a SAM `AWS::Serverless::Api` creates, its
+    `Globals.Api` applied) carries them at the top; an `AWS::ApiGateway::Deployment` with a
+    StageName creates a stage configured by its StageDescription.
     """
-    types = ["AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment"]
-    if sam:
-        types.append("AWS::Serverless::Api")
-    for res in tpl.of_type(*types):
+    types = ("AWS::ApiGateway::Stage", "AWS::ApiGateway::Deployment")
+    for res in tpl.of_type(*types, include_sam=sam):
         if res.type != "AWS::ApiGateway::Deployment":
             yield res, ()
         elif res.prop("StageName") not in (None, ""):
@@ -337,7 +335,7 @@ def stage_without_client_certificate(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def v2_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type("AWS::ApiGatewayV2::Stage", "AWS::Serverless::HttpApi"):
+    for res in tpl.of_type("AWS::ApiGatewayV2::Stage", include_sam=True):
         destination = res.prop("AccessLogSettings", "DestinationArn", default=MISSING)
         if _absent(tpl, destination):
             yield Hit(

@@ -7,8 +7,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, refers_to
+from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template, is_intrinsic
+from rules.cloudformation._helpers import (
+    MISSING,
+    Possible,
+    as_list,
+    describe,
+    possibilities,
+    refers_to,
+    when_text,
+)
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _DISTRIBUTION = "AWS::CloudFront::Distribution"
@@ -111,50 +119,100 @@ def viewer_allows_http(tpl: Template) -> Iterator[Hit]:
     title="CloudFront viewer TLS policy allows TLS below 1.2",
     severity="medium",
     description=(
-        "With a custom certificate, the viewer security policy decides which protocols "
-        "viewers may negotiate. The default (TLSv1) and TLSv1_2016 / TLSv1.1_2016 accept "
-        "TLS 1.0 or 1.1, which are deprecated and expose viewers to downgrade attacks."
+        "The viewer security policy decides which protocols viewers may negotiate. With a "
+        "custom certificate, the default (TLSv1) and TLSv1_2016 / TLSv1.1_2016 accept TLS 1.0 "
+        "or 1.1, which are deprecated and expose viewers to downgrade attacks. A distribution "
+        "on CloudFront's default *.cloudfront.net certificate always accepts TLS 1.0: its "
+        "policy is fixed at TLSv1 whatever MinimumProtocolVersion says, so it is reported too "
+        "(including when ViewerCertificate is absent or can be removed with Fn::If)."
     ),
     remediation=(
-        "```yaml\nViewerCertificate:\n  AcmCertificateArn: !Ref Certificate\n"
+        "Serve the distribution on your own domain with an ACM certificate (in us-east-1) "
+        "and a TLS 1.2 policy:\n"
+        "```yaml\nAliases: [www.example.com]\nViewerCertificate:\n"
+        "  AcmCertificateArn: !Ref Certificate\n"
         "  SslSupportMethod: sni-only\n  MinimumProtocolVersion: TLSv1.2_2021\n```"
     ),
     references=(
         "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/secure-connections-supported-viewer-protocols-ciphers.html",
+        "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cnames-and-https-procedures.html",
     ),
 )
 def viewer_tls_outdated(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type(_DISTRIBUTION):
-        certificate = res.prop(_CONFIG, "ViewerCertificate")
-        if not isinstance(certificate, dict):
+        hit = _viewer_tls_hit(tpl, res)
+        if hit:
+            yield hit
+
+
+def _custom_certificate(certificate: dict) -> bool:
+    return any(key in certificate for key in ("AcmCertificateArn", "IamCertificateId"))
+
+
+def _viewer_tls_hit(tpl: Template, res: Resource) -> Hit | None:
+    """The worst viewer TLS problem over every form ViewerCertificate may take."""
+    certificate = res.prop(_CONFIG, "ViewerCertificate", default=MISSING)
+    cert_line = res.prop_line(_CONFIG, "ViewerCertificate")
+    cases = [Possible(MISSING)] if certificate is MISSING else possibilities(tpl, res, certificate)
+    default_cases: list[Possible] = []
+    unknown: Hit | None = None
+    for case in cases:
+        variant = case.value
+        if variant is MISSING or variant is NO_VALUE or variant is None:
+            default_cases.append(case)
             continue
-        if not any(key in certificate for key in ("AcmCertificateArn", "IamCertificateId")):
-            continue  # the *.cloudfront.net certificate: the policy cannot be chosen
-        path = (_CONFIG, "ViewerCertificate", "MinimumProtocolVersion")
-        value = res.prop(*path, default=MISSING)
-        if value is MISSING or value is None:
-            yield Hit(
-                "MinimumProtocolVersion is not set, so viewers may use TLS 1.0",
-                line=res.prop_line(_CONFIG, "ViewerCertificate"),
+        if not isinstance(variant, dict) or is_intrinsic(variant):
+            unknown = unknown or Hit(
+                f"ViewerCertificate comes from {describe(certificate)}, which cannot be "
+                "resolved from the template: make sure viewers need TLS 1.2 or newer",
+                line=cert_line,
                 resource=res.logical_id,
             )
             continue
+        if not _custom_certificate(variant):
+            default_cases.append(case)
+            continue
+        inline = variant is certificate  # its keys carry their own lines
+        line = res.prop_line(_CONFIG, "ViewerCertificate", "MinimumProtocolVersion")
+        line = line if inline else cert_line
+        value = variant.get("MinimumProtocolVersion", MISSING)
+        if value is MISSING or value is None:
+            return Hit(
+                f"MinimumProtocolVersion is not set{when_text([case])}, so viewers may use TLS 1.0",
+                line=cert_line,
+                resource=res.logical_id,
+            )
         values = tpl.possible_values(value)
         old = [v for v in values if isinstance(v, str) and not _MODERN_VIEWER_TLS.match(v.strip())]
         if old or NO_VALUE in values:
             shown = old[0] if old else "removed (TLSv1)"
-            yield Hit(
-                f"MinimumProtocolVersion can be {shown}, which accepts TLS below 1.2",
-                line=res.prop_line(*path),
+            return Hit(
+                f"MinimumProtocolVersion can be {shown}{when_text([case])}, which accepts TLS "
+                "below 1.2",
+                line=line,
                 resource=res.logical_id,
             )
-        elif any(not isinstance(v, str) for v in values):
-            yield Hit(
+        if any(not isinstance(v, str) for v in values):
+            unknown = unknown or Hit(
                 f"MinimumProtocolVersion comes from {describe(value)}, which cannot be resolved "
                 "from the template: make sure it is TLSv1.2_2021 or newer",
-                line=res.prop_line(*path),
+                line=line,
                 resource=res.logical_id,
             )
+    if default_cases:
+        if certificate is MISSING:
+            message = (
+                "the distribution has no ViewerCertificate, so it uses CloudFront's default "
+                "certificate, "
+            )
+        else:
+            message = (
+                f"the distribution uses CloudFront's default certificate{when_text(default_cases)}"
+                ", "
+            )
+        message += "whose security policy is fixed at TLSv1: viewers may use TLS 1.0"
+        return Hit(message, line=cert_line, resource=res.logical_id)
+    return unknown
 
 
 @rule(

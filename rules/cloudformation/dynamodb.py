@@ -46,7 +46,7 @@ def _replica_hits(tpl: Template, res: Resource, *path: str, what: str) -> Iterat
 def pitr_off(tpl: Template) -> Iterator[Hit]:
     path = ("PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
     what = "point-in-time recovery"
-    for res in tpl.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
+    for res in tpl.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", include_sam=True):
         if res.type == "AWS::DynamoDB::GlobalTable":
             yield from _replica_hits(tpl, res, *path, what=what)
         else:
@@ -75,7 +75,7 @@ def pitr_off(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def sse_aws_owned_key(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
+    for res in tpl.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", include_sam=True):
         hit = require_true(tpl, res, "SSESpecification", "SSEEnabled", what="KMS encryption")
         if hit:
             yield hit
@@ -103,7 +103,7 @@ def sse_aws_owned_key(tpl: Template) -> Iterator[Hit]:
 )
 def deletion_protection_off(tpl: Template) -> Iterator[Hit]:
     what = "deletion protection"
-    for res in tpl.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable"):
+    for res in tpl.of_type("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", include_sam=True):
         if res.type == "AWS::DynamoDB::GlobalTable":
             yield from _replica_hits(tpl, res, "DeletionProtectionEnabled", what=what)
         else:

@@ -213,7 +213,9 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
     description=(
         "Access logs are the only record of who called the application through the load "
         "balancer (client address, request, TLS version, response code). Without them, an "
-        "attack, a data scrape or a misbehaving client cannot be investigated afterwards."
+        "attack, a data scrape or a misbehaving client cannot be investigated afterwards. "
+        "Application and classic load balancers are checked, and network load balancers with "
+        "a TLS listener in the template (they log TLS connections only)."
     ),
     remediation=(
         "```yaml\nLoadBalancerAttributes:\n  - Key: access_logs.s3.enabled\n    Value: 'true'\n"
@@ -226,6 +228,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def access_logs_disabled(tpl: Template) -> Iterator[Hit]:
+    tls_balancers = _tls_listener_targets(tpl)
     for res in tpl.of_type(_V2, _CLASSIC):
         if res.type == _CLASSIC:
             enabled = res.prop("AccessLoggingPolicy", "Enabled", default=MISSING)
@@ -250,8 +253,22 @@ def access_logs_disabled(tpl: Template) -> Iterator[Hit]:
                     line=line,
                     resource=res.logical_id,
                 )
-        elif _lb_type(tpl, res) in ("application", None):
+        elif _lb_type(tpl, res) in ("application", None) or (
+            _lb_type(tpl, res) == "network" and res.logical_id in tls_balancers
+        ):
             yield from _attribute_hits(tpl, res, "access_logs.s3.enabled", "access logging")
+
+
+def _tls_listener_targets(tpl: Template) -> set[str]:
+    """Load balancers of the template that have (or may have) a TLS listener."""
+    found = set()
+    for res in tpl.of_type(_LISTENER):
+        if "TLS" not in _protocols(tpl, res):
+            continue
+        target = res.prop("LoadBalancerArn")
+        if isinstance(target, dict) and isinstance(target.get("Ref"), str):
+            found.add(target["Ref"])
+    return found
 
 
 @rule(

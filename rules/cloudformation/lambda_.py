@@ -35,7 +35,7 @@ from rules.cloudformation.iam import principal_is_public
     ),
 )
 def secret_in_environment(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type("AWS::Lambda::Function", "AWS::Serverless::Function"):
+    for res in tpl.of_type("AWS::Lambda::Function", include_sam=True):
         variables = res.prop("Environment", "Variables")
         if not isinstance(variables, dict):
             continue
@@ -50,20 +50,21 @@ def secret_in_environment(tpl: Template) -> Iterator[Hit]:
 
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/lambda-controls.html"
-_FUNCTIONS = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+_FUNCTION = "AWS::Lambda::Function"
+_SAM_FUNCTION = "AWS::Serverless::Function"
 _SCOPING_KEYS = ("SourceArn", "SourceAccount", "PrincipalOrgID")
 
 
-def _setting(tpl: Template, res: Resource, key: str) -> tuple[Any, int | None]:
-    """A function property, falling back on SAM `Globals.Function` for serverless functions."""
+def _functions(tpl: Template) -> Iterator[Resource]:
+    """Lambda functions, SAM functions included as the function they expand to (their
+    `Globals.Function` applied, DeadLetterQueue mapped to DeadLetterConfig)."""
+    return tpl.of_type(_FUNCTION, include_sam=True)
+
+
+def _setting(res: Resource, key: str) -> tuple[Any, int | None]:
+    """A function property and its line (the resource's line when it is not set)."""
     if key in res.properties:
         return res.properties[key], res.prop_line(key)
-    if res.type == "AWS::Serverless::Function":
-        globals_ = tpl.raw.get("Globals")
-        section = globals_.get("Function") if isinstance(globals_, dict) else None
-        if isinstance(section, dict) and key in section:
-            lines = getattr(section, "lines", {})
-            return section[key], lines.get(key, res.line)
     return MISSING, res.line
 
 
@@ -139,10 +140,10 @@ def public_permission(tpl: Template) -> Iterator[Hit]:
 def function_url_without_auth(tpl: Template) -> Iterator[Hit]:
     good = frozenset({"aws_iam"})
     what = "anyone on the internet can call the function"
-    for res in tpl.of_type("AWS::Lambda::Url", "AWS::Serverless::Function"):
+    for res in tpl.of_type("AWS::Lambda::Url", _FUNCTION, include_sam=True):
         if res.type == "AWS::Lambda::Url":
             hit = require_value(tpl, res, "AuthType", good=good, what=what)
-        elif isinstance(res.prop("FunctionUrlConfig"), dict):
+        elif res.sam_type == _SAM_FUNCTION and isinstance(res.prop("FunctionUrlConfig"), dict):
             hit = require_value(tpl, res, "FunctionUrlConfig", "AuthType", good=good, what=what)
         else:
             continue
@@ -212,8 +213,8 @@ DEPRECATED_RUNTIMES = {
 )
 def deprecated_runtime(tpl: Template) -> Iterator[Hit]:
     today = date.today().isoformat()
-    for res in tpl.of_type(*_FUNCTIONS):
-        value, line = _setting(tpl, res, "Runtime")
+    for res in _functions(tpl):
+        value, line = _setting(res, "Runtime")
         if value is MISSING or value is None:
             continue  # container image functions have no runtime
         for runtime in tpl.possible_values(value):
@@ -243,7 +244,7 @@ def _failure_destinations(tpl: Template) -> set[str]:
     """Functions given an on-failure destination by an AWS::Lambda::EventInvokeConfig."""
     by_name = {
         res.prop("FunctionName"): res.logical_id
-        for res in tpl.of_type("AWS::Lambda::Function")
+        for res in _functions(tpl)
         if isinstance(res.prop("FunctionName"), str)
     }
     found = set()
@@ -284,23 +285,20 @@ def _failure_destinations(tpl: Template) -> set[str]:
 )
 def function_without_dlq(tpl: Template) -> Iterator[Hit]:
     destinations = _failure_destinations(tpl)
-    for res in tpl.of_type(*_FUNCTIONS):
+    for res in _functions(tpl):
         if res.logical_id in destinations:
             continue
-        if res.type == "AWS::Serverless::Function":
-            invoke, _ = _setting(tpl, res, "EventInvokeConfig")
+        name = "DeadLetterConfig"
+        if res.sam_type == _SAM_FUNCTION:
+            invoke, _ = _setting(res, "EventInvokeConfig")
             destination = invoke.get("DestinationConfig") if isinstance(invoke, dict) else None
             if isinstance(destination, dict) and _present(
                 tpl, destination.get("OnFailure", MISSING)
             ):
                 continue
-            value, line = _setting(tpl, res, "DeadLetterQueue")
-            target = value.get("TargetArn", MISSING) if isinstance(value, dict) else value
             name = "DeadLetterQueue"
-        else:
-            value, line = _setting(tpl, res, "DeadLetterConfig")
-            target = value.get("TargetArn", MISSING) if isinstance(value, dict) else value
-            name = "DeadLetterConfig"
+        value, line = _setting(res, "DeadLetterConfig")
+        target = value.get("TargetArn", MISSING) if isinstance(value, dict) else value
         if value is MISSING:
             yield Hit(
                 f"no {name} or on-failure destination: failed asynchronous events are lost",
@@ -337,8 +335,8 @@ def function_without_dlq(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type(*_FUNCTIONS):
-        value, line = _setting(tpl, res, "VpcConfig")
+    for res in _functions(tpl):
+        value, line = _setting(res, "VpcConfig")
         if value is MISSING:
             yield Hit("no VpcConfig is declared", line=res.line, resource=res.logical_id)
         elif not isinstance(value, dict) or is_intrinsic(value):
@@ -363,8 +361,8 @@ def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
     references=("https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html",),
 )
 def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type(*_FUNCTIONS):
-        value, line = _setting(tpl, res, "ReservedConcurrentExecutions")
+    for res in _functions(tpl):
+        value, line = _setting(res, "ReservedConcurrentExecutions")
         if value is MISSING:
             yield Hit(
                 "ReservedConcurrentExecutions is not set",

@@ -256,8 +256,9 @@ def iam_auth_off(tpl: Template) -> Iterator[Hit]:
     description=(
         "A single-AZ database instance is down for the whole duration of an Availability "
         "Zone outage, a host failure or (for some changes) maintenance. Multi-AZ keeps a "
-        "synchronous standby in another zone and fails over in a minute or two. Aurora "
-        "cluster members and read replicas are not reported. Relates to AWS FSBP RDS.5."
+        "synchronous standby in another zone and fails over in a minute or two. Read "
+        "replicas have a MultiAZ setting of their own and are checked too; Aurora cluster "
+        "members are not reported (the cluster spreads them). Relates to AWS FSBP RDS.5."
     ),
     remediation="Set `MultiAZ: true` on production database instances.",
     references=(
@@ -266,7 +267,7 @@ def iam_auth_off(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def single_az(tpl: Template) -> Iterator[Hit]:
-    for res in _databases(tpl):
+    for res in _databases(tpl, replicas=True):
         if res.type != "AWS::RDS::DBInstance" or res.prop("Engine") == "sqlserver-ex":
             continue  # SQL Server Express cannot be Multi-AZ
         hit = require_true(tpl, res, "MultiAZ", what="Multi-AZ failover")

@@ -494,8 +494,8 @@ def parse_shell(ins: Instruction, text: str, depth: int = 0) -> list[Command]:
         if not segment:
             continue
         state = states[-1]
-        if state != _NORMAL or segment.startswith(("case", "esac")):
-            first = segment.split(None, 1)[0]
+        if state != _NORMAL or "case" in segment or segment.startswith("esac"):
+            first = _first_program_word(segment)
             if first == "esac" and len(states) > 1:
                 states.pop()
                 continue
@@ -515,6 +515,28 @@ def parse_shell(ins: Instruction, text: str, depth: int = 0) -> list[Command]:
         if state == _BODY and ";;" in separator:
             states[-1] = _PATTERN
     return found
+
+
+_CASE_LEADERS = frozenset({"do", "then", "else", "{", "!"})
+
+
+def _first_program_word(segment: str) -> str:
+    """The first word of a segment after `do`, `then`, `else`, `{`: `do case x in` -> `case`."""
+    words = segment.split()
+    pos = 0
+    while pos < len(words) - 1 and words[pos] in _CASE_LEADERS:
+        pos += 1
+    return words[pos]
+
+
+_SUBSTITUTION = re.compile(_SUBST, re.DOTALL)
+
+
+def substitutions(text: str) -> list[str]:
+    """The scripts of the command substitutions in `text`: `a=$(b | c)` -> [`b | c`]."""
+    if "$(" not in text:
+        return []
+    return [match.group(0)[2:-1] for match in _SUBSTITUTION.finditer(text)]
 
 
 def _without_redirections(words: list[str]) -> list[str]:

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile, Instruction
-from rules.dockerfile._helpers import Command, facts, shorten, stage_chain
+from rules.dockerfile._helpers import (
+    Command,
+    facts,
+    parse_shell,
+    shorten,
+    stage_chain,
+    substitutions,
+)
 
 _CHECKSUM_TOOLS = frozenset({"sha1sum", "sha256sum", "sha384sum", "sha512sum", "md5sum", "shasum"})
 _SAFE_PRODUCERS = frozenset({"echo", "printf", "yes", "true", ""})
@@ -90,25 +97,34 @@ def _posix_shell(df: Dockerfile, ins: Instruction) -> tuple[bool, bool]:
     ),
 )
 def pipe_without_pipefail(df: Dockerfile) -> Iterator[Hit]:
-    for ins, commands in facts(df).runs():
+    shared = facts(df)
+    for ins, commands in shared.runs():
         value = ins.value
         if "|" not in value or "pipefail" in value or ins.json_args is not None:
             continue
-        pipe = next(
-            (
-                (pos, c)
-                for pos, c in enumerate(commands)
-                if c.piped
-                and c.name not in _SAFE_PRODUCERS
-                and pos + 1 < len(commands)
-                and not _verifies(commands[pos + 1])
-            ),
-            None,
-        )
+        pipe = _hiding_pipe(commands)
+        if pipe is None and "$(" in value:  # `arch="$(dpkg --print-architecture | awk ...)"`
+            for script in substitutions(shared.text_of(ins)):
+                if "|" in script:
+                    pipe = _hiding_pipe(parse_shell(ins, script, depth=1))
+                    if pipe is not None:
+                        break
         if pipe is None:
             continue
         posix, pipefail = _posix_shell(df, ins)
         if posix and not pipefail:
-            pos, producer = pipe
-            shown = shorten(f"{producer.text} | {commands[pos + 1].text}", 60)
+            producer, consumer = pipe
+            shown = shorten(f"{producer.text} | {consumer.text}", 60)
             yield Hit(f"`{shown}` hides a failure of {producer.name}", line=ins.line)
+
+
+def _hiding_pipe(commands: list[Command]) -> tuple[Command, Command] | None:
+    """The first `producer | consumer` where a failing producer would go unnoticed."""
+    for pos, command in enumerate(commands[:-1]):
+        if (
+            command.piped
+            and command.name not in _SAFE_PRODUCERS
+            and not _verifies(commands[pos + 1])
+        ):
+            return command, commands[pos + 1]
+    return None
