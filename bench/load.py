@@ -118,6 +118,28 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds used so far by a process's live descendants (the stack's moto server)."""
+    total, found, pending = 0.0, False, [pid]
+    while pending:
+        parent = pending.pop()
+        try:
+            tasks = list(Path(f"/proc/{parent}/task").iterdir())
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                children = [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, ValueError):
+                continue
+            for child in children:
+                used = cpu_seconds(child)
+                if used is not None:
+                    total, found = total + used, True
+                pending.append(child)
+    return round(total, 2) if found else None
+
+
 def loadavg() -> float | None:
     """The machine's 1-minute load average (other processes share these cores)."""
     try:
@@ -868,6 +890,7 @@ def run_mode(mode: str, stack: StackHandle, corpus: dict[str, list[CorpusFile]],
     echo = mode == "soak" or opts.verbose
     sampler = Sampler(stack.pid, driver, opts.rss_interval, echo)
     cpu_before = cpu_seconds(stack.pid) if stack.pid else None
+    moto_before = children_cpu_seconds(stack.pid) if stack.pid else None
     t0 = time.monotonic()
     try:
         sampler.start()
@@ -897,6 +920,11 @@ def run_mode(mode: str, stack: StackHandle, corpus: dict[str, list[CorpusFile]],
         sampler.stop()
         driver.close()
     cpu_after = cpu_seconds(stack.pid) if stack.pid else None
+    moto_after = children_cpu_seconds(stack.pid) if stack.pid else None
+    moto_cpu = (
+        moto_after - moto_before if moto_after is not None and moto_before is not None else None
+    )
+    searchable = driver.stats.searchable_artifacts
     extra: dict[str, Any] = {
         "mode": mode,
         "drained": drained,
@@ -917,6 +945,11 @@ def run_mode(mode: str, stack: StackHandle, corpus: dict[str, list[CorpusFile]],
             round((cpu_after - cpu_before) / wall, 2)
             if cpu_after is not None and cpu_before is not None and wall > 0
             else None
+        ),
+        # The stack's child processes: its moto server (AWS emulation), on a core of its own.
+        "moto_cpu_s": round(moto_cpu, 1) if moto_cpu is not None else None,
+        "moto_cpu_ms_per_searchable_artifact": (
+            round(1000 * moto_cpu / searchable, 1) if moto_cpu is not None and searchable else None
         ),
         "samples": sampler.samples,
         "loadavg_1m_mean": _mean([s["loadavg_1m"] for s in sampler.samples if s["loadavg_1m"]]),
@@ -951,6 +984,7 @@ def print_summary(mode: str, result: dict[str, Any]) -> None:
         f" (accepted {_fmt(result['accepted_artifacts_per_s'], '/s', 1)});"
         f" stack CPU {_fmt(result['stack_cpu_cores_mean'], ' cores')},"
         f" {_fmt(result['stack_cpu_ms_per_searchable_artifact'], ' ms', 0)}/artifact;"
+        f" moto CPU {_fmt(result.get('moto_cpu_ms_per_searchable_artifact'), ' ms', 0)}/artifact;"
         f" load average {result['loadavg_1m_mean']}"
     )
     print(

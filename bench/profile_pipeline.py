@@ -15,7 +15,9 @@ Three measurements, one run (`python -m bench.profile_pipeline`, JSON in bench/r
 3. *Profile split*: `py-spy record --gil` samples this process during the load (only the thread
    holding the GIL, which is what bounds a GIL-bound process) and each sample is put in one
    bucket: moto, the AWS SDK client, the SQLite index, rules and parsers, the rest of our code,
-   the runner loop, Chalice's local API plumbing.
+   the runner loop, Chalice's local API plumbing. A second py-spy samples the stack's moto
+   server process the same way (by part and by backend method), and the CPU both processes
+   used during the load gives our share of it.
 
 From 1 and 2: the ceiling moto sets, `1 / Σ_op calls_per_artifact(op) × cost(op)`, with the
 GUIDE's single-thread rates and with the costs measured here.
@@ -41,7 +43,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench.load import RESULTS, cpu_seconds, loadavg, machine, tenant_names, write_results
+from bench.load import (
+    RESULTS,
+    children_cpu_seconds,
+    cpu_seconds,
+    loadavg,
+    machine,
+    tenant_names,
+    write_results,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -391,9 +401,19 @@ def moto_part(frames: list[str]) -> str | None:
     return None
 
 
+def moto_backend_call(frames: list[str]) -> str | None:
+    """The moto backend method a sample is in (the outermost `moto/<service>/models` frame)."""
+    for frame in frames:
+        path = _frame_path(frame)
+        if path.startswith("moto/") and "/models" in path:
+            return f"{frame.split(' (', 1)[0]} ({path})"
+    return None
+
+
 def read_profile(path: Path) -> dict[str, Any]:
     buckets: Counter[str] = Counter()
     moto_parts: Counter[str] = Counter()
+    backend_calls: Counter[str] = Counter()
     leaves: Counter[str] = Counter()
     total = 0
     for line in path.read_text().splitlines():
@@ -407,6 +427,7 @@ def read_profile(path: Path) -> dict[str, Any]:
         buckets[bucket] += n
         if bucket.startswith("moto"):
             moto_parts[moto_part(frames) or "other"] += n
+            backend_calls[moto_backend_call(frames) or "outside a backend"] += n
         leaves[frames[-1]] += n
     return {
         "samples": total,
@@ -415,6 +436,11 @@ def read_profile(path: Path) -> dict[str, Any]:
         else {},
         "moto_parts": (
             {k: round(100 * v / total, 1) for k, v in moto_parts.most_common()} if total else {}
+        ),
+        "moto_backend_calls": (
+            {k: round(100 * v / total, 1) for k, v in backend_calls.most_common(12)}
+            if total
+            else {}
         ),
         "top_leaves": [[k, v] for k, v in leaves.most_common(15)],
     }
@@ -494,12 +520,16 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     ready = state / "ready.json"
     stack.write_ready_file(ready)
     spy: subprocess.Popen[bytes] | None = None
+    moto_spy: subprocess.Popen[bytes] | None = None
     profile_path = state / "py-spy.txt"
+    moto_profile_path = state / "py-spy-moto.txt"
+    moto_pid = stack._moto.pid if getattr(stack, "_moto", None) is not None else None
     try:
         runner = stack._runner
         before = {s.name: (s.stats.invocations, s.stats.processed) for s in runner.sources}
         counter.enabled = True
         cpu0, wall0 = cpu_seconds(os.getpid()), time.monotonic()
+        moto_cpu0 = children_cpu_seconds(os.getpid())
         command = [
             python,
             "-m",
@@ -527,37 +557,25 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
             if not Path(py_spy).exists():
                 raise SystemExit("py-spy not found: `.venv/bin/pip install py-spy`")
             time.sleep(opts.profile_delay)
-            spy = subprocess.Popen(
-                [
-                    py_spy,
-                    "record",
-                    "--pid",
-                    str(os.getpid()),
-                    "--gil",
-                    "--rate",
-                    str(opts.profile_rate),
-                    "--format",
-                    "raw",
-                    "--output",
-                    str(profile_path),
-                    "--nonblocking",
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            spy = _py_spy(py_spy, os.getpid(), opts.profile_rate, profile_path)
+            if moto_pid is not None:  # the moto server: its own process since the stack moved it
+                moto_spy = _py_spy(py_spy, moto_pid, opts.profile_rate, moto_profile_path)
         spy_started = time.monotonic()
         code = load.wait(timeout=opts.load_timeout)
         spy_seconds = time.monotonic() - spy_started
-        if spy is not None:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(timeout=60)
+        for sampler in (spy, moto_spy):
+            if sampler is not None:
+                sampler.send_signal(signal.SIGINT)
+                sampler.wait(timeout=60)
         counter.enabled = False
         cpu1, wall = cpu_seconds(os.getpid()), time.monotonic() - wall0
+        moto_cpu1 = children_cpu_seconds(os.getpid())
         after = {s.name: (s.stats.invocations, s.stats.processed) for s in runner.sources}
     finally:
         counter.enabled = False
-        if spy is not None and spy.poll() is None:
-            spy.kill()
+        for sampler in (spy, moto_spy):
+            if sampler is not None and sampler.poll() is None:
+                sampler.kill()
         stack.stop()
         counter.uninstall()
     if code != 0:
@@ -584,8 +602,22 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         artifacts_evaluated=artifacts,
         run_wall_s=round(wall, 1),
         stack_process_cpu_s=round((cpu1 or 0) - (cpu0 or 0), 1),
+        moto_process_cpu_s=(
+            round(moto_cpu1 - moto_cpu0, 1)
+            if moto_cpu0 is not None and moto_cpu1 is not None
+            else None
+        ),
         calls=calls_table(counts, seconds, artifacts, wall),
     )
+    stack_cpu, moto_cpu = document["stack_process_cpu_s"], document["moto_process_cpu_s"]
+    if moto_cpu is not None and artifacts:
+        document["cpu_ms_per_artifact"] = {
+            "stack_process": round(1000 * stack_cpu / artifacts, 1),
+            "moto_process": round(1000 * moto_cpu / artifacts, 1),
+            "stack_share": round(stack_cpu / (stack_cpu + moto_cpu), 3)
+            if stack_cpu + moto_cpu
+            else None,
+        }
     pipeline_ops: Counter[str] = Counter()
     for (caller, op), n in counts.items():
         if caller in PIPELINE_CALLERS or caller == "authorizer (POST)":
@@ -603,8 +635,24 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         profile["gil_busy_fraction"] = round(profile["samples"] / expected, 2) if expected else None
         document["profile"] = profile
         shutil.copy(profile_path, opts.results_dir / "profile-pipeline-py-spy-latest.txt")
+    if moto_spy is not None and moto_profile_path.exists():
+        moto_profile = read_profile(moto_profile_path)
+        moto_profile["seconds"] = round(spy_seconds, 1)
+        expected = spy_seconds * opts.profile_rate
+        moto_profile["gil_busy_fraction"] = (
+            round(moto_profile["samples"] / expected, 2) if expected else None
+        )
+        document["moto_profile"] = moto_profile
+        shutil.copy(moto_profile_path, opts.results_dir / "profile-pipeline-py-spy-moto-latest.txt")
     document["loadavg_1m_end"] = loadavg()
     return document
+
+
+def _py_spy(py_spy: str, pid: int, rate: int, output: Path) -> subprocess.Popen[bytes]:
+    """Sample the thread holding the GIL in `pid` until interrupted (raw folded stacks)."""
+    command = [py_spy, "record", "--pid", str(pid), "--gil", "--rate", str(rate)]
+    command += ["--format", "raw", "--output", str(output), "--nonblocking"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 # The callers whose calls an artifact costs the pipeline itself (the load generator's GETs and
@@ -654,6 +702,15 @@ def print_summary(document: dict[str, Any]) -> None:
         for bucket, pct in profile["buckets"].items():
             print(f"  {pct:5.1f}%  {bucket}")
         print("  moto, by part:", profile["moto_parts"])
+    moto_profile = document.get("moto_profile")
+    if moto_profile:
+        print(
+            f"\nThe moto server process ({moto_profile['samples']} samples, GIL busy "
+            f"{moto_profile['gil_busy_fraction']}), by part: {moto_profile['moto_parts']}"
+        )
+        print("  by backend method:", moto_profile["moto_backend_calls"])
+    if document.get("cpu_ms_per_artifact"):
+        print(f"CPU per artifact (ms): {document['cpu_ms_per_artifact']}")
     load = document["load"]
     print(
         f"\nLoad: {load['searchable_artifacts']} artifacts searchable, "

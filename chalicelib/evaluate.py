@@ -1,9 +1,22 @@
-"""Evaluate: a stream record (one artifact) → findings, report, scan progress and verdict."""
+"""Evaluate: a batch of stream records (one artifact each) → findings, report, scan progress and
+verdict.
+
+A batch is evaluated together, in stream order: each tenant's waivers and each pipeline's stored
+findings are read once per batch, every finding of the batch goes out in as few `BatchWriteItem`
+calls as possible, each scan's results are recorded with one conditional update, and a scan whose
+artifacts are all in the batch has its report assembled in memory (per-artifact report parts go
+to S3 only when a scan spans batches).
+
+Idempotent: a redelivered record rewrites the same finding items, and the scan counts each
+artifact once.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,32 +28,99 @@ from chalicelib.policy import empty_counts, verdict
 from chalicelib.stores import blobs, findings, scans
 
 
-def process_record(data: bytes) -> None:
-    """Handle one scan-stream record; raises on any failure so the record is retried.
+@dataclass(frozen=True)
+class Failure:
+    """The first record of a batch that must be retried (it and every record after it)."""
 
-    Idempotent: a redelivered record rewrites the same finding items and report object, and
-    the scan counts each artifact once.
+    index: int
+    error: Exception
+
+
+@dataclass
+class _Evaluated:
+    """One record, evaluated: what to write and what to record for it."""
+
+    index: int
+    event: ArtifactEvent
+    items: list[dict[str, Any]]  # finding items to write: seen, then newly fixed
+    part: dict[str, Any]  # this artifact's part of the scan report
+    result: dict[str, Any]  # this artifact's entry in the scan's `results`
+
+
+def process_batch(records: list[bytes]) -> Failure | None:
+    """Handle a batch of one shard's records in order; None when every record is done.
+
+    On a failure, every record before `Failure.index` is done and every record from it on must
+    be delivered again (records of one partition key are handled in order).
     """
-    event = ArtifactEvent.model_validate_json(data)
-    with observability.bound(
-        tenant_id=event.tenant_id, scan_id=event.scan_id, correlation_id=event.correlation_id
-    ):
-        _process(event)
+    batch = _Batch()
+    evaluated, failure = batch.evaluate_all(records)
+    if not evaluated:
+        return failure
+    try:
+        findings.put_many(_last_write_wins(i for e in evaluated for i in e.items))
+    except Exception as exc:
+        return Failure(0, exc)
+    completing: list[_Completion] = []
+    for members in _by_scan(evaluated):
+        try:
+            done = _record_scan(members)
+        except Exception as exc:
+            failure = Failure(members[0].index, exc)
+            break
+        if done is not None:
+            completing.append(done)
+    if completing:
+        try:
+            _complete(completing)
+        except Exception as exc:  # retried from the first scan it may have left incomplete
+            return Failure(completing[0].first_index, exc)
+    return failure
 
 
-def _process(event: ArtifactEvent) -> None:
-    started = time.perf_counter()
-    policy = policies.load(event.tenant_id, event.policy_version)
-    report = _evaluate_artifact(event, policy)
-    observability.milliseconds("EvaluationDuration", (time.perf_counter() - started) * 1000)
-    seen, fixed = _store_findings(event, report, policy)
-    counts = empty_counts()
-    for finding in seen:
-        if finding["status"] not in lifecycle.NOT_COUNTED:
-            counts[finding["severity"]] += 1
-    blobs.put_json(
-        report_key(event.tenant_id, event.scan_id, event.artifact_index),
-        {
+class _Batch:
+    """What a batch reads once and shares between its records."""
+
+    def __init__(self) -> None:
+        self.previous: dict[str, dict[str, dict[str, Any]]] = {}  # artifact key → id → item
+        self.loaded_pipelines: set[str] = set()
+        self.waivers: dict[str, list[dict[str, Any]]] = {}
+        self.per_pipeline: Counter[str] = Counter()
+
+    def evaluate_all(self, records: list[bytes]) -> tuple[list[_Evaluated], Failure | None]:
+        events: list[ArtifactEvent] = []
+        failure = None
+        for i, data in enumerate(records):
+            try:
+                events.append(ArtifactEvent.model_validate_json(data))
+            except Exception as exc:
+                failure = Failure(i, exc)
+                break
+        self.per_pipeline.update(ids.pipeline_key(e.tenant_id, e.pipeline) for e in events)
+        evaluated = []
+        for i, event in enumerate(events):
+            with observability.bound(
+                tenant_id=event.tenant_id,
+                scan_id=event.scan_id,
+                correlation_id=event.correlation_id,
+            ):
+                try:
+                    evaluated.append(self._evaluate(i, event))
+                except Exception as exc:
+                    return evaluated, Failure(i, exc)
+        return evaluated, failure
+
+    def _evaluate(self, index: int, event: ArtifactEvent) -> _Evaluated:
+        started = time.perf_counter()
+        policy = policies.load(event.tenant_id, event.policy_version)
+        report = _evaluate_artifact(event, policy)
+        observability.milliseconds("EvaluationDuration", (time.perf_counter() - started) * 1000)
+        seen, fixed = self._findings(event, report)
+        counts = empty_counts()
+        for finding in seen:
+            if finding["status"] not in lifecycle.NOT_COUNTED:
+                counts[finding["severity"]] += 1
+        part = {
             "scan_id": event.scan_id,
             "path": event.path,
             "type": event.type.value,
@@ -49,32 +129,66 @@ def _process(event: ArtifactEvent) -> None:
             "notes": report.notes,
             "findings": [_public(f) for f in seen],
             "fixed": [_public(f) for f in fixed],
-        },
-    )
-    result = {
-        "status": "error" if report.error else "evaluated",
-        "error": report.error,
-        "counts": counts,
-        "findings": len(seen),
-        "waived": sum(1 for f in seen if f["status"] == "waived"),
-        "suppressed": sum(1 for f in seen if f["status"] == "suppressed"),
-        "fixed": len(fixed),
-    }
-    now = _now()
-    scan = scans.record_artifact(event.tenant_id, event.scan_id, event.artifact_index, result, now)
-    if scan is not None:  # count each artifact once, however often it is delivered
-        observability.count("ArtifactsEvaluated")
-        if report.error:
-            observability.count("ArtifactParseErrors")
-        for severity, n in counts.items():
-            if n:
-                observability.count(f"Findings{severity.capitalize()}", n)
-    if scan is None:  # already recorded by an earlier delivery; finish what it may have left
-        scan = scans.get(event.tenant_id, event.scan_id)
-        if scan is None:
-            raise LookupError(f"scan {event.scan_id} of the record does not exist")
-    if scan["status"] != "complete" and len(scan.get("results", {})) >= scan["artifacts_total"]:
-        _complete(scan, now)
+        }
+        result = {
+            "status": "error" if report.error else "evaluated",
+            "error": report.error,
+            "counts": counts,
+            "findings": len(seen),
+            "waived": sum(1 for f in seen if f["status"] == "waived"),
+            "suppressed": sum(1 for f in seen if f["status"] == "suppressed"),
+            "fixed": len(fixed),
+        }
+        return _Evaluated(index, event, seen + fixed, part, result)
+
+    def _findings(
+        self, event: ArtifactEvent, report: ArtifactReport
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """This artifact's findings with their lifecycle: (seen, newly fixed)."""
+        grouped: dict[str, list[RawFinding]] = {}
+        for hit in report.findings:
+            fid = ids.finding_id(
+                event.tenant_id, event.pipeline, event.path, hit.resource, hit.rule_id
+            )
+            grouped.setdefault(fid, []).append(hit)
+        artifact_key = ids.artifact_key(event.tenant_id, event.pipeline, event.path)
+        previous = self._previous(event, artifact_key)
+        active_waivers = self._waivers(event.tenant_id) if grouped else []
+        seen = [
+            _item(event, artifact_key, fid, hits, previous.get(fid), active_waivers)
+            for fid, hits in grouped.items()
+        ]
+        # An artifact that could not be read says nothing about what was fixed in it.
+        fixed = (
+            []
+            if report.error
+            else lifecycle.fixed_since(previous, set(grouped), event.scan_id, event.received_at)
+        )
+        # Later records of the batch see this one's writes, as if it had been stored already.
+        previous.update((f["finding_id"], f) for f in seen + fixed)
+        seen.sort(key=lambda f: (-Severity(f["severity"]).rank, f["finding_id"]))
+        return seen, fixed
+
+    def _previous(self, event: ArtifactEvent, artifact_key: str) -> dict[str, dict[str, Any]]:
+        """Stored findings of the artifact: one query per pipeline with several artifacts in
+        the batch, else one for the artifact."""
+        if artifact_key not in self.previous:
+            pipeline_key = ids.pipeline_key(event.tenant_id, event.pipeline)
+            if self.per_pipeline[pipeline_key] > 1:
+                if pipeline_key not in self.loaded_pipelines:
+                    self.loaded_pipelines.add(pipeline_key)
+                    for item in findings.of_pipeline(pipeline_key):
+                        by_id = self.previous.setdefault(item["artifact_key"], {})
+                        by_id[item["finding_id"]] = item
+                self.previous.setdefault(artifact_key, {})
+            else:
+                self.previous[artifact_key] = findings.of_artifact(artifact_key)
+        return self.previous[artifact_key]
+
+    def _waivers(self, tenant_id: str) -> list[dict[str, Any]]:
+        if tenant_id not in self.waivers:
+            self.waivers[tenant_id] = waivers.all_of(tenant_id)
+        return self.waivers[tenant_id]
 
 
 def _evaluate_artifact(event: ArtifactEvent, policy: policies.Policy) -> ArtifactReport:
@@ -100,58 +214,128 @@ def _evaluate_artifact(event: ArtifactEvent, policy: policies.Policy) -> Artifac
     return report
 
 
-def _store_findings(
-    event: ArtifactEvent, report: ArtifactReport, policy: policies.Policy
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Write this artifact's findings with their lifecycle; returns (seen, newly fixed)."""
-    grouped: dict[str, list[RawFinding]] = {}
-    for hit in report.findings:
-        fid = ids.finding_id(event.tenant_id, event.pipeline, event.path, hit.resource, hit.rule_id)
-        grouped.setdefault(fid, []).append(hit)
-    artifact_key = ids.artifact_key(event.tenant_id, event.pipeline, event.path)
-    previous = findings.of_artifact(artifact_key)
-    active_waivers = waivers.all_of(event.tenant_id) if grouped else []
-    seen = []
-    for fid, hits in grouped.items():
-        first = hits[0]
-        lines = sorted({h.line for h in hits if h.line is not None})
-        before = previous.get(fid)
-        item = {
-            "tenant_id": event.tenant_id,
-            "finding_id": fid,
-            "artifact_key": artifact_key,
-            "pipeline_key": ids.pipeline_key(event.tenant_id, event.pipeline),
-            "scan_id": event.scan_id,
-            "pipeline": event.pipeline,
-            "run_id": event.run_id,
-            "commit": event.commit,
-            "artifact_type": event.type.value,
-            "path": event.path,
-            "rule_id": first.rule_id,
-            "title": first.title,
-            "severity": first.severity,
-            "message": first.message,
-            "resource": first.resource,
-            "line": lines[0] if lines else None,
-            "lines": lines,
-            "lifecycle": lifecycle.lifecycle_of(before, event.scan_id),
-            "first_seen": (before or {}).get("first_seen", event.received_at),
-            "last_seen": event.received_at,
-            "fixed_at": None,
-            "fixed_in_scan": None,
-        }
-        suppression = getattr(first, "suppression", None)
-        lifecycle.apply_overlays(item, suppression, active_waivers, event.received_at)
-        seen.append(item)
-    # An artifact that could not be read says nothing about what was fixed in it.
-    fixed = (
-        []
-        if report.error
-        else lifecycle.fixed_since(previous, set(grouped), event.scan_id, event.received_at)
-    )
-    findings.put_many(seen + fixed)
-    seen.sort(key=lambda f: (-Severity(f["severity"]).rank, f["finding_id"]))
-    return seen, fixed
+def _item(
+    event: ArtifactEvent,
+    artifact_key: str,
+    fid: str,
+    hits: list[RawFinding],
+    before: dict[str, Any] | None,
+    active_waivers: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The stored finding for one (resource, rule) of the artifact, as this scan sees it."""
+    first = hits[0]
+    lines = sorted({h.line for h in hits if h.line is not None})
+    item = {
+        "tenant_id": event.tenant_id,
+        "finding_id": fid,
+        "artifact_key": artifact_key,
+        "pipeline_key": ids.pipeline_key(event.tenant_id, event.pipeline),
+        "scan_id": event.scan_id,
+        "pipeline": event.pipeline,
+        "run_id": event.run_id,
+        "commit": event.commit,
+        "artifact_type": event.type.value,
+        "path": event.path,
+        "rule_id": first.rule_id,
+        "title": first.title,
+        "severity": first.severity,
+        "message": first.message,
+        "resource": first.resource,
+        "line": lines[0] if lines else None,
+        "lines": lines,
+        "lifecycle": lifecycle.lifecycle_of(before, event.scan_id),
+        "first_seen": (before or {}).get("first_seen", event.received_at),
+        "last_seen": event.received_at,
+        "fixed_at": None,
+        "fixed_in_scan": None,
+    }
+    suppression = getattr(first, "suppression", None)
+    lifecycle.apply_overlays(item, suppression, active_waivers, event.received_at)
+    return item
+
+
+def _last_write_wins(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One write per finding (a `BatchWriteItem` refuses duplicate keys): the last one."""
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    for item in items:
+        key = (item["tenant_id"], item["finding_id"])
+        latest.pop(key, None)
+        latest[key] = item
+    return list(latest.values())
+
+
+def _by_scan(evaluated: list[_Evaluated]) -> list[list[_Evaluated]]:
+    """The batch's records grouped by scan, in the order of each scan's first record; a record
+    delivered twice in the batch counts once (its first delivery)."""
+    groups: dict[tuple[str, str], dict[int, _Evaluated]] = {}
+    for e in evaluated:
+        group = groups.setdefault((e.event.tenant_id, e.event.scan_id), {})
+        group.setdefault(e.event.artifact_index, e)
+    return [list(group.values()) for group in groups.values()]
+
+
+@dataclass
+class _Completion:
+    """A scan whose results are all recorded, about to be judged and completed."""
+
+    first_index: int  # its first record in the batch
+    scan: dict[str, Any]
+    now: str
+    parts: dict[int, dict[str, Any]]  # this batch's report parts, by artifact index
+
+
+def _record_scan(members: list[_Evaluated]) -> _Completion | None:
+    """Record the scan's results of this batch; the scan to complete once they are all in,
+    else None (this batch's report parts are kept for the batch that completes it)."""
+    event = members[0].event
+    with observability.bound(
+        tenant_id=event.tenant_id, scan_id=event.scan_id, correlation_id=event.correlation_id
+    ):
+        now = _now()
+        scan, recorded = _record(event.tenant_id, event.scan_id, members, now)
+        for m in recorded:  # count each artifact once, however often it is delivered
+            observability.count("ArtifactsEvaluated")
+            if m.result["error"]:
+                observability.count("ArtifactParseErrors")
+            for severity, n in m.result["counts"].items():
+                if n:
+                    observability.count(f"Findings{severity.capitalize()}", n)
+        if scan["status"] == "complete":
+            return None
+        parts = {m.event.artifact_index: m.part for m in members}
+        if len(scan.get("results", {})) >= scan["artifacts_total"]:
+            return _Completion(members[0].index, scan, now, parts)
+        for index, part in parts.items():
+            blobs.put_json(report_key(event.tenant_id, event.scan_id, index), part)
+        return None
+
+
+def _record(
+    tenant_id: str, scan_id: str, members: list[_Evaluated], now: str
+) -> tuple[dict[str, Any], list[_Evaluated]]:
+    """Record the members' results: (the scan as it is now, the members recorded by this call).
+
+    One conditional update per chunk of results; when some were recorded by an earlier delivery,
+    one update per result, so each artifact is counted once."""
+    scan: dict[str, Any] | None = None
+    recorded: list[_Evaluated] = []
+    size = scans.MAX_RESULTS_PER_UPDATE
+    for start in range(0, len(members), size):
+        chunk = members[start : start + size]
+        results = {m.event.artifact_index: m.result for m in chunk}
+        updated = scans.record_artifacts(tenant_id, scan_id, results, now)
+        if updated is not None:
+            scan, recorded = updated, recorded + chunk
+            continue
+        for m in chunk:
+            one = scans.record_artifact(tenant_id, scan_id, m.event.artifact_index, m.result, now)
+            if one is not None:
+                scan, recorded = one, recorded + [m]
+    if scan is None:  # all recorded before; else the last update's state includes them all
+        scan = scans.get(tenant_id, scan_id)
+    if scan is None:
+        raise LookupError(f"scan {scan_id} of the record does not exist")
+    return scan, recorded
 
 
 def _public(item: dict[str, Any]) -> dict[str, Any]:
@@ -161,7 +345,29 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
 INTERNAL_FIELDS = ("tenant_id", "artifact_key", "pipeline_key")
 
 
-def _complete(scan: dict[str, Any], now: str) -> None:
+def _complete(completing: list[_Completion]) -> None:
+    """Judge the scans and store their reports, alert, then mark them complete: a failure before
+    the last step leaves them incomplete, so a retry writes every report and alert again."""
+    judged = [(c.scan, _judge(c.scan, c.now)) for c in completing]
+    for (scan, fields), c in zip(judged, completing, strict=True):
+        key = report_key(scan["tenant_id"], scan["scan_id"])
+        blobs.put_json(key, _report(scan, fields, c.parts))
+    alerts.scan_alerts(
+        [alerts.ScanAlert(s["tenant_id"], s, f["verdict"], f["counts"]) for s, f in judged]
+    )
+    for scan, fields in judged:
+        with observability.bound(
+            tenant_id=scan["tenant_id"],
+            scan_id=scan["scan_id"],
+            correlation_id=scan.get("correlation_id"),
+        ):
+            if scans.complete(scan["tenant_id"], scan["scan_id"], fields):
+                extra = {"verdict": fields["verdict"], "counts": fields["counts"]}
+                observability.logger().info("scan complete", extra=extra)
+
+
+def _judge(scan: dict[str, Any], now: str) -> dict[str, Any]:
+    """The scan's verdict and totals from its recorded results and its policy version."""
     results = scan.get("results", {})
     counts = empty_counts()
     for result in results.values():
@@ -174,18 +380,13 @@ def _complete(scan: dict[str, Any], now: str) -> None:
     missing = sorted(t.value for t in policy.required_artifact_types if t.value not in present)
     if missing:
         outcome = "fail"
-    fields = {
+    return {
         "verdict": outcome,
         "counts": counts,
         "missing_artifact_types": missing,
         "completed_at": now,
         "updated_at": now,
     }
-    if not scans.complete(scan["tenant_id"], scan["scan_id"], fields):
-        return
-    blobs.put_json(report_key(scan["tenant_id"], scan["scan_id"]), _report(scan, fields))
-    observability.logger().info("scan complete", extra={"verdict": outcome, "counts": counts})
-    alerts.scan_alert(scan["tenant_id"], scan, outcome, counts)
 
 
 def report_key(tenant_id: str, scan_id: str, artifact_index: int | None = None) -> str:
@@ -195,13 +396,18 @@ def report_key(tenant_id: str, scan_id: str, artifact_index: int | None = None) 
     return blobs.tenant_key(tenant_id, "reports", scan_id, f"{artifact_index}.json")
 
 
-def _report(scan: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
-    """The scan as it completed, with every finding it saw: a snapshot that later runs keep."""
-    parts = [
-        blobs.get_json(report_key(scan["tenant_id"], scan["scan_id"], a["index"]))
+def _report(
+    scan: dict[str, Any], fields: dict[str, Any], parts: dict[int, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The scan as it completed, with every finding it saw: a snapshot that later runs keep.
+
+    Each artifact's part comes from `parts` (this batch), else from S3 (an earlier batch)."""
+    given = parts or {}
+    parts_in_order = [
+        given.get(a["index"])
+        or blobs.get_json(report_key(scan["tenant_id"], scan["scan_id"], a["index"]))
         for a in scan["artifacts"]
     ]
-    findings_seen = [f for part in parts for f in part["findings"]]
     results = scan["results"]
     return {
         **{k: scan.get(k) for k in ("scan_id", "pipeline", "run_id", "commit", "fail_on")},
@@ -219,8 +425,8 @@ def _report(scan: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
             }
             for a in scan["artifacts"]
         ],
-        "findings": findings_seen,
-        "fixed": [f for part in parts for f in part.get("fixed", [])],
+        "findings": [f for part in parts_in_order for f in part["findings"]],
+        "fixed": [f for part in parts_in_order for f in part.get("fixed", [])],
     }
 
 

@@ -8,26 +8,28 @@ from chalicelib import observability
 
 
 def evaluate_batch(event: Any) -> dict[str, list[dict[str, str]]]:
-    """Evaluate each Kinesis record; once a record fails, it and all after it are retried.
+    """Evaluate a Kinesis batch together; once a record fails, it and all after it are retried.
 
-    Records of one partition key must be handled in order, so the first failure stops the batch:
-    Lambda restarts from the lowest reported sequence number.
+    Records of one partition key must be handled in order, so the first failure ends the batch:
+    every record from it on is reported, and Lambda (or the local runner) restarts from the
+    lowest reported sequence number. The records before it are done.
     """
-    from chalicelib.evaluate import process_record
+    from chalicelib.evaluate import process_batch
 
+    records = list(event)
+    failure = process_batch([record.data for record in records])
     failures: list[dict[str, str]] = []
-    for record in event:
-        if failures:
-            failures.append({"itemIdentifier": record.sequence_number})
-            continue
-        try:
-            process_record(record.data)
-        except Exception:
-            observability.logger().exception(
-                "evaluation failed", extra={"sequence_number": record.sequence_number}
-            )
-            observability.count("EvaluationFailures")
-            failures.append({"itemIdentifier": record.sequence_number})
+    if failure is not None:
+        observability.logger().error(
+            "evaluation failed",
+            exc_info=failure.error,
+            extra={
+                "sequence_number": records[failure.index].sequence_number,
+                "records_retried": len(records) - failure.index,
+            },
+        )
+        observability.count("EvaluationFailures")
+        failures = [{"itemIdentifier": r.sequence_number} for r in records[failure.index :]]
     observability.flush()
     return {"batchItemFailures": failures}
 

@@ -89,9 +89,9 @@ def submit_scan(
         for i, (a, body) in enumerate(zip(request.artifacts, bodies, strict=True))
     ]
 
-    existing = scans.get(tenant, scan_id)
-    if existing is not None:
-        return _resubmitted(existing, artifacts)
+    # No read first: the conditional create below detects a resubmitted run (rare). Its bodies
+    # are then stored again under their content-addressed keys: the same run rewrites the same
+    # objects; a conflicting one (409) leaves bodies that no scan names.
     policy_version = policies.current_version(tenant)
     policy = policies.load(tenant, policy_version)
 

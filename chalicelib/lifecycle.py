@@ -43,10 +43,16 @@ def apply_overlays(
 def fixed_since(
     previous: dict[str, dict[str, Any]], seen: set[str], scan_id: str, at: str
 ) -> list[dict[str, Any]]:
-    """Stored findings of this artifact that this scan no longer sees: they are now fixed."""
+    """Stored findings of this artifact that this scan no longer sees: they are now fixed.
+
+    A finding this same scan already marked fixed (an earlier delivery of the record) is listed
+    again, unchanged, so a redelivery reports what the first delivery reported.
+    """
     fixed = []
     for finding_id, item in previous.items():
-        if finding_id in seen or item.get("lifecycle") == "fixed":
+        if finding_id in seen:
+            continue
+        if item.get("lifecycle") == "fixed" and item.get("fixed_in_scan") != scan_id:
             continue
         fixed.append(
             {

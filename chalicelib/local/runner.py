@@ -80,6 +80,7 @@ class ShardedSource:
         self.context_factory = context_factory
         self.shards: dict[str, _Shard] = {}
         self.stats = SourceStats()
+        self._stats_lock = threading.Lock()
         self._last_discovery = 0.0
 
     # Stream-specific parts -------------------------------------------------------------------
@@ -116,13 +117,19 @@ class ShardedSource:
     def poll(self) -> int:
         """One pass over every shard; returns how many records were checkpointed."""
         self.discover()
-        return sum(self._poll_shard(shard) for shard in list(self.shards.values()))
+        return sum(self.poll_shard(shard) for shard in list(self.shards.values()))
 
     def pending(self) -> int:
         """Records fetched but not yet checkpointed."""
         return sum(len(s.buffer) for s in self.shards.values())
 
-    def _poll_shard(self, shard: _Shard) -> int:
+    def _count(self, **increments: int) -> None:
+        with self._stats_lock:  # shards are polled from threads of their own
+            for name, n in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + n)
+
+    def poll_shard(self, shard: _Shard) -> int:
+        """One batch (or retry) of one shard; returns how many records were checkpointed."""
         if time.monotonic() < shard.not_before:
             return 0
         if not shard.buffer and shard.iterator and not shard.closed:
@@ -139,7 +146,7 @@ class ShardedSource:
         done = len(batch) if failed_at is None else max(failed_at, 0)
         for _ in range(done):
             shard.buffer.popleft()
-        self.stats.processed += done
+        self._count(processed=done)
         if failed_at is None:
             shard.attempts, shard.cap = 0, 0
             return done
@@ -149,7 +156,7 @@ class ShardedSource:
             shard.cap = max(1, len(batch) // 2)
             return done
         shard.attempts += 1
-        self.stats.retries += 1
+        self._count(retries=1)
         if shard.attempts > self.options.max_retries:
             # A reported failure names its record; a handler error condemns the whole batch.
             count = len(batch) if failed_at < 0 else 1
@@ -176,7 +183,7 @@ class ShardedSource:
 
     def _invoke(self, shard: _Shard, batch: list[dict]) -> int | None:
         """Index of the first record to retry; None if all succeeded; -1 on a handler error."""
-        self.stats.invocations += 1
+        self._count(invocations=1)
         try:
             response = self.handler(self._event(shard.shard_id, batch), self.context_factory())
         except Exception:
@@ -198,7 +205,7 @@ class ShardedSource:
         attempts: int,
         condition: str = "RetryAttemptsExhausted",
     ) -> None:
-        self.stats.dead_lettered += 1
+        self._count(dead_lettered=1)
         sequence = self._sequence(record)
         log.error("%s: record %s sent to the dead-letter queue", self.name, sequence)
         if not self.dead_letter_queue_url:
@@ -305,46 +312,73 @@ def _epoch(value: Any) -> float:
 
 
 class EventSourceRunner:
-    """Polls each source in a background thread of its own until stopped.
+    """Polls every shard of every source in a background thread of its own until stopped.
 
-    Like Lambda's pollers, an idle source is polled less often (up to `max_idle_sleep`), and
-    polled again at once while it has work.
+    As with Lambda, shards are processed concurrently and each shard's records in order, one
+    batch at a time. Like Lambda's pollers, a shard is polled again at once while records it
+    fetched wait, `idle_sleep` after it caught up, and less and less often while it stays idle
+    (up to `max_idle_sleep`). Each source looks for new shards every `discovery_interval` s.
     """
 
     def __init__(
-        self, sources: list[ShardedSource], idle_sleep: float = 0.02, max_idle_sleep: float = 0.25
+        self,
+        sources: list[ShardedSource],
+        idle_sleep: float = 0.05,
+        max_idle_sleep: float = 0.25,
+        discovery_interval: float = 2.0,
     ) -> None:
         self.sources = sources
         self.idle_sleep = idle_sleep
         self.max_idle_sleep = max_idle_sleep
+        self.discovery_interval = discovery_interval
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         for source in self.sources:
             source.discover(force=True)
-            thread = threading.Thread(
-                target=self._loop, args=(source,), name=f"runner-{source.name}", daemon=True
-            )
-            self._threads.append(thread)
-            thread.start()
+            self._spawn(self._discover_loop, source, name=f"runner-{source.name}")
 
-    def _loop(self, source: ShardedSource) -> None:
+    def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _discover_loop(self, source: ShardedSource) -> None:
+        started: set[str] = set()
+        while not self._stop.is_set():
+            for shard_id, shard in list(source.shards.items()):
+                if shard_id not in started:
+                    started.add(shard_id)
+                    self._spawn(self._shard_loop, source, shard, name=f"runner-{shard_id}")
+            if self._stop.wait(self.discovery_interval):
+                return
+            try:
+                source.discover()
+            except Exception:
+                log.exception("listing the shards of %s failed; retrying", source.name)
+
+    def _shard_loop(self, source: ShardedSource, shard: _Shard) -> None:
         sleep = self.idle_sleep
         while not self._stop.is_set():
             try:
-                moved = source.poll()
+                moved = source.poll_shard(shard)
             except Exception:
-                log.exception("polling %s failed; retrying", source.name)
+                log.exception("polling %s %s failed; retrying", source.name, shard.shard_id)
                 self._stop.wait(0.5)
                 continue
-            if moved:
+            if moved and shard.buffer:  # more records fetched: the next batch at once
                 sleep = self.idle_sleep
-            elif source.pending():  # records wait for a retry delay
-                self._stop.wait(self.idle_sleep)
-            else:
+            elif moved:  # caught up: let records gather for a moment before asking again
+                sleep = self.idle_sleep
                 self._stop.wait(sleep)
+            elif shard.buffer:  # records wait for a retry delay
+                self._stop.wait(self.idle_sleep)
+            elif shard.closed:
+                return
+            else:
                 sleep = min(sleep * 2, self.max_idle_sleep)
+                self._stop.wait(sleep)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()

@@ -61,6 +61,45 @@ def record_artifact(
     return updated or None
 
 
+MAX_RESULTS_PER_UPDATE = 25  # keeps the update and condition expressions well under 4 KB
+
+
+def record_artifacts(
+    tenant_id: str, scan_id: str, results: dict[int, dict[str, Any]], now: str
+) -> dict[str, Any] | None:
+    """Record several artifacts' results in one write, only if none of them is recorded yet;
+    returns the updated scan, None if any was already recorded (nothing written)."""
+    if not 0 < len(results) <= MAX_RESULTS_PER_UPDATE:
+        raise ValueError(f"record 1 to {MAX_RESULTS_PER_UPDATE} results per update")
+    names = {"#results": "results", "#status": "status"}
+    values = {
+        ":running": dynamo.value("running"),
+        ":queued": dynamo.value("queued"),
+        ":now": dynamo.value(now),
+        ":n": dynamo.value(len(results)),
+    }
+    sets, absent = [], []
+    for i, (index, result) in enumerate(sorted(results.items())):
+        names[f"#i{i}"] = str(index)
+        values[f":r{i}"] = dynamo.value(result)
+        sets.append(f"#results.#i{i} = :r{i}")
+        absent.append(f"attribute_not_exists(#results.#i{i})")
+    updated = dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression=(
+            f"SET {', '.join(sets)}, #status = :running, updated_at = :now ADD artifacts_done :n"
+        ),
+        ConditionExpression=" AND ".join(
+            ["attribute_exists(scan_id)", "#status IN (:queued, :running)", *absent]
+        ),
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues=values,
+        ReturnValues="ALL_NEW",
+    )
+    return updated or None
+
+
 def complete(tenant_id: str, scan_id: str, fields: dict[str, Any]) -> bool:
     """Mark the scan complete with its verdict; False if it was already complete."""
     names = {f"#f{i}": name for i, name in enumerate(fields)}

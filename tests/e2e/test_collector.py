@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,12 @@ def test_no_wait_and_metadata_from_github_actions(stack: dict[str, Any], tmp_pat
     assert summary.read_text().startswith("## ❌ Pipeguard: FAIL")
 
     api = Api(stack["api_url"], stack["api_keys"]["alpha"])
-    found = api.get("/v1/findings", params={"pipeline": "acme/shop@main"}).json()["findings"]
+    found: list[dict[str, Any]] = []
+    deadline = time.monotonic() + 30  # the verdict comes first; the index follows the stream
+    while not found and time.monotonic() < deadline:
+        found = api.get("/v1/findings", params={"pipeline": "acme/shop@main"}).json()["findings"]
+        if not found:
+            time.sleep(0.2)
     scans = {f["scan_id"] for f in found}
     assert found and all(f["commit"] == github["GITHUB_SHA"] for f in found)
     assert len(scans) == 1

@@ -146,3 +146,47 @@ def test_records_older_than_the_max_age_are_dead_lettered(aws: Any) -> None:
     assert handler.processed == []
     letters = _dead_letters()
     assert [d["requestContext"]["condition"] for d in letters] == ["RecordAgeExceeded"] * 3
+
+
+def test_shards_are_processed_concurrently_each_in_order(aws: Any) -> None:
+    import threading
+
+    from chalicelib.local.runner import EventSourceRunner
+
+    shards = client("kinesis").list_shards(StreamName="pipeguard-scans")["Shards"]
+    assert len(shards) == 2
+    other_shard_ran = threading.Event()
+    seen: dict[str, list[bytes]] = {}
+    waited: list[bool] = []
+
+    def handler(event: dict, context: Any) -> dict:
+        for record in event["Records"]:
+            shard_id = record["eventID"].split(":")[0]
+            data = base64.b64decode(record["kinesis"]["data"])
+            seen.setdefault(shard_id, []).append(data)
+            if shard_id == shards[0]["ShardId"]:
+                waited.append(other_shard_ran.wait(timeout=10))  # blocks this shard only
+            else:
+                other_shard_ran.set()
+        return {"batchItemFailures": []}
+
+    for shard, prefix in zip(shards, (b"a", b"b"), strict=True):
+        for i in range(3):
+            client("kinesis").put_record(
+                StreamName="pipeguard-scans",
+                Data=prefix + str(i).encode(),
+                PartitionKey="p",
+                ExplicitHashKey=shard["HashKeyRange"]["StartingHashKey"],
+            )
+    source = _source(aws, handler, batch_size=1)
+    runner = EventSourceRunner([source], idle_sleep=0.01)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while source.stats.processed < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        runner.stop()
+    assert waited and all(waited), "a shard waited for another shard's batch"
+    assert seen[shards[0]["ShardId"]] == [b"a0", b"a1", b"a2"]
+    assert seen[shards[1]["ShardId"]] == [b"b0", b"b1", b"b2"]
