@@ -27,7 +27,9 @@ def worker_count(items: int, cpus: int | None = None) -> int:
     """How many processes (the parent included) to spread `items` over."""
     if not hasattr(os, "fork"):
         return 1
-    cpus = cpus if cpus is not None else len(os.sched_getaffinity(0))
+    if cpus is None:  # the CPUs this process may run on, where the platform tells
+        affinity = getattr(os, "sched_getaffinity", None)
+        cpus = len(affinity(0)) if affinity else (os.cpu_count() or 1)
     return max(1, min(cpus, MAX_WORKERS, items // MIN_PER_WORKER))
 
 
