@@ -1,7 +1,8 @@
 """`python -m collectors`: submit artifacts to the service, or scan them offline.
 
 Exit codes: 0 pass; 1 the policy failed (the service's verdict, a finding at or above
---fail-on, or an artifact that could not be read); 2 usage error; 3 service or network error.
+--fail-on, or an artifact that could not be read); 2 usage or setup error (a package of
+collectors/requirements.txt missing); 3 service or network error.
 --soft-fail turns 1 into 0; 2 and 3 stay. See collectors/README.md.
 """
 
@@ -36,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=_prog(), description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    scan = sub.add_parser("scan", help="scan files, folders or globs locally (--offline)")
+    scan = sub.add_parser(
+        "scan", help="scan files, folders or globs locally, with no service (--offline)"
+    )
     run.add_scan_arguments(scan)
 
     submit = sub.add_parser("submit", help="submit a pipeline run to the service and wait")
@@ -48,12 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from collectors.dependencies import MissingDependency, check, package_of
+
     args = build_parser().parse_args(argv)
-    if args.command == "scan":
-        return scan_offline(args)
-    if args.command == "submit":
-        return submit(args)
-    return list_rules(args)
+    try:
+        check()
+        if args.command == "scan":
+            return scan_offline(args)
+        if args.command == "submit":
+            return submit(args)
+        return list_rules(args)
+    except MissingDependency as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ImportError as exc:  # found, yet it cannot be imported (a broken install)
+        package = package_of(exc)
+        if package is None:
+            raise
+        print(f"error: {MissingDependency([package])} ({exc})", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def scan_offline(args: argparse.Namespace) -> int:
@@ -66,16 +82,21 @@ def submit(args: argparse.Namespace) -> int:
 
 def list_rules(args: argparse.Namespace) -> int:
     from chalicelib.engine.registry import all_rules
+    from collectors.output import write_stdout
 
     if args.format == "markdown":
         from chalicelib.engine.docs import render_markdown
 
-        sys.stdout.write(render_markdown(all_rules()))
+        write_stdout(render_markdown(all_rules()))
         return EXIT_PASS
     metas = [r.meta.as_dict() for r in all_rules()]
     if args.format == "json":
-        print(json.dumps(metas, indent=2))
+        write_stdout(json.dumps(metas, indent=2) + "\n")
     else:
-        for m in metas:
-            print(f"{m['id']:<14} {m['severity']:<9} {m['artifact_type']:<15} {m['title']}")
+        write_stdout(
+            "".join(
+                f"{m['id']:<14} {m['severity']:<9} {m['artifact_type']:<15} {m['title']}\n"
+                for m in metas
+            )
+        )
     return EXIT_PASS

@@ -1,12 +1,19 @@
 """Find artifacts among the paths given on the command line: files, folders and globs.
 
-- A file named on the command line is always read; if it cannot be read or is no artifact, that
-  is an error (reported, and the run fails).
-- Folders are walked, and globs (`infra/**/*.yaml`) expanded; there, files that are no artifact
-  (a YAML that is no template) are skipped and counted, and excludes apply: `--exclude` patterns
-  and the lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`, `*.json`,
-  `!keep.json`, `/only-at-root`, `**/fixtures/**`), matched against the path relative to the
-  working directory (or to the folder given, for folders outside it).
+No file selected as an artifact is dropped without a word:
+- A file named on the command line is always read. If it can be read but is no artifact, that
+  is an error (a usage error for `submit`); if it cannot be read, it is an unreadable artifact.
+- A file whose name says what it is (a Dockerfile, a JUnit report, a `--type PATTERN=TYPE`
+  match) is an artifact wherever it is: text that is not valid UTF-8 is read with the Latin-1
+  fallback of `collectors.decoding` (and a note), and a binary file is an unreadable artifact,
+  which fails the run as a parse error does.
+- In folders and globs, candidates by suffix (`*.yaml`, `*.json`, `*.template`, `*.xml`) are
+  read and kept when their content is a template or a JUnit report; the others are skipped,
+  and every skipped file is listed with its reason. Files with no artifact's name or suffix
+  are not read at all (counted as ignored), and excludes apply: `--exclude` patterns and the
+  lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`, `*.json`, `!keep.json`,
+  `/only-at-root`, `**/fixtures/**`), matched against the path relative to the working
+  directory (or to the folder given, for folders outside it).
 - Types are detected from the name, then the content; `--type TYPE` forces one type for every
   file, `--type PATTERN=TYPE` for the files matching a `.gitignore`-style pattern (or naming
   exactly that file). A file in a folder whose name does not look like an artifact is only read
@@ -23,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chalicelib.kinds import ArtifactType
-from chalicelib.parsers.detect import detect_type
+from chalicelib.parsers.detect import detect_type, type_by_name
+from collectors.decoding import NotText, decode
 
 if TYPE_CHECKING:
     import pathspec
@@ -43,6 +51,7 @@ class Artifact:
     path: str
     type: ArtifactType
     text: str
+    note: str | None = None  # how the text was decoded, when not as plain UTF-8
 
     @property
     def size(self) -> int:
@@ -53,9 +62,16 @@ class Artifact:
 @dataclass
 class Collected:
     artifacts: list[Artifact] = field(default_factory=list)
+    # files named on the command line that are no artifact, artifacts too large: file, message
     errors: list[dict[str, str]] = field(default_factory=list)
+    # artifacts that cannot be read (binary, unreadable): file, message; they fail the run
+    unreadable: list[dict[str, str]] = field(default_factory=list)
+    # candidates in folders and globs that turned out to be no artifact: file, reason
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    # artifacts read with the Latin-1 fallback: file, message
+    notes: list[dict[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    skipped: int = 0
+    ignored: int = 0  # files whose names are no artifact's: not read
     excluded: int = 0
 
 
@@ -243,38 +259,43 @@ def _add(
     if real_path in run.seen:  # named twice (a file and its folder, overlapping globs)
         return
     run.seen.add(real_path)
-    named_type = run.types.named(real_path, match_path)
-    forced = named_type or run.types.default
-    if not (explicit or by_glob or named_type or _may_be_artifact(name)):
-        out.skipped += 1
+    override = run.types.named(real_path, match_path)
+    by_name = override or type_by_name(name)
+    if not (explicit or by_glob or by_name or _may_be_artifact(name)):
+        out.ignored += 1
         return
+    forced = override or run.types.default
+    # selected: named on the command line, or an artifact by its name or by --type
+    selected = explicit or bool(by_name or forced)
     try:
         size = os.stat(real_path).st_size
         if size > MAX_SCAN_BYTES:
             with open(real_path, "rb") as handle:
                 head = handle.read(_SNIFF_BYTES).decode("utf-8", errors="replace")
             if forced or detect_type(name, head):  # an artifact, too large to be scanned
-                _refuse(out, name, True, f"larger than {MAX_SCAN_BYTES} bytes ({size})")
+                message = f"larger than {MAX_SCAN_BYTES} bytes ({size})"
+                out.errors.append({"file": name, "message": message})
             else:
-                _refuse(out, name, explicit, "not a recognised artifact (too large to read)")
+                reason = f"too large to read ({size} bytes), and no artifact by its first 64 KiB"
+                _pass_over(out, name, explicit, reason)
             return
         with open(real_path, "rb") as handle:
             data = handle.read()
     except OSError as exc:
-        _refuse(out, name, explicit, f"cannot be read: {exc.strerror}")
+        _unreadable(out, name, selected, f"cannot be read: {exc.strerror or exc}")
         return
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        _refuse(out, name, explicit, "not UTF-8 text (binary file?)")
+        decoded = decode(data)
+    except NotText as exc:
+        _unreadable(out, name, selected, f"not a text file ({exc})")
         return
-    kind = forced or detect_type(name, text)
+    kind = forced or detect_type(name, decoded.text)
     if kind is None:
-        _refuse(
-            out, name, explicit, "not a recognised artifact (Dockerfile, CloudFormation, JUnit)"
-        )
+        _pass_over(out, name, explicit, _not_an_artifact(name))
         return
-    out.artifacts.append(Artifact(path=name, type=kind, text=text))
+    out.artifacts.append(Artifact(path=name, type=kind, text=decoded.text, note=decoded.note))
+    if decoded.note:
+        out.notes.append({"file": name, "message": decoded.note})
 
 
 def _may_be_artifact(path: str) -> bool:
@@ -287,8 +308,27 @@ def _may_be_artifact(path: str) -> bool:
     )
 
 
-def _refuse(out: Collected, name: str, explicit: bool, reason: str) -> None:
-    if explicit:
-        out.errors.append({"file": name, "message": reason})
+def _not_an_artifact(name: str) -> str:
+    """Why a candidate's content is no artifact, in the words of its suffix."""
+    suffix = os.path.splitext(name.lower())[1]
+    if suffix == ".xml":
+        return "not a JUnit report (the root element is not testsuites or testsuite)"
+    if suffix in _CANDIDATE_SUFFIXES:
+        return "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key)"
+    return "not a Dockerfile, CloudFormation template or JUnit report"
+
+
+def _unreadable(out: Collected, name: str, selected: bool, reason: str) -> None:
+    """An artifact that cannot be read fails the run; a mere candidate is skipped."""
+    if selected:
+        out.unreadable.append({"file": name, "message": reason})
     else:
-        out.skipped += 1
+        out.skipped.append({"file": name, "reason": reason})
+
+
+def _pass_over(out: Collected, name: str, explicit: bool, reason: str) -> None:
+    """A file that is no artifact: an error when named on the command line, else skipped."""
+    if explicit:
+        out.errors.append({"file": name, "message": f"not a recognised artifact: {reason}"})
+    else:
+        out.skipped.append({"file": name, "reason": reason})

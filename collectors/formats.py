@@ -11,7 +11,7 @@ from typing import Any
 
 from collectors import __version__
 from collectors.outcome import SEVERITIES, Outcome, severity_rank
-from collectors.output import counts_line, table
+from collectors.output import counts_line, skipped_lines, table
 
 FORMATS = ("json", "sarif", "junit", "markdown", "table")
 TOOL_NAME = "Pipeguard"
@@ -26,6 +26,7 @@ SARIF_LEVEL = {
     "info": "note",
 }
 MARKDOWN_TOP = 10
+MARKDOWN_SKIPPED = 500  # skipped files listed in Markdown (a job summary holds 1 MiB)
 
 
 def render(fmt: str, outcome: Outcome) -> str:
@@ -79,8 +80,15 @@ def _rule_catalogue(outcome: Outcome) -> list[dict[str, Any]]:
 def render_json(outcome: Outcome) -> str:
     if outcome.mode == "service":
         findings = (outcome.scan or {}).get("findings")
-        scan = {k: v for k, v in (outcome.scan or {}).items() if k != "findings"}
-        return json.dumps({"scan": scan, "findings": findings or []}, indent=2) + "\n"
+        scan = {k: v for k, v in outcome.scan.items() if k != "findings"} if outcome.scan else None
+        document = {
+            "scan": scan,
+            "findings": findings or [],
+            "errors": outcome.errors,
+            "notes": outcome.notes,
+            "skipped": outcome.skipped,
+        }
+        return json.dumps(document, indent=2) + "\n"
     document = {
         "findings": [
             {
@@ -95,8 +103,11 @@ def render_json(outcome: Outcome) -> str:
             for f in outcome.findings
         ],
         "errors": outcome.errors,
+        "notes": outcome.notes,
         "scanned": outcome.scanned,
         "skipped": outcome.skipped,
+        "ignored": outcome.ignored,
+        "excluded": outcome.excluded,
     }
     return _one_item_per_line(document)
 
@@ -157,6 +168,16 @@ def _sarif_rule(meta: dict[str, Any]) -> dict[str, Any]:
     return descriptor
 
 
+def _notification(level: str, kind: str, path: str, text: str) -> dict[str, Any]:
+    """A tool execution notification about one file (unreadable, decoded, skipped)."""
+    return {
+        "level": level,
+        "message": {"text": f"{path}: {text}"},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(path)}}}],
+        "descriptor": {"id": kind},
+    }
+
+
 def render_sarif(outcome: Outcome) -> str:
     catalogue = _rule_catalogue(outcome)
     index = {meta["id"]: i for i, meta in enumerate(catalogue)}
@@ -189,13 +210,16 @@ def render_sarif(outcome: Outcome) -> str:
             kind = "external" if f["suppression"] in ("suppressed", "waived") else "inSource"
             results[-1]["suppressions"] = [{"kind": kind, "justification": f["suppression"]}]
     notifications = [
-        {
-            "level": "error",
-            "message": {"text": f"{e['file']}: {e['message']}"},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": _uri(e["file"])}}}],
-            "descriptor": {"id": "artifact-unreadable"},
-        }
+        _notification("error", "artifact-unreadable", e["file"], e["message"])
         for e in outcome.errors
+    ]
+    notifications += [
+        _notification("warning", "artifact-decoded-latin1", n["file"], n["message"])
+        for n in outcome.notes
+    ]
+    notifications += [
+        _notification("note", "file-skipped", k["file"], f"skipped: {k['reason']}")
+        for k in outcome.skipped
     ]
     driver: dict[str, Any] = {
         "name": TOOL_NAME,
@@ -259,6 +283,8 @@ def render_junit(outcome: Outcome) -> str:
     ]
     listed = {path for path, _, _ in suites}
     suites += [(e["file"], None, e["message"]) for e in outcome.errors if e["file"] not in listed]
+    notes = {n["file"]: n["message"] for n in outcome.notes}
+    totals["skipped"] = 0
     for path, artifact_type, error in suites:
         suite = ET.SubElement(root, "testsuite", name=path)
         counts = {"tests": 0, "failures": 0, "errors": 0}
@@ -297,14 +323,37 @@ def render_junit(outcome: Outcome) -> str:
                         message=f"{len(found)} finding(s), {worst}: {found[0]['message']}",
                     )
                     failure.text = "\n".join(lines)
+        if path in notes:
+            ET.SubElement(suite, "system-out").text = f"note: {notes[path]}"
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
         suite.set("skipped", "0")
+    if outcome.skipped:
+        _junit_skipped(root, outcome.skipped)
+        totals["tests"] += 1
+        totals["skipped"] += 1
     for key, value in totals.items():
         root.set(key, str(value))
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
+
+
+def _junit_skipped(root: Any, skipped: list[dict[str, str]]) -> None:
+    """One skipped test case for the files that were no artifact, each listed with its reason."""
+    import xml.etree.ElementTree as ET  # noqa: N817
+
+    count = len(skipped)
+    suite = ET.SubElement(
+        root, "testsuite", name="skipped files", tests="1", failures="0", errors="0", skipped="1"
+    )
+    case = ET.SubElement(
+        suite, "testcase", name=f"{count} file{'s' * (count != 1)} skipped", classname=TOOL_NAME
+    )
+    ET.SubElement(case, "skipped", message=f"{count} files are no artifact (see system-out)")
+    ET.SubElement(suite, "system-out").text = "\n".join(
+        f"{s['file']}: {s['reason']}" for s in skipped
+    )
 
 
 def _finding_line(f: dict[str, Any]) -> str:
@@ -375,10 +424,12 @@ def render_markdown(outcome: Outcome) -> str:
     lines += [f"| {s.capitalize()} | {counts[s]} |" for s in reversed(SEVERITIES)]
     lines += [f"| **Total** | **{len(outcome.findings)}** |", ""]
     summary = f"{outcome.scanned} artifact{'s' * (outcome.scanned != 1)} scanned"
-    if outcome.skipped:
-        summary += f", {outcome.skipped} other files skipped"
     if outcome.errors:
         summary += f", {len(outcome.errors)} could not be read or parsed"
+    if outcome.skipped:
+        summary += f", {len(outcome.skipped)} files skipped (no artifact; listed below)"
+    if outcome.ignored:
+        summary += f", {outcome.ignored} other files not read (no artifact's name)"
     lines += [summary + ".", ""]
     ordered = outcome.sorted_findings()
     if ordered:
@@ -417,6 +468,20 @@ def render_markdown(outcome: Outcome) -> str:
         ]
         lines += [f"- {_code(e['file'])}: {_cell(e['message'])}" for e in outcome.errors]
         lines += ["", "</details>", ""]
+    if outcome.notes:
+        lines += ["**Notes:**", ""]
+        lines += [f"- {_code(n['file'])}: {_cell(n['message'])}" for n in outcome.notes]
+        lines.append("")
+    if outcome.skipped:
+        count = len(outcome.skipped)
+        lines += [f"<details><summary>{count} files skipped (no artifact)</summary>", ""]
+        lines += [
+            f"- {_code(k['file'])}: {_cell(k['reason'])}"
+            for k in outcome.skipped[:MARKDOWN_SKIPPED]
+        ]
+        if count > MARKDOWN_SKIPPED:
+            lines.append(f"- … and {count - MARKDOWN_SKIPPED} more (the JSON report lists all)")
+        lines += ["", "</details>", ""]
     return "\n".join(lines)
 
 
@@ -427,12 +492,20 @@ def render_table(outcome: Outcome) -> str:
     rows = [{**f, "file": f["path"]} for f in outcome.findings]
     out = [table(rows)]
     out += [f"error: {e['file']}: {e['message']}" for e in outcome.errors]
+    out += [f"note: {n['file']}: {n['message']}" for n in outcome.notes]
+    out += skipped_lines(outcome.skipped, "skipped: ")
     counts = counts_line(outcome.counts())
-    if outcome.mode == "service":
-        scan = outcome.scan or {}
+    files = f"{outcome.scanned} artifacts scanned, {len(outcome.skipped)} skipped"
+    if outcome.mode == "service" and outcome.scan is None:
+        out.append(
+            f"\n{files}: nothing was sent to the service\nVerdict: {outcome.verdict.upper()}"
+        )
+    elif outcome.mode == "service":
+        scan = outcome.scan
         verdict = outcome.verdict.upper()
         server = (scan.get("verdict") or scan.get("status") or "unknown").upper()
         out.append(
+            f"\n{files}."
             f"\nScan {scan.get('scan_id')} of {outcome.pipeline}: {verdict} ({counts}; the "
             f"service's verdict is {server}, failing on {scan.get('fail_on')} or above"
             + (f"; --fail-on {outcome.fail_on}" if outcome.fail_on else "")
@@ -440,7 +513,7 @@ def render_table(outcome: Outcome) -> str:
         )
     else:
         out.append(
-            f"\n{outcome.scanned} artifacts scanned, {outcome.skipped} skipped: {counts}"
+            f"\n{files}: {counts}"
             f"\nVerdict: {outcome.verdict.upper()} (fails on {outcome.fail_on} or above)"
         )
     for reason in outcome.reasons:

@@ -2,7 +2,8 @@
 
 Gating: the run fails when the service's verdict fails (service mode), when a finding is at or
 above `--fail-on` (checked here, on the findings), or when an artifact could not be read or
-parsed (offline; the service counts those in its verdict).
+parsed (offline; the service counts its parse errors in its verdict, and an artifact the
+collector could not read, and so not send, fails the run here).
 """
 
 from __future__ import annotations
@@ -29,9 +30,15 @@ class Outcome:
     artifacts: list[dict[str, Any]] = field(default_factory=list)
     # files that could not be read or parsed: file, message
     errors: list[dict[str, str]] = field(default_factory=list)
+    # of those, the artifacts the collector could not read (service mode: never sent)
+    unreadable: list[dict[str, str]] = field(default_factory=list)
+    # candidates that were no artifact: file, reason
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    # artifacts read with the Latin-1 fallback: file, message
+    notes: list[dict[str, str]] = field(default_factory=list)
     fail_on: str | None = None  # the client-side threshold, if any
     scanned: int = 0
-    skipped: int = 0
+    ignored: int = 0  # files whose names are no artifact's (not read)
     excluded: int = 0
     info: PipelineInfo = field(default_factory=PipelineInfo)
     pipeline: str | None = None
@@ -75,6 +82,12 @@ class Outcome:
         if self.errors and self.mode == "offline":
             count = len(self.errors)
             why.append(f"{count} file{'s' * (count != 1)} could not be read or parsed")
+        elif self.unreadable and self.mode == "service":
+            count = len(self.unreadable)
+            why.append(
+                f"{count} artifact{'s' * (count != 1)} could not be read, so "
+                f"{'they were' if count != 1 else 'it was'} not sent to the service"
+            )
         return why
 
     @property

@@ -1,7 +1,11 @@
-"""Human-readable output: findings as a table, a one-line verdict."""
+"""Human-readable output: findings as a table, a one-line verdict, capped listings, and
+writing to stdout that survives a reader who stops early (`| head`)."""
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Iterable
 from typing import Any
 
 from chalicelib.kinds import Severity
@@ -65,3 +69,49 @@ def table(findings: list[dict[str, Any]], width: int = 160) -> str:
 def counts_line(counts: dict[str, int]) -> str:
     order = ("critical", "high", "medium", "low", "info")
     return ", ".join(f"{counts.get(s, 0)} {s}" for s in order)
+
+
+LISTED = 20
+"""Skipped files named one per line in the table and on stderr; the rest are counted."""
+
+
+def capped(lines: Iterable[str], total: int, more: str, limit: int = LISTED) -> list[str]:
+    """The first `limit` lines, then one line saying how many more there are."""
+    shown = list(lines)[:limit]
+    if total > len(shown):
+        shown.append(more.format(count=total - len(shown)))
+    return shown
+
+
+def skipped_lines(skipped: list[dict[str, str]], prefix: str) -> list[str]:
+    """`{prefix}{file}: {reason}` per skipped file, capped at LISTED."""
+    return capped(
+        (f"{prefix}{s['file']}: {s['reason']}" for s in skipped[:LISTED]),
+        len(skipped),
+        "… and {count} more skipped files (--format json lists every one)",
+    )
+
+
+_stdout_closed = False
+
+
+def write_stdout(text: str) -> bool:
+    """Write and flush `text` to stdout; False once the reader has gone (a closed pipe).
+
+    The rest of the output is then dropped quietly, as `head` expects, and the run goes on:
+    its exit code still says what the policy said.
+    """
+    global _stdout_closed
+    if _stdout_closed:
+        return False
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_closed = True
+        # what is still buffered goes nowhere instead of failing again at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return False
+    return True

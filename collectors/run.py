@@ -153,7 +153,12 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--offline", action="store_true", help="evaluate locally, no service")
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="evaluate locally, with no service: the default and only mode of scan (accepted "
+        "for clarity; use submit for the service)",
+    )
     parser.add_argument(
         "--jobs",
         type=_jobs,
@@ -239,16 +244,24 @@ def _metadata(args: argparse.Namespace) -> tuple[PipelineInfo, str | None, str |
 
 
 def _emit(outcome: Outcome, args: argparse.Namespace, destinations: list[tuple[str, str]]) -> int:
-    """Write every requested report; the table goes to stdout when nothing else does."""
-    from collectors.formats import render
+    """Write every requested report; the table goes to stdout when nothing else does.
 
-    if all(path != "-" for _, path in destinations):
-        sys.stdout.write(render("table", outcome))
+    Unreadable artifacts, decoding notes and skipped files are always shown: in the table when
+    it is on stdout, else on stderr (stdout then holds a machine-readable report).
+    """
+    from collectors.formats import render
+    from collectors.output import write_stdout
+
+    table_on_stdout = all(path != "-" for _, path in destinations)
+    if table_on_stdout:
+        write_stdout(render("table", outcome))
+    elif ("table", "-") not in destinations:
+        _notices(outcome)
     status = EXIT_PASS
     for fmt, path in destinations:
         text = render(fmt, outcome)
         if path == "-":
-            sys.stdout.write(text)
+            write_stdout(text)
             continue
         try:
             target = Path(path)
@@ -257,10 +270,20 @@ def _emit(outcome: Outcome, args: argparse.Namespace, destinations: list[tuple[s
         except OSError as exc:
             _err(f"cannot write the {fmt} report to {path}: {exc.strerror or exc}")
             status = EXIT_USAGE
-    sys.stdout.flush()
     if args.step_summary:
         _step_summary(outcome, destinations)
     return status
+
+
+def _notices(outcome: Outcome) -> None:
+    """Files that could not be read or parsed, decoding notes and skipped files, on stderr."""
+    from collectors.output import skipped_lines
+
+    lines = [f"pipeguard: error: {e['file']}: {e['message']}" for e in outcome.errors]
+    lines += [f"pipeguard: note: {n['file']}: {n['message']}" for n in outcome.notes]
+    lines += skipped_lines(outcome.skipped, "pipeguard: skipped ")
+    if lines:
+        print("\n".join(lines), file=sys.stderr)
 
 
 def _step_summary(outcome: Outcome, destinations: list[tuple[str, str]]) -> None:
@@ -295,9 +318,7 @@ def _exit_code(outcome: Outcome, args: argparse.Namespace, written: int) -> int:
 
 
 def scan_offline(args: argparse.Namespace) -> int:
-    if not args.offline:
-        _err("scan runs offline only (add --offline); use submit for the service")
-        return EXIT_USAGE
+    """`scan` (with or without `--offline`: it has no other mode)."""
     try:
         destinations = _destinations(args)
         info, pipeline, run_id, commit = _metadata(args)
@@ -312,12 +333,15 @@ def scan_offline(args: argparse.Namespace) -> int:
         fail_on=args.fail_on,
         scanned=len(collected.artifacts),
         skipped=collected.skipped,
+        ignored=collected.ignored,
         excluded=collected.excluded,
+        notes=collected.notes,
+        unreadable=collected.unreadable,
         info=info,
         pipeline=pipeline,
         run_id=run_id,
         commit=commit,
-        errors=list(collected.errors),
+        errors=collected.errors + collected.unreadable,
     )
     from collectors.parallel import map_ordered
 
@@ -442,7 +466,7 @@ def submit(args: argparse.Namespace) -> int:
             _err(f"{error['file']}: {error['message']}")
         if collected.errors:
             raise UsageError("the files above cannot be submitted")
-        if not collected.artifacts:
+        if not collected.artifacts and not collected.unreadable:
             raise UsageError("no artifacts found in the given paths")
         run_id = run_id or f"local-{int(time.time() * 1000)}"
         scan_request = {
@@ -461,7 +485,39 @@ def submit(args: argparse.Namespace) -> int:
         _err(str(exc))
         return EXIT_USAGE
 
+    def outcome_of(scan: dict[str, Any] | None) -> Outcome:
+        artifacts = (scan or {}).get("artifacts") or []
+        service_errors = [
+            {"file": a["path"], "message": a["error"]} for a in artifacts if a.get("error")
+        ]
+        return Outcome(
+            mode="service",
+            fail_on=args.fail_on,
+            findings=[service_finding(f) for f in (scan or {}).get("findings") or []],
+            artifacts=[
+                {"path": a["path"], "type": a["type"], "error": a.get("error")} for a in artifacts
+            ],
+            errors=service_errors + collected.unreadable,
+            unreadable=collected.unreadable,
+            skipped=collected.skipped,
+            notes=collected.notes,
+            scanned=len(collected.artifacts),
+            ignored=collected.ignored,
+            excluded=collected.excluded,
+            info=info,
+            pipeline=pipeline,
+            run_id=run_id,
+            commit=commit,
+            scan=scan,
+            api_url=args.api_url,
+        )
+
+    if not collected.artifacts:  # only unreadable ones: nothing the service could be sent
+        unsent = outcome_of(None)
+        return _exit_code(unsent, args, _emit(unsent, args, destinations))
+
     from collectors.client import ApiFailure, Client, RetryPolicy, WaitTimeout
+    from collectors.output import write_stdout
     from collectors.progress import Progress
 
     progress = Progress()
@@ -489,18 +545,26 @@ def submit(args: argparse.Namespace) -> int:
             scan_request["artifacts"].append(
                 {"type": artifact.type.value, "path": artifact.path, "upload_id": upload_id}
             )
-        progress.note(f"submitting {len(collected.artifacts)} artifacts of {pipeline} …")
+        count = len(collected.artifacts)
+        progress.note(f"submitting {count} artifact{'s' * (count != 1)} of {pipeline} …")
         accepted = client.submit_scan(scan_request)
+        status_url = f"{args.api_url.rstrip('/')}{accepted['status_url']}"
         if not args.wait:
             progress.done()
             if "json" in (args.formats or []):
-                print(json.dumps(accepted, indent=2))
+                write_stdout(json.dumps(accepted, indent=2) + "\n")
             else:
-                print(
+                write_stdout(
                     f"Scan {accepted['scan_id']} of {pipeline} run {run_id} is "
-                    f"{accepted['status']}: {args.api_url.rstrip('/')}{accepted['status_url']}"
+                    f"{accepted['status']}: {status_url}\n"
                 )
+            if collected.unreadable:  # the service's verdict cannot cover them
+                unsent = outcome_of(None)
+                _notices(unsent)
+                _err("the artifacts above could not be read and were not sent: the run fails")
+                return _exit_code(unsent, args, EXIT_PASS)
             return EXIT_PASS
+        progress.accepted(accepted, status_url)
         scan = client.wait_for_scan(accepted["scan_id"], on_progress=progress.scan)
         if scan["status"] == "complete":
             scan = client.report(accepted["scan_id"])
@@ -523,27 +587,5 @@ def submit(args: argparse.Namespace) -> int:
             f"{scan.get('failure') or 'no reason given'}"
         )
         return EXIT_SERVICE
-    outcome = Outcome(
-        mode="service",
-        fail_on=args.fail_on,
-        findings=[service_finding(f) for f in scan.get("findings") or []],
-        artifacts=[
-            {"path": a["path"], "type": a["type"], "error": a.get("error")}
-            for a in scan.get("artifacts") or []
-        ],
-        errors=[
-            {"file": a["path"], "message": a["error"]}
-            for a in scan.get("artifacts") or []
-            if a.get("error")
-        ],
-        scanned=len(collected.artifacts),
-        skipped=collected.skipped,
-        excluded=collected.excluded,
-        info=info,
-        pipeline=pipeline,
-        run_id=run_id,
-        commit=commit,
-        scan=scan,
-        api_url=args.api_url,
-    )
+    outcome = outcome_of(scan)
     return _exit_code(outcome, args, _emit(outcome, args, destinations))

@@ -1,4 +1,11 @@
-"""Guess an artifact's type from its path and, when needed, a cheap look at its content."""
+"""Guess an artifact's type from its path and, when needed, a cheap look at its content.
+
+A name can settle the type on its own (`type_by_name`): Dockerfiles and JUnit reports have
+conventional names. Other candidates (`*.yaml`, `*.json`, `*.template`, `*.xml`) are told apart
+by their first 64 KiB, without a full parse: an XML root element is found after any
+declaration, comments and DOCTYPE (its internal subset included), so that a report with a DTD
+is still recognised as JUnit and then refused by the parser with its reason.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +14,40 @@ from pathlib import PurePosixPath
 
 from chalicelib.kinds import ArtifactType
 
-__all__ = ["detect_type"]
+__all__ = ["detect_type", "type_by_name"]
 
 _SNIFF = 64 * 1024
-_XML_SNIFF = 1024
 _TEMPLATE_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".template"})
 _CFN_YAML = re.compile(
     r"""^(?:[ \t]*["']?AWSTemplateFormatVersion|["']?Resources)["']?[ \t]*:""", re.MULTILINE
 )
 _CFN_JSON = re.compile(r'"(?:AWSTemplateFormatVersion|Resources)"\s*:')
 _XML_ROOT = re.compile(r"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
-_XML_SKIP = re.compile(r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>)", re.DOTALL)
+# a declaration, a comment, or a DOCTYPE with or without an internal subset ([...])
+_XML_SKIP = re.compile(
+    r"\s*(?:<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^>\[]*\[.*?\])?[^>]*>)", re.DOTALL | re.IGNORECASE
+)
+# Surefire's TEST-*.xml, junit.xml, junit-*.xml, junit_*.xml, junit.*.xml and *.junit.xml
+_JUNIT_NAME = re.compile(r"(?:TEST-.*|(?i:junit(?:[._-].*)?|.*\.junit))\.(?i:xml)")
 _INSTRUCTION = re.compile(r"[A-Za-z]+")
+
+
+def type_by_name(path: str) -> ArtifactType | None:
+    """The type the file's name alone gives (a Dockerfile or JUnit report name), else None."""
+    name = PurePosixPath(path.replace("\\", "/")).name
+    if _is_dockerfile_name(name.lower()):
+        return ArtifactType.DOCKERFILE
+    if _JUNIT_NAME.fullmatch(name):
+        return ArtifactType.JUNIT
+    return None
 
 
 def detect_type(path: str, text: str | None = None) -> ArtifactType | None:
     """The artifact type of `path` (by name first, then content), or None if it is none of ours."""
-    name = PurePosixPath(path.replace("\\", "/")).name
-    lower = name.lower()
-    if _is_dockerfile_name(lower):
-        return ArtifactType.DOCKERFILE
+    by_name = type_by_name(path)
+    if by_name is not None:
+        return by_name
+    lower = PurePosixPath(path.replace("\\", "/")).name.lower()
     suffix = PurePosixPath(lower).suffix
     if suffix in _TEMPLATE_SUFFIXES:
         if text is None:
@@ -60,7 +81,7 @@ def _looks_like_template(text: str) -> bool:
 
 
 def _looks_like_junit(text: str) -> bool:
-    head = _head(text)[:_XML_SNIFF]
+    head = _head(text)
     position = 0
     while True:  # skip the declaration, comments and a doctype before the root element
         match = _XML_SKIP.match(head, position)

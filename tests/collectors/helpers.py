@@ -27,7 +27,16 @@ def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+def _shared() -> Path:
+    """The team's shared folder (schemas, corpus): beside the checkout, or further up."""
+    here = Path(__file__).resolve()
+    for folder in here.parents[3:]:
+        if (folder / "shared" / "schemas").is_dir():
+            return folder / "shared"
+    return here.parents[2].parent / "shared"
+
+
+SHARED = _shared()
 SARIF_SCHEMA = SHARED / "schemas" / "sarif-schema-2.1.0.json"
 CORPUS = SHARED / "corpus"
 

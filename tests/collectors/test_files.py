@@ -49,7 +49,9 @@ def test_folders_globs_and_excludes(repo: Path, capsys: pytest.CaptureFixture[st
         "Dockerfile", "svc/api/Dockerfile", "svc/web/web.Dockerfile", "infra/stack.yaml",
         "infra/fixtures/bad.yaml", "build/Dockerfile",
     }  # fmt: skip
-    assert report["skipped"] == 3  # params.json is no template; README.md, stack.cfn: not tried
+    assert [s["file"] for s in report["skipped"]] == ["infra/params.json"]  # no template
+    assert "CloudFormation" in report["skipped"][0]["reason"]
+    assert report["ignored"] == 2  # README.md, deploy/stack.cfn: their names rule them out
 
     _, report = scanned(capsys, "--exclude", "build/", "--exclude", "**/fixtures/**", ".")
     assert files(report) == {

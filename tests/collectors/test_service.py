@@ -194,7 +194,9 @@ def test_gating(
         assert "--soft-fail" in out.err and "FAIL" in out.out
 
 
-def test_progress_is_shown_on_a_terminal_only(fake_api: FakeApi, dockerfile: Path) -> None:
+def test_progress_on_a_terminal_and_plain_lines_elsewhere(
+    fake_api: FakeApi, dockerfile: Path
+) -> None:
     fake_api.script("scan", (200, {}, scan("running")), (200, {}, scan("running")))
     command = [
         sys.executable, "-m", "collectors", "submit", "--api-url", fake_api.url, "--api-key",
@@ -203,7 +205,13 @@ def test_progress_is_shown_on_a_terminal_only(fake_api: FakeApi, dockerfile: Pat
     env = clean_env({"PYTHONPATH": str(REPO_ROOT)})
     plain = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert plain.returncode == 0, plain.stderr
-    assert plain.stderr == ""
+    assert "\r" not in plain.stderr and "\x1b" not in plain.stderr  # CI logs: plain lines
+    lines = plain.stderr.splitlines()
+    assert lines[0] == "pipeguard: submitting 1 artifact of shop …"
+    assert lines[1].startswith(f"pipeguard: scan {SCAN_ID} accepted (queued): ")
+    assert lines[1].endswith(f"/v1/scans/{SCAN_ID}")
+    assert lines[-1].startswith(f"pipeguard: scan {SCAN_ID} complete 1/1 artifacts, ")
+    assert len(lines) <= 4  # "running" at most once: the polls came within 5 s
 
     fake_api.script("scan", (200, {}, scan("running")), (200, {}, scan("running")))
     leader, follower = pty.openpty()

@@ -60,10 +60,14 @@ def test_submit_wait_gate_and_every_report(stack: dict[str, Any], tmp_path: Path
     )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr  # the tenant's verdict fails
     assert "FAIL" in result.stdout and "DF-USER-001" in result.stdout
-    assert result.stderr == ""  # no progress display when stderr is not a terminal
+    # stderr is no terminal: plain progress lines, nothing else (the table lists the rest)
+    assert "\r" not in result.stderr
+    assert all(line.startswith("pipeguard: ") for line in result.stderr.splitlines())
+    assert " accepted (queued): " in result.stderr
 
     document = json.loads((out / "scan.json").read_text())
-    assert set(document) == {"scan", "findings"}
+    assert set(document) == {"scan", "findings", "errors", "notes", "skipped"}
+    assert document["errors"] == document["notes"] == document["skipped"] == []
     scan, findings = document["scan"], document["findings"]
     assert scan["status"] == "complete" and scan["verdict"] == "fail"
     assert scan["commit"] == "abc1234" and scan["run_id"] == "run-1"
@@ -89,6 +93,45 @@ def test_submit_wait_gate_and_every_report(stack: dict[str, Any], tmp_path: Path
     markdown = (out / "summary.md").read_text()
     assert markdown.startswith("## ❌ Pipeguard: FAIL")
     assert scan["scan_id"] in markdown and "service's verdict is FAIL" in markdown
+
+
+def test_no_artifact_is_dropped_without_a_word(stack: dict[str, Any], tmp_path: Path) -> None:
+    """A Latin-1 Dockerfile is evaluated, a JUnit report with a DTD is sent and refused by the
+    service with its reason, a binary Dockerfile fails the run, and a YAML that is no template
+    is listed as skipped."""
+    (tmp_path / "x" / "clean").mkdir(parents=True)
+    (tmp_path / "x" / "Dockerfile").write_bytes(
+        b"# caf\xe9\nFROM ubuntu:latest\nENV DB_PASSWORD=x\n"
+    )
+    (tmp_path / "x" / "clean" / "Dockerfile").write_text(CLEAN_DOCKERFILE)
+    (tmp_path / "x" / "report.junit.xml").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE testsuite [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>\n'
+        '<testsuite name="t" tests="1"><testcase name="&b;"/></testsuite>\n'
+    )
+    (tmp_path / "x" / "k8s.yaml").write_text("kind: Deployment\n")
+    args = ("--pipeline", "e2e-unreadable", "--format", "json", "x/")
+    latin1 = collector(stack, "--run-id", "run-1", *args, cwd=tmp_path)
+    assert latin1.returncode == 1, latin1.stdout + latin1.stderr
+    document = json.loads(latin1.stdout)
+    assert document["scan"]["verdict"] == "fail"
+    errors = {e["file"]: e["message"] for e in document["errors"]}
+    assert set(errors) == {"x/report.junit.xml"} and "DTD" in errors["x/report.junit.xml"]
+    rules = {f["rule_id"] for f in document["findings"] if f["path"] == "x/Dockerfile"}
+    assert "DF-SECRET-001" in rules
+    assert [n["file"] for n in document["notes"]] == ["x/Dockerfile"]
+    assert [s["file"] for s in document["skipped"]] == ["x/k8s.yaml"]
+    assert "pipeguard: skipped x/k8s.yaml: not a CloudFormation template" in latin1.stderr
+
+    (tmp_path / "x" / "report.junit.xml").unlink()
+    (tmp_path / "x" / "Dockerfile").write_text(CLEAN_DOCKERFILE.replace("app", "svc"))
+    (tmp_path / "x" / "clean" / "Dockerfile").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    binary = collector(stack, "--run-id", "run-2", *args, cwd=tmp_path)
+    assert binary.returncode == 1, binary.stdout + binary.stderr
+    document = json.loads(binary.stdout)
+    assert document["scan"]["verdict"] == "pass"  # the service never saw the binary file
+    assert [a["path"] for a in document["scan"]["artifacts"]] == ["x/Dockerfile"]
+    assert [e["file"] for e in document["errors"]] == ["x/clean/Dockerfile"]
+    assert "pipeguard: error: x/clean/Dockerfile: not a text file" in binary.stderr
 
 
 def test_pass_client_gate_soft_fail_and_idempotent_resubmission(

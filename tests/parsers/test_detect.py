@@ -5,13 +5,22 @@ from __future__ import annotations
 import pytest
 
 from chalicelib.models import ArtifactType
-from chalicelib.parsers.detect import detect_type
+from chalicelib.parsers.detect import detect_type, type_by_name
 
 DF, CFN, JU = ArtifactType.DOCKERFILE, ArtifactType.CLOUDFORMATION, ArtifactType.JUNIT
 TEMPLATE_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T: {Type: AWS::SNS::Topic}\n"
 RESOURCES_ONLY = "# comment\nResources:\n  T:\n    Type: AWS::SNS::Topic\n"
 TEMPLATE_JSON = '{\n  "Resources": {"T": {"Type": "AWS::SNS::Topic"}}\n}'
 JUNIT = '<?xml version="1.0"?>\n<!-- generated -->\n<testsuites><testsuite/></testsuites>'
+JUNIT_DTD = (
+    '<?xml version="1.0"?>\n<!DOCTYPE testsuite [\n  <!ENTITY a "x">\n  <!ENTITY b "&a;&a;">\n]>\n'
+    '<testsuite name="&b;"/>'
+)
+JUNIT_LONG_DTD = (  # the root element comes after a DTD of several KiB (an entity bomb)
+    "<!DOCTYPE testsuites [\n"
+    + "".join(f'<!ENTITY e{i} "{f"&e{i - 1};" * 10 if i else "lol"}">\n' for i in range(60))
+    + "]>\n<testsuites><testsuite/></testsuites>"
+)
 
 
 @pytest.mark.parametrize(
@@ -38,7 +47,16 @@ JUNIT = '<?xml version="1.0"?>\n<!-- generated -->\n<testsuites><testsuite/></te
         ("reports/junit.xml", JUNIT, JU),
         ("TEST-com.example.FooTest.xml", "<testsuite name='x'/>", JU),
         ("pom.xml", "<?xml version='1.0'?><project><modelVersion/></project>", None),
-        ("reports/junit.xml", None, None),
+        ("reports/junit.xml", None, JU),  # the name says JUnit: the content need not
+        ("reports/unit.junit.xml", "<html/>", JU),
+        ("reports/junit_api.xml", None, JU),
+        ("reports/api-junit.xml", None, None),  # the content decides
+        ("non-junit.xml", "<suites/>", None),
+        ("target/TEST-Foo.xml", "", JU),
+        ("reports/results.xml", None, None),
+        ("reports/results.xml", JUNIT_DTD, JU),
+        ("reports/results.xml", JUNIT_LONG_DTD, JU),
+        ("conf/test-config.xml", None, None),
         ("README.md", "# Hello", None),
     ],
 )
@@ -56,6 +74,8 @@ def test_by_name(path: str, text: str | None, expected: ArtifactType | None) -> 
         (TEMPLATE_YAML, CFN),
         (TEMPLATE_JSON, CFN),
         (JUNIT, JU),
+        (JUNIT_DTD, JU),
+        ("<!DOCTYPE html [<!ENTITY a 'x'>]><html/>", None),
         ("<html><body/></html>", None),
         ("\x00\x01\x02", None),
         ("", None),
@@ -63,3 +83,21 @@ def test_by_name(path: str, text: str | None, expected: ArtifactType | None) -> 
 )
 def test_by_content(text: str, expected: ArtifactType | None) -> None:
     assert detect_type("artifact", text) is expected
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("Dockerfile", DF),
+        ("svc/api.Dockerfile", DF),
+        ("reports/junit.xml", JU),
+        ("reports/unit.junit.xml", JU),
+        ("TEST-com.example.FooTest.xml", JU),
+        ("infra/stack.template", None),  # `.env.template` and the like: the content decides
+        ("infra/stack.yaml", None),
+        ("reports/results.xml", None),
+        ("test-config.xml", None),
+    ],
+)
+def test_type_by_name(path: str, expected: ArtifactType | None) -> None:
+    assert type_by_name(path) is expected

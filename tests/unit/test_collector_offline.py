@@ -89,13 +89,16 @@ def test_folders_skip_files_that_are_not_artifacts(tmp_path: Path) -> None:
     result = _scan("--offline", "--format", "json", str(tmp_path))
     report = json.loads(result.stdout)
     assert report["scanned"] == 1
-    assert report["skipped"] == 2
+    (skipped,) = report["skipped"]  # a YAML that is no template: read, then listed
+    assert skipped["file"].endswith("docker-compose.yml")
+    assert "not a CloudFormation template" in skipped["reason"]
+    assert report["ignored"] == 1  # README.md is not read
     assert report["errors"] == []
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert _scan("--offline", str(tmp_path / "missing")).returncode == 2
-    assert _scan("examples/").returncode == 2
+    assert _scan("--offline", "--jobs", "0", "examples/").returncode == 2
     assert _scan("--offline", "--format", "yaml", "examples/").returncode == 2
     assert _scan().returncode == 2
 
@@ -146,4 +149,6 @@ def test_help_documents_exit_codes_and_formats() -> None:
         text=True,
         timeout=60,
     )
-    assert "2 usage error; 3 service or network error" in " ".join(top.stdout.split())
+    text = " ".join(top.stdout.split())
+    assert "2 usage or setup error (a package of collectors/requirements.txt missing)" in text
+    assert "3 service or network error" in text
