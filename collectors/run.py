@@ -558,9 +558,9 @@ def submit(args: argparse.Namespace) -> int:
                     f"Scan {accepted['scan_id']} of {pipeline} run {run_id} is "
                     f"{accepted['status']}: {status_url}\n"
                 )
+            unsent = outcome_of(None)  # no reports: what was not sent goes to stderr
+            _notices(unsent)
             if collected.unreadable:  # the service's verdict cannot cover them
-                unsent = outcome_of(None)
-                _notices(unsent)
                 _err("the artifacts above could not be read and were not sent: the run fails")
                 return _exit_code(unsent, args, EXIT_PASS)
             return EXIT_PASS

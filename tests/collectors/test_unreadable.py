@@ -272,6 +272,9 @@ def test_submit_lists_skipped_files(
     }  # fmt: skip
     assert "pipeguard: skipped svc/pom.xml" in out.err
 
+    assert submit(fake_api, "--no-wait", "svc/") == 0  # no reports: stderr names them
+    assert "pipeguard: skipped svc/k8s-000.yaml: not a CloudFormation" in capsys.readouterr().err
+
 
 def test_junit_report_of_a_latin1_artifact_carries_the_note(
     folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
