@@ -143,12 +143,12 @@ class ApiServer(ThreadingHTTPServer):
         read_timeout: float = READ_TIMEOUT,
         max_request_bytes: int | None = None,
     ) -> None:
-        super().__init__((host, port), GatewayRequestHandler)
         self.read_timeout = read_timeout
         self.max_connections = max_connections
         self._max_request_bytes = max_request_bytes
         self._slots = threading.BoundedSemaphore(max_connections)
-        self.deadlines = _Deadlines()
+        self.deadlines = _Deadlines()  # before binding: a failed bind calls server_close
+        super().__init__((host, port), GatewayRequestHandler)
         self.gateway: LocalGateway | None = None
         self.stopping = False
         self._serving = threading.Event()
