@@ -225,11 +225,8 @@ def test_ctrl_c_in_a_terminal_stops_cleanly_under_load(tmp_path: Path) -> None:
 
 
 def test_a_killed_stack_takes_moto_with_it_and_frees_its_state_dir(tmp_path: Path) -> None:
-    from chalicelib.local.statedir import holder
-
     state = tmp_path / "state"
     with running_stack(state, tmp_path / "stack.log") as (info, process):
-        assert holder(state) == process.pid
         assert not _refused(info["aws_endpoint"])
         process.kill()
         process.wait(timeout=10)
@@ -237,4 +234,6 @@ def test_a_killed_stack_takes_moto_with_it_and_frees_its_state_dir(tmp_path: Pat
         while not _refused(info["aws_endpoint"]):
             assert time.monotonic() < deadline, "moto outlived the killed stack"
             time.sleep(0.2)
-        assert holder(state) is None
+    from chalicelib.local.statedir import holder
+
+    assert holder(state) is None  # the lock died with the stack: the folder is free

@@ -111,8 +111,10 @@ def test_requests_on_many_connections_are_served_side_by_side(
 ) -> None:
     stalled = [_connect(url) for _ in range(10)]  # connected, request not sent yet
     try:
-        for sock in stalled[:5]:
+        for sock in stalled[:4]:
             sock.sendall(b"GET /v1/findings HTTP/1.1\r\nHost: x\r\n")  # headers unfinished
+        for sock in stalled[4:8]:  # bodies unfinished
+            sock.sendall(b"PUT /v1/policy HTTP/1.1\r\nHost: x\r\nContent-Length: 99\r\n\r\n{")
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {keys['acme']}"
         started = time.monotonic()
