@@ -1,8 +1,9 @@
-"""`python -m chalicelib.ops reindex|redrive`: operator commands (deployed or local).
+"""`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key`: operator commands.
 
 Deployed, they use the environment's AWS credentials and the same variables as the functions
 (FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, OPENSEARCH_ENDPOINT...). With `--local`, they talk to
-the running embedded stack (its address is in `.local/stack.json`).
+the embedded stack running on `.local` (or on `--state-dir DIR`), which describes itself in
+`stack.json` there.
 """
 
 from __future__ import annotations
@@ -14,25 +15,48 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
+COMMANDS = ("reindex", "redrive", "create-tenant", "issue-key")
+DEFAULT_STATE_DIR = ".local"
 
-def _use_local_stack(state_dir: str) -> None:
+
+def _use_local_stack(parser: argparse.ArgumentParser, state_dir: str) -> None:
+    from chalicelib.local.statedir import holder
+
     info_file = Path(state_dir) / "stack.json"
-    if not info_file.is_file():
-        raise SystemExit(
-            f"error: no running stack described in {info_file}: start it with make run"
+    if holder(Path(state_dir)) is None or not info_file.is_file():
+        parser.exit(
+            2,
+            f"error: no embedded stack is running on {state_dir}: start it with make run "
+            "(or name its folder with --state-dir)\n",
         )
     os.environ.update(json.loads(info_file.read_text())["environment"])
+
+
+def _legacy_local(argv: list[str]) -> list[str]:
+    """Before the command, `--local DIR` and `--local=DIR` mean `--local --state-dir DIR`; a
+    command name after `--local` is always the command."""
+    out: list[str] = []
+    for i, arg in enumerate(argv):
+        if arg in COMMANDS:
+            return out + argv[i:]
+        if arg.startswith("--local="):
+            out += ["--local", "--state-dir", arg.split("=", 1)[1]]
+        elif out[-1:] == ["--local"] and not arg.startswith("-"):
+            out += ["--state-dir", arg]
+        else:
+            out.append(arg)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m chalicelib.ops", description=__doc__)
     parser.add_argument(
-        "--local",
-        metavar="STATE_DIR",
-        nargs="?",
-        const=".local",
-        default=None,
-        help="act on the embedded stack (default state dir: .local)",
+        "--local", action="store_true", help="act on the embedded stack started by make run"
+    )
+    parser.add_argument(
+        "--state-dir",
+        metavar="DIR",
+        help=f"the embedded stack's state folder (implies --local; default {DEFAULT_STATE_DIR})",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     reindex_p = sub.add_parser("reindex", help="rebuild the search index from DynamoDB")
@@ -50,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         choices=("ingest", "read", "admin"),
         help="repeatable; default: all scopes",
     )
-    args = parser.parse_args(argv)
-    if args.local:
-        _use_local_stack(args.local)
+    args = parser.parse_args(_legacy_local(sys.argv[1:] if argv is None else argv))
+    if args.local or args.state_dir:
+        _use_local_stack(parser, args.state_dir or DEFAULT_STATE_DIR)
 
     from chalicelib import maintenance, tenancy
 

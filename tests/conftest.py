@@ -117,11 +117,10 @@ def api_url(aws: Any, app_module: Any) -> Iterator[str]:
     from chalicelib.local.server import create_server
 
     server = create_server(app_module.app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server.server_address[1]}"
-    server.shutdown()
-    server.server.server_close()
+    yield server.url
+    server.stop()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
-from chalicelib.local.stack import EmbeddedStack, StackInfo
+from chalicelib.local.stack import EmbeddedStack, PortUnavailable, StackInfo
+from chalicelib.local.statedir import StateDirBusy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -56,19 +57,29 @@ def _wait_for_signal() -> None:
         pass
 
 
-def run(args: argparse.Namespace) -> int:
-    stack = EmbeddedStack(
-        host=args.host, port=args.port, state_dir=args.state_dir, seed_tenants=tuple(args.seed)
-    )
+def _start(stack: EmbeddedStack) -> StackInfo | None:
+    """Start the stack, or say on stderr why it cannot start (None)."""
     try:
-        info = stack.start()
-    except OSError as exc:
-        print(f"error: could not start the stack on port {args.port}: {exc}", file=sys.stderr)
+        return stack.start()
+    except StateDirBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except PortUnavailable as exc:
+        print(f"error: could not listen on {exc}", file=sys.stderr)
         print(
             "hint: another process uses the port; set PORT=8001 (make run PORT=8001)",
             file=sys.stderr,
         )
-        stack.stop()
+    except OSError as exc:
+        print(f"error: could not start the stack: {exc}", file=sys.stderr)
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    stack = EmbeddedStack(
+        host=args.host, port=args.port, state_dir=args.state_dir, seed_tenants=tuple(args.seed)
+    )
+    info = _start(stack)
+    if info is None:
         return 2
     try:
         if args.ready_file:
@@ -85,7 +96,11 @@ def run(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     from collectors.cli import main as collector
 
-    with EmbeddedStack(host=args.host, port=0, state_dir=args.state_dir) as info:
+    stack = EmbeddedStack(host=args.host, port=0, state_dir=args.state_dir)
+    info = _start(stack)
+    if info is None:
+        return 2
+    try:
         print(f"Embedded stack up at {info.api_url}; submitting {EXAMPLES.name}/ …\n", flush=True)
         code = collector(
             [
@@ -101,6 +116,8 @@ def demo(args: argparse.Namespace) -> int:
                 os.path.relpath(EXAMPLES),
             ]
         )
+    finally:
+        stack.stop()
     print(f"\nCollector exit code: {code} (1 means the verdict failed the policy).")
     return 0 if code in (0, 1) else code
 
@@ -124,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         level=os.environ.get("LOG_LEVEL", "WARNING"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Whatever the stack writes (keys, index, logs) is for its user only.
+    os.umask(0o077)
     if args.command == "run":
         args.seed = args.seed or ["demo"]
         return run(args)

@@ -15,7 +15,13 @@ import time
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.local import statedir
+from chalicelib.local.statedir import StateLock
+
+if TYPE_CHECKING:
+    from chalicelib.local.server import ApiServer
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +41,17 @@ ENVIRONMENT_KEYS = (
 )
 
 
-# moto's server, without a log line per request.
+# moto's server, without a log line per request, that exits when its stdin closes: when the
+# stack stops or dies (even by kill -9), moto goes with it.
 _MOTO_MAIN = (
-    "import logging, sys; logging.getLogger('werkzeug').setLevel(logging.ERROR); "
+    "import logging, os, sys, threading; logging.getLogger('werkzeug').setLevel(logging.ERROR); "
+    "threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start(); "
     "from moto.server import main; main(['-H', sys.argv[1], '-p', sys.argv[2]])"
 )
+
+
+class PortUnavailable(OSError):
+    """The API port is taken (or cannot be bound)."""
 
 
 @dataclass
@@ -59,7 +71,8 @@ class EmbeddedStack:
     SQLite index.
 
     State lives in moto's memory, so each start is a clean slate; the SQLite index in
-    `state_dir` is recreated to match.
+    `state_dir` is recreated to match. A stack holds a lock on `state_dir` and its API port
+    before it changes anything there (see `start`).
     """
 
     def __init__(
@@ -75,14 +88,34 @@ class EmbeddedStack:
         self.seed_tenants = seed_tenants
         self.info: StackInfo | None = None
         self._moto: Any = None
-        self._server: Any = None
+        self._server: ApiServer | None = None
         self._server_thread: threading.Thread | None = None
         self._runner: Any = None
+        self._lock = StateLock(self.state_dir)
 
     def start(self) -> StackInfo:
-        """Start every part; returns once the API answers."""
+        """Start every part; returns once the API answers.
+
+        First the lock on `state_dir` (StateDirBusy if another stack holds it), then the API
+        port (OSError if taken); only then are keys, index and logs in `state_dir` written.
+        Whatever fails, what was started is stopped again.
+        """
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
+        statedir.prepare(self.state_dir)
+        self._lock.acquire()
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> StackInfo:
+        from chalicelib.local.server import ApiServer
+
+        try:
+            self._server = ApiServer(self.host, self.port)
+        except OSError as exc:
+            raise PortUnavailable(f"{self.host}:{self.port}: {exc.strerror or exc}") from exc
         endpoint = self._start_moto()
         self._configure_environment(endpoint)
 
@@ -103,7 +136,7 @@ class EmbeddedStack:
         operator_key = self._operator_key()
         app_module = importlib.import_module("app")
         keys = self._seed()
-        api_url = self._start_api(app_module.app)
+        api_url = self._serve_api(app_module.app)
         self._start_runner(app_module, resources)
         wired = ENVIRONMENT_KEYS + (
             "FINDINGS_STREAM_ARN",
@@ -118,21 +151,24 @@ class EmbeddedStack:
         return self.info
 
     def stop(self) -> None:
-        """Stop the runner, the API server and moto (safe to call twice)."""
+        """Stop the API server (after the request it is serving), the runner (after its
+        batches), then moto; release the state directory (safe to call twice)."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
         if self._runner is not None:
             self._runner.stop()
             self._runner = None
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server.server_close()
-            self._server = None
         if self._moto is not None:
             self._moto.terminate()
             try:
                 self._moto.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._moto.kill()
+                self._moto.wait()
+            self._moto.stdin.close()
             self._moto = None
+        self._lock.release()
 
     def __enter__(self) -> StackInfo:
         return self.start()
@@ -141,26 +177,28 @@ class EmbeddedStack:
         self.stop()
 
     def write_ready_file(self, path: str | Path) -> None:
-        """Write the stack's addresses and seeded keys as JSON (for tools and tests)."""
+        """Write the stack's addresses and seeded keys as JSON (for tools and tests), 0600."""
         assert self.info is not None
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(self.info), indent=2))
-        tmp.replace(target)
+        statedir.write_private(target, json.dumps(asdict(self.info), indent=2))
 
     def _start_moto(self) -> str:
         """moto's server in a process of its own: it gets the second core, not our GIL."""
         with socket.socket() as probe:
             probe.bind((self.host, 0))
             port = probe.getsockname()[1]
-        log_file = (self.state_dir / "moto.log").open("w")
-        self._moto = subprocess.Popen(
-            [sys.executable, "-c", _MOTO_MAIN, self.host, str(port)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        # A session of its own: Ctrl-C in a terminal reaches the stack, which stops moto last,
+        # after the runner and the API have finished with it.
+        with (self.state_dir / "moto.log").open("w") as log_file:
+            self._moto = subprocess.Popen(
+                [sys.executable, "-c", _MOTO_MAIN, self.host, str(port)],
+                stdin=subprocess.PIPE,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
+            )
         endpoint = f"http://{self.host}:{port}"
         deadline = time.monotonic() + 60
         while True:
@@ -207,9 +245,7 @@ class EmbeddedStack:
         return key
 
     def _write_secret(self, path: Path, value: str) -> None:
-        path.touch(mode=0o600, exist_ok=True)
-        path.chmod(0o600)
-        path.write_text(value + "\n")
+        statedir.write_private(path, value + "\n")
 
     def _seed(self) -> dict[str, str]:
         from chalicelib.tenancy import create_tenant
@@ -220,16 +256,14 @@ class EmbeddedStack:
             self._write_secret(self.state_dir / f"{tenant}-api-key", keys[tenant])
         return keys
 
-    def _start_api(self, app: Any) -> str:
-        from chalicelib.local.server import create_server
-
-        self._server = create_server(app, self.host, self.port)
-        port = self._server.server.server_address[1]
+    def _serve_api(self, app: Any) -> str:
+        assert self._server is not None
+        self._server.attach(app)
         self._server_thread = threading.Thread(
-            target=self._server.server.serve_forever, name="api-server", daemon=True
+            target=self._server.serve_forever, name="api-server", daemon=True
         )
         self._server_thread.start()
-        return f"http://{self.host}:{port}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     def _start_runner(self, app_module: Any, resources: Any) -> None:
         from chalice.local import LambdaContext

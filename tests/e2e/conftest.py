@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,37 +18,58 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state = tmp_path_factory.mktemp("stack")
-    ready = state / "ready.json"
-    log_path = state / "stack.log"
+def stack_command(state: Path, *args: str, port: int | str = 0) -> list[str]:
+    """`python -m chalicelib.local run` on `state` and `port` (0: a free one)."""
+    return [
+        sys.executable, "-m", "chalicelib.local", "run", "--port", str(port),
+        "--state-dir", str(state), *args,
+    ]  # fmt: skip
+
+
+def stack_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
-    command = [
-        sys.executable, "-m", "chalicelib.local", "run", "--port", "0",
-        "--state-dir", str(state), "--seed", "alpha", "--seed", "beta",
-        "--ready-file", str(ready),
-    ]  # fmt: skip
+    return env
+
+
+@contextlib.contextmanager
+def running_stack(
+    state: Path, log_path: Path, *args: str, **popen: Any
+) -> Iterator[tuple[dict[str, Any], subprocess.Popen]]:
+    """A stack on `state` seeded with alpha and beta; its ready file's content and process.
+    Stopped with Ctrl-C (SIGINT) at the end unless the test stopped it."""
+    ready = log_path.parent / f"{log_path.stem}-ready.json"
+    command = stack_command(
+        state, "--seed", "alpha", "--seed", "beta", "--ready-file", str(ready), *args
+    )
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+            command, cwd=REPO_ROOT, env=stack_environment(), stdout=log,
+            stderr=subprocess.STDOUT, **popen,
+        )  # fmt: skip
         try:
             _wait_ready(process, ready, log_path)
             info = json.loads(ready.read_text())
-            info["log"] = log_path
-            info["state_dir"] = Path(info["state_dir"])
-            yield info
+            info.update(log=log_path, state_dir=Path(info["state_dir"]), ready=ready)
+            yield info, process
         finally:
-            process.send_signal(signal.SIGINT)
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
             try:
-                code = process.wait(timeout=20)
+                process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
                 raise AssertionError("the stack did not stop on Ctrl-C") from None
-    assert code == 0, f"the stack exited with {code}:\n{log_path.read_text()[-3000:]}"
-    assert "Stopped." in log_path.read_text()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    state = tmp_path_factory.mktemp("stack")
+    with running_stack(state, state / "stack.log") as (info, process):
+        yield info
+    log_text = info["log"].read_text()
+    assert process.returncode == 0, f"the stack exited with {process.returncode}:\n{log_text}"
+    assert "Stopped." in log_text
 
 
 def _wait_ready(process: subprocess.Popen, ready: Path, log_path: Path) -> None:
