@@ -62,14 +62,24 @@ def error_body(code: str, message: str, details: list[dict[str, Any]] | None = N
     return {"error": {"code": code, "message": message, "details": details or []}}
 
 
+MAX_DETAILS = 50
+MAX_SHOWN = 300
+
+
+def shorten(text: str, limit: int = MAX_SHOWN) -> str:
+    """`text` cut to `limit` characters (an error never echoes a whole oversized input)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def from_pydantic(exc: Any, what: str) -> ValidationFailed:
-    """Turn a pydantic ValidationError into a 422 naming each field at fault."""
+    """Turn a pydantic ValidationError into a 422 naming each field at fault (the first
+    `MAX_DETAILS` of them, each field and message shortened)."""
     details = [
         {
-            "field": ".".join(str(p) for p in err.get("loc", ())) or what,
-            "message": err.get("msg", "invalid"),
+            "field": shorten(".".join(str(p) for p in err.get("loc", ())) or what),
+            "message": shorten(err.get("msg", "invalid")),
         }
-        for err in exc.errors(include_url=False, include_input=False)
+        for err in exc.errors(include_url=False, include_input=False)[:MAX_DETAILS]
     ]
     fields = ", ".join(d["field"] for d in details[:5])
     return ValidationFailed(f"{what} is invalid: check {fields}", details)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
@@ -23,6 +24,8 @@ from chalicelib.stores import blobs, scans, stream
 from chalicelib.tenancy import Principal
 
 QUEUE_FAILURE = "the scan could not be queued for evaluation"
+MAX_PARAMETER_BYTES = 64 * 1024
+"""The templates' parameters of one scan, as JSON, together (they are stored with the scan)."""
 
 
 def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
@@ -36,6 +39,8 @@ def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
         )
     try:
         document = jsonbody.loads(raw_body)
+    except jsonbody.NumberTooLong as exc:
+        raise BadRequest(f"the request body cannot be read: {exc}") from None
     except (ValueError, RecursionError) as exc:
         raise BadRequest(f"the request body is not valid JSON: {exc}") from None
     if not isinstance(document, dict):
@@ -48,6 +53,20 @@ def parse_scan_request(raw_body: bytes | None) -> ScanRequest:
         raise ValidationFailed(
             f"a scan holds at most {limits.max_artifacts_per_scan} artifacts; "
             f"this one has {len(request.artifacts)}: split it into several scans"
+        )
+    sizes = {
+        i: len(json.dumps(a.parameters).encode("utf-8"))
+        for i, a in enumerate(request.artifacts)
+        if a.parameters
+    }
+    if sum(sizes.values()) > MAX_PARAMETER_BYTES:
+        raise ValidationFailed(
+            f"the artifacts' parameters are {sum(sizes.values())} bytes of JSON together; a "
+            f"scan may carry at most {MAX_PARAMETER_BYTES} (64 KiB)",
+            [
+                {"field": f"artifacts.{i}.parameters", "message": f"{n} bytes"}
+                for i, n in sizes.items()
+            ],
         )
     too_big = [
         {"field": f"artifacts.{i}.content", "message": f"{size} bytes"}

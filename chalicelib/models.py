@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib.kinds import (  # noqa: F401 - the models' vocabulary, re-exported
@@ -13,6 +15,12 @@ from chalicelib.kinds import (  # noqa: F401 - the models' vocabulary, re-export
 )
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$"
+MAX_PATH_BYTES = 1024
+MAX_PARAMETER_NAME = 255
+MAX_PARAMETER_VALUE = 4096
+# CloudFormation's own limits: names of up to 255 characters, values of up to 4096
+ParameterName = Annotated[str, Field(min_length=1, max_length=MAX_PARAMETER_NAME)]
+ParameterValue = Annotated[str, Field(max_length=MAX_PARAMETER_VALUE)]
 
 
 class _Strict(BaseModel):
@@ -30,7 +38,7 @@ class ArtifactIn(_Strict):
         pattern=r"^upl_[0-9a-f]{24}$",
         description="A file uploaded through POST /v1/uploads (for large artifacts).",
     )
-    parameters: dict[str, str] | None = Field(
+    parameters: dict[ParameterName, ParameterValue] | None = Field(
         default=None,
         max_length=200,
         description="CloudFormation parameter values, as given to a deploy (templates only).",
@@ -41,6 +49,8 @@ class ArtifactIn(_Strict):
     def _path_is_printable(cls, value: str) -> str:
         if any(ord(ch) < 32 for ch in value):
             raise ValueError("must not contain control characters")
+        if len(value.encode("utf-8")) > MAX_PATH_BYTES:
+            raise ValueError(f"must be at most {MAX_PATH_BYTES} bytes as UTF-8")
         return value
 
     @model_validator(mode="after")

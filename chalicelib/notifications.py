@@ -8,10 +8,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from chalicelib import audit
 from chalicelib.config import settings
 from chalicelib.errors import from_pydantic
 from chalicelib.models import SEVERITY_ORDER, Severity
-from chalicelib.stores import scans
+from chalicelib.stores import dynamo, scans
 from chalicelib.stores import tenants as store
 from chalicelib.stores.clients import client
 
@@ -43,12 +44,20 @@ def get(tenant_id: str) -> NotificationSettings:
     return NotificationSettings.model_validate(stored) if stored else NotificationSettings()
 
 
-def put(tenant_id: str, document: dict[str, Any]) -> NotificationSettings:
+def put(tenant_id: str, document: dict[str, Any], actor: str) -> NotificationSettings:
+    """Replace the tenant's settings, audited (`notifications.update`) in the same write."""
     try:
         chosen = NotificationSettings.model_validate(document)
     except ValidationError as exc:
         raise from_pydantic(exc, "the notification settings") from None
-    store.put_setting(tenant_id, SETTING, chosen.model_dump(mode="json"))
+    before = get(tenant_id).model_dump(mode="json")
+    after = chosen.model_dump(mode="json")
+    dynamo.transact(
+        [
+            store.setting_put(tenant_id, SETTING, after),
+            audit.entry(tenant_id, actor, "notifications.update", SETTING, before, after),
+        ]
+    )
     return chosen
 
 

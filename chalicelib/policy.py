@@ -6,6 +6,7 @@ it is judged by and evaluation can cache it.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from typing import Any
@@ -23,6 +24,10 @@ from pydantic import (
 from chalicelib.models import SEVERITY_ORDER, ArtifactType, Severity, Verdict
 
 MAX_LIST = 500
+MAX_POLICY_BYTES = 256 * 1024
+"""A policy's size as compact UTF-8 JSON: bounded so that a version is one DynamoDB item."""
+POINTER = "policy"
+_VERSION_FIELDS = ("version", "updated_at", "updated_by", "document")
 
 
 class Policy(BaseModel):
@@ -113,7 +118,10 @@ def _check_param(where: str, default: Any, value: Any) -> None:
         ok = isinstance(value, bool)
     elif isinstance(default, int | float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        ok = ok and math.isfinite(value)
+        try:
+            ok = ok and math.isfinite(value)
+        except OverflowError:  # an integer beyond any float
+            ok = False
     elif isinstance(default, list | tuple):
         ok = isinstance(value, list) and len(value) <= MAX_LIST
         ok = ok and all(isinstance(v, str) and len(v) <= 200 for v in value)
@@ -162,12 +170,12 @@ def forget_cached() -> None:
 def current_version(tenant_id: str) -> int:
     from chalicelib.stores import tenants as store
 
-    pointer = store.get_setting(tenant_id, "policy")
+    pointer = store.get_setting(tenant_id, POINTER)
     return int(pointer["version"]) if pointer else 0
 
 
 def load(tenant_id: str, version: int) -> Policy:
-    """The tenant's policy at `version` (0 is the built-in default)."""
+    """The tenant's policy at `version` (0 is the built-in default); `LookupError` if none."""
     if version == 0:
         return DEFAULT_POLICY
     key = (tenant_id, version)
@@ -177,35 +185,99 @@ def load(tenant_id: str, version: int) -> Policy:
         return cached
     from chalicelib.stores import tenants as store
 
-    stored = store.get_setting(tenant_id, f"policy#v{version:06d}")
+    stored = store.get_setting(tenant_id, _version_name(version))
     if stored is None:
         raise LookupError(f"policy version {version} of {tenant_id} does not exist")
-    document = {k: v for k, v in stored.items() if k not in ("version", "updated_at", "updated_by")}
+    if "document" in stored:
+        document = json.loads(stored["document"])
+    else:  # versions written before the document was stored as one JSON string
+        document = {k: v for k, v in stored.items() if k not in _VERSION_FIELDS}
     policy = Policy.model_validate(document)
     with _cache_lock:
         _cache[key] = policy
     return policy
 
 
-def save(tenant_id: str, policy: Policy, expected_version: int, actor: str, now: str) -> int:
-    """Write the next version; raises `PolicyConflict` if someone else wrote one meanwhile."""
-    from chalicelib.stores import tenants as store
+def save(
+    tenant_id: str,
+    policy: Policy,
+    expected_version: int,
+    actor: str,
+    now: str,
+    together: list[dict[str, Any]] | None = None,
+) -> int:
+    """Write the next version and point to it, with the `together` transaction items (the
+    audit entry) in one transaction; raises `PolicyConflict` if another change wrote first."""
+    from chalicelib.config import settings
+    from chalicelib.stores import dynamo
 
     version = expected_version + 1
-    body = {
-        **policy.model_dump(mode="json"),
+    table = settings().tenants_table
+    pk = f"TENANT#{tenant_id}"
+    document = policy.model_dump(mode="json")
+    stored = {
+        "pk": pk,
+        "sk": f"SETTING#{_version_name(version)}",
+        "tenant_id": tenant_id,
         "version": version,
         "updated_at": now,
         "updated_by": actor,
+        # one JSON string: its size is exactly what `size_of` bounds, whatever the nesting
+        "document": _compact(document),
     }
-    if not store.create_setting(tenant_id, f"policy#v{version:06d}", body):
-        raise PolicyConflict(version)
-    store.put_setting(tenant_id, "policy", {"version": version, "updated_at": now})
+    pointer = {
+        "pk": pk,
+        "sk": f"SETTING#{POINTER}",
+        "tenant_id": tenant_id,
+        "version": version,
+        "updated_at": now,
+    }
+    if expected_version:
+        point = dynamo.update_action(
+            table,
+            {"pk": pk, "sk": pointer["sk"]},
+            UpdateExpression="SET version = :next, updated_at = :now",
+            ConditionExpression="version = :expected",
+            ExpressionAttributeValues={
+                ":next": dynamo.value(version),
+                ":now": dynamo.value(now),
+                ":expected": dynamo.value(expected_version),
+            },
+        )
+    else:
+        point = dynamo.put_action(table, pointer, "attribute_not_exists(pk)")
+    try:
+        dynamo.transact(
+            [dynamo.put_action(table, stored, "attribute_not_exists(pk)"), point, *(together or [])]
+        )
+    except dynamo.ConditionFailed:
+        raise PolicyConflict(version) from None
     return version
+
+
+def size_of(document: Any) -> int:
+    """Bytes of a policy document as compact UTF-8 JSON (what `MAX_POLICY_BYTES` bounds)."""
+    return len(_compact(document).encode("utf-8"))
+
+
+def _compact(document: Any) -> str:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def _version_name(version: int) -> str:
+    return f"{POINTER}#v{version:06d}"
 
 
 class PolicyConflict(Exception):
     """Another change wrote this policy version first."""
 
 
-__all__ = ["DEFAULT_POLICY", "Policy", "PolicyConflict", "ValidationError", "parse", "verdict"]
+__all__ = [
+    "DEFAULT_POLICY",
+    "MAX_POLICY_BYTES",
+    "Policy",
+    "PolicyConflict",
+    "ValidationError",
+    "parse",
+    "verdict",
+]

@@ -6,11 +6,10 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
-
-from chalicelib.errors import BadRequest, Conflict, NotFound, ValidationFailed, from_pydantic
+from chalicelib.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from chalicelib.lifecycle import public_status
 from chalicelib.models import ArtifactType, Finding, Severity
+from chalicelib.paging import parse_query
 from chalicelib.search.factory import get_index
 from chalicelib.search.port import FindingPage, FindingQuery, InvalidCursor
 from chalicelib.stores import findings, scans
@@ -79,11 +78,7 @@ def get_scan_report(tenant_id: str, scan_id: str) -> dict[str, Any]:
 
 def search_findings(tenant_id: str, params: dict[str, str] | None) -> FindingPage:
     """One page of the tenant's findings matching the query-string filters."""
-    params = {name: value for name, value in (params or {}).items() if value != ""}
-    try:
-        query = FindingQuery.model_validate(params)
-    except ValidationError as exc:
-        raise from_pydantic(exc, "the query") from None
+    query = parse_query(FindingQuery, params)
     _check_enum("severity", query.severity, [s.value for s in Severity])
     _check_enum("artifact_type", query.artifact_type, [t.value for t in ArtifactType])
     _check_enum("status", query.status, list(STATUSES))

@@ -9,12 +9,17 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from chalicelib import audit
+from chalicelib.errors import Conflict
+from chalicelib.stores import dynamo
 from chalicelib.stores import tenants as store
 
 SCOPES = ("ingest", "read", "admin")
 KEY_PREFIX = "pgk_"
 _KEY_SHAPE = re.compile(r"^pgk_[A-Za-z0-9_-]{20,100}$")
+KEY_ID = re.compile(r"^key_[0-9a-f]{12}$")
 _TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 
@@ -94,8 +99,11 @@ def valid_tenant_id(tenant_id: str) -> bool:
     return bool(_TENANT_ID.match(tenant_id))
 
 
-def create_tenant(tenant_id: str, name: str | None = None, exist_ok: bool = True) -> str:
-    """Create a tenant and issue it a key with every scope; returns the key.
+def create_tenant(
+    tenant_id: str, name: str | None = None, exist_ok: bool = True, actor: str = "operator"
+) -> str:
+    """Create a tenant and issue it a key with every scope; returns the key. The tenant, its
+    key and the audit entry (`tenant.create`, by `actor`) are written together.
 
     With `exist_ok` an existing tenant is re-activated; without, it raises `TenantExists`.
     """
@@ -110,11 +118,41 @@ def create_tenant(tenant_id: str, name: str | None = None, exist_ok: bool = True
     usage_plan = os.environ.get("TENANT_USAGE_PLAN")
     if usage_plan:
         tenant["usage_key"] = _usage_plan_key(tenant_id, usage_plan)
-    if exist_ok:
-        store.put_tenant(tenant)
-    elif not store.create_tenant(tenant):
-        raise TenantExists(tenant_id)
-    return issue_key(tenant_id, SCOPES)
+    api_key, key_hash, record = _new_key(tenant_id, SCOPES, "")
+    created = {"tenant_id": tenant_id, "name": tenant["name"], "key_id": record["key_id"]}
+    try:
+        dynamo.transact(
+            [
+                store.tenant_put(tenant, new=not exist_ok),
+                *store.key_puts(key_hash, record),
+                audit.entry(tenant_id, actor, "tenant.create", tenant_id, None, created),
+            ]
+        )
+    except dynamo.ConditionFailed:
+        raise TenantExists(tenant_id) from None
+    return api_key
+
+
+def set_status(tenant_id: str, status: str, actor: str) -> dict[str, Any] | None:
+    """Disable (`disabled`) or re-enable (`active`) a tenant, audited (`tenant.<status>`);
+    returns the tenant as it is now, None if there is no such tenant."""
+    for _ in range(3):
+        stored = store.get_tenant(tenant_id) if valid_tenant_id(tenant_id) else None
+        if stored is None:
+            return None
+        before = store.public(stored)
+        after = {**before, "status": status}
+        try:
+            dynamo.transact(
+                [
+                    store.tenant_status_update(tenant_id, status, seen=before["status"]),
+                    audit.entry(tenant_id, actor, f"tenant.{status}", tenant_id, before, after),
+                ]
+            )
+        except dynamo.ConditionFailed:
+            continue  # changed since it was read: read it again
+        return after
+    raise Conflict(f"tenant {tenant_id!r} was changed at the same time: retry")
 
 
 def _usage_plan_key(tenant_id: str, usage_plan: str) -> str:
@@ -140,26 +178,58 @@ class TenantExists(Exception):
     """A tenant with this id exists already."""
 
 
-def issue_key(tenant_id: str, scopes: tuple[str, ...] | list[str], name: str = "") -> str:
-    """Issue a new random key; only its hash is stored, the key itself is returned once."""
+def issue_key(
+    tenant_id: str, scopes: tuple[str, ...] | list[str], name: str = "", actor: str = "operator"
+) -> str:
+    """Issue a new random key; only its hash is stored, the key itself is returned once. The
+    key and its audit entry (`key.issue`, by `actor`) are written together."""
+    api_key, key_hash, record = _new_key(tenant_id, scopes, name)
+    issued = {"key_id": record["key_id"], "scopes": record["scopes"], "name": name}
+    dynamo.transact(
+        [
+            *store.key_puts(key_hash, record),
+            audit.entry(tenant_id, actor, "key.issue", record["key_id"], None, issued),
+        ]
+    )
+    return api_key
+
+
+def revoke_key(tenant_id: str, key_id: str, actor: str, now: str) -> dict[str, Any] | None:
+    """Revoke one of the tenant's keys at once, audited (`key.revoke`); returns the key as it
+    is now (masked, no hash), None if the tenant has no such key."""
+    listed = store.listed_key(tenant_id, key_id) if KEY_ID.match(key_id) else None
+    if listed is None:
+        return None
+    before = {k: v for k, v in listed.items() if k != "key_hash"}
+    after = {**before, "status": "revoked", "revoked_at": now}
+    dynamo.transact(
+        [
+            *store.key_revocation(tenant_id, listed, now),
+            audit.entry(tenant_id, actor, "key.revoke", key_id, before, after),
+        ]
+    )
+    return after
+
+
+def _new_key(
+    tenant_id: str, scopes: tuple[str, ...] | list[str], name: str
+) -> tuple[str, str, dict[str, Any]]:
+    """A new random key, its hash and the record stored for it."""
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:
         raise ValueError(f"scopes must be some of {', '.join(SCOPES)}")
     api_key = KEY_PREFIX + secrets.token_urlsafe(32)
     key_hash = hash_key(api_key)
-    store.put_key(
-        key_hash,
-        {
-            "tenant_id": tenant_id,
-            "key_id": key_id_of(key_hash),
-            "name": name,
-            "scopes": sorted(scopes),
-            "status": "active",
-            "created_at": _now(),
-            "shown": mask(api_key),
-        },
-    )
-    return api_key
+    record = {
+        "tenant_id": tenant_id,
+        "key_id": key_id_of(key_hash),
+        "name": name,
+        "scopes": sorted(scopes),
+        "status": "active",
+        "created_at": _now(),
+        "shown": mask(api_key),
+    }
+    return api_key, key_hash, record
 
 
 def key_id_of(key_hash: str) -> str:

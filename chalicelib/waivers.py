@@ -3,17 +3,21 @@ expiry. Waived findings stay visible as waived and do not fail the verdict until
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from chalicelib import audit
 from chalicelib.config import settings
+from chalicelib.errors import Conflict
 from chalicelib.stores import dynamo
 from chalicelib.stores.clients import client
 
 MAX_DAYS = 366
+WAIVER_ID = re.compile(r"^wvr_[0-9a-f]{20}$")
 
 
 class WaiverRequest(BaseModel):
@@ -58,6 +62,7 @@ class WaiverRequest(BaseModel):
 
 
 def create(tenant_id: str, request: WaiverRequest, actor: str, now: str) -> dict[str, Any]:
+    """Store a new waiver together with its audit entry (`waiver.create`); returns it."""
     waiver = {
         "waiver_id": "wvr_" + uuid.uuid4().hex[:20],
         **request.model_dump(mode="json"),
@@ -66,8 +71,23 @@ def create(tenant_id: str, request: WaiverRequest, actor: str, now: str) -> dict
         "created_at": now,
     }
     item = {"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver['waiver_id']}", **waiver}
-    client("dynamodb").put_item(TableName=settings().tenants_table, Item=dynamo.serialize(item))
+    dynamo.transact(
+        [
+            dynamo.put_action(settings().tenants_table, item, "attribute_not_exists(pk)"),
+            audit.entry(tenant_id, actor, "waiver.create", waiver["waiver_id"], None, waiver),
+        ]
+    )
     return waiver
+
+
+def get(tenant_id: str, waiver_id: str) -> dict[str, Any] | None:
+    got = client("dynamodb").get_item(
+        TableName=settings().tenants_table,
+        Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"}),
+        ConsistentRead=True,
+    )
+    item = dynamo.deserialize(got["Item"]) if "Item" in got else None
+    return None if item is None else {k: v for k, v in item.items() if k not in ("pk", "sk")}
 
 
 def all_of(tenant_id: str) -> list[dict[str, Any]]:
@@ -87,23 +107,33 @@ def all_of(tenant_id: str) -> list[dict[str, Any]]:
     return [{k: v for k, v in i.items() if k not in ("pk", "sk")} for i in items]
 
 
-def revoke(tenant_id: str, waiver_id: str, now: str) -> dict[str, Any] | None:
-    """Revoke a waiver of this tenant; returns it as it was, None if it is not the tenant's."""
-    updated = dynamo.update_if(
-        settings().tenants_table,
-        {"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"},
-        UpdateExpression="SET #s = :revoked, revoked_at = :now",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={
-            ":revoked": dynamo.value("revoked"),
-            ":now": dynamo.value(now),
-        },
-        ReturnValues="ALL_OLD",
-    )
-    if updated is None:
-        return None
-    return {k: v for k, v in updated.items() if k not in ("pk", "sk")}
+def revoke(tenant_id: str, waiver_id: str, actor: str, now: str) -> dict[str, Any] | None:
+    """Revoke a waiver of this tenant together with its audit entry (`waiver.revoke`);
+    returns the revoked waiver, None if it is not the tenant's."""
+    for _ in range(3):
+        before = get(tenant_id, waiver_id)
+        if before is None:
+            return None
+        after = {**before, "status": "revoked", "revoked_at": now}
+        change = dynamo.update_action(
+            settings().tenants_table,
+            {"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"},
+            UpdateExpression="SET #s = :revoked, revoked_at = :now",
+            ConditionExpression="attribute_exists(pk) AND #s = :seen",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":revoked": dynamo.value("revoked"),
+                ":now": dynamo.value(now),
+                ":seen": dynamo.value(before["status"]),
+            },
+        )
+        entry = audit.entry(tenant_id, actor, "waiver.revoke", waiver_id, before, after)
+        try:
+            dynamo.transact([change, entry])
+        except dynamo.ConditionFailed:
+            continue  # changed since it was read: read it again
+        return after
+    raise Conflict(f"waiver {waiver_id!r} was changed at the same time: retry")
 
 
 def is_active(waiver: dict[str, Any], at: str) -> bool:

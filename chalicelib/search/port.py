@@ -11,7 +11,9 @@ import binascii
 import re
 from typing import Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from chalicelib.paging import NoQuery, QueryInt
 
 # Fields of an indexed finding document (a `Finding` as JSON, with its tenant id).
 KEYWORD_FIELDS = (
@@ -83,10 +85,9 @@ def text_terms(q: str | None) -> list[str]:
     return terms
 
 
-class FindingQuery(BaseModel):
-    """Filters of `GET /v1/findings`; all optional, combined with AND."""
-
-    model_config = ConfigDict(extra="forbid")
+class FindingQuery(NoQuery):
+    """Filters of `GET /v1/findings`; all optional, combined with AND; `limit` and `cursor`
+    as every list route takes them (`PageQuery`), with larger pages."""
 
     scan_id: str | None = None
     pipeline: str | None = None
@@ -95,7 +96,7 @@ class FindingQuery(BaseModel):
     artifact_type: str | None = None
     status: str | None = None
     q: str | None = Field(default=None, max_length=500)
-    limit: int = Field(default=50, ge=1, le=500)
+    limit: QueryInt = Field(default=50, ge=1, le=500)
     cursor: str | None = None
 
 

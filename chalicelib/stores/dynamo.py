@@ -90,3 +90,57 @@ def update_if(table: str, key: dict[str, Any], **request: Any) -> dict[str, Any]
             return None
         raise
     return deserialize(response.get("Attributes") or {})
+
+
+class ConditionFailed(Exception):
+    """A condition of a transaction did not hold: nothing of it was written."""
+
+    def __init__(self, failed: list[int]) -> None:
+        super().__init__(f"the condition of transaction item(s) {failed} did not hold")
+        self.failed = failed
+
+
+def put_action(table: str, item: dict[str, Any], condition: str | None = None) -> dict[str, Any]:
+    """A `Put` of a transaction (`condition` may name only the item's key attributes)."""
+    put: dict[str, Any] = {"TableName": table, "Item": serialize(item)}
+    if condition:
+        put["ConditionExpression"] = condition
+    return {"Put": put}
+
+
+def update_action(table: str, key: dict[str, Any], **request: Any) -> dict[str, Any]:
+    """An `Update` of a transaction: `UpdateExpression`, `ConditionExpression`, and the
+    expression names and (serialised) values, as `update_item` takes them."""
+    return {"Update": {"TableName": table, "Key": serialize(key), **request}}
+
+
+_TRANSACTION_ATTEMPTS = 4
+
+
+def transact(actions: list[dict[str, Any]]) -> None:
+    """Write every action or none (DynamoDB TransactWriteItems).
+
+    Raises `ConditionFailed` naming the actions whose condition did not hold; a transaction
+    cancelled by a concurrent one on the same items is tried again a few times first.
+    """
+    import time
+
+    from botocore.exceptions import ClientError
+
+    from chalicelib.stores.clients import client
+
+    for attempt in range(_TRANSACTION_ATTEMPTS):
+        try:
+            client("dynamodb").transact_write_items(TransactItems=actions)
+            return
+        except ClientError as exc:
+            response = exc.response
+            if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code", "None") for r in response.get("CancellationReasons") or []]
+            failed = [i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"]
+            if failed:
+                raise ConditionFailed(failed) from None
+            if attempt + 1 == _TRANSACTION_ATTEMPTS or "TransactionConflict" not in codes:
+                raise
+            time.sleep(0.02 * 2**attempt)

@@ -13,9 +13,10 @@ def _table() -> str:
     return settings().tenants_table
 
 
-def put_tenant(tenant: dict[str, Any]) -> None:
+def tenant_put(tenant: dict[str, Any], new: bool) -> dict[str, Any]:
+    """The transaction `Put` of a tenant; when `new`, it fails if the id is taken."""
     item = {"pk": f"TENANT#{tenant['tenant_id']}", "sk": "META", **tenant}
-    client("dynamodb").put_item(TableName=_table(), Item=dynamo.serialize(item))
+    return dynamo.put_action(_table(), item, "attribute_not_exists(pk)" if new else None)
 
 
 def get_tenant(tenant_id: str) -> dict[str, Any] | None:
@@ -26,24 +27,16 @@ def get_tenant(tenant_id: str) -> dict[str, Any] | None:
     return dynamo.deserialize(got["Item"]) if "Item" in got else None
 
 
-def create_tenant(tenant: dict[str, Any]) -> bool:
-    """Store a new tenant; False if the id is taken (nothing written)."""
-    item = {"pk": f"TENANT#{tenant['tenant_id']}", "sk": "META", **tenant}
-    return dynamo.put_if_absent(_table(), item, "pk")
-
-
-def set_tenant_status(tenant_id: str, status: str) -> dict[str, Any] | None:
-    """Set an existing tenant's status; returns the tenant as it was, None if there is none."""
-    updated = dynamo.update_if(
+def tenant_status_update(tenant_id: str, status: str, seen: str) -> dict[str, Any]:
+    """The transaction `Update` of an existing tenant's status, if it is still `seen`."""
+    return dynamo.update_action(
         _table(),
         {"pk": f"TENANT#{tenant_id}", "sk": "META"},
         UpdateExpression="SET #s = :s",
-        ConditionExpression="attribute_exists(pk)",
+        ConditionExpression="attribute_exists(pk) AND #s = :seen",
         ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": dynamo.value(status)},
-        ReturnValues="ALL_OLD",
+        ExpressionAttributeValues={":s": dynamo.value(status), ":seen": dynamo.value(seen)},
     )
-    return None if updated is None else _public(updated)
 
 
 def list_tenants() -> list[dict[str, Any]]:
@@ -56,20 +49,24 @@ def list_tenants() -> list[dict[str, Any]]:
             ExpressionAttributeValues={":meta": dynamo.value("META")},
         )
     )
-    tenants = [_public(dynamo.deserialize(i)) for p in pages for i in p["Items"]]
+    tenants = [public(dynamo.deserialize(i)) for p in pages for i in p["Items"]]
     return sorted(tenants, key=lambda t: t["tenant_id"])
 
 
-def put_key(key_hash: str, record: dict[str, Any]) -> None:
-    """Store a key under its hash (what the authorizer looks up) and in its tenant's list."""
-    ddb = client("dynamodb")
-    ddb.put_item(
-        TableName=_table(), Item=dynamo.serialize({"pk": f"KEY#{key_hash}", "sk": "KEY", **record})
-    )
-    listed = {"pk": f"TENANT#{record['tenant_id']}", "sk": f"KEY#{record['key_id']}"}
-    ddb.put_item(
-        TableName=_table(), Item=dynamo.serialize({**listed, **record, "key_hash": key_hash})
-    )
+def key_puts(key_hash: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The transaction `Put`s of a new key: under its hash (what the authorizer looks up) and
+    in its tenant's list."""
+    by_hash = {"pk": f"KEY#{key_hash}", "sk": "KEY", **record}
+    listed = {
+        "pk": f"TENANT#{record['tenant_id']}",
+        "sk": f"KEY#{record['key_id']}",
+        **record,
+        "key_hash": key_hash,
+    }
+    return [
+        dynamo.put_action(_table(), by_hash, "attribute_not_exists(pk)"),
+        dynamo.put_action(_table(), listed, "attribute_not_exists(pk)"),
+    ]
 
 
 def list_keys(tenant_id: str) -> list[dict[str, Any]]:
@@ -87,27 +84,25 @@ def list_keys(tenant_id: str) -> list[dict[str, Any]]:
         )
     )
     keys = [dynamo.deserialize(i) for p in pages for i in p["Items"]]
-    return [{k: v for k, v in _public(key).items() if k != "key_hash"} for key in keys]
+    return [{k: v for k, v in public(key).items() if k != "key_hash"} for key in keys]
 
 
-def revoke_key(tenant_id: str, key_id: str, now: str) -> dict[str, Any] | None:
-    """Revoke one of the tenant's keys at once; returns it as it was, None if not the tenant's."""
-    ddb = client("dynamodb")
-    listed = ddb.get_item(
+def listed_key(tenant_id: str, key_id: str) -> dict[str, Any] | None:
+    """One of the tenant's keys as stored in its list (with its hash), None if not its."""
+    got = client("dynamodb").get_item(
         TableName=_table(),
         Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": f"KEY#{key_id}"}),
         ConsistentRead=True,
-    ).get("Item")
-    if listed is None:
-        return None
-    before = dynamo.deserialize(listed)
-    for key in (
-        {"pk": f"KEY#{before['key_hash']}", "sk": "KEY"},
-        {"pk": f"TENANT#{tenant_id}", "sk": f"KEY#{key_id}"},
-    ):
-        ddb.update_item(
-            TableName=_table(),
-            Key=dynamo.serialize(key),
+    )
+    return public(dynamo.deserialize(got["Item"])) if "Item" in got else None
+
+
+def key_revocation(tenant_id: str, listed: dict[str, Any], now: str) -> list[dict[str, Any]]:
+    """The transaction `Update`s that revoke a listed key (both of its items) at once."""
+    return [
+        dynamo.update_action(
+            _table(),
+            key,
             UpdateExpression="SET #s = :revoked, revoked_at = :now",
             ConditionExpression="tenant_id = :tenant",
             ExpressionAttributeNames={"#s": "status"},
@@ -117,10 +112,14 @@ def revoke_key(tenant_id: str, key_id: str, now: str) -> dict[str, Any] | None:
                 ":tenant": dynamo.value(tenant_id),
             },
         )
-    return {k: v for k, v in _public(before).items() if k != "key_hash"}
+        for key in (
+            {"pk": f"KEY#{listed['key_hash']}", "sk": "KEY"},
+            {"pk": f"TENANT#{tenant_id}", "sk": f"KEY#{listed['key_id']}"},
+        )
+    ]
 
 
-def _public(item: dict[str, Any]) -> dict[str, Any]:
+def public(item: dict[str, Any]) -> dict[str, Any]:
     """An item without its storage keys and the tenant's usage plan key (a secret)."""
     return {k: v for k, v in item.items() if k not in ("pk", "sk", "usage_key")}
 
@@ -134,16 +133,10 @@ def get_key(key_hash: str) -> dict[str, Any] | None:
     return dynamo.deserialize(got["Item"]) if "Item" in got else None
 
 
-def put_setting(tenant_id: str, name: str, value: dict[str, Any]) -> None:
-    """Store one of the tenant's settings documents (e.g. notifications)."""
+def setting_put(tenant_id: str, name: str, value: dict[str, Any]) -> dict[str, Any]:
+    """The transaction `Put` of one of the tenant's settings documents (e.g. notifications)."""
     item = {"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}", "tenant_id": tenant_id, **value}
-    client("dynamodb").put_item(TableName=_table(), Item=dynamo.serialize(item))
-
-
-def create_setting(tenant_id: str, name: str, value: dict[str, Any]) -> bool:
-    """Store a settings document that must not exist yet; False if it does."""
-    item = {"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}", "tenant_id": tenant_id, **value}
-    return dynamo.put_if_absent(_table(), item, "pk")
+    return dynamo.put_action(_table(), item)
 
 
 def get_setting(tenant_id: str, name: str) -> dict[str, Any] | None:

@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chalicelib import audit, tenancy
+from chalicelib import tenancy
 from chalicelib.errors import Conflict, NotFound, from_pydantic
+from chalicelib.paging import PageQuery, page, parse_query
 from chalicelib.stores import tenants as store
 from chalicelib.views.call import Call, Reply
 
@@ -25,18 +26,20 @@ def create_tenant(call: Call) -> Reply:
     except ValidationError as exc:
         raise from_pydantic(exc, "the tenant") from None
     try:
-        api_key = tenancy.create_tenant(wanted.tenant_id, wanted.name, exist_ok=False)
+        api_key = tenancy.create_tenant(
+            wanted.tenant_id, wanted.name, exist_ok=False, actor=call.principal.key_id
+        )
     except tenancy.TenantExists:
         raise Conflict(f"tenant {wanted.tenant_id!r} exists already") from None
     created = {"tenant_id": wanted.tenant_id, "name": wanted.name or wanted.tenant_id}
-    audit.record(
-        wanted.tenant_id, call.principal.key_id, "tenant.create", wanted.tenant_id, None, created
-    )
     return Reply({**created, "api_key": api_key}, 201)
 
 
 def list_tenants(call: Call) -> dict[str, Any]:
-    return {"tenants": store.list_tenants()}
+    """Every tenant by id, one page at a time."""
+    query = parse_query(PageQuery, call.query)
+    listed, next_cursor = page(store.list_tenants(), lambda t: t["tenant_id"], query, "tenants")
+    return {"tenants": listed, "next_cursor": next_cursor}
 
 
 def disable_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
@@ -48,13 +51,9 @@ def enable_tenant(call: Call, tenant_id: str) -> dict[str, Any]:
 
 
 def _set_status(call: Call, tenant_id: str, status: str) -> dict[str, Any]:
-    before = (
-        store.set_tenant_status(tenant_id, status) if tenancy.valid_tenant_id(tenant_id) else None
-    )
-    if before is None:
+    after = tenancy.set_status(tenant_id, status, call.principal.key_id)
+    if after is None:
         raise NotFound(f"no tenant {tenant_id!r}")
-    after = {**before, "status": status}
-    audit.record(tenant_id, call.principal.key_id, f"tenant.{status}", tenant_id, before, after)
     return after
 
 

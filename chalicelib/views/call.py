@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib import jsonbody
-from chalicelib.errors import BadRequest, ValidationFailed
+from chalicelib.config import settings
+from chalicelib.errors import BadRequest, PayloadTooLarge, ValidationFailed
 from chalicelib.tenancy import Principal
 
 
@@ -24,11 +25,19 @@ class Call:
         return self.principal.tenant_id
 
     def json(self, what: str) -> dict[str, Any]:
-        """The body as a JSON object (400 when it is not JSON, 422 when not an object)."""
+        """The body as a JSON object (400 when it is not JSON, 413 over the request limit,
+        422 when not an object)."""
         if not self.body:
             raise BadRequest(f"the request body is empty: send {what} as JSON")
+        limit = settings().max_request_bytes
+        if len(self.body) > limit:
+            raise PayloadTooLarge(
+                f"the request body is {len(self.body)} bytes; the limit is {limit}"
+            )
         try:
             document = jsonbody.loads(self.body)
+        except jsonbody.NumberTooLong as exc:
+            raise BadRequest(f"the request body cannot be read: {exc}") from None
         except (ValueError, RecursionError) as exc:
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
             raise BadRequest(

@@ -3,27 +3,47 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import unquote
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from chalicelib import audit, ids, lifecycle, waivers
 from chalicelib import policy as policies
 from chalicelib.errors import Conflict, NotFound, ValidationFailed, from_pydantic
 from chalicelib.models import SEVERITY_ORDER
+from chalicelib.paging import DIGITS_ONLY, NoQuery, PageQuery, page, parse_query
 from chalicelib.stores import findings, scans
 from chalicelib.views.call import Call, Reply
 
 
+class PolicyQuery(NoQuery):
+    """`GET /v1/policy`: the current version, or `version` (an earlier one)."""
+
+    version: Annotated[int, Field(ge=0), DIGITS_ONLY] | None = None
+
+
 def get_policy(call: Call) -> dict[str, Any]:
-    version = policies.current_version(call.tenant_id)
-    policy = policies.load(call.tenant_id, version)
+    wanted = parse_query(PolicyQuery, call.query)
+    current = policies.current_version(call.tenant_id)
+    if wanted.version is None or wanted.version == current:
+        return _version(call.tenant_id, current)
+    if wanted.version > current:
+        raise NotFound(
+            f"no policy version {wanted.version} in this tenant (the current one is {current})",
+            [{"field": "version", "message": f"at most {current}"}],
+        )
+    return _version(call.tenant_id, wanted.version)
+
+
+def _version(tenant_id: str, version: int) -> dict[str, Any]:
+    policy = policies.load(tenant_id, version)
     return {"version": version, **policy.model_dump(mode="json")}
 
 
 def put_policy(call: Call) -> dict[str, Any]:
     document = call.json("the policy")
+    _within_size(document)
     try:
         policy = policies.Policy.model_validate(document)
     except ValidationError as exc:
@@ -38,18 +58,31 @@ def put_policy(call: Call) -> dict[str, Any]:
             d["field"] for d in error.details[:5]
         )
         raise error from None
-    before = get_policy(call)
+    before = _version(call.tenant_id, policies.current_version(call.tenant_id))
+    after = {"version": before["version"] + 1, **policy.model_dump(mode="json")}
+    actor = call.principal.key_id
+    entry = audit.entry(call.tenant_id, actor, "policy.update", "policy", before, after)
     try:
-        version = policies.save(
-            call.tenant_id, policy, before["version"], call.principal.key_id, _now()
-        )
+        policies.save(call.tenant_id, policy, before["version"], actor, _now(), [entry])
     except policies.PolicyConflict:
         raise Conflict(
             "the policy was changed at the same time: read it again, then retry"
         ) from None
-    after = {"version": version, **policy.model_dump(mode="json")}
-    audit.record(call.tenant_id, call.principal.key_id, "policy.update", "policy", before, after)
     return after
+
+
+def _within_size(document: dict[str, Any]) -> None:
+    """422 naming the limit (and the largest field) when the policy, as sent, is too large to
+    store (the stored version adds at most the defaults of the fields left out)."""
+    size = policies.size_of(document)
+    if size <= policies.MAX_POLICY_BYTES:
+        return
+    largest = max(document, key=lambda name: policies.size_of(document[name]))
+    raise ValidationFailed(
+        f"the policy is {size} bytes of JSON; a policy may be at most "
+        f"{policies.MAX_POLICY_BYTES} bytes (256 KiB): shorten {largest}",
+        [{"field": largest, "message": f"{policies.size_of(document[largest])} bytes"}],
+    )
 
 
 def create_waiver(call: Call) -> Reply:
@@ -62,32 +95,35 @@ def create_waiver(call: Call) -> Reply:
             f"no finding {request.finding_id!r} in this tenant",
             [{"field": "finding_id", "message": "unknown finding"}],
         )
-    waiver = waivers.create(call.tenant_id, request, call.principal.key_id, _now())
-    audit.record(
-        call.tenant_id, call.principal.key_id, "waiver.create", waiver["waiver_id"], None, waiver
-    )
-    return Reply(waiver, 201)
+    return Reply(waivers.create(call.tenant_id, request, call.principal.key_id, _now()), 201)
 
 
 def list_waivers(call: Call) -> dict[str, Any]:
+    """The tenant's waivers, newest first, one page at a time."""
+    query = parse_query(PageQuery, call.query)
     now = _now()
-    listed = waivers.all_of(call.tenant_id)
+    listed, next_cursor = page(
+        waivers.all_of(call.tenant_id),
+        lambda w: f"{w['created_at']}#{w['waiver_id']}",
+        query,
+        "waivers",
+        descending=True,
+    )
     for waiver in listed:
         if waiver["status"] == "active" and not waivers.is_active(waiver, now):
             waiver["status"] = "expired"
-    return {"waivers": sorted(listed, key=lambda w: w["created_at"], reverse=True)}
+    return {"waivers": listed, "next_cursor": next_cursor}
 
 
 def revoke_waiver(call: Call, waiver_id: str) -> dict[str, Any]:
-    now = _now()
-    before = (
-        waivers.revoke(call.tenant_id, waiver_id, now) if waiver_id.startswith("wvr_") else None
+    revoked = (
+        waivers.revoke(call.tenant_id, waiver_id, call.principal.key_id, _now())
+        if waivers.WAIVER_ID.match(waiver_id)
+        else None
     )
-    if before is None:
+    if revoked is None:
         raise NotFound(f"no waiver {waiver_id!r} in this tenant")
-    after = {**before, "status": "revoked", "revoked_at": now}
-    audit.record(call.tenant_id, call.principal.key_id, "waiver.revoke", waiver_id, before, after)
-    return after
+    return revoked
 
 
 def get_pipeline(call: Call, name: str) -> dict[str, Any]:

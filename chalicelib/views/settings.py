@@ -16,5 +16,6 @@ def get_notifications(call: Call) -> dict[str, Any]:
 def put_notifications(call: Call) -> dict[str, Any]:
     from chalicelib import notifications
 
-    chosen = notifications.put(call.tenant_id, call.json("the notification settings"))
+    document = call.json("the notification settings")
+    chosen = notifications.put(call.tenant_id, document, call.principal.key_id)
     return chosen.model_dump(mode="json")

@@ -9,6 +9,9 @@ operator's under `/v1/admin` with the operator's key.
 
 A second test sends inputs that generators rarely produce (deep nesting, non-finite numbers,
 Unicode digits, hostile path segments) and checks the same, and that the tenant still works.
+Two more send large bodies: generated ones with every string and list grown to its documented
+maximum, and hand-made ones at and just past each limit (policies of 256 KiB replacing each
+other, 100 custom rules with long texts, a scan of 100 templates just under 5 MiB).
 """
 
 from __future__ import annotations
@@ -307,3 +310,246 @@ def test_hostile_inputs_are_refused_cleanly(stack: dict[str, Any]) -> None:
             if response.status_code != 200:
                 problems.append(f"afterwards {method} {path}: {response.status_code}")
     assert not problems, "\n".join(problems)
+
+
+# --- large bodies near the limits ------------------------------------------------------------
+
+MAX_REQUEST = 5 * 1024 * 1024
+MAX_POLICY = 256 * 1024
+WIDE = "\U0001f600"  # 4 bytes of UTF-8, 12 of ASCII-escaped JSON
+
+
+def _long_rule(i: int, values: int = 1, text: str = "x") -> dict[str, Any]:
+    """A valid custom rule with its texts at their longest."""
+    return {
+        "id": f"X-BIG-{i:03d}",
+        "title": "T" * 200,
+        "severity": "high",
+        "artifact_type": "dockerfile",
+        "description": "d" * 1000,
+        "remediation": "r" * 1000,
+        "match": {"target": "base_images"},
+        "assert": {
+            "path": "registry",
+            "op": "in",
+            "value": [f"{text}{v}" * 500 for v in range(values)],
+        },
+    }
+
+
+def _compact(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _policy_of_size(target: int, fail_on: str) -> dict[str, Any]:
+    """A valid policy whose compact JSON is exactly `target` bytes."""
+    policy: dict[str, Any] = {
+        "fail_on": fail_on,
+        "custom_rules": [_long_rule(i) for i in range(target // 3400 - 2)],
+    }
+    values = policy["custom_rules"][-1]["assert"]["value"]
+    while len(_compact(policy)) < target:
+        values.append("x" * 1000)
+    values[-1] = values[-1][: len(values[-1]) - (len(_compact(policy)) - target)]
+    assert len(_compact(policy)) == target
+    return policy
+
+
+def _scan_near_the_limit() -> bytes:
+    """100 templates with the longest paths and parameters a scan takes, just under 5 MiB."""
+    artifacts = []
+    for i in range(100):
+        artifacts.append(
+            {
+                "type": "cloudformation",
+                "path": f"{i:03d}/" + WIDE * 254,  # 1020 bytes of UTF-8
+                "content": "Resources: {}\n",
+                "parameters": {f"P{i:03d}": "v" * 640},  # 100 x 651 bytes of JSON < 64 KiB
+            }
+        )
+    body = {"pipeline": "fuzz-large", "run_id": "large-1", "artifacts": artifacts}
+    room = MAX_REQUEST - 20_000 - len(_compact(body))
+    for artifact in artifacts:
+        artifact["content"] += "#" * (room // 100) + "\n"
+    raw = _compact(body)
+    assert MAX_REQUEST - 25_000 < len(raw) < MAX_REQUEST
+    return raw
+
+
+def test_large_bodies_near_the_limits_are_answered_without_a_server_error(
+    stack: dict[str, Any],
+) -> None:
+    """Every write operation with bodies at or near its limits: a documented 2xx or 4xx that
+    conforms to the document, never a 5xx; what is accepted is live and audited."""
+    url = stack["api_url"]
+    key = _new_tenant(stack, "fuzz-large")
+    ops = {(m, p): op for m, p, op in _operations()}
+    problems: list[str] = []
+
+    def send(method: str, template: str, raw: bytes, expect: int, **ids: str) -> requests.Response:
+        op = ops[(method, template)]
+        path = _url(template, ids)
+        auth = stack["operator_key"] if op["x-pipeguard-scope"] == "operator" else key
+        headers = {"Authorization": f"Bearer {auth}", "Content-Type": "application/json"}
+        response = requests.request(method, url + path, headers=headers, data=raw, timeout=120)
+        problems.extend(_problems(method, path, op, response))
+        if response.status_code != expect:
+            problems.append(
+                f"{method} {path} ({len(raw)} bytes): {response.status_code}, expected "
+                f"{expect}: {response.text[:200]}"
+            )
+        return response
+
+    # the issue's policies: 100 rules with long texts (~440 KB) are refused naming the limit
+    largest = {"custom_rules": [_long_rule(i, values=2) for i in range(100)]}
+    assert 430_000 < len(_compact(largest)) < 460_000
+    refused = send("PUT", "/v1/policy", _compact(largest), 422)
+    assert str(MAX_POLICY) in refused.json()["error"]["message"]
+    # policies at the limit replace each other, each version with its audit entry
+    for fail_on in ("low", "critical"):
+        send("PUT", "/v1/policy", _compact(_policy_of_size(MAX_POLICY, fail_on)), 200)
+    send("PUT", "/v1/policy", _compact(_policy_of_size(MAX_POLICY + 1, "high")), 422)
+    # the same long rules as multi-byte text, and a small policy padded to near 5 MiB
+    wide = {"custom_rules": [_long_rule(i, text=WIDE) for i in range(15)]}
+    send("PUT", "/v1/policy", json.dumps(wide).encode(), 200)  # 4-byte text, sent ASCII-escaped
+    padded = b'{"fail_on": "medium"' + b" " * (MAX_REQUEST - 100) + b"}"
+    send("PUT", "/v1/policy", padded, 200)
+    send("PUT", "/v1/policy", _compact({"disabled_rules": ["x" * 1000] * 5000}), 422)
+    send("PUT", "/v1/policy", b'{"fail_on": "low"' + b" " * MAX_REQUEST + b"}", 413)
+
+    # a scan of 100 templates with the longest paths and parameters, just under 5 MiB
+    accepted = send("POST", "/v1/scans", _scan_near_the_limit(), 202)
+
+    # every other write with each string at its longest, in 4-byte characters where free text
+    waiver = {
+        "rule_id": "DF-USER-001",
+        "pipeline": "p" * 200,
+        "path": WIDE * 1024,
+        "resource": WIDE * 512,
+        "justification": WIDE * 2000,
+        "approver": WIDE * 200,
+        "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400)),
+    }
+    waiver_id = send("POST", "/v1/waivers", _compact(waiver), 201).json().get("waiver_id", "")
+    send("DELETE", "/v1/waivers/{waiver_id}", b"", 200, waiver_id=waiver_id)
+    spare = send("POST", "/v1/keys", _compact({"scopes": ["read"], "name": WIDE * 100}), 201)
+    send("DELETE", "/v1/keys/{key_id}", b"", 200, key_id=spare.json().get("key_id", ""))
+    emails = [f"{i:02d}" + "a" * 62 + "@" + "b" * 253 + "." + "c" * 63 for i in range(20)]
+    send("PUT", "/v1/notifications", _compact({"emails": emails, "min_severity": "low"}), 200)
+    tenant = {"tenant_id": "fuzz-large-" + "x" * 52, "name": WIDE * 200}
+    send("POST", "/v1/admin/tenants", _compact(tenant), 201)
+    send("POST", "/v1/admin/tenants/{tenant_id}/disable", b"", 200, tenant_id=tenant["tenant_id"])
+    assert not problems, "\n".join(problems)
+
+    def get(path: str, **params: str) -> Any:
+        return _request(url, key, "GET", path, 200, params=params)
+
+    current = get("/v1/policy")
+    assert (current["version"], current["fail_on"]) == (4, "medium")
+    log = get("/v1/audit", limit="200")["entries"]
+    versions = [e["after"]["version"] for e in log if e["action"] == "policy.update"]
+    assert versions == [4, 3, 2, 1]
+    assert [e["action"] for e in log if e["action"] != "policy.update"] == [
+        "notifications.update", "key.revoke", "key.issue", "waiver.revoke", "waiver.create",
+        "tenant.create",
+    ]  # fmt: skip
+    scan_url = accepted.json()["status_url"]
+    deadline = time.monotonic() + 180
+    while (scan := get(scan_url))["status"] != "complete":
+        assert scan["status"] in ("queued", "running"), scan
+        assert time.monotonic() < deadline, f"the large scan did not complete: {scan['status']}"
+        time.sleep(0.5)
+    assert scan["artifacts_done"] == 100
+
+
+WRITE_OPERATION_IDS = [
+    op["operationId"]
+    for item in SPEC["paths"].values()
+    for method, op in item.items()
+    if method in ("put", "post") and "requestBody" in op
+]
+
+
+class _Stretcher:
+    """Grows a generated body to the schema's limits: every string with a `maxLength` to that
+    length (each value distinct; every other body in 4-byte characters where the pattern
+    allows them, which some fields refuse as over their limit in bytes), every non-empty array
+    with a `maxItems` to that many items, and date-times to tomorrow."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.fill = "a"
+
+    def body(self, value: Any, schema: dict[str, Any]) -> Any:
+        self.fill = WIDE if self.fill == "a" else "a"
+        return self(value, schema)
+
+    def __call__(self, value: Any, schema: dict[str, Any]) -> Any:
+        schema = _resolve(schema)
+        if len(schema.get("allOf", [])) == 1:
+            schema = {**_resolve(schema["allOf"][0]), **schema}
+        if isinstance(value, dict):
+            properties = schema.get("properties", {})
+            extra = schema.get("additionalProperties")
+            return {
+                k: self(v, properties.get(k, extra if isinstance(extra, dict) else {}))
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            items = list(value)
+            if items and "maxItems" in schema:
+                items = [items[i % len(items)] for i in range(schema["maxItems"])]
+            return [self(v, schema.get("items", {})) for v in items]
+        if isinstance(value, str) and schema.get("format") == "date-time":
+            return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))
+        if isinstance(value, str) and "maxLength" in schema and "format" not in schema:
+            return self._string(value, schema)
+        return value
+
+    def _string(self, value: str, schema: dict[str, Any]) -> str:
+        self.count += 1
+        tag = f"{self.count}"
+        pattern = schema.get("pattern")
+        for fill in (self.fill, "a"):
+            grown = tag + fill * (schema["maxLength"] - len(tag))
+            if pattern is None or re.search(pattern, grown):
+                return grown
+        return value
+
+
+@pytest.mark.parametrize("operation_id", WRITE_OPERATION_IDS)
+def test_generated_bodies_stretched_to_their_limits_are_not_server_errors(
+    schema: Any, fuzzing: Fuzzing, operation_id: str
+) -> None:
+    """Schemathesis' valid bodies of every write operation, each string and list grown to its
+    documented maximum: a documented answer that conforms to the document, never a 5xx."""
+    operation = schema.find_operation_by_id(operation_id)
+    raw = operation.definition.raw
+    body_schema = raw["requestBody"]["content"]["application/json"]["schema"]
+    headers = fuzzing.headers(raw["x-pipeguard-scope"])
+    stretch = _Stretcher()
+    statuses: dict[int, int] = {}
+
+    def stretched(case: Any) -> Any:
+        case.body = stretch.body(case.body, body_schema)
+        return case
+
+    @settings(
+        max_examples=10,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+    )
+    @given(case=operation.as_strategy(GenerationMode.POSITIVE).map(stretched))
+    def check(case: Any) -> None:
+        response = case.call(base_url=fuzzing.url, headers=headers, timeout=60)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        case.validate_response(
+            response, checks=CHECKS, headers=headers, transport_kwargs={"base_url": fuzzing.url}
+        )
+
+    check()
+    assert sum(statuses.values()) >= 5, statuses

@@ -231,3 +231,145 @@ def test_large_artifacts_go_through_a_presigned_upload(
         "upload_id": upload["upload_id"],
     }
     assert _error(api.post("/v1/scans", json=scan_body(artifacts=[both])), 422)
+
+
+LIST_ROUTES = ["/v1/findings", "/v1/waivers", "/v1/keys", "/v1/audit", "/v1/admin/tenants"]
+
+
+@pytest.mark.parametrize("path", LIST_ROUTES)
+def test_every_list_route_validates_its_query_the_same_way(
+    api_url: str, keys: dict[str, str], operator_key: str, path: str
+) -> None:
+    api = Api(api_url, operator_key if path.startswith("/v1/admin") else keys["acme"])
+    for params in ({"limit": "abc"}, {"limit": "0"}, {"limit": "1e2"}, {"limit": "²"}):
+        error = _error(api.get(path, params=params), 422)
+        assert error["code"] == "validation_failed"
+        assert error["details"][0]["field"] == "limit", error
+    unknown = _error(api.get(path, params={"colour": "red"}), 422)
+    assert unknown["details"][0]["field"] == "colour"
+    assert "limit, cursor" in unknown["details"][0]["message"]
+    assert "cursor" in _error(api.get(path, params={"cursor": "%%%"}), 400)["message"]
+    assert api.get(path, params={"limit": "1", "cursor": ""}).status_code == 200
+
+
+def test_list_routes_page_with_limit_and_cursor(
+    api_url: str, keys: dict[str, str], operator_key: str
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    api = Api(api_url, keys["acme"])
+    expires = (datetime.now(UTC) + timedelta(days=7)).isoformat()
+    for i in range(3):
+        waiver = {
+            "rule_id": "DF-USER-001",
+            "pipeline": f"web-{i}",
+            "justification": "root is needed by this base image",
+            "approver": "ciso@acme.example",
+            "expires_at": expires,
+        }
+        assert api.post("/v1/waivers", json=waiver).status_code == 201
+        assert api.post("/v1/keys", json={"scopes": ["read"], "name": f"k{i}"}).status_code == 201
+    cases = [(api, "/v1/waivers", "waivers", 3), (api, "/v1/keys", "keys", 4)]
+    cases.append((Api(api_url, operator_key), "/v1/admin/tenants", "tenants", 2))
+    for client_, path, field, total in cases:
+        seen: list[dict] = []
+        cursor = ""
+        while True:
+            page = client_.get(path, params={"limit": "2", "cursor": cursor}).json()
+            assert len(page[field]) <= 2
+            seen += page[field]
+            if page["next_cursor"] is None:
+                break
+            cursor = page["next_cursor"]
+        assert len(seen) == total and seen == client_.get(path).json()[field], path
+    # a cursor of one list is no cursor of another
+    first = api.get("/v1/waivers", params={"limit": "1"}).json()["next_cursor"]
+    assert _error(api.get("/v1/keys", params={"cursor": first}), 400)
+
+
+WRITE_ROUTES = [
+    ("POST", "/v1/scans"),
+    ("PUT", "/v1/policy"),
+    ("POST", "/v1/waivers"),
+    ("POST", "/v1/keys"),
+    ("PUT", "/v1/notifications"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITE_ROUTES)
+def test_a_number_too_long_is_a_clear_400(
+    api_url: str, keys: dict[str, str], method: str, path: str
+) -> None:
+    api = Api(api_url, keys["acme"])
+    for number in ("9" * 5000, "1." + "5" * 5000, "-" + "7" * 101):
+        raw = ('{"fail_on": "high", "n": ' + number + "}").encode()
+        response = api.session.request(
+            method, api_url + path, data=raw, headers={"Content-Type": "application/json"}
+        )
+        error = _error(response, 400)
+        assert "numbers are limited to 100 digits" in error["message"], error
+        assert "sys." not in response.text and "set_int_max_str_digits" not in response.text
+
+
+def test_scan_paths_and_parameters_are_bounded_to_fit_the_scan_record(
+    api_url: str, keys: dict[str, str], aws: Any
+) -> None:
+    from chalicelib.stores.clients import client
+
+    api = Api(api_url, keys["acme"])
+    wide = "ü" * 600  # 600 characters, 1200 bytes of UTF-8
+    body = scan_body(artifacts=[{"type": "dockerfile", "path": wide, "content": "FROM a\n"}])
+    error = _error(api.post("/v1/scans", json=body), 422)
+    assert error["details"][0]["field"] == "artifacts.0.path"
+    assert "1024 bytes" in error["details"][0]["message"]
+
+    template = "Resources: {}\n"
+    params = {f"P{j}": "v" * 4000 for j in range(5)}  # 20 KB per artifact, 100 KB together
+    heavy = scan_body(
+        artifacts=[
+            {
+                "type": "cloudformation",
+                "path": f"t{i}.yaml",
+                "content": template,
+                "parameters": params,
+            }
+            for i in range(5)
+        ]
+    )
+    error = _error(api.post("/v1/scans", json=heavy), 422)
+    assert "65536" in error["message"] and len(error["details"]) == 5
+    too_long = {"P": "v" * 4097}
+    one = scan_body(
+        artifacts=[
+            {
+                "type": "cloudformation",
+                "path": "t.yaml",
+                "content": template,
+                "parameters": too_long,
+            }
+        ]
+    )
+    assert _error(api.post("/v1/scans", json=one), 422)["details"][0]["field"].startswith(
+        "artifacts.0.parameters"
+    )
+    assert client("dynamodb").scan(TableName="pipeguard-scans")["Count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [*WRITE_ROUTES, ("POST", "/v1/uploads"), ("POST", "/v1/admin/tenants")],
+)
+def test_every_body_over_the_request_limit_is_413(
+    api_url: str, keys: dict[str, str], operator_key: str, method: str, path: str
+) -> None:
+    """Bodies over 5 MiB are refused before they are parsed, on every route that takes one;
+    5 MiB of the same body is read."""
+    key = operator_key if path.startswith("/v1/admin") else keys["acme"]
+    api = Api(api_url, key)
+    headers = {"Content-Type": "application/json"}
+    for size, status in ((5 * 1024 * 1024 + 1, 413), (5 * 1024 * 1024, 422)):
+        raw = b'{"n": 1' + b" " * (size - 8) + b"}"  # `size` bytes; `n` is no field
+        response = api.session.request(method, api_url + path, data=raw, headers=headers)
+        error = _error(response, status)
+        if status == 413:
+            assert error["code"] == "payload_too_large" and "5242880" in error["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -228,3 +230,163 @@ Resources:
     assert "CF-EBS-001" in ebs(None, "r1")
     assert "CF-EBS-001" not in ebs({"Encrypt": "true"}, "r2")
     assert "CF-EBS-001" in ebs({"Encrypt": "false"}, "r3")
+
+
+# --- size: a policy is one bounded DynamoDB item, its audit entry another ----------------------
+
+
+def _long_rule(i: int, values: int = 1) -> dict:
+    """A valid custom rule with every text at its longest (about 3.3 KB + 1 KB per value)."""
+    return {
+        "id": f"X-BIG-{i:03d}",
+        "title": "T" * 200,
+        "severity": "high",
+        "artifact_type": "dockerfile",
+        "description": "d" * 1000,
+        "remediation": "r" * 1000,
+        "match": {"target": "base_images"},
+        "assert": {"path": "registry", "op": "in", "value": [f"{v}" * 1000 for v in range(values)]},
+    }
+
+
+def _policy_of_size(target: int) -> dict:
+    """A valid policy whose compact JSON is exactly `target` bytes."""
+    policy = {"custom_rules": [_long_rule(i) for i in range(target // 3400 - 2)]}
+    values = policy["custom_rules"][-1]["assert"]["value"]
+    while _size(policy) < target:
+        values.append("x" * 1000)
+    values[-1] = values[-1][: len(values[-1]) - (_size(policy) - target)]
+    assert _size(policy) == target
+    return policy
+
+
+def _size(document: dict) -> int:
+    return len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _sha256(state: dict) -> str:
+    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_policy_too_large_to_store_is_refused_naming_the_limit(api_url: str, keys: dict) -> None:
+    api = Api(api_url, keys["acme"])
+    largest = {"custom_rules": [_long_rule(i, values=2) for i in range(100)]}
+    assert 430_000 < _size(largest) < 460_000  # 100 rules with long texts: valid, ~440 KB
+    refused = _put_policy(api, largest)
+    assert refused.status_code == 422, refused.text[:300]
+    error = refused.json()["error"]
+    assert "262144" in error["message"] and "256 KiB" in error["message"]
+    assert error["details"][0]["field"] == "custom_rules"
+    assert api.get("/v1/policy").json()["version"] == 0
+    assert api.get("/v1/audit").json()["entries"][0]["action"] == "tenant.create"
+
+    # the limit is the document's compact JSON: at the limit it is stored, a byte over it not
+    assert _put_policy(api, _policy_of_size(262_144)).status_code == 200
+    assert _put_policy(api, _policy_of_size(262_145)).status_code == 422
+    assert api.get("/v1/policy").json()["version"] == 1
+
+
+def test_large_policies_replace_each_other_and_stay_audited(api_url: str, keys: dict) -> None:
+    """Two policies of ~200 KB each: the version and its audit entry are both written; the
+    entry keeps the small fields in full and the rest as their size and SHA-256."""
+    api = Api(api_url, keys["acme"])
+    first = {"custom_rules": [_long_rule(i) for i in range(60)], "fail_on": "low"}
+    second = {**first, "fail_on": "critical"}
+    assert 200_000 < _size(first) < 262_144
+    assert _put_policy(api, first).status_code == 200
+    replaced = _put_policy(api, second)
+    assert replaced.status_code == 200, replaced.text[:300]
+    current = api.get("/v1/policy").json()
+    assert current["version"] == 2 and current["fail_on"] == "critical"
+
+    entries = api.get("/v1/audit").json()["entries"]
+    assert [e["action"] for e in entries[:2]] == ["policy.update", "policy.update"]
+    before, after = entries[0]["before"], entries[0]["after"]
+    assert (before["version"], before["fail_on"]) == (1, "low")
+    assert (after["version"], after["fail_on"]) == (2, "critical")
+    assert after["truncated"]["fields"] == ["custom_rules"]
+    assert after["truncated"]["sha256"] == _sha256(current)
+    assert after["truncated"]["bytes"] == _size(current)
+    # the full earlier version is one request away
+    earlier = api.get("/v1/policy", params={"version": "1"}).json()
+    assert earlier["custom_rules"] == first["custom_rules"] and earlier["fail_on"] == "low"
+    assert before["truncated"]["sha256"] == _sha256(earlier)
+    # a small policy is audited in full, as before
+    assert _put_policy(api, {"fail_on": "medium"}).status_code == 200
+    small = api.get("/v1/audit", params={"limit": "1"}).json()["entries"][0]
+    assert small["after"] == api.get("/v1/policy").json()
+    assert "truncated" in small["before"] and small["before"]["version"] == 2
+
+
+def test_policy_versions_can_be_read_and_numbers_keep_their_value(api_url: str, keys: dict) -> None:
+    api = Api(api_url, keys["acme"])
+    exact = 10**99 + 1  # 100 significant digits: more than DynamoDB's numbers keep
+    rule = {
+        **REGISTRY_RULE,
+        "match": {"target": "instructions", "instruction": "EXPOSE"},
+        "assert": {"path": "arguments.0", "op": "lt", "value": exact},
+    }
+    saved = _put_policy(api, {"custom_rules": [rule], "rule_params": {}})
+    assert saved.status_code == 200, saved.text[:300]
+    assert api.get("/v1/policy").json()["custom_rules"][0]["assert"]["value"] == exact
+    ratio = {"rule_params": {"JU-SKIP-001": {"max_skipped_ratio": 10**99}}}
+    assert _put_policy(api, ratio).status_code == 200
+
+    assert api.get("/v1/policy", params={"version": "0"}).json()["custom_rules"] == []
+    assert api.get("/v1/policy", params={"version": "1"}).json()["custom_rules"] == [rule]
+    missing = api.get("/v1/policy", params={"version": "3"})
+    assert missing.status_code == 404 and "current one is 2" in missing.json()["error"]["message"]
+    for params, field in (({"version": "abc"}, "version"), ({"colour": "red"}, "colour")):
+        refused = api.get("/v1/policy", params=params)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["details"][0]["field"] == field
+    assert (
+        Api(api_url, keys["globex"]).get("/v1/policy", params={"version": "1"}).status_code == 404
+    )
+
+
+def test_a_stale_policy_change_writes_nothing(api_url: str, keys: dict) -> None:
+    """The version, the pointer and the audit entry are one conditional transaction."""
+    from chalicelib import audit, policy
+
+    api = Api(api_url, keys["acme"])
+    assert _put_policy(api, {"fail_on": "low"}).status_code == 200
+    entry = audit.entry("acme", "key_x", "policy.update", "policy", {"version": 0}, {"version": 1})
+    stale = policy.Policy.model_validate({"fail_on": "critical"})
+    try:
+        policy.save("acme", stale, 0, "key_x", "2026-01-01T00:00:00+00:00", [entry])
+    except policy.PolicyConflict:
+        pass
+    else:
+        raise AssertionError("a change based on version 0 must not replace version 1")
+    assert api.get("/v1/policy").json()["fail_on"] == "low"
+    actions = [e["action"] for e in api.get("/v1/audit").json()["entries"]]
+    assert actions == ["policy.update", "tenant.create"]
+
+
+def test_the_version_does_not_switch_when_dynamodb_refuses_its_audit_entry(
+    api_url: str, keys: dict, monkeypatch: Any
+) -> None:
+    """The issue's case, in moto's own transaction: an audit entry over DynamoDB's item limit
+    (two ~220 KB states kept in full) is refused, and the new version is then not live."""
+    from chalicelib import audit
+
+    api = Api(api_url, keys["acme"])
+    first = {"custom_rules": [_long_rule(i) for i in range(66)], "fail_on": "low"}
+    assert 220_000 < _size(first) < 262_144
+    assert _put_policy(api, first).status_code == 200
+    log = api.get("/v1/audit").json()["entries"]
+
+    monkeypatch.setattr(audit, "INLINE_BYTES", 10**7, raising=False)  # both states in full
+    failed = _put_policy(api, {**first, "fail_on": "critical"})
+    assert failed.status_code == 500 and set(failed.json()) == {"error"}, failed.text[:300]
+    current = api.get("/v1/policy").json()
+    assert (current["version"], current["fail_on"]) == (1, "low")
+    assert api.get("/v1/policy", params={"version": "2"}).status_code == 404
+    assert api.get("/v1/audit").json()["entries"] == log
+
+    monkeypatch.undo()
+    assert _put_policy(api, {**first, "fail_on": "critical"}).status_code == 200
+    assert api.get("/v1/policy").json()["version"] == 2
+    assert api.get("/v1/audit").json()["entries"][0]["after"]["version"] == 2

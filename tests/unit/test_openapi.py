@@ -54,22 +54,22 @@ STATUSES = {
     ("GET", "/v1/findings"): {"200", "400", "422"},
     ("GET", "/v1/findings/{finding_id}"): {"200", "404"},
     ("GET", "/v1/notifications"): {"200"},
-    ("PUT", "/v1/notifications"): {"200", "400", "415", "422"},
-    ("GET", "/v1/policy"): {"200"},
-    ("PUT", "/v1/policy"): {"200", "400", "409", "415", "422"},
-    ("POST", "/v1/waivers"): {"201", "400", "415", "422"},
-    ("GET", "/v1/waivers"): {"200"},
-    ("DELETE", "/v1/waivers/{waiver_id}"): {"200", "404", "415"},
+    ("PUT", "/v1/notifications"): {"200", "400", "413", "415", "422"},
+    ("GET", "/v1/policy"): {"200", "404", "422"},
+    ("PUT", "/v1/policy"): {"200", "400", "409", "413", "415", "422"},
+    ("POST", "/v1/waivers"): {"201", "400", "413", "415", "422"},
+    ("GET", "/v1/waivers"): {"200", "400", "422"},
+    ("DELETE", "/v1/waivers/{waiver_id}"): {"200", "404", "409", "415"},
     ("GET", "/v1/pipelines/{name}"): {"200", "404"},
-    ("POST", "/v1/keys"): {"201", "400", "415", "422"},
-    ("GET", "/v1/keys"): {"200"},
+    ("POST", "/v1/keys"): {"201", "400", "413", "415", "422"},
+    ("GET", "/v1/keys"): {"200", "400", "422"},
     ("DELETE", "/v1/keys/{key_id}"): {"200", "404", "415", "422"},
     ("GET", "/v1/audit"): {"200", "400", "422"},
-    ("POST", "/v1/admin/tenants"): {"201", "400", "409", "415", "422"},
-    ("GET", "/v1/admin/tenants"): {"200"},
-    ("POST", "/v1/admin/tenants/{tenant_id}/disable"): {"200", "404", "415"},
-    ("POST", "/v1/admin/tenants/{tenant_id}/enable"): {"200", "404", "415"},
-    ("POST", "/v1/admin/reindex"): {"200", "400", "404", "415", "422"},
+    ("POST", "/v1/admin/tenants"): {"201", "400", "409", "413", "415", "422"},
+    ("GET", "/v1/admin/tenants"): {"200", "400", "422"},
+    ("POST", "/v1/admin/tenants/{tenant_id}/disable"): {"200", "404", "409", "415"},
+    ("POST", "/v1/admin/tenants/{tenant_id}/enable"): {"200", "404", "409", "415"},
+    ("POST", "/v1/admin/reindex"): {"200", "400", "404", "413", "415", "422"},
 }
 
 
@@ -473,33 +473,70 @@ def test_findings_query_parameters_match_finding_query(spec: dict[str, Any]) -> 
     assert params["status"]["schema"] == {"$ref": "#/components/schemas/FindingStatus"}
 
 
-def test_audit_query_parameters_match_the_view(spec: dict[str, Any], monkeypatch: Any) -> None:
-    """`list_audit` checks its parameters by hand: 1..200, default 50, and only these two."""
+# The query model of every operation that reads a query string; every other one declares none.
+QUERY_MODELS = {
+    "list_findings": "chalicelib.search.port:FindingQuery",
+    "list_waivers": "chalicelib.paging:PageQuery",
+    "list_keys": "chalicelib.paging:PageQuery",
+    "list_audit": "chalicelib.paging:PageQuery",
+    "list_tenants": "chalicelib.paging:PageQuery",
+    "get_policy": "chalicelib.views.policy:PolicyQuery",
+}
+
+
+def test_query_parameters_are_the_query_models(spec: dict[str, Any]) -> None:
+    """Each operation documents exactly its query model's parameters, integers with the
+    model's range; list operations page with `limit` and `cursor`."""
+    for _, _, operation in operations(spec):
+        params = {
+            p["name"]: p
+            for p in (resolve(spec, p) for p in operation.get("parameters", []))
+            if p["in"] == "query"
+        }
+        target = QUERY_MODELS.get(operation["operationId"])
+        if target is None:
+            assert not params, operation["operationId"]
+            continue
+        model = _import(target)
+        assert list(params) == list(model.model_fields), operation["operationId"]
+        properties = model.model_json_schema()["properties"]
+        for name, param in params.items():
+            assert not param.get("required"), (operation["operationId"], name)
+            if param["schema"].get("type") == "integer":
+                ours = {k: param["schema"].get(k) for k in ("minimum", "maximum", "default")}
+                node = _constraints(properties[name], {})
+                theirs = {k: node.get(k) for k in ("minimum", "maximum", "default")}
+                assert ours == theirs, (operation["operationId"], name)
+        if operation["operationId"].startswith("list_"):
+            assert {"limit", "cursor"} <= set(params), operation["operationId"]
+            assert {"400", "422"} <= set(operation["responses"]), operation["operationId"]
+
+
+def test_list_views_take_only_their_query(spec: dict[str, Any], monkeypatch: Any) -> None:
+    """`list_audit` passes `limit` (1..200, default 50) and `cursor` on, and refuses the rest."""
     from chalicelib import audit
     from chalicelib.errors import ValidationFailed
     from chalicelib.views import keys
 
-    operation = spec["paths"]["/v1/audit"]["get"]
-    params = {p["name"]: p for p in (resolve(spec, p) for p in operation["parameters"])}
-    assert list(params) == ["limit", "cursor"]
-    limit = params["limit"]["schema"]
-    assert (limit["type"], limit["minimum"], limit["maximum"], limit["default"]) == (
-        "integer",
-        1,
-        200,
-        50,
-    )
+    limit = resolve(spec, {"$ref": "#/components/parameters/Limit"})["schema"]
     asked: list[tuple] = []
     monkeypatch.setattr(audit, "entries", lambda *args: asked.append(args) or {})
     keys.list_audit(_call())
     keys.list_audit(_call(query={"limit": str(limit["minimum"]), "cursor": "c"}))
-    keys.list_audit(_call(query={"limit": str(limit["maximum"])}))
+    keys.list_audit(_call(query={"limit": str(limit["maximum"]), "cursor": ""}))
     assert [a[1:] for a in asked] == [(limit["default"], None), (1, "c"), (200, None)]
-    for query in ({"limit": str(limit["minimum"] - 1)}, {"limit": str(limit["maximum"] + 1)}):
-        with pytest.raises(ValidationFailed):
+    for query in (
+        {"limit": str(limit["minimum"] - 1)},
+        {"limit": str(limit["maximum"] + 1)},
+        {"limit": "abc"},
+        {"limit": " 1"},
+        {"limit": "1_0"},
+        {"limit": "\u00b2"},
+        {"colour": "red"},
+    ):
+        with pytest.raises(ValidationFailed) as refused:
             keys.list_audit(_call(query=query))
-    with pytest.raises(ValidationFailed):
-        keys.list_audit(_call(query={"colour": "red"}))
+        assert refused.value.details[0]["field"] == next(iter(query))
 
 
 def _fields(spec: dict[str, Any], name: str, produced: dict[str, Any], optional: set[str]) -> None:
@@ -653,89 +690,101 @@ def test_policy_and_notification_responses_match_the_models(
     _fields(spec, "NotificationSettingsOut", settings, set())
 
 
+def _written(monkeypatch: Any) -> list[dict[str, Any]]:
+    """The items the code writes, deserialised: every write goes through `dynamo.transact`,
+    which is replaced by a recorder here (no AWS in unit tests)."""
+    from chalicelib.stores import dynamo
+
+    items: list[dict[str, Any]] = []
+
+    def record(actions: list[dict[str, Any]]) -> None:
+        items.extend(dynamo.deserialize(a["Put"]["Item"]) for a in actions if "Put" in a)
+
+    monkeypatch.setattr(dynamo, "transact", record)
+    return items
+
+
 def test_key_schemas_match_what_the_code_stores_and_returns(
     spec: dict[str, Any], monkeypatch: Any
 ) -> None:
-    from chalicelib import audit, tenancy
+    from chalicelib import tenancy
     from chalicelib.stores import tenants as store
     from chalicelib.views import keys
 
-    stored: dict[str, Any] = {}
-    monkeypatch.setattr(store, "put_key", lambda key_hash, record: stored.update(record))
-    monkeypatch.setattr(audit, "record", lambda *args, **kwargs: None)
+    written = _written(monkeypatch)
     tenancy.issue_key("acme", ["read"], "ci")
-    _fields(spec, "Key", dict(stored), {"revoked_at"})  # what GET /v1/keys lists
+    listed = next(i for i in written if i["sk"].startswith("KEY#key_"))
+    shown = {k: v for k, v in store.public(listed).items() if k != "key_hash"}
+    _fields(spec, "Key", shown, {"revoked_at"})  # what GET /v1/keys lists
 
     issued = keys.create_key(_call({"scopes": ["ingest", "read"], "name": "ci"}))
     assert issued.status == 201
     _fields(spec, "IssuedKey", issued.body, set())
 
-    monkeypatch.setattr(store, "revoke_key", lambda tenant_id, key_id, now: dict(stored))
-    revoked = keys.revoke_key(_call(), stored["key_id"])
+    monkeypatch.setattr(store, "listed_key", lambda tenant_id, key_id: store.public(listed))
+    revoked = keys.revoke_key(_call(), listed["key_id"])
     _fields(spec, "Key", revoked, {"revoked_at"})
     assert "revoked_at" in revoked
-    monkeypatch.setattr(store, "list_keys", lambda tenant_id: [dict(stored), revoked])
-    _fields(spec, "KeyList", keys.list_keys(_call()), set())
+    monkeypatch.setattr(store, "list_keys", lambda tenant_id: [dict(shown), revoked])
+    page = keys.list_keys(_call())
+    _fields(spec, "KeyList", page, set())
+    assert page["next_cursor"] is None
+    first = keys.list_keys(_call(query={"limit": "1"}))
+    assert_valid(spec, "KeyList", first)
+    assert first["next_cursor"]
 
 
 def test_audit_schema_matches_the_log(spec: dict[str, Any], monkeypatch: Any) -> None:
     from chalicelib import audit
+    from chalicelib.stores import dynamo
 
-    written: list[dict] = []
-
-    class Table:
-        def put_item(self, TableName: str, Item: dict) -> None:  # noqa: N803 - boto3's names
-            written.append(Item)
-
-        def query(self, **kwargs: Any) -> dict:
-            return {"Items": written, "LastEvaluatedKey": written[-1]}
-
-    monkeypatch.setattr(audit, "client", lambda name: Table())
-    monkeypatch.setattr(audit, "settings", lambda: type("S", (), {"tenants_table": "t"})())
-    audit.record("acme", "key_x", "policy.update", "policy", {"version": 0}, {"version": 1})
-    audit.record("acme", "operator", "tenant.create", "acme", None, {"tenant_id": "acme"})
-    page = audit.entries("acme", 2)
+    items = [
+        dynamo.deserialize(audit.entry(*args)["Put"]["Item"])
+        for args in (
+            ("acme", "key_x", "policy.update", "policy", {"version": 0}, {"version": 1}),
+            ("acme", "operator", "tenant.create", "acme", None, {"tenant_id": "acme"}),
+            ("acme", "key_x", "policy.update", "policy", {"version": 1, "x": "y" * 70_000}),
+        )
+    ]
+    page = {"entries": [audit.shown(i) for i in items], "next_cursor": audit.cursor_of(items[-1])}
     _fields(spec, "AuditPage", page, set())
     _fields(spec, "AuditEntry", page["entries"][0], set())
+    truncated = page["entries"][2]["before"]
+    assert truncated["version"] == 1 and truncated["truncated"]["fields"] == ["x"]
+    assert_valid(spec, "TruncatedState", truncated["truncated"])
 
 
 def test_waiver_schemas_match_what_the_code_stores(spec: dict[str, Any], monkeypatch: Any) -> None:
     from chalicelib import waivers
 
-    class Table:
-        def put_item(self, **kwargs: Any) -> None:
-            pass
-
-    monkeypatch.setattr(waivers, "client", lambda name: Table())
-    monkeypatch.setattr(waivers, "settings", lambda: type("S", (), {"tenants_table": "t"})())
+    written = _written(monkeypatch)
     expires = (datetime.now(UTC) + timedelta(days=30)).isoformat()
     request = waivers.WaiverRequest(
         rule_id="DF-USER-001", justification="j" * 10, approver="a", expires_at=expires
     )
     created = waivers.create("acme", request, "key_x", NOW)
+    stored = next(i for i in written if i["sk"].startswith("WAIVER#"))
+    assert {k: v for k, v in stored.items() if k not in ("pk", "sk")} == created
     _fields(spec, "Waiver", created, {"revoked_at"})
     revoked = {**created, "status": "revoked", "revoked_at": NOW}  # as revoke_waiver answers
     _fields(spec, "Waiver", revoked, {"revoked_at"})
     assert "revoked_at" in revoked and "revoked_at" not in created
-    _fields(spec, "WaiverList", {"waivers": [created, revoked]}, set())
+    _fields(spec, "WaiverList", {"waivers": [created, revoked], "next_cursor": None}, set())
 
 
 def test_tenant_schemas_match_what_the_code_stores(spec: dict[str, Any], monkeypatch: Any) -> None:
-    from chalicelib import audit, tenancy
     from chalicelib.stores import tenants as store
     from chalicelib.views import admin
 
-    stored: dict[str, Any] = {}
-    monkeypatch.setattr(store, "create_tenant", lambda tenant: stored.update(tenant) or True)
-    monkeypatch.setattr(tenancy, "issue_key", lambda tenant_id, scopes: "pgk_" + "k" * 43)
-    monkeypatch.setattr(audit, "record", lambda *args, **kwargs: None)
+    written = _written(monkeypatch)
     created = admin.create_tenant(_call({"tenant_id": "initech", "name": "Initech"}))
     assert created.status == 201
     _fields(spec, "CreatedTenant", created.body, set())
-    _fields(spec, "Tenant", dict(stored), set())
-    monkeypatch.setattr(store, "set_tenant_status", lambda tenant_id, status: dict(stored))
+    stored = store.public(next(i for i in written if i["sk"] == "META"))
+    _fields(spec, "Tenant", stored, set())
+    monkeypatch.setattr(store, "get_tenant", lambda tenant_id: dict(stored))
     _fields(spec, "Tenant", admin.disable_tenant(_call(), "initech"), set())
-    _fields(spec, "TenantList", {"tenants": [dict(stored)]}, set())
+    _fields(spec, "TenantList", {"tenants": [stored], "next_cursor": None}, set())
 
 
 def test_upload_schema_matches_the_presigned_form(spec: dict[str, Any], monkeypatch: Any) -> None:
