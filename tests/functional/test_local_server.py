@@ -141,7 +141,7 @@ def test_a_stalled_request_gets_408_json_at_the_deadline(serve: ServerFactory, s
         sock.sendall(sent)
         started = time.monotonic()
         error = _json_error(*_response(sock), 408)
-        assert 0.8 < time.monotonic() - started < 3
+        assert 0.8 < time.monotonic() - started < 6  # the deadline, not the 20 s default
         assert error["code"] == "request_timeout"
         assert "1 s" in error["message"]
         assert _closed(sock, within=3)
