@@ -3,17 +3,17 @@
 No file selected as an artifact is dropped without a word:
 - A file named on the command line is always read. If it can be read but is no artifact, that
   is an error (a usage error for `submit`); if it cannot be read, it is an unreadable artifact.
-- A file whose name says what it is (a Dockerfile, a JUnit report, a `--type PATTERN=TYPE`
-  match) is an artifact wherever it is: text that is not valid UTF-8 is read with the Latin-1
-  fallback of `collectors.decoding` (and a note), and a binary file is an unreadable artifact,
-  which fails the run as a parse error does.
+- A file whose name says what it is (a Dockerfile, a JUnit report, a `*.sarif` or
+  `*.sarif.json` log, a `--type PATTERN=TYPE` match) is an artifact wherever it is: text that
+  is not valid UTF-8 is read with the Latin-1 fallback of `collectors.decoding` (and a note),
+  and a binary file is an unreadable artifact, which fails the run as a parse error does.
 - In folders and globs, candidates by suffix (`*.yaml`, `*.json`, `*.template`, `*.xml`) are
-  read and kept when their content is a template or a JUnit report; the others are skipped,
-  and every skipped file is listed with its reason. Files with no artifact's name or suffix
-  are not read at all (counted as ignored), and excludes apply: `--exclude` patterns and the
-  lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`, `*.json`, `!keep.json`,
-  `/only-at-root`, `**/fixtures/**`), matched against the path relative to the working
-  directory (or to the folder given, for folders outside it).
+  read and kept when their content is a template, a SARIF log or a JUnit report; the others
+  are skipped, and every skipped file is listed with its reason. Files with no artifact's
+  name or suffix are not read at all (counted as ignored), and excludes apply: `--exclude`
+  patterns and the lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`,
+  `*.json`, `!keep.json`, `/only-at-root`, `**/fixtures/**`), matched against the path
+  relative to the working directory (or to the folder given, for folders outside it).
 - Types are detected from the name, then the content; `--type TYPE` forces one type for every
   file, `--type PATTERN=TYPE` for the files matching a `.gitignore`-style pattern (or naming
   exactly that file). A file in a folder whose name does not look like an artifact is only read
@@ -313,9 +313,14 @@ def _not_an_artifact(name: str) -> str:
     suffix = os.path.splitext(name.lower())[1]
     if suffix == ".xml":
         return "not a JUnit report (the root element is not testsuites or testsuite)"
+    if suffix == ".json":
+        return (
+            "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key) "
+            "nor a SARIF log (no SARIF $schema, nor version 2.1.0 with runs)"
+        )
     if suffix in _CANDIDATE_SUFFIXES:
         return "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key)"
-    return "not a Dockerfile, CloudFormation template or JUnit report"
+    return "not a Dockerfile, CloudFormation template, JUnit report or SARIF log"
 
 
 def _unreadable(out: Collected, name: str, selected: bool, reason: str) -> None:
