@@ -16,8 +16,10 @@ and the first of
 1. the result's `fingerprints`, else its `partialFingerprints` — a key whose value results
    of other rules or files share (Semgrep OSS writes `"requires login"` for every result) is
    no identity and is left out for the whole run;
-2. the first line of the region's snippet, whitespace collapsed (checkov's snippet is the
-   whole resource: its first line, the resource's name, stays when the resource is edited);
+2. the first line of the region's snippet, without a trailing `#` or `//` comment and with
+   whitespace collapsed (checkov's snippet is the whole resource: its first line, the
+   resource's name, stays when the resource is edited; `# nosemgrep` added to a line leaves
+   it the same line);
 3. the logical location (`fullyQualifiedName`, else `name`);
 4. nothing more: the rule's results in that file are one finding listing every line.
 Lines alone never identify a result, so a finding survives code moving above it.
@@ -64,6 +66,8 @@ LEVEL_SEVERITY = {
 SKIPPED_KINDS = frozenset({"pass", "notApplicable"})
 _NOT_TOOL = re.compile(r"[^a-z0-9._-]+")
 _SPACE = re.compile(r"\s+")
+# a comment added to a flagged line (`# nosemgrep`, `// NOSONAR`) leaves it the same line
+_TRAILING_COMMENT = re.compile(r"\s+(?:#|//).*$")
 _TOOL = r"[a-z0-9._-]{1,64}"
 _REFERENCE = re.compile(rf"sarif(?::{_TOOL}(?:/[^\s\x00-\x1f]{{1,{MAX_RULE_PART}}})?)?")
 
@@ -229,8 +233,9 @@ def _identity(result: Any, untrusted: set[str]) -> str | None:
         if usable:
             return _digest(kind, *usable)
     first = next((line for line in (result.snippet or "").splitlines() if line.strip()), "")
+    first = _TRAILING_COMMENT.sub("", first).strip()
     if first:
-        return _digest("snippet", _SPACE.sub(" ", first.strip()))
+        return _digest("snippet", _SPACE.sub(" ", first))
     if result.logical_location:
         return _digest("logical", result.logical_location)
     return None

@@ -154,6 +154,10 @@ def test_identity_prefers_fingerprints_then_partial_then_snippet_then_logical() 
         minimal_log([result(locations=at("a.py", 90, snippet={"text": "eval(x)\nother"}))])
     )
     assert by_snippet.fingerprint == same_first_line.fingerprint is not None
+    (commented,), _ = _findings(
+        minimal_log([result(locations=at("a.py", 3, snippet={"text": "eval(x)  // NOSONAR"}))])
+    )
+    assert commented.fingerprint == by_snippet.fingerprint
     logical = minimal_log(
         [result(locations=[{"logicalLocations": [{"fullyQualifiedName": "m.f"}]}])]
     )
@@ -211,6 +215,8 @@ def test_semgrep_second_run_survives_moved_lines() -> None:
     assert ids_before[shell][1] == ids_after[shell][1] and ids_before[shell][0] == 6
     password = "sarif:semgrep-oss/hardcoded-password"
     assert (ids_before[password][0], ids_after[password][0]) == (13, 9)
+    # the line gained `# nosemgrep: hardcoded-password`: still the same line
+    assert ids_before[password][1] == ids_after[password][1]
     assert {f.rule_id: f.severity for f in first} == {
         shell: "high",  # its rule's security-severity 8.1
         "sarif:semgrep-oss/pickle-loads": "medium",
