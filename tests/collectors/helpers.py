@@ -107,7 +107,7 @@ def failing_cases(root: Any) -> dict[str, set[str]]:
     """Artifact path → the rule ids of its failing test cases."""
     return {
         suite.get("name"): {
-            case.get("name").split(":", 1)[0]
+            case.get("name").split(": ", 1)[0]
             for case in suite.findall("testcase")
             if case.find("failure") is not None
         }
