@@ -17,7 +17,12 @@ References are resolved here, so that rules and the importer see plain values:
   out, so the file reads as the repository path; an absolute `uri` under such a base is made
   relative to it. Percent-escapes are decoded.
 
-Limits (each a per-artifact parse error): `MAX_LOG_BYTES` of text and `MAX_RESULTS` results.
+Limits (each a per-artifact parse error), so that a log is read in bounded time and memory:
+`MAX_LOG_BYTES` of text, `MAX_RUNS` runs, `MAX_RESULTS` results, and `MAX_OBJECTS` entries
+in the lists and maps that are validated (results, their locations, logical locations and
+suppressions, tool components, rules and their message strings, artifacts, base ids,
+invocations and their notifications). Whatever is not read (code flows, graphs, property
+bags ...) costs only its JSON parse.
 """
 
 from __future__ import annotations
@@ -43,7 +48,9 @@ from chalicelib.parsers import ParseError
 
 __all__ = [
     "MAX_LOG_BYTES",
+    "MAX_OBJECTS",
     "MAX_RESULTS",
+    "MAX_RUNS",
     "SarifLog",
     "SarifResult",
     "SarifRun",
@@ -53,6 +60,8 @@ __all__ = [
 
 MAX_LOG_BYTES = 10 * 1024 * 1024
 MAX_RESULTS = 5000
+MAX_RUNS = 100
+MAX_OBJECTS = 25_000
 MAX_ERRORS_SHOWN = 5
 _MAX_BASE_DEPTH = 16
 _MAX_TEXT = 1000
@@ -86,16 +95,17 @@ class _Object(BaseModel):
     @classmethod
     def _schema_properties(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            for key, value in data.items():
-                if key not in cls.sarif_properties:
-                    raise ValueError(
-                        f"{str(key)[:60]!r} is not a property of a SARIF {cls.sarif_name} "
-                        "(the 2.1.0 schema allows no others)"
-                    )
-                if value is None:
-                    raise ValueError(
-                        f"{key!r} is null: SARIF 2.1.0 allows no null values (leave it out)"
-                    )
+            if not data.keys() <= cls.sarif_properties:
+                key = next(k for k in data if k not in cls.sarif_properties)
+                raise ValueError(
+                    f"{str(key)[:60]!r} is not a property of a SARIF {cls.sarif_name} "
+                    "(the 2.1.0 schema allows no others)"
+                )
+            if None in data.values():
+                key = next(k for k, v in data.items() if v is None)
+                raise ValueError(
+                    f"{key!r} is null: SARIF 2.1.0 allows no null values (leave it out)"
+                )
         return data
 
 
@@ -402,8 +412,9 @@ def parse(text: str) -> SarifLog:
 
 
 def _check_outline(document: Any) -> None:
-    """The checks worth making before validating every result: it is a 2.1.0 log, and small
-    enough in results."""
+    """The checks worth making before validating the log: it is a 2.1.0 log, and its runs,
+    results and the other objects that are validated are few enough to read in bounded time
+    (a hostile log of 200,000 empty runs fits in 10 MiB)."""
     if not isinstance(document, dict):
         raise ParseError("the log is not a SARIF log: a JSON object with version and runs")
     version = document.get("version")
@@ -412,17 +423,54 @@ def _check_outline(document: Any) -> None:
             f"version: the log is SARIF {str(version)[:20]!r}; only SARIF 2.1.0 is accepted"
         )
     runs = document.get("runs")
-    if isinstance(runs, list):
-        count = sum(
-            len(run["results"])
-            for run in runs
-            if isinstance(run, dict) and isinstance(run.get("results"), list)
+    if not isinstance(runs, list):
+        return
+    if len(runs) > MAX_RUNS:
+        raise ParseError(
+            f"the log holds {len(runs)} runs; at most {MAX_RUNS} are read from one artifact: "
+            "split it into one log per tool"
         )
-        if count > MAX_RESULTS:
-            raise ParseError(
-                f"the log holds {count} results; at most {MAX_RESULTS} are read from one "
-                "artifact: split it, or have the scanner leave out what it does not report"
-            )
+    results = sum(len(_list(run, "results")) for run in runs)
+    if results > MAX_RESULTS:
+        raise ParseError(
+            f"the log holds {results} results; at most {MAX_RESULTS} are read from one "
+            "artifact: split it, or have the scanner leave out what it does not report"
+        )
+    objects = sum(_objects_of_run(run) for run in runs if isinstance(run, dict))
+    if objects > MAX_OBJECTS:
+        raise ParseError(
+            f"the log lists {objects} results, locations, rules, artifacts, notifications and "
+            f"messages; at most {MAX_OBJECTS} are read from one artifact: split it"
+        )
+
+
+def _list(node: Any, key: str) -> list[Any]:
+    value = node.get(key) if isinstance(node, dict) else None
+    return value if isinstance(value, list) else []
+
+
+def _size(node: Any, key: str) -> int:
+    value = node.get(key) if isinstance(node, dict) else None
+    return len(value) if isinstance(value, list | dict) else 0
+
+
+def _objects_of_run(run: dict[str, Any]) -> int:
+    """How many entries the validated lists and maps of a run hold."""
+    tool = run.get("tool")
+    components = [tool.get("driver"), *_list(tool, "extensions")] if isinstance(tool, dict) else []
+    count = _size(run, "originalUriBaseIds") + _size(run, "artifacts") + len(components)
+    for component in components:
+        rules = _list(component, "rules")
+        count += _size(component, "globalMessageStrings") + len(rules)
+        count += sum(_size(rule, "messageStrings") for rule in rules)
+    for invocation in _list(run, "invocations"):
+        count += 1 + _size(invocation, "toolExecutionNotifications")
+        count += _size(invocation, "toolConfigurationNotifications")
+    for result in _list(run, "results"):
+        locations = _list(result, "locations")
+        count += 1 + len(locations) + _size(result, "suppressions")
+        count += sum(_size(location, "logicalLocations") for location in locations)
+    return count
 
 
 def _describe(exc: ValidationError) -> str:

@@ -15,7 +15,14 @@ from chalicelib.models import ArtifactType
 from chalicelib.parsers import ParseError
 from chalicelib.parsers import parse as parse_any
 from chalicelib.parsers.detect import detect_type
-from chalicelib.parsers.sarif import MAX_LOG_BYTES, MAX_RESULTS, SarifLog, parse
+from chalicelib.parsers.sarif import (
+    MAX_LOG_BYTES,
+    MAX_OBJECTS,
+    MAX_RESULTS,
+    MAX_RUNS,
+    SarifLog,
+    parse,
+)
 from tests.collectors.helpers import sarif_validator
 from tests.sarif_tools import (
     COMMITTED,
@@ -313,6 +320,36 @@ def test_results_limit() -> None:
         parse(dumps(document))
     full = minimal_log([result(f"R{i}") for i in range(MAX_RESULTS)])
     assert len(list(parse(dumps(full)).results)) == MAX_RESULTS
+
+
+def test_runs_limit() -> None:
+    """200,000 empty runs fit in 10 MiB and would take seconds to validate."""
+    run = {"tool": {"driver": {"name": "x"}}, "results": []}
+    assert len(parse(dumps({"version": "2.1.0", "runs": [run] * MAX_RUNS})).runs) == MAX_RUNS
+    with pytest.raises(ParseError, match=f"holds {MAX_RUNS + 1} runs; at most {MAX_RUNS}"):
+        parse(dumps({"version": "2.1.0", "runs": [run] * (MAX_RUNS + 1)}))
+
+
+@pytest.mark.parametrize("where", ["locations", "messageStrings", "artifacts", "notifications"])
+def test_objects_limit(where: str) -> None:
+    many = MAX_OBJECTS
+    document = minimal_log([result()], rules=[{"id": "R1"}])
+    run = document["runs"][0]
+    if where == "locations":
+        run["results"][0]["locations"] = at("a.py", 1) * many
+    elif where == "messageStrings":
+        run["tool"]["driver"]["rules"][0]["messageStrings"] = {
+            str(i): {"text": "t"} for i in range(many)
+        }
+    elif where == "artifacts":
+        run["artifacts"] = [{"location": {"uri": "a.py"}}] * many
+    else:
+        note = {"level": "note", "message": {"text": "n"}}
+        run["invocations"] = [
+            {"executionSuccessful": True, "toolExecutionNotifications": [note] * many}
+        ]
+    with pytest.raises(ParseError, match=f"at most {MAX_OBJECTS} are read from one artifact"):
+        parse(dumps(document))
 
 
 def test_a_byte_order_mark_is_allowed() -> None:
