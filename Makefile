@@ -11,10 +11,14 @@ PYTEST_ARGS ?= -n auto
 
 install: $(VENV)/.installed
 
+# A line per step and pip's own report (progress bars on a terminal, plain lines in CI); once
+# installed, only the stamp is checked, silently.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@test -x $(PY) || { echo "==> creating $(VENV) with $(PYTHON)"; $(PYTHON) -m venv $(VENV); }
+	@echo "==> installing requirements-dev.txt into $(VENV) (about a minute on a fresh clone)"
+	@$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
+	@echo "==> $(VENV) is ready"
 
 run: install
 	PORT=$(PORT) $(PY) -m chalicelib.local run --port $(PORT)
@@ -47,8 +51,9 @@ package: install
 # cfn-lint and aws-sam-translator pin their own pydantic: they get a venv of their own.
 INFRA_VENV ?= .venv-infra
 $(INFRA_VENV)/.installed:
-	@test -x $(INFRA_VENV)/bin/python || $(PYTHON) -m venv $(INFRA_VENV)
-	$(INFRA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "cfn-lint>=1.20,<2" "aws-sam-translator>=1.90"
+	@test -x $(INFRA_VENV)/bin/python || { echo "==> creating $(INFRA_VENV)"; $(PYTHON) -m venv $(INFRA_VENV); }
+	@echo "==> installing cfn-lint and aws-sam-translator into $(INFRA_VENV)"
+	@$(INFRA_VENV)/bin/python -m pip install --disable-pip-version-check "cfn-lint>=1.20,<2" "aws-sam-translator>=1.90"
 	@touch $@
 
 lint-infra: package $(INFRA_VENV)/.installed
@@ -68,8 +73,9 @@ BENCH_ARGS ?=
 bench-tools: $(TOOLS_VENV)/.installed
 
 $(TOOLS_VENV)/.installed: bench/requirements-tools.txt
-	@test -x $(TOOLS_VENV)/bin/python || $(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-tools.txt
+	@test -x $(TOOLS_VENV)/bin/python || { echo "==> creating $(TOOLS_VENV)"; $(PYTHON) -m venv $(TOOLS_VENV); }
+	@echo "==> installing bench/requirements-tools.txt into $(TOOLS_VENV)"
+	@$(TOOLS_VENV)/bin/python -m pip install --disable-pip-version-check -r bench/requirements-tools.txt
 	@touch $@
 
 bench: install bench-tools

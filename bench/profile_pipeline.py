@@ -555,7 +555,7 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
         py_spy = shutil.which("py-spy") or str(Path(python).parent / "py-spy")
         if opts.sampler == "py-spy":
             if not Path(py_spy).exists():
-                raise SystemExit("py-spy not found: `.venv/bin/pip install py-spy`")
+                raise SystemExit("py-spy not found: run `make install` (requirements-dev.txt)")
             time.sleep(opts.profile_delay)
             spy = _py_spy(py_spy, os.getpid(), opts.profile_rate, profile_path)
             if moto_pid is not None:  # the moto server: its own process since the stack moved it

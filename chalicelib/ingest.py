@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
@@ -82,22 +82,19 @@ def submit_scan(
             "index": i,
             "type": a.type.value,
             "path": a.path,
-            "sha256": ids.sha256_hex(body),
+            "sha256": (sha256 := ids.sha256_hex(body)),
             "size": len(body),
+            "body_key": blobs.tenant_key(tenant, "artifacts", sha256),
             **({"parameters": a.parameters} if a.parameters else {}),
         }
         for i, (a, body) in enumerate(zip(request.artifacts, bodies, strict=True))
     ]
 
-    # No read first: the conditional create below detects a resubmitted run (rare). Its bodies
-    # are then stored again under their content-addressed keys: the same run rewrites the same
-    # objects; a conflicting one (409) leaves bodies that no scan names.
+    # No read first: the conditional create below detects a resubmitted run (rare). The bodies
+    # are written only once the scan is created, so a resubmission of the same run stores
+    # nothing again and a conflicting one (409) stores nothing at all.
     policy_version = policies.current_version(tenant)
     policy = policies.load(tenant, policy_version)
-
-    for artifact, body in zip(artifacts, bodies, strict=True):
-        artifact["body_key"] = blobs.tenant_key(tenant, "artifacts", artifact["sha256"])
-        blobs.put_bytes(artifact["body_key"], body, "text/plain; charset=utf-8")
 
     scan = {
         "tenant_id": tenant,
@@ -119,14 +116,47 @@ def submit_scan(
         "correlation_id": correlation_id,
     }
     if not scans.create(scan):
-        return _resubmitted(scans.get(tenant, scan_id) or scan, artifacts)
-    _enqueue(scan)
+        return _resubmitted(scans.get(tenant, scan_id) or scan, artifacts, bodies)
+    _queue(scan, bodies)
     observability.count("ArtifactsIngested", len(artifacts))
     observability.logger().info(
         "scan queued",
         extra={"scan_id": scan_id, "pipeline": request.pipeline, "artifacts": len(artifacts)},
     )
     return accepted(scan_id, ScanStatus.QUEUED.value)
+
+
+def _queue(scan: dict[str, Any], bodies: list[bytes], *, only_missing: bool = False) -> None:
+    """Store the bodies, then put one record per artifact on the stream; if either fails, the
+    scan is marked for a retry (the same request sent again queues it) and the answer is 503."""
+    try:
+        _store_bodies(scan["artifacts"], bodies, only_missing=only_missing)
+    except Exception:  # botocore already retried; the caller sends the same request again
+        observability.logger().exception("artifact bodies could not be stored")
+        _unavailable(scan)
+    _enqueue(scan)
+
+
+def _store_bodies(
+    artifacts: list[dict[str, Any]], bodies: list[bytes], *, only_missing: bool
+) -> None:
+    """Write each distinct body once (keys are per tenant and by content); `only_missing`
+    writes only those S3 does not confirm it holds."""
+    written: set[str] = set()
+    for artifact, body in zip(artifacts, bodies, strict=True):
+        key = artifact["body_key"]
+        if key in written:
+            continue
+        written.add(key)
+        if not (only_missing and blobs.exists(key)):
+            blobs.put_bytes(key, body, "text/plain; charset=utf-8")
+
+
+def _unavailable(scan: dict[str, Any]) -> NoReturn:
+    scans.mark_failed(scan["tenant_id"], scan["scan_id"], QUEUE_FAILURE, _now())
+    raise ServiceUnavailable(
+        "the scan could not be queued for evaluation: send the same request again"
+    ) from None
 
 
 def _enqueue(scan: dict[str, Any]) -> None:
@@ -156,18 +186,21 @@ def _enqueue(scan: dict[str, Any]) -> None:
     try:
         stream.put_records([(partition_key, e.model_dump_json().encode()) for e in events])
     except stream.StreamUnavailable:
-        scans.mark_failed(scan["tenant_id"], scan["scan_id"], QUEUE_FAILURE, _now())
-        raise ServiceUnavailable(
-            "the scan could not be queued for evaluation: send the same request again"
-        ) from None
+        _unavailable(scan)
 
 
 def accepted(scan_id: str, status: str) -> dict[str, Any]:
     return {"scan_id": scan_id, "status": status, "status_url": f"/v1/scans/{scan_id}"}
 
 
-def _resubmitted(existing: dict[str, Any], artifacts: list[dict[str, Any]]) -> dict[str, Any]:
-    """The same run again: the same scan (re-queued if queueing it failed), or a conflict."""
+def _resubmitted(
+    existing: dict[str, Any], artifacts: list[dict[str, Any]], bodies: list[bytes]
+) -> dict[str, Any]:
+    """The same run again: the same scan (re-queued if queueing it failed), or a conflict.
+
+    Its bodies were stored by the first request, unless that one stopped before or could not
+    store them: a scan that is queued again stores the bodies S3 does not confirm it holds.
+    """
 
     def digest(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
         return [(a["type"], a["path"], a["sha256"]) for a in items]
@@ -182,10 +215,10 @@ def _resubmitted(existing: dict[str, Any], artifacts: list[dict[str, Any]]) -> d
     queue_failed = existing["status"] == ScanStatus.FAILED.value
     queue_failed = queue_failed and existing.get("failure") == QUEUE_FAILURE
     if queue_failed and scans.requeue(existing["tenant_id"], existing["scan_id"], _now()):
-        _enqueue(existing)
+        _queue(existing, bodies, only_missing=True)
         return accepted(existing["scan_id"], ScanStatus.QUEUED.value)
     if existing["status"] == ScanStatus.QUEUED.value and not existing.get("results"):
-        _enqueue(existing)
+        _queue(existing, bodies, only_missing=True)
     return accepted(existing["scan_id"], existing["status"])
 
 

@@ -51,8 +51,9 @@ pattern (``(a+)+$`` cannot backtrack); backreferences and lookaround are refused
 so are patterns compiling to more than ``MAX_REGEX_PROGRAM`` instructions. A text longer than
 ``MAX_REGEX_WORK`` / program size is not matched: the leaf is unknown and fails closed. Cost is
 bounded by the limits below: an upload is refused beyond them, and ``evaluate_custom`` stops
-after its time budget, ``MAX_ITEMS_PER_CALL`` items or ``MAX_STEPS_PER_CALL`` steps; a rule it
-could not finish is reported as a hit (fail closed) and in the notes.
+after its budget of CPU time (of the evaluating thread, so load elsewhere does not change the
+outcome), ``MAX_ITEMS_PER_CALL`` items or ``MAX_STEPS_PER_CALL`` steps; a rule it could not
+finish is reported as a hit (fail closed) and in the notes.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ from __future__ import annotations
 import logging
 import math
 import re
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,6 +77,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
+from chalicelib.engine.budget import CpuBudget
 from chalicelib.engine.registry import Hit
 from chalicelib.kinds import ArtifactType, Severity
 from chalicelib.parsers.dockerfile import KNOWN_INSTRUCTIONS
@@ -135,6 +136,7 @@ MAX_STEPS_PER_CALL = 1_000_000
 MAX_POSSIBILITIES = 64
 """Possible values of one path (CloudFormation branches); beyond, the value is unknown."""
 DEFAULT_BUDGET_MS = 50.0
+"""CPU milliseconds of one `evaluate_custom` call, all rules together."""
 
 Op = Literal[
     "exists",
@@ -787,11 +789,10 @@ class _Stop(Exception):
 
 
 class _Meter:
-    __slots__ = ("budget_ms", "deadline", "items", "steps")
+    __slots__ = ("budget", "items", "steps")
 
     def __init__(self, budget_ms: float) -> None:
-        self.budget_ms = budget_ms
-        self.deadline = time.perf_counter() + budget_ms / 1000
+        self.budget = CpuBudget(budget_ms)
         self.steps = 0
         self.items = 0
 
@@ -809,8 +810,8 @@ class _Meter:
         self.check_time()
 
     def check_time(self) -> None:
-        if time.perf_counter() > self.deadline:
-            raise _Stop(f"evaluation budget exceeded ({self.budget_ms:g} ms)")
+        if self.budget.spent():
+            raise _Stop(f"evaluation budget exceeded ({self.budget.milliseconds:g} ms of CPU time)")
 
 
 # -- evaluation ---------------------------------------------------------------------------------
@@ -1530,9 +1531,9 @@ def evaluate_custom(
     """Run the rules of `artifact_type` (others are ignored) on a parsed artifact.
 
     Returns one (rule, hit) per matched item whose condition is not known to hold, in rule id
-    order, and notes. The call stops after `budget_ms` (checked between items and every few
-    steps) or the item/step limits: the rule it was running and those not yet run each get a
-    hit saying so (fail closed) and a note (`custom rule X-ACME-001 stopped: ...`).
+    order, and notes. The call stops after `budget_ms` of CPU time (checked between items and
+    every few steps) or the item/step limits: the rule it was running and those not yet run
+    each get a hit saying so (fail closed) and a note (`custom rule X-ACME-001 stopped: ...`).
     """
     kind = ArtifactType(artifact_type)
     meter = _Meter(budget_ms)

@@ -22,6 +22,19 @@ def put_bytes(key: str, data: bytes, content_type: str = "application/octet-stre
     )
 
 
+def exists(key: str) -> bool:
+    """Whether `key` is known to be stored. A key S3 will not confirm (404, or 403 for a role
+    without s3:ListBucket, which is how S3 answers for a missing key then) is not."""
+    s3 = client("s3")
+    try:
+        s3.head_object(Bucket=settings().artifact_bucket, Key=key)
+    except s3.exceptions.ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403"):
+            return False
+        raise
+    return True
+
+
 def get_bytes(key: str) -> bytes:
     obj = client("s3").get_object(Bucket=settings().artifact_bucket, Key=key)
     return obj["Body"].read()

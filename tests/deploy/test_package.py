@@ -77,15 +77,73 @@ def test_template_passes_cfn_lint_and_our_rules(packaged: Path) -> None:
         assert mapping["MaximumRecordAgeInSeconds"] > 0
         assert "OnFailure" in mapping["DestinationConfig"]
 
-    scan = subprocess.run(
-        [sys.executable, "-m", "collectors", "scan", "--offline", "--format", "json",
-         str(packaged / "template.json")],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    report = json.loads(scan.stdout)
+    report = _scan(packaged / "template.json")
     assert report["errors"] == []
     serious = [f for f in report["findings"] if f["severity"] in ("high", "critical")]
     assert serious == []
+
+
+ACCESS_LOG_FIELDS = {
+    "requestId", "extendedRequestId", "ip", "caller", "principal", "tenant", "status", "latencyMs"
+}  # fmt: skip
+
+
+def _scan(template: Path) -> dict:
+    """Our own rules on a template, as `make lint-infra` runs them."""
+    scan = subprocess.run(
+        [sys.executable, "-m", "collectors", "scan", "--offline", "--format", "json",
+         str(template)],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return json.loads(scan.stdout)
+
+
+def test_the_api_stage_writes_json_access_logs_through_the_accounts_role(packaged: Path) -> None:
+    template = json.loads((packaged / "template.json").read_text())
+    resources = template["Resources"]
+
+    def of_type(kind: str) -> dict[str, dict]:
+        return {k: r for k, r in resources.items() if r["Type"] == kind}
+
+    # One stage, the configured one: SAM's extra "Stage" stage (no logs, no usage plan) is gone.
+    stages = of_type("AWS::ApiGateway::Stage")
+    assert [s["Properties"]["StageName"] for s in stages.values()] == ["dev"]
+    deployments = of_type("AWS::ApiGateway::Deployment").values()
+    assert not any("StageName" in d["Properties"] for d in deployments)
+    setting = next(iter(stages.values()))["Properties"]["AccessLogSetting"]
+    group = setting["DestinationArn"]["Fn::GetAtt"][0]
+    assert resources[group]["Type"] == "AWS::Logs::LogGroup"
+    assert resources[group]["Properties"]["RetentionInDays"] >= 30
+    assert resources[group]["Properties"]["KmsKeyId"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+    # One JSON object per line; a missing value is written as "-", so every value is quoted.
+    line = setting["Format"]
+    assert "\n" not in line
+    fields = json.loads(line)
+    assert set(fields) >= ACCESS_LOG_FIELDS
+    assert fields["tenant"] == "$context.authorizer.tenant_id"
+    assert fields["principal"] == "$context.authorizer.principalId"
+    assert all(v.startswith("$context.") and " " not in v for v in fields.values())
+
+    # API Gateway writes to CloudWatch Logs with the account's role, set before the API exists.
+    (account,) = of_type("AWS::ApiGateway::Account").items()
+    assert account[0] in resources["RestAPI"].get("DependsOn", [])
+    role = resources[account[1]["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]]
+    assert role["DeletionPolicy"] == "Retain"  # the account setting outlives the stack
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert role["Properties"]["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/"
+                    "AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]  # fmt: skip
+    # The encrypted log groups can use the key.
+    key_policy = resources["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+    assert any(
+        s["Principal"].get("Service") == {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}
+        for s in key_policy
+    )
+
+    findings = _scan(packaged / "template.json")["findings"]
+    assert [f for f in findings if f["rule_id"] == "CF-APIGW-001"] == []
 
 
 def test_deployment_zip_runs_on_its_own(packaged: Path, tmp_path: Path) -> None:

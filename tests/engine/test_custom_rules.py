@@ -903,9 +903,9 @@ def test_budget_exceeded_stops_and_fails_closed() -> None:
     rules = parse_custom_rules([make_rule(f"X-ACME-{i:03d}") for i in range(3)])
     hits, notes = evaluate_custom(rules, CFN, parse(CFN, big_template(50)), budget_ms=0)
     assert notes == [
-        "custom rule X-ACME-000 stopped: evaluation budget exceeded (0 ms)",
-        "custom rule X-ACME-001 not evaluated: evaluation budget exceeded (0 ms)",
-        "custom rule X-ACME-002 not evaluated: evaluation budget exceeded (0 ms)",
+        "custom rule X-ACME-000 stopped: evaluation budget exceeded (0 ms of CPU time)",
+        "custom rule X-ACME-001 not evaluated: evaluation budget exceeded (0 ms of CPU time)",
+        "custom rule X-ACME-002 not evaluated: evaluation budget exceeded (0 ms of CPU time)",
     ]
     assert [(r.id, h.resource) for r, h in hits] == [
         ("X-ACME-000", None),
