@@ -80,6 +80,25 @@ def test_a_broken_log_is_an_error_of_that_file(
     assert {f["file"] for f in report["findings"]} == {"reports/checkov.sarif"}
 
 
+def test_an_earlier_pipeguard_report_in_the_workspace_is_not_imported(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (repo / "Dockerfile").write_text("FROM ubuntu:latest\n")
+    assert main(["scan", "--no-step-summary", "Dockerfile", "--format", "sarif",
+                 "--output", "pipeguard.sarif"]) == 1  # fmt: skip
+    capsys.readouterr()
+    _, report = _scan(capsys, ".", "--exclude", "reports/")
+    assert {f["file"] for f in report["findings"]} == {"Dockerfile"}
+    assert report["skipped"] == [
+        {
+            "file": "pipeguard.sarif",
+            "reason": "a Pipeguard SARIF report, not another scanner's (name it to submit it)",
+        }
+    ]
+    _, named = _scan(capsys, "pipeguard.sarif")
+    assert {f["rule_id"] for f in named["findings"]} >= {"sarif:pipeguard/DF-USER-001"}
+
+
 def test_type_sarif_can_be_forced(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "scan-output.txt").write_text(dumps(minimal_log([result("R9")])))
     _, report = _scan(capsys, "--type", "*.txt=sarif", ".")
