@@ -148,7 +148,12 @@ class _Batch:
         grouped: dict[str, list[RawFinding]] = {}
         for hit in report.findings:
             fid = ids.finding_id(
-                event.tenant_id, event.pipeline, event.path, hit.resource, hit.rule_id
+                event.tenant_id,
+                event.pipeline,
+                event.path,
+                hit.resource,
+                hit.rule_id,
+                hit.fingerprint,
             )
             grouped.setdefault(fid, []).append(hit)
         artifact_key = ids.artifact_key(event.tenant_id, event.pipeline, event.path)

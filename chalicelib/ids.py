@@ -15,8 +15,19 @@ def scan_id(tenant_id: str, pipeline: str, run_id: str) -> str:
     return "scn_" + _digest("scan", tenant_id, pipeline, run_id, length=24)
 
 
-def finding_id(tenant_id: str, pipeline: str, path: str, resource: str | None, rule_id: str) -> str:
-    """The same problem in the next run of the pipeline is the same finding."""
+def finding_id(
+    tenant_id: str,
+    pipeline: str,
+    path: str,
+    resource: str | None,
+    rule_id: str,
+    fingerprint: str | None = None,
+) -> str:
+    """The same problem in the next run of the pipeline is the same finding. `fingerprint`
+    is what the artifact says tells a hit apart from others of its rule on its resource (an
+    imported SARIF result's fingerprints); without one the id is that of (resource, rule)."""
+    if fingerprint:
+        resource = f"{resource or ''}#{fingerprint}"
     return "fnd_" + _digest("finding", tenant_id, pipeline, path, resource, rule_id, length=24)
 
 

@@ -10,6 +10,7 @@ class ArtifactType(StrEnum):
     DOCKERFILE = "dockerfile"
     CLOUDFORMATION = "cloudformation"
     JUNIT = "junit"
+    SARIF = "sarif"
 
 
 class Severity(StrEnum):

@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 
+from chalicelib.engine import imported
 from chalicelib.models import SEVERITY_ORDER, ArtifactType, Severity, Verdict
 
 MAX_LIST = 500
@@ -61,8 +62,14 @@ class Policy(BaseModel):
         rules, packs = _known()
         custom = _custom_ids(info)
         for i, entry in enumerate(entries):
+            if imported.is_imported(entry) or entry == "sarif":
+                if not imported.valid_reference(entry, packs=True):
+                    raise ValueError(f"item {i}: {entry[:80]!r} is no {_IMPORTED_FORMS}")
+                continue
             if entry not in rules and entry not in packs and entry not in custom:
-                raise ValueError(f"item {i}: {entry!r} is neither a rule id nor a pack (CF, CF-S3)")
+                raise ValueError(
+                    f"item {i}: {entry!r} is neither a rule id nor a pack (CF, CF-S3, sarif:<tool>)"
+                )
         return entries
 
     @field_validator("severity_overrides")
@@ -71,6 +78,10 @@ class Policy(BaseModel):
         rules, _ = _known()
         custom = _custom_ids(info)
         for rule_id in overrides:
+            if imported.is_imported(rule_id):
+                if not imported.valid_reference(rule_id, packs=True):
+                    raise ValueError(f"{rule_id[:80]!r} is no sarif:<tool> or sarif:<tool>/<rule>")
+                continue
             if rule_id not in rules and rule_id not in custom:
                 raise ValueError(f"no rule {rule_id!r}")
         return overrides
@@ -91,14 +102,24 @@ class Policy(BaseModel):
         return given
 
     def is_enabled(self, rule_id: str) -> bool:
-        """False when the rule, or a pack it belongs to (`CF`, `CF-S3`), is disabled."""
+        """False when the rule, or a pack it belongs to (`CF`, `CF-S3`; `sarif:<tool>`,
+        `sarif` for imported results), is disabled."""
+        if imported.is_imported(rule_id):
+            return not any(imported.covers(entry, rule_id) for entry in self.disabled_rules)
         return not any(
             rule_id == entry or rule_id.startswith(entry + "-") for entry in self.disabled_rules
         )
 
     def severity_of(self, rule_id: str, default: str) -> str:
+        """The tenant's override of the rule, else (imported results) of its tool, else the
+        rule's own severity."""
         override = self.severity_overrides.get(rule_id)
+        if override is None and imported.is_imported(rule_id):
+            override = self.severity_overrides.get(imported.tool_of(rule_id) or "")
         return override.value if override else default
+
+
+_IMPORTED_FORMS = "sarif, sarif:<tool> or sarif:<tool>/<rule> (tool: a-z 0-9 . _ -)"
 
 
 def _known() -> tuple[dict[str, Any], set[str]]:

@@ -26,7 +26,7 @@ class WaiverRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     finding_id: str | None = Field(default=None, pattern=r"^fnd_[0-9a-f]{24}$")
-    rule_id: str | None = Field(default=None, min_length=1, max_length=64)
+    rule_id: str | None = Field(default=None, min_length=1, max_length=300)
     pipeline: str | None = Field(default=None, min_length=1, max_length=200)
     path: str | None = Field(default=None, min_length=1, max_length=1024)
     resource: str | None = Field(default=None, min_length=1, max_length=512)
@@ -48,8 +48,13 @@ class WaiverRequest(BaseModel):
     @field_validator("rule_id")
     @classmethod
     def _rule_exists(cls, rule_id: str | None) -> str | None:
+        from chalicelib.engine import imported
         from chalicelib.engine.registry import get_rule
 
+        if rule_id and imported.is_imported(rule_id):
+            if not imported.valid_reference(rule_id, packs=False):
+                raise ValueError(f"{rule_id[:80]!r} is no imported rule id sarif:<tool>/<rule>")
+            return rule_id
         if rule_id and not rule_id.startswith("X-") and get_rule(rule_id) is None:
             raise ValueError(f"no rule {rule_id!r}")
         return rule_id

@@ -3,17 +3,19 @@
 No file selected as an artifact is dropped without a word:
 - A file named on the command line is always read. If it can be read but is no artifact, that
   is an error (a usage error for `submit`); if it cannot be read, it is an unreadable artifact.
-- A file whose name says what it is (a Dockerfile, a JUnit report, a `--type PATTERN=TYPE`
-  match) is an artifact wherever it is: text that is not valid UTF-8 is read with the Latin-1
-  fallback of `collectors.decoding` (and a note), and a binary file is an unreadable artifact,
-  which fails the run as a parse error does.
+- A file whose name says what it is (a Dockerfile, a JUnit report, a `*.sarif` or
+  `*.sarif.json` log, a `--type PATTERN=TYPE` match) is an artifact wherever it is: text that
+  is not valid UTF-8 is read with the Latin-1 fallback of `collectors.decoding` (and a note),
+  and a binary file is an unreadable artifact, which fails the run as a parse error does.
 - In folders and globs, candidates by suffix (`*.yaml`, `*.json`, `*.template`, `*.xml`) are
-  read and kept when their content is a template or a JUnit report; the others are skipped,
-  and every skipped file is listed with its reason. Files with no artifact's name or suffix
-  are not read at all (counted as ignored), and excludes apply: `--exclude` patterns and the
-  lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`, `*.json`, `!keep.json`,
-  `/only-at-root`, `**/fixtures/**`), matched against the path relative to the working
-  directory (or to the folder given, for folders outside it).
+  read and kept when their content is a template, a SARIF log or a JUnit report; the others
+  are skipped, and every skipped file is listed with its reason. Files with no artifact's
+  name or suffix are not read at all (counted as ignored), and excludes apply: `--exclude`
+  patterns and the lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`,
+  `*.json`, `!keep.json`, `/only-at-root`, `**/fixtures/**`), matched against the path
+  relative to the working directory (or to the folder given, for folders outside it).
+- A SARIF log that Pipeguard itself wrote (an earlier run's report left in the workspace) is
+  skipped in folders and globs: imported, its findings would count twice.
 - Types are detected from the name, then the content; `--type TYPE` forces one type for every
   file, `--type PATTERN=TYPE` for the files matching a `.gitignore`-style pattern (or naming
   exactly that file). A file in a folder whose name does not look like an artifact is only read
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +43,7 @@ IGNORE_FILE = ".pipeguardignore"
 MAX_SCAN_BYTES = 16 * 1024 * 1024  # what the collector reads at all (the API takes 1 MiB)
 _SNIFF_BYTES = 64 * 1024
 _CANDIDATE_SUFFIXES = {".yaml", ".yml", ".json", ".template", ".xml"}
+_OUR_REPORT = re.compile(r'"driver"\s*:\s*\{\s*"name"\s*:\s*"Pipeguard"')
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".local"}
 
 # Kept for callers of the first version of this module.
@@ -293,9 +297,19 @@ def _add(
     if kind is None:
         _pass_over(out, name, explicit, _not_an_artifact(name))
         return
+    if kind is ArtifactType.SARIF and not (explicit or forced) and _is_our_report(decoded.text):
+        # a report an earlier run left in the workspace (Jenkins keeps it): its findings are
+        # this scan's own, imported again they would count twice
+        reason = "a Pipeguard SARIF report, not another scanner's (name it to submit it)"
+        out.skipped.append({"file": name, "reason": reason})
+        return
     out.artifacts.append(Artifact(path=name, type=kind, text=decoded.text, note=decoded.note))
     if decoded.note:
         out.notes.append({"file": name, "message": decoded.note})
+
+
+def _is_our_report(text: str) -> bool:
+    return bool(_OUR_REPORT.search(text[:_SNIFF_BYTES]))
 
 
 def _may_be_artifact(path: str) -> bool:
@@ -313,9 +327,14 @@ def _not_an_artifact(name: str) -> str:
     suffix = os.path.splitext(name.lower())[1]
     if suffix == ".xml":
         return "not a JUnit report (the root element is not testsuites or testsuite)"
+    if suffix == ".json":
+        return (
+            "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key) "
+            "nor a SARIF log (no SARIF $schema, nor version 2.1.0 with runs)"
+        )
     if suffix in _CANDIDATE_SUFFIXES:
         return "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key)"
-    return "not a Dockerfile, CloudFormation template or JUnit report"
+    return "not a Dockerfile, CloudFormation template, JUnit report or SARIF log"
 
 
 def _unreadable(out: Collected, name: str, selected: bool, reason: str) -> None:

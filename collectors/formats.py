@@ -11,7 +11,7 @@ from typing import Any
 
 from collectors import __version__
 from collectors.outcome import SEVERITIES, Outcome, severity_rank
-from collectors.output import counts_line, skipped_lines, table
+from collectors.output import counts_line, skipped_lines, table, where
 
 FORMATS = ("json", "sarif", "junit", "markdown", "table")
 TOOL_NAME = "Pipeguard"
@@ -137,10 +137,28 @@ def _uri(path: str) -> str:
     return urllib.parse.quote(path.replace("\\", "/"), safe="/:@!$&'()*+,;=-._~")
 
 
-def fingerprint(rule_id: str, path: str, resource: str | None) -> str:
-    """Stable across runs: the same rule on the same resource of the same file."""
-    key = "\x00".join((rule_id, path.replace("\\", "/"), resource or ""))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+def fingerprint(rule_id: str, path: str, resource: str | None, identity: str | None = None) -> str:
+    """Stable across runs: the same rule on the same resource of the same file (and, for an
+    imported SARIF result, the same identity its log gave it)."""
+    parts = (rule_id, path.replace("\\", "/"), resource or "", *((identity,) if identity else ()))
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def _location(f: dict[str, Any]) -> dict[str, Any]:
+    """Where a finding is: its artifact and line; for a result imported from a SARIF log, the
+    file the scanner reported (when it is a relative path) rather than the log."""
+    uri, line = f["path"], f.get("line")
+    imported = f.get("artifact_type") == "sarif"
+    if imported:
+        resource = f.get("resource") or ""
+        relative = resource and not re.match(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:|/)", resource)
+        uri, line = (resource, line) if relative else (uri, None)
+    location: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": _uri(uri)}}}
+    if line:
+        location["physicalLocation"]["region"] = {"startLine": int(line)}
+    if f.get("resource") and not imported:
+        location["logicalLocations"] = [{"name": f["resource"], "kind": "resource"}]
+    return location
 
 
 def _sarif_rule(meta: dict[str, Any]) -> dict[str, Any]:
@@ -183,15 +201,14 @@ def render_sarif(outcome: Outcome) -> str:
     index = {meta["id"]: i for i, meta in enumerate(catalogue)}
     results = []
     for f in outcome.sorted_findings():
-        location: dict[str, Any] = {
-            "physicalLocation": {"artifactLocation": {"uri": _uri(f["path"])}}
-        }
-        if f.get("line"):
-            location["physicalLocation"]["region"] = {"startLine": int(f["line"])}
-        if f.get("resource"):
-            location["logicalLocations"] = [{"name": f["resource"], "kind": "resource"}]
+        location = _location(f)
         message = f["message"] or f["title"]
-        if f.get("resource") and f["resource"] not in message:
+        if f.get("artifact_type") == "sarif":
+            uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            if f.get("resource") and uri != _uri(f["resource"]):
+                at = f"{f['resource']}:{f['line']}" if f.get("line") else f["resource"]
+                message = f"{message} (at {at})"
+        elif f.get("resource") and f["resource"] not in message:
             message = f"{message} (resource {f['resource']})"
         results.append(
             {
@@ -201,7 +218,9 @@ def render_sarif(outcome: Outcome) -> str:
                 "message": {"text": message},
                 "locations": [location],
                 "partialFingerprints": {
-                    "pipeguardFinding/v1": fingerprint(f["rule_id"], f["path"], f.get("resource"))
+                    "pipeguardFinding/v1": fingerprint(
+                        f["rule_id"], f["path"], f.get("resource"), f.get("identity")
+                    )
                 },
                 "properties": {"severity": f["severity"]},
             }
@@ -357,10 +376,7 @@ def _junit_skipped(root: Any, skipped: list[dict[str, str]]) -> None:
 
 
 def _finding_line(f: dict[str, Any]) -> str:
-    where = f["path"] + (f":{f['line']}" if f.get("line") else "")
-    if f.get("resource"):
-        where += f" ({f['resource']})"
-    return f"[{f['severity']}] {where}: {f['message']}"
+    return f"[{f['severity']}] {where(f)}: {f['message']}"
 
 
 # --- Markdown -------------------------------------------------------------------------------
@@ -382,10 +398,13 @@ def _code(text: str) -> str:
 
 
 def _where(f: dict[str, Any]) -> str:
-    where = _code(f["path"] + (f":{f['line']}" if f.get("line") else ""))
+    if f.get("artifact_type") == "sarif" and f.get("resource"):
+        line = f":{f['line']}" if f.get("line") else ""
+        return f"{_code(f['resource'] + line)} ({_cell(f['path'])})"
+    found = _code(f["path"] + (f":{f['line']}" if f.get("line") else ""))
     if f.get("resource"):
-        where += f" ({_cell(f['resource'])})"
-    return where
+        found += f" ({_cell(f['resource'])})"
+    return found
 
 
 def render_markdown(outcome: Outcome) -> str:

@@ -24,7 +24,8 @@ def severity_rank(severity: str | None) -> int:
 class Outcome:
     mode: str  # "offline" or "service"
     # normalised: rule_id, severity, title, message, path, resource, line, artifact_type,
-    # suppression (the reason when the finding is suppressed or waived, else None)
+    # suppression (the reason when the finding is suppressed or waived, else None), identity
+    # (what tells an imported SARIF result apart from others of its rule and file, else None)
     findings: list[dict[str, Any]] = field(default_factory=list)
     # every artifact evaluated: path, type, error (None when it was evaluated)
     artifacts: list[dict[str, Any]] = field(default_factory=list)
@@ -125,6 +126,7 @@ def offline_finding(artifact_path: str, artifact_type: str, raw: Any) -> dict[st
         "line": raw.line,
         "artifact_type": artifact_type,
         "suppression": getattr(raw, "suppression", None),
+        "identity": getattr(raw, "fingerprint", None),
     }
 
 
@@ -140,4 +142,6 @@ def service_finding(finding: dict[str, Any]) -> dict[str, Any]:
         "artifact_type": finding.get("artifact_type"),
         "suppression": finding.get("suppression")
         or (finding.get("status") if finding.get("status") in ("suppressed", "waived") else None),
+        # the service's id already holds an imported result's fingerprint
+        "identity": finding.get("finding_id") if finding.get("artifact_type") == "sarif" else None,
     }

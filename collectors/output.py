@@ -19,12 +19,17 @@ _COLUMNS = (
 
 
 def _location(finding: dict[str, Any]) -> str:
-    where = finding.get("path") or finding.get("file") or ""
-    if finding.get("line"):
-        where += f":{finding['line']}"
-    if finding.get("resource"):
-        where += f" ({finding['resource']})"
-    return where
+    return where(finding)
+
+
+def where(finding: dict[str, Any]) -> str:
+    """`path:line (resource)`; for a result imported from a SARIF log, whose line is in the
+    file the scanner reported, `file:line (log path)`."""
+    path = finding.get("path") or finding.get("file") or ""
+    line = f":{finding['line']}" if finding.get("line") else ""
+    if finding.get("artifact_type") == "sarif" and finding.get("resource"):
+        return f"{finding['resource']}{line} ({path})"
+    return path + line + (f" ({finding['resource']})" if finding.get("resource") else "")
 
 
 def sort_findings(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -566,6 +566,16 @@ class CustomRule(BaseModel):
             data = {**data, "match": {**data["match"], "for_type": for_type}}
         return data
 
+    @field_validator("artifact_type")
+    @classmethod
+    def _has_rules(cls, value: ArtifactType) -> ArtifactType:
+        if value is ArtifactType.SARIF:
+            raise ValueError(
+                "custom rules do not apply to sarif logs: their findings are the scanner's "
+                "(disable, re-rate or waive them as sarif:<tool>/<rule>)"
+            )
+        return value
+
     @field_validator("condition", mode="before")
     @classmethod
     def _bounded(cls, value: Any) -> Any:

@@ -20,6 +20,14 @@ _TYPE_TITLES = {
     ArtifactType.DOCKERFILE: "Dockerfile",
     ArtifactType.CLOUDFORMATION: "CloudFormation",
     ArtifactType.JUNIT: "JUnit",
+    ArtifactType.SARIF: "SARIF",
+}
+_TYPE_NOTES = {
+    ArtifactType.SARIF: (
+        "These rules judge the scanner runs a log records. The results in the log become "
+        "findings of their own rules, `sarif:<tool>/<rule>` (e.g. `sarif:trivy/CVE-2024-3094`), "
+        "with the scanner's severity: see the README's *Results of other scanners*."
+    ),
 }
 # references into a CIS benchmark carry the control as fragment: .../benchmark/docker#4.1
 _CIS = re.compile(r"^https://www\.cisecurity\.org/benchmark/([A-Za-z0-9_-]+)#(.+)$")
@@ -56,6 +64,8 @@ def render_markdown(rules: Iterable[Any]) -> str:
         if not found:
             continue
         lines += [f"## {_TYPE_TITLES[artifact_type]} ({len(found)} rules)", ""]
+        if artifact_type in _TYPE_NOTES:
+            lines += [_TYPE_NOTES[artifact_type], ""]
         lines += ["| ID | Title | Severity |", "|---|---|---|"]
         lines += [
             f"| [{m.id}](#{_anchor(m.id)}) | {_cell(m.title)} | {m.severity.value} |" for m in found

@@ -28,6 +28,9 @@ class RawFinding:
     line: int | None
     suppression: str | None = None
     """The reason given by an inline suppression; suppressed findings are still reported."""
+    fingerprint: str | None = None
+    """What tells this hit apart from others of its rule on its resource, when the artifact
+    says (an imported SARIF result's fingerprints or snippet); part of the finding's id."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -112,6 +115,12 @@ def evaluate(
             continue
         if hits:
             report.findings.extend(_finding(meta, hit, suppressed) for hit in hits)
+    if artifact_type == ArtifactType.SARIF:
+        from chalicelib.engine.imported import import_findings
+
+        imported, notes = import_findings(model, enabled)
+        report.findings.extend(imported)
+        report.notes.extend(notes)
     if custom:
         from chalicelib.engine.custom import evaluate_custom
 

@@ -2,7 +2,8 @@
 
 A name can settle the type on its own (`type_by_name`): Dockerfiles and JUnit reports have
 conventional names. Other candidates (`*.yaml`, `*.json`, `*.template`, `*.xml`) are told apart
-by their first 64 KiB, without a full parse: an XML root element is found after any
+by their first 64 KiB, without a full parse (a JSON SARIF log by its `$schema`, or its version
+2.1.0 with `runs`, at the start or at the end of the file): an XML root element is found after any
 declaration, comments and DOCTYPE (its internal subset included), so that a report with a DTD
 is still recognised as JUnit and then refused by the parser with its reason.
 """
@@ -30,15 +31,22 @@ _XML_SKIP = re.compile(
 # Surefire's TEST-*.xml, junit.xml, junit-*.xml, junit_*.xml, junit.*.xml and *.junit.xml
 _JUNIT_NAME = re.compile(r"(?:TEST-.*|(?i:junit(?:[._-].*)?|.*\.junit))\.(?i:xml)")
 _INSTRUCTION = re.compile(r"[A-Za-z]+")
+_SARIF_SUFFIXES = (".sarif", ".sarif.json")
+_SARIF_SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif[^"]*"', re.IGNORECASE)
+_SARIF_VERSION = re.compile(r'"version"\s*:\s*"2\.1\.0"')
+_SARIF_RUNS = re.compile(r'"runs"\s*:\s*\[')
 
 
 def type_by_name(path: str) -> ArtifactType | None:
-    """The type the file's name alone gives (a Dockerfile or JUnit report name), else None."""
+    """The type the file's name alone gives (a Dockerfile, JUnit report or SARIF log name),
+    else None."""
     name = PurePosixPath(path.replace("\\", "/")).name
     if _is_dockerfile_name(name.lower()):
         return ArtifactType.DOCKERFILE
     if _JUNIT_NAME.fullmatch(name):
         return ArtifactType.JUNIT
+    if name.lower().endswith(_SARIF_SUFFIXES):
+        return ArtifactType.SARIF
     return None
 
 
@@ -52,6 +60,8 @@ def detect_type(path: str, text: str | None = None) -> ArtifactType | None:
     if suffix in _TEMPLATE_SUFFIXES:
         if text is None:
             return ArtifactType.CLOUDFORMATION if suffix == ".template" else None
+        if suffix == ".json" and _looks_like_sarif(text):
+            return ArtifactType.SARIF
         return ArtifactType.CLOUDFORMATION if _looks_like_template(text) else None
     if suffix == ".xml":
         return ArtifactType.JUNIT if text is not None and _looks_like_junit(text) else None
@@ -92,6 +102,18 @@ def _looks_like_junit(text: str) -> bool:
     return bool(root) and root.group(1) in ("testsuites", "testsuite")
 
 
+def _looks_like_sarif(text: str) -> bool:
+    """A JSON object naming a SARIF schema, or with version 2.1.0 and runs; tools write these
+    keys first or last (Bandit), so both ends of the file are looked at."""
+    head = _head(text).lstrip()
+    if not head.startswith("{"):
+        return False
+    ends = (head, text[-_SNIFF:]) if len(text) > _SNIFF else (head,)
+    if any(_SARIF_SCHEMA.search(part) for part in ends):
+        return True
+    return any(_SARIF_VERSION.search(part) for part in ends) and bool(_SARIF_RUNS.search(head))
+
+
 def _looks_like_dockerfile(text: str) -> bool:
     """The first instruction (after comments, directives and ARGs) is FROM."""
     for raw in _head(text).splitlines():
@@ -112,6 +134,8 @@ def _by_content(text: str) -> ArtifactType | None:
     stripped = _head(text).lstrip()
     if stripped.startswith("<"):
         return ArtifactType.JUNIT if _looks_like_junit(text) else None
+    if _looks_like_sarif(text):
+        return ArtifactType.SARIF
     if _looks_like_template(text):
         return ArtifactType.CLOUDFORMATION
     if _looks_like_dockerfile(text):

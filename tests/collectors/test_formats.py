@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from collectors.cli import main
@@ -196,3 +197,26 @@ def test_suppressed_findings_are_reported_but_do_not_block() -> None:
 
     outcome.findings[0]["suppression"] = None
     assert outcome.failed
+
+
+def test_the_sarif_check_is_the_schema() -> None:
+    """`check_sarif` holds a report to the 2.1.0 schema: a result of a kind the schema does not
+    know, which no other check looks at, is refused."""
+    from collectors.formats import render_sarif
+    from collectors.outcome import Outcome
+
+    outcome = Outcome(
+        mode="offline",
+        scanned=1,
+        artifacts=[{"path": "Dockerfile", "type": "dockerfile", "error": None}],
+        findings=[
+            {
+                "rule_id": "DF-USER-001", "severity": "high", "title": "t", "message": "m",
+                "path": "Dockerfile", "resource": None, "line": 1, "artifact_type": "dockerfile",
+            }
+        ],
+    )  # fmt: skip
+    document = check_sarif(render_sarif(outcome))
+    document["runs"][0]["results"][0]["kind"] = "bogus"
+    with pytest.raises(jsonschema.ValidationError, match="bogus"):
+        check_sarif(json.dumps(document))

@@ -24,6 +24,9 @@ reports = [
     evaluate(T.DOCKERFILE, "FROM ubuntu:latest\\nRUN apt-get update\\n", "Dockerfile"),
     evaluate(T.CLOUDFORMATION, "Resources:\\n  B:\\n    Type: AWS::S3::Bucket\\n", "t.yaml"),
     evaluate(T.JUNIT, '<testsuite><testcase name="t"><failure/></testcase></testsuite>', "r"),
+    evaluate(T.SARIF, '{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Trivy"}}, '
+             '"invocations": [{"executionSuccessful": false}], "results": [{"ruleId": "CVE-1", '
+             '"message": {"text": "m"}}]}]}', "trivy.sarif"),
 ]
 handlers = ("evaluate_artifacts", "index_findings", "tenant_key")
 print(json.dumps({
@@ -169,7 +172,9 @@ def test_deployment_zip_runs_on_its_own(packaged: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout)
-    assert outcome["errors"] == [None, None, None]
-    assert {"DF-USER-001", "CF-S3-001", "JU-TEST-001"} <= set(outcome["rules"])
+    assert outcome["errors"] == [None, None, None, None]
+    assert {"DF-USER-001", "CF-S3-001", "JU-TEST-001", "SA-RUN-001", "sarif:trivy/CVE-1"} <= set(
+        outcome["rules"]
+    )
     assert outcome["boto3"] is False
     assert outcome["handlers"] == ["evaluate_artifacts", "index_findings", "tenant_key"]

@@ -8,6 +8,15 @@ from chalicelib.models import ArtifactType
 from chalicelib.parsers.detect import detect_type, type_by_name
 
 DF, CFN, JU = ArtifactType.DOCKERFILE, ArtifactType.CLOUDFORMATION, ArtifactType.JUNIT
+SA = ArtifactType.SARIF
+SARIF_SCHEMA_FIRST = '{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": []}'
+SARIF_NO_SCHEMA = '{\n  "version": "2.1.0",\n  "runs": [{"tool": {"driver": {"name": "x"}}}]\n}'
+# Bandit writes runs first and version and $schema last; past 64 KiB only the end shows them
+SARIF_KEYS_LAST = (
+    '{"runs": [{"results": ['
+    + ", ".join(['{"message": {"text": "m"}}'] * 4000)
+    + (']}], "version": "2.1.0"}')
+)
 TEMPLATE_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T: {Type: AWS::SNS::Topic}\n"
 RESOURCES_ONLY = "# comment\nResources:\n  T:\n    Type: AWS::SNS::Topic\n"
 TEMPLATE_JSON = '{\n  "Resources": {"T": {"Type": "AWS::SNS::Topic"}}\n}'
@@ -58,6 +67,14 @@ JUNIT_LONG_DTD = (  # the root element comes after a DTD of several KiB (an enti
         ("reports/results.xml", JUNIT_LONG_DTD, JU),
         ("conf/test-config.xml", None, None),
         ("README.md", "# Hello", None),
+        ("reports/trivy.sarif", None, SA),
+        ("reports/semgrep.SARIF", "not even read", SA),
+        ("reports/codeql.sarif.json", None, SA),
+        ("reports/scan.json", SARIF_SCHEMA_FIRST, SA),
+        ("reports/scan.json", SARIF_NO_SCHEMA, SA),
+        ("reports/bandit.json", SARIF_KEYS_LAST, SA),
+        ("reports/scan.json", '{"version": "2.1.0", "name": "app"}', None),
+        ("reports/scan.json", None, None),
     ],
 )
 def test_by_name(path: str, text: str | None, expected: ArtifactType | None) -> None:
@@ -79,6 +96,10 @@ def test_by_name(path: str, text: str | None, expected: ArtifactType | None) -> 
         ("<html><body/></html>", None),
         ("\x00\x01\x02", None),
         ("", None),
+        (SARIF_SCHEMA_FIRST, SA),
+        (SARIF_KEYS_LAST, SA),
+        ('{"$schema": "http://json.schemastore.org/sarif-2.1.0", "version": "2.0.0"}', SA),
+        ('{"version": "2.1.0"}', None),
     ],
 )
 def test_by_content(text: str, expected: ArtifactType | None) -> None:
@@ -97,6 +118,9 @@ def test_by_content(text: str, expected: ArtifactType | None) -> None:
         ("infra/stack.yaml", None),
         ("reports/results.xml", None),
         ("test-config.xml", None),
+        ("out/results.sarif", SA),
+        ("out/results.sarif.json", SA),
+        ("out/results.json", None),
     ],
 )
 def test_type_by_name(path: str, expected: ArtifactType | None) -> None:
