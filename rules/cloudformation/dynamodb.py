@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Resource, Template
-from rules.cloudformation._helpers import as_list, require_true
-from rules.cloudformation.ec2 import require_enabled
+from rules.cloudformation._helpers import as_list, require_enabled, require_true
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/dynamodb-controls.html"
 

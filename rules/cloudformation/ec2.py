@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import (
     NO_VALUE,
-    UNRESOLVED,
     LineDict,
     Resource,
     Template,
-    is_intrinsic,
 )
 from rules.cloudformation._helpers import (
     MISSING,
@@ -22,8 +18,10 @@ from rules.cloudformation._helpers import (
     describe,
     is_true,
     is_world,
+    param_unknown,
+    require_set,
     require_true,
-    truthy,
+    require_value,
 )
 
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -155,103 +153,6 @@ def volume_not_encrypted(tpl: Template) -> Iterator[Hit]:
         hit = require_true(tpl, res, "Encrypted", what="encryption at rest")
         if hit:
             yield hit
-
-
-# -- value helpers shared by the other rule modules of this pack ------------------------------
-
-
-def param_unknown(tpl: Template, value: Any, could_be: str | None = None) -> bool:
-    """True when `value` is (or, through `Fn::If`, may be) a parameter the template leaves open.
-
-    With `could_be`, a parameter whose AllowedPattern rejects that text is not open. Other
-    unresolvable expressions (`Fn::GetAtt`, `Fn::Sub` of pseudo parameters, ...) name
-    something the template builds itself, never a wildcard or a world-open range.
-    """
-    if not is_intrinsic(value):
-        return False
-    ((key, arg),) = value.items()
-    if key == "Ref":
-        param = tpl.parameters.get(arg) if isinstance(arg, str) else None
-        if not isinstance(param, dict):
-            return False
-        if not any(v is UNRESOLVED for v in tpl.possible_values(value)):
-            return False
-        pattern = param.get("AllowedPattern")
-        if could_be is not None and isinstance(pattern, str):
-            compiled = _compiled(pattern)
-            return compiled is None or compiled.fullmatch(could_be) is not None
-        return True
-    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-        return param_unknown(tpl, arg[1], could_be) or param_unknown(tpl, arg[2], could_be)
-    return False
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
-def require_set(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | None:
-    """A hit when the property at `path` is missing, empty or removed by `AWS::NoValue`."""
-    name = ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
-    values = tpl.possible_values(value)
-    if any(v is NO_VALUE or v in ("", []) for v in values):
-        return Hit(
-            f"{name} can be empty or removed, so {what}",
-            line=res.prop_line(*path),
-            resource=res.logical_id,
-        )
-    return None
-
-
-def require_value(
-    tpl: Template, res: Resource, *path: Any, good: frozenset[str], what: str
-) -> Hit | None:
-    """A hit unless the string at `path` is one of `good` (case-insensitive) in every case."""
-    name = ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
-    line = res.prop_line(*path)
-    values = tpl.possible_values(value)
-    bad = [v for v in values if v is not UNRESOLVED and str(v).strip().lower() not in good]
-    if bad:
-        shown = "removed" if bad[0] is NO_VALUE else repr(bad[0])
-        return Hit(f"{name} can be {shown}, so {what}", line=line, resource=res.logical_id)
-    if any(v is UNRESOLVED for v in values):
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the "
-            f"template: make sure it is {' or '.join(sorted(good))}",
-            line=line,
-            resource=res.logical_id,
-        )
-    return None
-
-
-def flag_if_true(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | None:
-    """A hit when the boolean at `path` may be true (or cannot be told); missing is fine."""
-    name = ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return None
-    line = res.prop_line(*path)
-    state = is_true(tpl, value)
-    if state:
-        return Hit(f"{name} can be true, so {what}", line=line, resource=res.logical_id)
-    if state is None:
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the "
-            f"template: make sure it is false",
-            line=line,
-            resource=res.logical_id,
-        )
-    return None
 
 
 # -- more security group rules -----------------------------------------------------------------
@@ -547,36 +448,3 @@ def snapshot_public_access(tpl: Template) -> Iterator[Hit]:
         )
         if hit:
             yield hit
-
-
-def require_enabled(
-    tpl: Template, res: Resource, *path: Any, what: str, label: str | None = None
-) -> Hit | None:
-    """`require_true` for paths that go through list indexes (reported at the deepest
-    existing key when the setting is missing); `label` names the setting in messages."""
-    name = label or ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return Hit(
-            f"{name} is not set, so {what} is off",
-            line=res.prop_line(*path),
-            resource=res.logical_id,
-        )
-    line = res.prop_line(*path)
-    values = tpl.possible_values(value)
-    if any(v is NO_VALUE or truthy(v) is False for v in values):
-        return Hit(f"{name} can be false, so {what} can be off", line=line, resource=res.logical_id)
-    if any(v is UNRESOLVED for v in values):
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the "
-            f"template: make sure {what} is on",
-            line=line,
-            resource=res.logical_id,
-        )
-    if any(truthy(v) is None for v in values):
-        return Hit(
-            f"{name} is not a boolean, so {what} is not known to be on",
-            line=line,
-            resource=res.logical_id,
-        )
-    return None

@@ -16,8 +16,13 @@ from chalicelib.parsers.cloudformation import (
     Template,
     is_intrinsic,
 )
-from rules.cloudformation._helpers import MISSING, as_list, describe, policy_documents
-from rules.cloudformation.ec2 import param_unknown
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    param_unknown,
+    policy_documents,
+)
 
 _ANY_ACTION = frozenset({"*", "*:*"})
 

@@ -10,8 +10,15 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import UNRESOLVED, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, require_true, truthy
-from rules.cloudformation.ec2 import flag_if_true, require_value
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    flag_if_true,
+    require_true,
+    require_value,
+    truthy,
+)
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
 _CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"

@@ -9,8 +9,7 @@ from typing import Any
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template, is_intrinsic
 from rules._secrets import is_literal_secret_value, is_secret_name
-from rules.cloudformation._helpers import MISSING, describe
-from rules.cloudformation.ec2 import param_unknown, require_value
+from rules.cloudformation._helpers import MISSING, describe, param_unknown, require_value
 from rules.cloudformation.iam import principal_is_public
 
 

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
-from rules.cloudformation._helpers import as_list
-from rules.cloudformation.ec2 import flag_if_true
+from rules.cloudformation._helpers import as_list, flag_if_true
 from rules.cloudformation.instances import block_device_hits, imds_hit
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"

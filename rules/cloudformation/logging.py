@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
-from rules.cloudformation._helpers import require_true
-from rules.cloudformation.ec2 import require_set
+from rules.cloudformation._helpers import require_set, require_true
 
 
 @rule(

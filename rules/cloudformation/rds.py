@@ -7,8 +7,15 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
-from rules.cloudformation._helpers import MISSING, describe, is_true, require_true, truthy
-from rules.cloudformation.ec2 import param_unknown, require_set
+from rules.cloudformation._helpers import (
+    MISSING,
+    describe,
+    is_true,
+    param_unknown,
+    require_set,
+    require_true,
+    truthy,
+)
 
 _INHERITED = (
     "DBClusterIdentifier",

@@ -8,8 +8,15 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import UNRESOLVED, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, require_true, truthy
-from rules.cloudformation.ec2 import require_set, require_value
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    require_set,
+    require_true,
+    require_value,
+    truthy,
+)
 from rules.cloudformation.iam import (
     denies,
     policy_variants,
