@@ -357,6 +357,21 @@ def require_enabled(
 
 Check = Callable[..., "Hit | None"]
 AWS_MANAGED_KEY = re.compile(r"^(arn:[^:]+:kms:[^:]*:[^:]*:)?alias/aws/", re.IGNORECASE)
+_MANAGED_ALIAS = re.compile(r"(^|:)alias/aws/", re.IGNORECASE)
+
+
+def _fragments(value: Any, depth: int = 0) -> Iterator[str]:
+    """The literal strings inside an expression (`Fn::Sub` text, `Fn::Join` parts...)."""
+    if depth > 8:
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _fragments(item, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _fragments(item, depth + 1)
 
 
 def anchor(res: Resource, *path: Any) -> int | None:
@@ -470,8 +485,11 @@ def customer_key(
     hit = present(tpl, res, *path, what=what, label=label)
     if hit:
         return hit
-    values = tpl.possible_values(res.prop(*path))
+    value = res.prop(*path)
+    values = tpl.possible_values(value)
     managed = [v for v in values if isinstance(v, str) and AWS_MANAGED_KEY.match(v.strip())]
+    if not managed and UNRESOLVED in values:  # e.g. Fn::Sub of the region and account
+        managed = [t for t in _fragments(value) if _MANAGED_ALIAS.search(t)]
     if managed:
         return Hit(
             f"{_name(path, label)} can be the AWS managed key {managed[0]}, so {what}",

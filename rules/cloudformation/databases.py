@@ -1,0 +1,466 @@
+"""ElastiCache, Neptune, DocumentDB, DAX, DMS and Redshift rules: encryption, exposure, logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from chalicelib.engine.registry import Hit, rule
+from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
+from rules.cloudformation._helpers import (
+    MISSING,
+    anchor,
+    as_list,
+    customer_key,
+    describe,
+    disabled,
+    each,
+    enabled,
+    item_line,
+    truthy,
+)
+
+_HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
+_REPLICATION_GROUP = "AWS::ElastiCache::ReplicationGroup"
+_NEPTUNE = "AWS::Neptune::DBCluster"
+_DOCDB = "AWS::DocDB::DBCluster"
+_REDSHIFT = "AWS::Redshift::Cluster"
+
+
+def exports_log(tpl: Template, res: Resource, *logs: str, prop: str) -> Hit | None:
+    """A hit unless the list at `prop` (log types sent to CloudWatch Logs) holds every one of
+    `logs` in every case the template allows."""
+    wanted = ", ".join(logs)
+    value = res.prop(prop, default=MISSING)
+    if value is MISSING or value is None:
+        return Hit(f"{prop} is not set, so no {wanted} log is kept", anchor(res), res.logical_id)
+    line = res.prop_line(prop)
+    for variant in tpl.possible_values(value):
+        if variant is UNRESOLVED:
+            return Hit(
+                f"{prop} comes from {describe(value)}, which cannot be resolved from the "
+                f"template: make sure it includes {wanted}",
+                line,
+                res.logical_id,
+            )
+        names = {
+            str(v).strip().lower()
+            for item in as_list(None if variant is NO_VALUE else variant)
+            for v in tpl.possible_values(item)
+        }
+        missing = [log for log in logs if log not in names]
+        if missing:
+            return Hit(f"{prop} does not include {', '.join(missing)}", line, res.logical_id)
+    return None
+
+
+# -- ElastiCache ------------------------------------------------------------------------------
+
+
+@rule(
+    id="CF-ELC-001",
+    artifact_type="cloudformation",
+    title="ElastiCache replication group not encrypted at rest",
+    severity="medium",
+    description=(
+        "Without AtRestEncryptionEnabled (false by default, and fixed at creation), a Redis or "
+        "Valkey replication group writes its snapshots, swap and backups exported to S3 in "
+        "clear. Caches routinely hold session tokens, personal data and query results. "
+        "Relates to AWS FSBP ElastiCache.4."
+    ),
+    remediation=(
+        "```yaml\nSessionCache:\n  Type: AWS::ElastiCache::ReplicationGroup\n  Properties:\n"
+        "    AtRestEncryptionEnabled: true\n    KmsKeyId: !Ref CacheKey   # optional\n```"
+    ),
+    references=(
+        f"{_HUB}/elasticache-controls.html#elasticache-4",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/at-rest-encryption.html",
+    ),
+)
+def cache_not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _REPLICATION_GROUP, enabled, "AtRestEncryptionEnabled", what="encryption")
+
+
+@rule(
+    id="CF-ELC-002",
+    artifact_type="cloudformation",
+    title="ElastiCache replication group not encrypted in transit",
+    severity="medium",
+    description=(
+        "Without TransitEncryptionEnabled, clients talk to the cache in plain TCP: anyone on "
+        "the network path can read cached data and the AUTH token, and inject commands. "
+        "In-transit encryption is also required for Redis AUTH and RBAC users. "
+        "Relates to AWS FSBP ElastiCache.5."
+    ),
+    remediation=(
+        "```yaml\nSessionCache:\n  Type: AWS::ElastiCache::ReplicationGroup\n  Properties:\n"
+        "    TransitEncryptionEnabled: true\n    TransitEncryptionMode: required\n```"
+    ),
+    references=(
+        f"{_HUB}/elasticache-controls.html#elasticache-5",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/in-transit-encryption.html",
+    ),
+)
+def cache_not_encrypted_in_transit(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_REPLICATION_GROUP):
+        hit = enabled(tpl, res, "TransitEncryptionEnabled", what="encryption in transit")
+        if hit is None:
+            hit = _preferred_mode(tpl, res)
+        if hit:
+            yield hit
+
+
+def _preferred_mode(tpl: Template, res: Resource) -> Hit | None:
+    values = tpl.possible_values(res.prop("TransitEncryptionMode"))
+    if any(isinstance(v, str) and v.lower() == "preferred" for v in values):
+        return Hit(
+            "TransitEncryptionMode can be preferred, so clients may still connect unencrypted",
+            res.prop_line("TransitEncryptionMode"),
+            res.logical_id,
+        )
+    return None
+
+
+# -- Neptune and DocumentDB ---------------------------------------------------------------------
+
+
+@rule(
+    id="CF-NEPTUNE-001",
+    artifact_type="cloudformation",
+    title="Neptune cluster storage not encrypted",
+    severity="medium",
+    description=(
+        "A Neptune cluster encrypts its storage, automated backups, snapshots and replicas "
+        "only when StorageEncrypted is true at creation (the default is false). An "
+        "unencrypted graph database cannot be encrypted later without a dump and reload. "
+        "Relates to AWS FSBP Neptune.1."
+    ),
+    remediation=(
+        "```yaml\nGraphCluster:\n  Type: AWS::Neptune::DBCluster\n  Properties:\n"
+        "    StorageEncrypted: true\n    KmsKeyId: !Ref GraphKey\n```"
+    ),
+    references=(
+        f"{_HUB}/neptune-controls.html#neptune-1",
+        "https://docs.aws.amazon.com/neptune/latest/userguide/encrypt.html",
+    ),
+)
+def neptune_not_encrypted(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _NEPTUNE, enabled, "StorageEncrypted", what="encryption at rest")
+
+
+@rule(
+    id="CF-NEPTUNE-002",
+    artifact_type="cloudformation",
+    title="Neptune IAM database authentication disabled",
+    severity="medium",
+    description=(
+        "Without IamAuthEnabled, anyone who can reach the cluster endpoint on the network can "
+        "query and modify the graph: Neptune has no passwords, so IAM authentication "
+        "(requests signed with SigV4) is its only access control beyond security groups. "
+        "Relates to AWS FSBP Neptune.7."
+    ),
+    remediation=(
+        "```yaml\nGraphCluster:\n  Type: AWS::Neptune::DBCluster\n  Properties:\n"
+        "    IamAuthEnabled: true\n```\nthen grant `neptune-db:*` actions to the clients' roles."
+    ),
+    references=(
+        f"{_HUB}/neptune-controls.html#neptune-7",
+        "https://docs.aws.amazon.com/neptune/latest/userguide/iam-auth.html",
+    ),
+)
+def neptune_without_iam_auth(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _NEPTUNE, enabled, "IamAuthEnabled", what="IAM database authentication")
+
+
+@rule(
+    id="CF-NEPTUNE-003",
+    artifact_type="cloudformation",
+    title="Neptune audit logs not exported to CloudWatch Logs",
+    severity="medium",
+    description=(
+        "Neptune writes audit logs (who ran which query, from where) only to the cluster, "
+        "where they rotate away, unless EnableCloudwatchLogsExports includes audit. Without "
+        "them, a data access incident on the graph cannot be investigated. The cluster "
+        "parameter neptune_enable_audit_log must also be 1. Relates to AWS FSBP Neptune.2."
+    ),
+    remediation=(
+        "```yaml\nGraphCluster:\n  Type: AWS::Neptune::DBCluster\n  Properties:\n"
+        "    EnableCloudwatchLogsExports: [audit]\n```"
+    ),
+    references=(
+        f"{_HUB}/neptune-controls.html#neptune-2",
+        "https://docs.aws.amazon.com/neptune/latest/userguide/cloudwatch-logs.html",
+    ),
+)
+def neptune_without_audit_logs(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _NEPTUNE, exports_log, "audit", prop="EnableCloudwatchLogsExports")
+
+
+@rule(
+    id="CF-DOCDB-001",
+    artifact_type="cloudformation",
+    title="DocumentDB cluster storage not encrypted",
+    severity="medium",
+    description=(
+        "A DocumentDB cluster encrypts its storage, backups and snapshots only when "
+        "StorageEncrypted is true at creation (the default is false); an existing cluster "
+        "cannot be encrypted in place. Relates to AWS FSBP DocumentDB.1."
+    ),
+    remediation=(
+        "```yaml\nDocumentsCluster:\n  Type: AWS::DocDB::DBCluster\n  Properties:\n"
+        "    StorageEncrypted: true\n    KmsKeyId: !Ref DocumentsKey\n```"
+    ),
+    references=(
+        f"{_HUB}/documentdb-controls.html#documentdb-1",
+        "https://docs.aws.amazon.com/documentdb/latest/developerguide/encryption-at-rest.html",
+    ),
+)
+def docdb_not_encrypted(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _DOCDB, enabled, "StorageEncrypted", what="encryption at rest")
+
+
+@rule(
+    id="CF-DOCDB-002",
+    artifact_type="cloudformation",
+    title="DocumentDB audit logs not exported to CloudWatch Logs",
+    severity="medium",
+    description=(
+        "DocumentDB records authentication, authorization and DDL events in its audit log, "
+        "which leaves the cluster only when EnableCloudwatchLogsExports includes audit (the "
+        "cluster parameter audit_logs must be enabled too). Without it, who read or dropped a "
+        "collection cannot be found out. Relates to AWS FSBP DocumentDB.4."
+    ),
+    remediation=(
+        "```yaml\nDocumentsCluster:\n  Type: AWS::DocDB::DBCluster\n  Properties:\n"
+        "    EnableCloudwatchLogsExports: [audit, profiler]\n```"
+    ),
+    references=(
+        f"{_HUB}/documentdb-controls.html#documentdb-4",
+        "https://docs.aws.amazon.com/documentdb/latest/developerguide/event-auditing.html",
+    ),
+)
+def docdb_without_audit_logs(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _DOCDB, exports_log, "audit", prop="EnableCloudwatchLogsExports")
+
+
+# -- DAX and DMS ----------------------------------------------------------------------------------
+
+
+@rule(
+    id="CF-DAX-001",
+    artifact_type="cloudformation",
+    title="DAX cluster not encrypted at rest",
+    severity="medium",
+    description=(
+        "A DynamoDB Accelerator cluster caches table items on its nodes' disks; they are "
+        "encrypted only when SSESpecification.SSEEnabled is true, which can only be chosen at "
+        "creation. An encrypted table behind an unencrypted DAX cluster loses that protection "
+        "for everything cached."
+    ),
+    remediation=(
+        "```yaml\nItemsCache:\n  Type: AWS::DAX::Cluster\n  Properties:\n"
+        "    SSESpecification:\n      SSEEnabled: true\n"
+        "    ClusterEndpointEncryptionType: TLS\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DAXEncryptionAtRest.html",
+        f"{_HUB}/dynamodb-controls.html#dynamodb-3",
+    ),
+)
+def dax_not_encrypted(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl, "AWS::DAX::Cluster", enabled, "SSESpecification", "SSEEnabled", what="encryption"
+    )
+
+
+@rule(
+    id="CF-DMS-001",
+    artifact_type="cloudformation",
+    title="DMS replication instance publicly accessible",
+    severity="critical",
+    description=(
+        "A DMS replication instance is publicly accessible unless PubliclyAccessible is "
+        "false: it gets a public IP address, and it holds credentials to, and a live copy of, "
+        "the source and target databases. Relates to AWS FSBP DMS.1."
+    ),
+    remediation=(
+        "```yaml\nMigrationInstance:\n  Type: AWS::DMS::ReplicationInstance\n  Properties:\n"
+        "    PubliclyAccessible: false\n"
+        "    ReplicationSubnetGroupIdentifier: !Ref PrivateSubnets\n```"
+    ),
+    references=(
+        f"{_HUB}/dms-controls.html#dms-1",
+        "https://docs.aws.amazon.com/dms/latest/userguide/CHAP_ReplicationInstance.PublicPrivate.html",
+    ),
+)
+def dms_instance_public(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::DMS::ReplicationInstance"):
+        value = res.prop("PubliclyAccessible", default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "PubliclyAccessible is not set, and DMS makes the instance public by default",
+                anchor(res, "PubliclyAccessible"),
+                res.logical_id,
+            )
+        else:
+            hit = disabled(tpl, res, "PubliclyAccessible", what="the instance gets a public IP")
+            if hit:
+                yield hit
+
+
+# -- Redshift ----------------------------------------------------------------------------------
+
+
+@rule(
+    id="CF-RS-001",
+    artifact_type="cloudformation",
+    title="Redshift cluster encryption turned off",
+    severity="medium",
+    description=(
+        "Encrypted: false creates a Redshift cluster whose data blocks, system metadata and "
+        "snapshots are stored in clear. New clusters are encrypted by default since January "
+        "2025, so only an explicit false (or a value that may be false) is reported. "
+        "Relates to AWS FSBP Redshift.10."
+    ),
+    remediation=(
+        "```yaml\nWarehouse:\n  Type: AWS::Redshift::Cluster\n  Properties:\n"
+        "    Encrypted: true\n    KmsKeyId: !Ref WarehouseKey\n```"
+    ),
+    references=(
+        f"{_HUB}/redshift-controls.html#redshift-10",
+        "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-db-encryption.html",
+    ),
+)
+def redshift_not_encrypted(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _REDSHIFT, enabled, "Encrypted", what="encryption", default=True)
+
+
+@rule(
+    id="CF-RS-002",
+    artifact_type="cloudformation",
+    title="Redshift cluster not encrypted with a customer managed key",
+    severity="low",
+    description=(
+        "Without KmsKeyId, a Redshift cluster is encrypted with a key AWS owns or manages, "
+        "whose policy cannot be changed: the warehouse's data cannot be protected by key "
+        "permissions, key use is not visible per caller, and the key cannot be revoked."
+    ),
+    remediation=(
+        "```yaml\nWarehouse:\n  Type: AWS::Redshift::Cluster\n  Properties:\n"
+        "    Encrypted: true\n    KmsKeyId: !GetAtt WarehouseKey.Arn\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-db-encryption.html",
+        "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk",
+    ),
+)
+def redshift_without_cmk(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_REDSHIFT):
+        if enabled(tpl, res, "Encrypted", what="encryption", default=True) is None:
+            hit = customer_key(tpl, res, "KmsKeyId", what="no customer managed key is used")
+            if hit:
+                yield hit
+
+
+@rule(
+    id="CF-RS-003",
+    artifact_type="cloudformation",
+    title="Redshift cluster publicly accessible",
+    severity="high",
+    description=(
+        "PubliclyAccessible: true gives the cluster a public IP address and DNS name that "
+        "resolves to it, so its port is reachable from the internet wherever the security "
+        "group lets it be: data warehouses are a prime target for credential stuffing. "
+        "Relates to AWS FSBP Redshift.1."
+    ),
+    remediation=(
+        "```yaml\nWarehouse:\n  Type: AWS::Redshift::Cluster\n  Properties:\n"
+        "    PubliclyAccessible: false\n    ClusterSubnetGroupName: !Ref PrivateSubnets\n```"
+    ),
+    references=(
+        f"{_HUB}/redshift-controls.html#redshift-1",
+        "https://docs.aws.amazon.com/redshift/latest/mgmt/managing-clusters-vpc.html",
+    ),
+)
+def redshift_public(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl, _REDSHIFT, disabled, "PubliclyAccessible", what="the cluster is reachable publicly"
+    )
+
+
+@rule(
+    id="CF-RS-004",
+    artifact_type="cloudformation",
+    title="Redshift audit logging disabled",
+    severity="medium",
+    description=(
+        "Redshift writes connection, user and user-activity logs only when LoggingProperties "
+        "names an S3 bucket or CloudWatch Logs as the destination. Without them, logins and "
+        "queries against the warehouse leave no trace. Relates to AWS FSBP Redshift.4."
+    ),
+    remediation=(
+        "```yaml\nWarehouse:\n  Type: AWS::Redshift::Cluster\n  Properties:\n"
+        "    LoggingProperties:\n      LogDestinationType: cloudwatch\n"
+        "      LogExports: [connectionlog, userlog, useractivitylog]\n```"
+    ),
+    references=(
+        f"{_HUB}/redshift-controls.html#redshift-4",
+        "https://docs.aws.amazon.com/redshift/latest/mgmt/db-auditing.html",
+    ),
+)
+def redshift_without_logging(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_REDSHIFT):
+        logging = res.prop("LoggingProperties", default=MISSING)
+        if not isinstance(logging, dict):
+            yield Hit(
+                "LoggingProperties is not set, so audit logging is off",
+                anchor(res, "LoggingProperties"),
+                res.logical_id,
+            )
+            continue
+        destination = tpl.possible_values(logging.get("LogDestinationType"))
+        cloudwatch = any(isinstance(v, str) and v.lower() == "cloudwatch" for v in destination)
+        bucket = tpl.possible_values(logging.get("BucketName"))
+        if not cloudwatch and any(v in (None, "", NO_VALUE) for v in bucket):
+            yield Hit(
+                "LoggingProperties names no bucket and no CloudWatch destination",
+                res.prop_line("LoggingProperties"),
+                res.logical_id,
+            )
+
+
+@rule(
+    id="CF-RS-005",
+    artifact_type="cloudformation",
+    title="Redshift parameter group does not require SSL",
+    severity="medium",
+    description=(
+        "A cluster parameter group with require_ssl set to false lets clients connect "
+        "without TLS, so credentials and query results cross the network in clear. Only "
+        "an explicit false is reported: the default parameter group requires SSL since "
+        "January 2025. Relates to AWS FSBP Redshift.2."
+    ),
+    remediation=(
+        "```yaml\nWarehouseParameters:\n  Type: AWS::Redshift::ClusterParameterGroup\n"
+        "  Properties:\n    ParameterGroupFamily: redshift-1.0\n    Parameters:\n"
+        '      - ParameterName: require_ssl\n        ParameterValue: "true"\n```'
+    ),
+    references=(
+        f"{_HUB}/redshift-controls.html#redshift-2",
+        "https://docs.aws.amazon.com/redshift/latest/mgmt/connecting-ssl-support.html",
+    ),
+)
+def redshift_ssl_not_required(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::Redshift::ClusterParameterGroup"):
+        for item in as_list(res.prop("Parameters")):
+            if not isinstance(item, dict):
+                continue
+            names = tpl.possible_values(item.get("ParameterName"))
+            if not any(isinstance(n, str) and n.lower() == "require_ssl" for n in names):
+                continue
+            values = tpl.possible_values(item.get("ParameterValue"))
+            if any(truthy(v) is False for v in values):
+                yield Hit(
+                    "require_ssl can be false, so clients may connect without TLS",
+                    item_line(item, "ParameterValue") or res.prop_line("Parameters"),
+                    res.logical_id,
+                )
