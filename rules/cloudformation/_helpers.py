@@ -52,6 +52,7 @@ __all__ = [
     "require_value",
     "truthy",
     "when_text",
+    "written",
 ]
 
 MISSING: Any = object()
@@ -572,3 +573,36 @@ def item_line(item: Any, key: str | None = None) -> int | None:
             return item.lines[key]
         return item.first_line
     return None
+
+
+def written(value: Any, depth: int = 0) -> bool:
+    """True if `value` is (or can be) a non-empty literal written in the template itself.
+
+    Plain strings and numbers count, as do `Fn::Join` / `Fn::Sub` / `Fn::Base64` built from
+    literals only, and a `Fn::If` branch that is one. Dynamic references (`{{resolve:...}}`)
+    and anything involving a parameter, resource or import are supplied at deploy time.
+    """
+    if depth > 16 or isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, int | float):
+        return True
+    if isinstance(value, str):
+        text = value.strip()
+        return bool(text) and not text.startswith("{{resolve:")
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    ((key, arg),) = value.items()
+    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
+        return written(arg[1], depth + 1) or written(arg[2], depth + 1)
+    if key == "Fn::Base64":
+        return written(arg, depth + 1)
+    if key == "Fn::Sub" and isinstance(arg, str):
+        return "${" not in arg.replace("${!", "") and written(arg, depth + 1)
+    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
+        parts = arg[1]
+        return (
+            bool(parts)
+            and all(isinstance(p, str | int | float) or written(p, depth + 1) for p in parts)
+            and any(written(p, depth + 1) for p in parts)
+        )
+    return False

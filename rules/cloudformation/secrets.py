@@ -3,48 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, refers_to
+from rules.cloudformation._helpers import MISSING, refers_to, written
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _SECRET = "AWS::SecretsManager::Secret"
 _AWS_MANAGED_KEYS = frozenset({"alias/aws/secretsmanager"})
-
-
-def _written(value: Any, depth: int = 0) -> bool:
-    """True if `value` is (or can be) a non-empty literal written in the template itself.
-
-    Plain strings and numbers count, as do `Fn::Join` / `Fn::Sub` / `Fn::Base64` built from
-    literals only, and a `Fn::If` branch that is one. Dynamic references (`{{resolve:...}}`)
-    and anything involving a parameter, resource or import are supplied at deploy time.
-    """
-    if depth > 16 or isinstance(value, bool) or value is None:
-        return False
-    if isinstance(value, int | float):
-        return True
-    if isinstance(value, str):
-        text = value.strip()
-        return bool(text) and not text.startswith("{{resolve:")
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    ((key, arg),) = value.items()
-    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-        return _written(arg[1], depth + 1) or _written(arg[2], depth + 1)
-    if key == "Fn::Base64":
-        return _written(arg, depth + 1)
-    if key == "Fn::Sub" and isinstance(arg, str):
-        return "${" not in arg.replace("${!", "") and _written(arg, depth + 1)
-    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-        parts = arg[1]
-        return (
-            bool(parts)
-            and all(isinstance(p, str | int | float) or _written(p, depth + 1) for p in parts)
-            and any(_written(p, depth + 1) for p in parts)
-        )
-    return False
 
 
 @rule(
@@ -153,7 +119,7 @@ def secret_value_in_template(tpl: Template) -> Iterator[Hit]:
         value = res.prop("SecretString", default=MISSING)
         if value is MISSING or value is None:
             continue
-        if _written(value):
+        if written(value):
             yield Hit(
                 "SecretString holds a value written in the template",
                 line=res.prop_line("SecretString"),
