@@ -8,16 +8,19 @@ from typing import Any
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import (
     NO_VALUE,
+    UNRESOLVED,
     LineDict,
     Resource,
     Template,
 )
 from rules.cloudformation._helpers import (
     MISSING,
+    anchor,
     as_list,
     describe,
     is_true,
     is_world,
+    item_line,
     param_unknown,
     require_set,
     require_true,
@@ -448,3 +451,35 @@ def snapshot_public_access(tpl: Template) -> Iterator[Hit]:
         )
         if hit:
             yield hit
+
+
+@rule(
+    id="CF-EC2-011",
+    artifact_type="cloudformation",
+    title="Security group rule without a description",
+    severity="low",
+    description=(
+        "A security group rule without Description says nothing about why it exists: in an "
+        "audit or an incident nobody can tell a forgotten test rule from a needed one, so "
+        "rules accumulate and are never removed. Inline ingress and egress rules and "
+        "standalone SecurityGroupIngress/Egress resources are checked."
+    ),
+    remediation=(
+        "```yaml\nSecurityGroupIngress:\n  - IpProtocol: tcp\n    FromPort: 443\n"
+        "    ToPort: 443\n    SourceSecurityGroupId: !Ref LoadBalancerSecurityGroup\n"
+        "    Description: HTTPS from the public load balancer\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group-rule.html",
+    ),
+)
+def rule_without_description(tpl: Template) -> Iterator[Hit]:
+    for rules in (ingress_rules(tpl), egress_rules(tpl)):
+        for res, item, path in rules:
+            described = tpl.possible_values(item.get("Description"))
+            if all(isinstance(v, str) and v.strip() for v in described) or UNRESOLVED in described:
+                continue
+            where = "inline rule" if path else "rule"
+            line = (item_line(item) if path else None) or anchor(res, *path, "Description")
+            yield Hit(f"the {where} has no Description", line=line, resource=res.logical_id)

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, is_world, refers_to, truthy
+from rules.cloudformation._helpers import MISSING, anchor, describe, is_world, refers_to, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -167,5 +167,94 @@ def acl_admin_ports_open(tpl: Template) -> Iterator[Hit]:
             yield Hit(
                 f"the entry allows {what} from the internet",
                 line=res.prop_line(key),
+                resource=res.logical_id,
+            )
+
+
+def _acl_key(res: Any) -> str:
+    """The ACL an entry belongs to, as written (a Ref, GetAtt or literal id)."""
+    return repr(res.prop("NetworkAclId"))
+
+
+@rule(
+    id="CF-NACL-001",
+    artifact_type="cloudformation",
+    title="Network ACL entries share a rule number",
+    severity="low",
+    description=(
+        "Two entries of the same network ACL and direction (ingress or egress) with the same "
+        "RuleNumber cannot both exist: the second one fails to create (the stack rolls back), "
+        "or, when the number is reused across updates, replaces the rule the ACL was meant to "
+        "keep. Rule numbers decide evaluation order, so each must be unique per direction."
+    ),
+    remediation=(
+        "Give every entry of an ACL and direction its own RuleNumber, leaving gaps (100, 110, "
+        "120...) for later rules."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkaclentry.html",
+    ),
+)
+def acl_duplicate_rule_number(tpl: Template) -> Iterator[Hit]:
+    groups: dict[tuple[str, bool, int], list[Any]] = {}
+    for res in tpl.of_type("AWS::EC2::NetworkAclEntry"):
+        number = _number(tpl, res.prop("RuleNumber"))
+        egress = [truthy(v) for v in tpl.possible_values(res.prop("Egress", default=False))]
+        if number is None or len(egress) != 1 or egress[0] is None:
+            continue
+        groups.setdefault((_acl_key(res), egress[0], number), []).append(res)
+    for (_, egress, number), entries in groups.items():
+        if len(entries) < 2:
+            continue
+        names = ", ".join(e.logical_id for e in entries)
+        for res in entries:
+            yield Hit(
+                f"{'egress' if egress else 'ingress'} rule number {number} is used by {names}",
+                line=res.prop_line("RuleNumber"),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-NACL-002",
+    artifact_type="cloudformation",
+    title="Network ACL entry allows every TCP or UDP port",
+    severity="low",
+    description=(
+        "An allow entry for TCP (6) or UDP (17) whose PortRange is missing or spans 0-65535 "
+        "opens every port of the protocol to its CIDR block, so the ACL no longer limits "
+        "which services the subnet exposes. Return traffic needs only the ephemeral range "
+        "(1024-65535); services need their own ports."
+    ),
+    remediation=(
+        "```yaml\nWebIngress:\n  Type: AWS::EC2::NetworkAclEntry\n  Properties:\n"
+        "    NetworkAclId: !Ref PublicAcl\n    RuleNumber: 100\n    Protocol: 6\n"
+        "    RuleAction: allow\n    CidrBlock: 0.0.0.0/0\n    PortRange: {From: 443, To: 443}\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nacl-ephemeral-ports.html",
+    ),
+)
+def acl_all_ports(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::NetworkAclEntry"):
+        actions = tpl.possible_values(res.prop("RuleAction"))
+        if not any(isinstance(a, str) and a.strip().lower() == "allow" for a in actions):
+            continue
+        protocol = _number(tpl, res.prop("Protocol"))
+        if protocol not in (6, 17):
+            continue
+        low = _number(tpl, res.prop("PortRange", "From", default=MISSING))
+        high = _number(tpl, res.prop("PortRange", "To", default=MISSING))
+        if res.prop("PortRange", "From", default=MISSING) is MISSING:
+            low = 0
+        if res.prop("PortRange", "To", default=MISSING) is MISSING:
+            high = 65535
+        if low is not None and high is not None and low <= 1 and high >= 65535:
+            name = "TCP" if protocol == 6 else "UDP"
+            yield Hit(
+                f"the entry allows every {name} port",
+                line=res.prop_line("PortRange") if "PortRange" in res.properties else anchor(res),
                 resource=res.logical_id,
             )
