@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from rules.cloudformation._helpers import MISSING, anchor, as_list, describe, each, none_of, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _METHOD_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
@@ -346,3 +346,50 @@ def v2_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
                 else res.line,
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-APIGW-007",
+    artifact_type="cloudformation",
+    title="API Gateway custom domain accepts TLS 1.0",
+    severity="medium",
+    description=(
+        "A custom domain name whose SecurityPolicy is TLS_1_0, or is not set (REST API "
+        "domains then accept TLS 1.0 and 1.1), lets clients negotiate protocol versions with "
+        "known weaknesses, and fails PCI DSS and most compliance baselines. Checked on "
+        "AWS::ApiGateway::DomainName and each DomainNameConfigurations entry of "
+        "AWS::ApiGatewayV2::DomainName."
+    ),
+    remediation=(
+        "```yaml\nApiDomain:\n  Type: AWS::ApiGateway::DomainName\n  Properties:\n"
+        "    DomainName: api.example.com\n    RegionalCertificateArn: !Ref Certificate\n"
+        "    SecurityPolicy: TLS_1_2\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainname.html",
+    ),
+)
+def domain_accepts_tls10(tpl: Template) -> Iterator[Hit]:
+    what = "clients may use TLS 1.0"
+    yield from each(
+        tpl, "AWS::ApiGateway::DomainName", none_of, "SecurityPolicy", bad=("TLS_1_0",), what=what
+    )
+    for res in tpl.of_type("AWS::ApiGateway::DomainName"):
+        if res.prop("SecurityPolicy", default=MISSING) is MISSING:
+            yield Hit(
+                "SecurityPolicy is not set, so TLS 1.0 is accepted", anchor(res), res.logical_id
+            )
+    for res in tpl.of_type("AWS::ApiGatewayV2::DomainName"):
+        for index, _ in enumerate(as_list(res.prop("DomainNameConfigurations"))):
+            hit = none_of(
+                tpl,
+                res,
+                "DomainNameConfigurations",
+                index,
+                "SecurityPolicy",
+                bad=("TLS_1_0",),
+                what=what,
+            )
+            if hit:
+                yield hit

@@ -8,7 +8,18 @@ from typing import Any
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template
 from rules._secrets import is_literal_secret_value, is_secret_name
-from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from rules.cloudformation._helpers import (
+    MISSING,
+    anchor,
+    as_list,
+    describe,
+    disabled,
+    each,
+    item_line,
+    none_of,
+    present,
+    truthy,
+)
 from rules.cloudformation.messaging import public_message, public_statement
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
@@ -425,3 +436,122 @@ def container_runs_as_root(tpl: Template) -> Iterator[Hit]:
                 line=first_line,
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-ECS-006",
+    artifact_type="cloudformation",
+    title="ECS task definition without a task role",
+    severity="medium",
+    description=(
+        "Without TaskRoleArn, the containers of a task have no IAM role of their own: on the "
+        "EC2 launch type, AWS SDKs in them fall back to the container instance's role (shared "
+        "by every task on the host, usually broad), and the task's calls cannot be told "
+        "apart or limited to what it needs."
+    ),
+    remediation=(
+        "```yaml\nAppTask:\n  Type: AWS::ECS::TaskDefinition\n  Properties:\n"
+        "    TaskRoleArn: !GetAtt AppTaskRole.Arn\n"
+        "    ExecutionRoleArn: !GetAtt AppExecutionRole.Arn\n```\nand block the instance "
+        "role with `ECS_AWSVPC_BLOCK_IMDS` / `ECS_ENABLE_TASK_IAM_ROLE` on the hosts."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
+        "https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/security-iam-roles.html",
+    ),
+)
+def task_without_role(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _TASK, present, "TaskRoleArn", what="containers have no role of their own")
+
+
+@rule(
+    id="CF-ECS-007",
+    artifact_type="cloudformation",
+    title="ECS cluster without Container Insights",
+    severity="low",
+    description=(
+        "Container Insights collects per-task and per-service CPU, memory, network and "
+        "restart metrics; without them, a crash-looping or resource-starved (or hijacked, "
+        "crypto-mining) task is hard to notice. It is on only when ClusterSettings sets "
+        "containerInsights to enabled or enhanced. Relates to AWS FSBP ECS.12."
+    ),
+    remediation=(
+        "```yaml\nAppCluster:\n  Type: AWS::ECS::Cluster\n  Properties:\n"
+        "    ClusterSettings:\n      - Name: containerInsights\n        Value: enabled\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-12",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/ContainerInsights.html",
+    ),
+)
+def cluster_without_insights(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::ECS::Cluster"):
+        settings = [s for s in as_list(res.prop("ClusterSettings")) if isinstance(s, dict)]
+        insights = [s for s in settings if _text(s.get("Name")) == "containerInsights"]
+        values = {str(v).lower() for s in insights for v in tpl.possible_values(s.get("Value"))}
+        if not insights:
+            yield Hit(
+                "ClusterSettings does not enable containerInsights",
+                anchor(res, "ClusterSettings"),
+                res.logical_id,
+            )
+        elif not values <= {"enabled", "enhanced"}:
+            yield Hit(
+                "containerInsights can be disabled",
+                item_line(insights[0], "Value") or res.prop_line("ClusterSettings"),
+                res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECS-008",
+    artifact_type="cloudformation",
+    title="ECS service assigns public IP addresses",
+    severity="high",
+    description=(
+        "AwsvpcConfiguration.AssignPublicIp ENABLED gives every task of the service a public "
+        "address, reachable from the internet wherever its security groups allow it. Tasks "
+        "behind a load balancer, or pulling images through a NAT gateway or VPC endpoints, "
+        "need none. Relates to AWS FSBP ECS.2."
+    ),
+    remediation=(
+        "```yaml\nNetworkConfiguration:\n  AwsvpcConfiguration:\n    AssignPublicIp: DISABLED\n"
+        "    Subnets: [!Ref PrivateSubnetA, !Ref PrivateSubnetB]\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-2",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html",
+    ),
+)
+def service_public_ip(tpl: Template) -> Iterator[Hit]:
+    path = ("NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp")
+    return each(
+        tpl, "AWS::ECS::Service", none_of, *path, bad=("ENABLED",), what="tasks get public IPs"
+    )
+
+
+@rule(
+    id="CF-BATCH-001",
+    artifact_type="cloudformation",
+    title="Batch job definition runs privileged containers",
+    severity="high",
+    description=(
+        "ContainerProperties.Privileged: true gives the job's container root access to the "
+        "host's devices and kernel: a job (or a dependency it downloads) can escape to the "
+        "compute environment's instance and every other job running there."
+    ),
+    remediation="Remove `Privileged` (or set it to false) from the job's ContainerProperties.",
+    references=(
+        "https://docs.aws.amazon.com/batch/latest/userguide/job_definition_parameters.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-containerproperties.html",
+    ),
+)
+def batch_privileged(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::Batch::JobDefinition",
+        disabled,
+        "ContainerProperties",
+        "Privileged",
+        what="the container has root on the host",
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from rules.cloudformation._helpers import (
     describe,
     param_unknown,
     policy_documents,
+    truthy,
 )
 
 _ANY_ACTION = frozenset({"*", "*:*"})
@@ -551,3 +553,88 @@ def user_console_password(tpl: Template) -> Iterator[Hit]:
             line=res.prop_line("LoginProfile"),
             resource=res.logical_id,
         )
+
+
+_ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::(\d{12}):.+)$")
+
+
+def _other_accounts(tpl: Template, principal: Any) -> list[str]:
+    """Account ids or ARNs in a principal's AWS entry written as literals (the template's own
+    account is written `${AWS::AccountId}`, which never resolves to a literal)."""
+    if not isinstance(principal, dict) or "AWS" not in principal:
+        return []
+    found = []
+    for item in as_list(principal["AWS"]):
+        for value in tpl.possible_values(item):
+            if isinstance(value, str) and _ACCOUNT.match(value.strip()):
+                found.append(value.strip())
+    return found
+
+
+def _checks_caller(tpl: Template, statement: dict) -> bool:
+    """A condition that pins the caller: a non-empty sts:ExternalId, MFA present (true) or
+    an MFA age limit. `aws:MultiFactorAuthPresent: false` or an empty external id do not."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            name = str(key).lower()
+            values = [v for item in as_list(value) for v in tpl.possible_values(item)]
+            if (
+                name == "sts:externalid"
+                and values
+                and all(v is UNRESOLVED or (isinstance(v, str) and v.strip()) for v in values)
+            ):
+                return True
+            mfa = name == "aws:multifactorauthpresent" and str(operator).startswith("Bool")
+            if mfa and values and all(truthy(v) is True for v in values):
+                return True
+            if name == "aws:multifactorauthage" and values:
+                return True
+    return False
+
+
+@rule(
+    id="CF-IAM-009",
+    artifact_type="cloudformation",
+    title="Cross-account trust without ExternalId or MFA",
+    severity="high",
+    description=(
+        "A role trusting another AWS account (a literal account id or ARN in Principal.AWS) "
+        "without a condition on sts:ExternalId or aws:MultiFactorAuthPresent can be assumed "
+        "by any identity that account lets call sts:AssumeRole. For a third party this is "
+        "the confused deputy problem: anyone who learns the role's ARN can have the vendor "
+        "assume it; for people, no second factor is required."
+    ),
+    remediation=(
+        "```yaml\n- Effect: Allow\n  Principal:\n    AWS: arn:aws:iam::111122223333:root\n"
+        "  Action: sts:AssumeRole\n  Condition:\n    StringEquals:\n"
+        "      sts:ExternalId: !Ref VendorExternalId\n```\nFor people: "
+        "`Bool: {aws:MultiFactorAuthPresent: 'true'}`."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html",
+    ),
+)
+def cross_account_trust(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::IAM::Role"):
+        documents, _ = policy_variants(tpl, res.prop("AssumeRolePolicyDocument"))
+        for document in documents:
+            for statement in statements(document):
+                if not allows(tpl, statement) or _checks_caller(tpl, statement):
+                    continue
+                accounts = _other_accounts(tpl, statement.get("Principal"))
+                if accounts:
+                    yield Hit(
+                        f"the trust policy lets account {accounts[0]} assume the role without "
+                        "an ExternalId or MFA condition",
+                        line=statement_line(
+                            res, statement, "Principal", "AssumeRolePolicyDocument"
+                        ),
+                        resource=res.logical_id,
+                    )
+                    break
