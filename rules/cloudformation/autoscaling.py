@@ -24,7 +24,7 @@ _LAUNCH_CONFIG = "AWS::AutoScaling::LaunchConfiguration"
 @rule(
     id="CF-ASG-001",
     artifact_type="cloudformation",
-    title="Auto Scaling group behind a load balancer without ELB health checks",
+    title="Auto Scaling group without load balancer health checks",
     severity="medium",
     description=(
         "A group registered with a load balancer (LoadBalancerNames or TargetGroupARNs) but "
