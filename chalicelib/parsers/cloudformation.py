@@ -513,6 +513,11 @@ def _yaml_error(exc: yaml.YAMLError, text: str, kind: str) -> ParseError:
         )
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
+        if exc.problem == "but found another document":
+            return ParseError(
+                f"line {mark.line + 1}: a second YAML document starts here; a CloudFormation "
+                "template is a single document (split it into one file per template)"
+            )
         detail = exc.problem or "syntax error"
         if exc.context:
             detail = f"{detail} ({exc.context})"

@@ -67,7 +67,7 @@ def group_without_elb_health_check(tpl: Template) -> Iterator[Hit]:
     id="CF-ASG-002",
     artifact_type="cloudformation",
     title="Launch configuration assigns public IP addresses",
-    severity="high",
+    severity="medium",
     description=(
         "AssociatePublicIpAddress: true gives every instance the group launches a public "
         "address, so each is reachable from the internet wherever its security groups allow "
@@ -96,7 +96,7 @@ def launch_configuration_public_ip(tpl: Template) -> Iterator[Hit]:
     id="CF-ASG-003",
     artifact_type="cloudformation",
     title="Launch configuration does not require IMDSv2",
-    severity="high",
+    severity="medium",
     description=(
         "Unless MetadataOptions.HttpTokens is required, instances launched from the "
         "configuration answer IMDSv1 requests: a server-side request forgery in any "

@@ -507,7 +507,7 @@ def cluster_without_insights(tpl: Template) -> Iterator[Hit]:
     id="CF-ECS-008",
     artifact_type="cloudformation",
     title="ECS service assigns public IP addresses",
-    severity="high",
+    severity="medium",
     description=(
         "AwsvpcConfiguration.AssignPublicIp ENABLED gives every task of the service a public "
         "address, reachable from the internet wherever its security groups allow it. Tasks "

@@ -41,7 +41,7 @@ def _encryption_inherited(res: Resource) -> bool:
     id="CF-RDS-001",
     artifact_type="cloudformation",
     title="RDS storage not encrypted",
-    severity="high",
+    severity="medium",
     description=(
         "Database storage, its automated backups, read replicas and snapshots are stored in "
         "clear unless StorageEncrypted is true, and encryption cannot be switched on later "

@@ -105,7 +105,7 @@ def firehose_not_encrypted(tpl: Template) -> Iterator[Hit]:
     id="CF-MSK-001",
     artifact_type="cloudformation",
     title="MSK cluster allows plaintext traffic",
-    severity="high",
+    severity="medium",
     description=(
         "EncryptionInfo.EncryptionInTransit.ClientBroker set to PLAINTEXT or TLS_PLAINTEXT "
         "lets producers and consumers talk to the brokers without TLS, and InCluster: false "

@@ -10,6 +10,7 @@ from chalicelib.parsers.detect import detect_type
 DF, CFN, JU = ArtifactType.DOCKERFILE, ArtifactType.CLOUDFORMATION, ArtifactType.JUNIT
 TEMPLATE_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T: {Type: AWS::SNS::Topic}\n"
 RESOURCES_ONLY = "# comment\nResources:\n  T:\n    Type: AWS::SNS::Topic\n"
+INDENTED = "# the whole document is indented\n Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
 TEMPLATE_JSON = '{\n  "Resources": {"T": {"Type": "AWS::SNS::Topic"}}\n}'
 JUNIT = '<?xml version="1.0"?>\n<!-- generated -->\n<testsuites><testsuite/></testsuites>'
 
@@ -29,6 +30,8 @@ JUNIT = '<?xml version="1.0"?>\n<!-- generated -->\n<testsuites><testsuite/></te
         ("infra/stack.yaml", TEMPLATE_YAML, CFN),
         ("infra/stack.yml", RESOURCES_ONLY, CFN),
         ("infra/stack.json", TEMPLATE_JSON, CFN),
+        ("infra/stack.yaml", INDENTED, CFN),
+        ("serverless.yml", "service: api\nresources:\n  Resources:\n    B: {Type: x}\n", None),
         ("infra/stack.template", TEMPLATE_YAML, CFN),
         ("infra/stack.template", None, CFN),
         ("infra/stack.yaml", None, None),
