@@ -186,9 +186,15 @@ class Resource:
                 return default
         return current
 
+    @property
+    def properties_line(self) -> int | None:
+        """The line of the resource's `Properties` key (its own line when it has none): where
+        a missing property belongs."""
+        return getattr(self.raw, "lines", {}).get("Properties", self.line)
+
     def prop_line(self, *path: Any) -> int | None:
-        """The line of the deepest key of `path` that exists (the resource's line if none)."""
-        line = self.line
+        """The line of the deepest key of `path` that exists (`properties_line` if none)."""
+        line = self.properties_line
         current: Any = self.properties
         for key in path:
             if isinstance(current, dict) and key in current:

@@ -27,7 +27,6 @@ from chalicelib.parsers.cloudformation import (
 __all__ = [
     "MISSING",
     "Possible",
-    "anchor",
     "as_list",
     "customer_key",
     "describe",
@@ -113,7 +112,7 @@ def require_true(tpl: Template, res: Resource, *path: str, what: str) -> Hit | N
     name = ".".join(path)
     value = res.prop(*path, default=MISSING)
     if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what} is off", line=res.line, resource=res.logical_id)
+        return Hit(f"{name} is not set, so {what} is off", res.prop_line(*path), res.logical_id)
     line = res.prop_line(*path)
     cases = possibilities(tpl, res, value)
     false = [c for c in cases if c.value is NO_VALUE or truthy(c.value) is False]
@@ -266,7 +265,7 @@ def require_set(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | No
     name = ".".join(str(p) for p in path)
     value = res.prop(*path, default=MISSING)
     if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
+        return Hit(f"{name} is not set, so {what}", res.prop_line(*path), res.logical_id)
     values = tpl.possible_values(value)
     if any(v is NO_VALUE or v in ("", []) for v in values):
         return Hit(
@@ -284,7 +283,7 @@ def require_value(
     name = ".".join(str(p) for p in path)
     value = res.prop(*path, default=MISSING)
     if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
+        return Hit(f"{name} is not set, so {what}", res.prop_line(*path), res.logical_id)
     line = res.prop_line(*path)
     values = tpl.possible_values(value)
     bad = [v for v in values if v is not UNRESOLVED and str(v).strip().lower() not in good]
@@ -375,15 +374,6 @@ def _fragments(value: Any, depth: int = 0) -> Iterator[str]:
             yield from _fragments(item, depth + 1)
 
 
-def anchor(res: Resource, *path: Any) -> int | None:
-    """Where to report a property: its line when present, else the deepest key of `path`
-    that exists, else the resource's `Properties` key, else the resource itself."""
-    if path and isinstance(res.properties, dict) and path[0] in res.properties:
-        return res.prop_line(*path)
-    lines = getattr(res.raw, "lines", {})
-    return lines.get("Properties", res.line)
-
-
 def each(
     tpl: Template, types: str | tuple[str, ...], test: Check, *path: Any, **options: Any
 ) -> Iterator[Hit]:
@@ -420,7 +410,7 @@ def enabled(
     if _absent(value):
         if default:
             return None
-        return Hit(f"{name} is not set, so {what} is off", anchor(res, *path), res.logical_id)
+        return Hit(f"{name} is not set, so {what} is off", res.prop_line(*path), res.logical_id)
     line = res.prop_line(*path)
     cases = possibilities(tpl, res, value)
     off = [c for c in cases if truthy(c.value) is False or (c.value is NO_VALUE and not default)]
@@ -471,7 +461,7 @@ def present(
     name = _name(path, label)
     value = res.prop(*path, default=MISSING)
     if _absent(value):
-        return Hit(f"{name} is not set, so {what}", anchor(res, *path), res.logical_id)
+        return Hit(f"{name} is not set, so {what}", res.prop_line(*path), res.logical_id)
     if any(v is NO_VALUE or v in ("", [], {}) for v in tpl.possible_values(value)):
         return Hit(
             f"{name} can be empty or removed, so {what}", res.prop_line(*path), res.logical_id
@@ -516,7 +506,7 @@ def one_of(
     if _absent(value):
         if missing_ok:
             return None
-        return Hit(f"{name} is not set, so {what}", anchor(res, *path), res.logical_id)
+        return Hit(f"{name} is not set, so {what}", res.prop_line(*path), res.logical_id)
     line = res.prop_line(*path)
     values = tpl.possible_values(value)
     bad = [

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
-from rules.cloudformation._helpers import MISSING, anchor, as_list, describe, each, none_of, truthy
+from rules.cloudformation._helpers import MISSING, as_list, describe, each, none_of, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _METHOD_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
@@ -91,9 +91,7 @@ def rest_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
             where = ".".join((*base, "AccessLogSetting", "DestinationArn"))
             yield Hit(
                 f"{where} {_unset(destination)}, so the stage may write no access logs",
-                line=res.prop_line(*base, "AccessLogSetting", "DestinationArn")
-                if destination is not MISSING
-                else res.line,
+                line=res.prop_line(*base, "AccessLogSetting", "DestinationArn"),
                 resource=res.logical_id,
             )
 
@@ -122,7 +120,7 @@ def rest_stage_without_tracing(tpl: Template) -> Iterator[Hit]:
         value = res.prop(*base, "TracingEnabled", default=MISSING)
         state = _state(tpl, value)
         where = ".".join((*base, "TracingEnabled"))
-        line = res.prop_line(*base, "TracingEnabled") if value is not MISSING else res.line
+        line = res.prop_line(*base, "TracingEnabled")
         if state == "missing":
             yield Hit(f"{where} is not set, so tracing is off", line=line, resource=res.logical_id)
         elif state == "false":
@@ -255,7 +253,7 @@ def method_without_authorization(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "AuthorizationType is not set, so anyone can call it",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -306,9 +304,7 @@ def stage_without_client_certificate(tpl: Template) -> Iterator[Hit]:
             yield Hit(
                 f"ClientCertificateId {_unset(value)}, so calls to the back end carry no "
                 "client certificate",
-                line=res.prop_line(*base, "ClientCertificateId")
-                if value is not MISSING
-                else res.line,
+                line=res.prop_line(*base, "ClientCertificateId"),
                 resource=res.logical_id,
             )
 
@@ -341,9 +337,7 @@ def v2_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
             yield Hit(
                 f"AccessLogSettings.DestinationArn {_unset(destination)}, so the stage may write "
                 "no access logs",
-                line=res.prop_line("AccessLogSettings", "DestinationArn")
-                if destination is not MISSING
-                else res.line,
+                line=res.prop_line("AccessLogSettings", "DestinationArn"),
                 resource=res.logical_id,
             )
 
@@ -378,7 +372,9 @@ def domain_accepts_tls10(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::ApiGateway::DomainName"):
         if res.prop("SecurityPolicy", default=MISSING) is MISSING:
             yield Hit(
-                "SecurityPolicy is not set, so TLS 1.0 is accepted", anchor(res), res.logical_id
+                "SecurityPolicy is not set, so TLS 1.0 is accepted",
+                res.properties_line,
+                res.logical_id,
             )
     for res in tpl.of_type("AWS::ApiGatewayV2::DomainName"):
         for index, _ in enumerate(as_list(res.prop("DomainNameConfigurations"))):

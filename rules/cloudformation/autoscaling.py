@@ -8,7 +8,6 @@ from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
 from rules.cloudformation._helpers import (
     MISSING,
-    anchor,
     as_list,
     disabled,
     each,
@@ -164,5 +163,5 @@ def launch_configuration_volume_unencrypted(tpl: Template) -> Iterator[Hit]:
             hit = enabled(tpl, res, *path, what="encryption", label=label)
             if hit:
                 if res.prop(*path, default=MISSING) is MISSING:
-                    hit = Hit(hit.message, res.prop_line(*path[:-1]) or anchor(res), hit.resource)
+                    hit = Hit(hit.message, res.prop_line(*path[:-1]), hit.resource)
                 yield hit

@@ -240,7 +240,7 @@ def distribution_without_waf(tpl: Template) -> Iterator[Hit]:
         if _absent(tpl, value):
             yield Hit(
                 f"WebACLId {_unset(value)}, so no web ACL filters requests",
-                line=res.prop_line(_CONFIG, "WebACLId") if value is not MISSING else res.line,
+                line=res.prop_line(_CONFIG, "WebACLId"),
                 resource=res.logical_id,
             )
 
@@ -274,9 +274,7 @@ def distribution_without_logging(tpl: Template) -> Iterator[Hit]:
         if _absent(tpl, bucket):
             yield Hit(
                 f"Logging.Bucket {_unset(bucket)}, so the distribution may write no access logs",
-                line=res.prop_line(_CONFIG, "Logging", "Bucket")
-                if bucket is not MISSING
-                else res.line,
+                line=res.prop_line(_CONFIG, "Logging", "Bucket"),
                 resource=res.logical_id,
             )
 

@@ -10,7 +10,6 @@ from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Temp
 from rules._secrets import is_literal_secret_value, is_secret_name
 from rules.cloudformation._helpers import (
     MISSING,
-    anchor,
     as_list,
     describe,
     disabled,
@@ -81,7 +80,7 @@ def repository_without_scan_on_push(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "ImageScanningConfiguration.ScanOnPush is not set, so images are not scanned",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -129,7 +128,7 @@ def repository_tags_mutable(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "ImageTagMutability is not set, so tags are MUTABLE",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -492,7 +491,7 @@ def cluster_without_insights(tpl: Template) -> Iterator[Hit]:
         if not insights:
             yield Hit(
                 "ClusterSettings does not enable containerInsights",
-                anchor(res, "ClusterSettings"),
+                res.prop_line("ClusterSettings"),
                 res.logical_id,
             )
         elif not values <= {"enabled", "enhanced"}:

@@ -74,7 +74,7 @@ def _hit(tpl: Template, res: Resource, where: str, value: Any, holder: Any) -> H
             return None  # the ARN of a secret kept elsewhere
         return Hit(
             f"{where} holds a value written in the template",
-            item_line(holder, where.rsplit(".", 1)[-1]) or res.line,
+            item_line(holder, where.rsplit(".", 1)[-1]) or res.properties_line,
             res.logical_id,
         )
     for name in _ref_targets(value):

@@ -8,7 +8,6 @@ from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
 from rules.cloudformation._helpers import (
     MISSING,
-    anchor,
     as_list,
     customer_key,
     describe,
@@ -32,7 +31,9 @@ def exports_log(tpl: Template, res: Resource, *logs: str, prop: str) -> Hit | No
     wanted = ", ".join(logs)
     value = res.prop(prop, default=MISSING)
     if value is MISSING or value is None:
-        return Hit(f"{prop} is not set, so no {wanted} log is kept", anchor(res), res.logical_id)
+        return Hit(
+            f"{prop} is not set, so no {wanted} log is kept", res.properties_line, res.logical_id
+        )
     line = res.prop_line(prop)
     for variant in tpl.possible_values(value):
         if variant is UNRESOLVED:
@@ -298,7 +299,7 @@ def dms_instance_public(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "PubliclyAccessible is not set, and DMS makes the instance public by default",
-                anchor(res, "PubliclyAccessible"),
+                res.prop_line("PubliclyAccessible"),
                 res.logical_id,
             )
         else:
@@ -413,7 +414,7 @@ def redshift_without_logging(tpl: Template) -> Iterator[Hit]:
         if not isinstance(logging, dict):
             yield Hit(
                 "LoggingProperties is not set, so audit logging is off",
-                anchor(res, "LoggingProperties"),
+                res.prop_line("LoggingProperties"),
                 res.logical_id,
             )
             continue

@@ -15,7 +15,6 @@ from chalicelib.parsers.cloudformation import (
 )
 from rules.cloudformation._helpers import (
     MISSING,
-    anchor,
     as_list,
     describe,
     is_true,
@@ -324,7 +323,7 @@ def _placement_hit(tpl: Template, res: Resource, key: str) -> Hit | None:
     """A hit when `key` (what places the resource in a VPC) is missing or may be removed."""
     value = res.prop(key, default=MISSING)
     if value is MISSING or value is None:
-        message, line = f"{key} is not set", res.line
+        message, line = f"{key} is not set", res.properties_line
     elif any(v is NO_VALUE for v in tpl.possible_values(value)):
         message, line = f"{key} can be removed", res.prop_line(key)
     else:
@@ -481,5 +480,5 @@ def rule_without_description(tpl: Template) -> Iterator[Hit]:
             if all(isinstance(v, str) and v.strip() for v in described) or UNRESOLVED in described:
                 continue
             where = "inline rule" if path else "rule"
-            line = (item_line(item) if path else None) or anchor(res, *path, "Description")
+            line = (item_line(item) if path else None) or res.prop_line(*path, "Description")
             yield Hit(f"the {where} has no Description", line=line, resource=res.logical_id)

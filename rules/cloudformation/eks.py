@@ -101,7 +101,9 @@ def secrets_not_encrypted(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type(_CLUSTER):
         config = res.prop("EncryptionConfig", default=MISSING)
         if config is MISSING or config is None:
-            yield Hit("no EncryptionConfig is set", line=res.line, resource=res.logical_id)
+            yield Hit(
+                "no EncryptionConfig is set", line=res.properties_line, resource=res.logical_id
+            )
             continue
         covered = False
         for item in as_list(config):
@@ -148,7 +150,7 @@ def audit_logging_disabled(tpl: Template) -> Iterator[Hit]:
         if enabled is MISSING or enabled is None:
             yield Hit(
                 "no control plane log types are enabled",
-                line=res.prop_line(*path) if "Logging" in res.properties else res.line,
+                line=res.prop_line(*path),
                 resource=res.logical_id,
             )
             continue

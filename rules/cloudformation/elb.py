@@ -51,7 +51,7 @@ def _attribute(tpl: Template, res: Resource, key: str) -> tuple[list[Any], int |
                     values.append(MISSING)
             values.extend(tpl.possible_values(variant.get("Value")))
     if not found:
-        return [MISSING], res.line
+        return [MISSING], res.properties_line
     return values, line
 
 
@@ -179,7 +179,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
         if policy is MISSING or policy is None:
             yield Hit(
                 "no SslPolicy is set, so the default ELBSecurityPolicy-2016-08 (TLS 1.0+) applies",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -403,7 +403,7 @@ def internet_facing(tpl: Template) -> Iterator[Hit]:
         if scheme is MISSING or scheme is None:
             yield Hit(
                 "Scheme is not set, so the load balancer is internet-facing",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Resource, Template
-from rules.cloudformation._helpers import MISSING, anchor, describe, item_line, present, truthy
+from rules.cloudformation._helpers import MISSING, describe, item_line, present, truthy
 
 _EMR_DOCS = "https://docs.aws.amazon.com/emr/latest/ManagementGuide"
 _CONFIG = "AWS::EMR::SecurityConfiguration"
@@ -33,7 +33,7 @@ def _encryption(res: Resource) -> tuple[Any, tuple[str, ...]]:
 def _flag(tpl: Template, res: Resource, key: str, what: str) -> Hit | None:
     config, path = _encryption(res)
     if not isinstance(config, dict) or key not in config:
-        return Hit(f"{key} is not set, so {what} is off", anchor(res, *path), res.logical_id)
+        return Hit(f"{key} is not set, so {what} is off", res.prop_line(*path), res.logical_id)
     line = item_line(config, key) or res.prop_line(*path)
     values = tpl.possible_values(config[key])
     if any(truthy(v) is not True for v in values):

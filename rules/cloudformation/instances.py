@@ -189,7 +189,7 @@ def instance_not_ebs_optimized(tpl: Template) -> Iterator[Hit]:
             continue
         yield Hit(
             f"{legacy[0]} is not EBS-optimized unless EbsOptimized is true",
-            line=res.prop_line("EbsOptimized") if value is not MISSING else res.line,
+            line=res.prop_line("EbsOptimized"),
             resource=res.logical_id,
         )
 
@@ -340,7 +340,7 @@ def instance_type_not_allowed(tpl: Template, params: Mapping[str, Any]) -> Itera
                 yield Hit(
                     "InstanceType is not set, so EC2 launches the default m1.small, which is "
                     "not in the allowed instance types",
-                    line=res.line,
+                    line=res.properties_line,
                     resource=res.logical_id,
                 )
             continue

@@ -64,7 +64,7 @@ def _setting(res: Resource, key: str) -> tuple[Any, int | None]:
     """A function property and its line (the resource's line when it is not set)."""
     if key in res.properties:
         return res.properties[key], res.prop_line(key)
-    return MISSING, res.line
+    return MISSING, res.properties_line
 
 
 def _present(tpl: Template, value: Any) -> bool:
@@ -301,7 +301,7 @@ def function_without_dlq(tpl: Template) -> Iterator[Hit]:
         if value is MISSING:
             yield Hit(
                 f"no {name} or on-failure destination: failed asynchronous events are lost",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
         elif not _present(tpl, target):
@@ -337,7 +337,7 @@ def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
     for res in _functions(tpl):
         value, line = _setting(res, "VpcConfig")
         if value is MISSING:
-            yield Hit("no VpcConfig is declared", line=res.line, resource=res.logical_id)
+            yield Hit("no VpcConfig is declared", line=res.properties_line, resource=res.logical_id)
         elif not isinstance(value, dict) or is_intrinsic(value):
             if not _present(tpl, value):
                 yield Hit("VpcConfig can be removed", line=line, resource=res.logical_id)
@@ -365,7 +365,7 @@ def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
         if value is MISSING:
             yield Hit(
                 "ReservedConcurrentExecutions is not set",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
         elif not _present(tpl, value):

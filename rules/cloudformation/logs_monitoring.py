@@ -39,7 +39,7 @@ def log_group_without_retention(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "RetentionInDays is not set, so events are kept forever",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
         elif any(v is NO_VALUE or v == "" for v in tpl.possible_values(value)):
@@ -73,7 +73,7 @@ def log_group_without_kms(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type(_LOG_GROUP):
         value = res.prop("KmsKeyId", default=MISSING)
         if value is MISSING or value is None:
-            yield Hit("no KmsKeyId is set", line=res.line, resource=res.logical_id)
+            yield Hit("no KmsKeyId is set", line=res.properties_line, resource=res.logical_id)
         elif any(v is NO_VALUE or v == "" for v in tpl.possible_values(value)):
             yield Hit(
                 "KmsKeyId can be empty or removed",

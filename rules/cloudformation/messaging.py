@@ -197,7 +197,7 @@ def topic_not_encrypted(tpl: Template) -> Iterator[Hit]:
                 resource=res.logical_id,
             )
         else:
-            yield Hit("no KmsMasterKeyId is set", line=res.line, resource=res.logical_id)
+            yield Hit("no KmsMasterKeyId is set", line=res.properties_line, resource=res.logical_id)
 
 
 @rule(

@@ -158,7 +158,7 @@ def backup_retention_short(tpl: Template, params: Mapping[str, Any]) -> Iterator
             if minimum > 1:
                 yield Hit(
                     "BackupRetentionPeriod is not set, so backups are kept 1 day",
-                    line=res.line,
+                    line=res.properties_line,
                     resource=res.logical_id,
                 )
             continue

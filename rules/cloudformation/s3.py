@@ -58,7 +58,9 @@ def bucket_without_encryption(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::S3::Bucket"):
         config = res.prop("BucketEncryption", "ServerSideEncryptionConfiguration", default=MISSING)
         if config is MISSING:
-            yield Hit("no BucketEncryption is declared", line=res.line, resource=res.logical_id)
+            yield Hit(
+                "no BucketEncryption is declared", line=res.properties_line, resource=res.logical_id
+            )
             continue
         rules = as_list(config)
         line = res.prop_line("BucketEncryption", "ServerSideEncryptionConfiguration")
@@ -124,7 +126,7 @@ def bucket_public_access_not_blocked(tpl: Template) -> Iterator[Hit]:
         if config is MISSING:
             yield Hit(
                 "no PublicAccessBlockConfiguration is declared",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue

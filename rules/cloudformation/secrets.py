@@ -76,7 +76,7 @@ def secret_without_cmk(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "no KmsKeyId is set, so the AWS managed key aws/secretsmanager is used",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue

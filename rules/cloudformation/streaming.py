@@ -8,7 +8,6 @@ from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Resource, Template
 from rules.cloudformation._helpers import (
     MISSING,
-    anchor,
     disabled,
     each,
     enabled,
@@ -168,7 +167,7 @@ def msk_without_logs(tpl: Template) -> Iterator[Hit]:
         if not isinstance(logs, dict):
             yield Hit(
                 "LoggingInfo.BrokerLogs is not set, so no broker log is kept",
-                anchor(res, "LoggingInfo", "BrokerLogs"),
+                res.prop_line("LoggingInfo", "BrokerLogs"),
                 res.logical_id,
             )
             continue
@@ -325,6 +324,6 @@ def mq_without_cmk(tpl: Template) -> Iterator[Hit]:
         if owned is MISSING or owned is None or is_true(tpl, owned) is not False:
             yield Hit(
                 "EncryptionOptions.UseAwsOwnedKey is not false, so an AWS owned key is used",
-                anchor(res, "EncryptionOptions", "UseAwsOwnedKey"),
+                res.prop_line("EncryptionOptions", "UseAwsOwnedKey"),
                 res.logical_id,
             )

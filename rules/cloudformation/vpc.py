@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, anchor, describe, is_world, refers_to, truthy
+from rules.cloudformation._helpers import MISSING, describe, is_world, refers_to, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -255,6 +255,6 @@ def acl_all_ports(tpl: Template) -> Iterator[Hit]:
             name = "TCP" if protocol == 6 else "UDP"
             yield Hit(
                 f"the entry allows every {name} port",
-                line=res.prop_line("PortRange") if "PortRange" in res.properties else anchor(res),
+                line=res.prop_line("PortRange"),
                 resource=res.logical_id,
             )

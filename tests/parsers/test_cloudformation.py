@@ -106,7 +106,10 @@ def test_model_and_line_numbers() -> None:
     assert bucket.prop_line("BucketName") == 15
     assert bucket.prop_line("Tags", 0, "Value") == 18
     assert bucket.prop_line("Tags", 0) == 17
-    assert bucket.prop_line("Missing", "Deeper") == 9  # falls back to the resource
+    assert bucket.prop_line("Missing", "Deeper") == 14  # falls back to Properties
+    assert bucket.properties_line == 14
+    bare = parse("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n").resources["Topic"]
+    assert bare.prop_line("TopicName") == bare.properties_line == 2  # no Properties: the resource
     assert bucket.prop("Tags", 0, "Key") == "env"
     assert bucket.prop("Tags", 5, default="none") == "none"
     assert role.line == 19 and role.prop_line("Custom") == 31
