@@ -638,3 +638,201 @@ def cross_account_trust(tpl: Template) -> Iterator[Hit]:
                         resource=res.logical_id,
                     )
                     break
+
+
+@rule(
+    id="CF-IAM-010",
+    artifact_type="cloudformation",
+    title="IAM user with more than one active access key",
+    severity="medium",
+    description=(
+        "Two active AWS::IAM::AccessKey resources for the same user double the long-lived "
+        "credentials that can leak, and hide which one a system really uses: a key that "
+        "should have been retired stays valid. Rotation needs a second key only for the "
+        "few minutes of the switch. Relates to CIS AWS Foundations Benchmark v1.4.0 1.13."
+    ),
+    remediation=(
+        "Keep one active key per user (mark the old one `Status: Inactive` while rotating, "
+        "then delete it), or better, replace the user with a role the workload assumes."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console",
+        _CIS,
+    ),
+)
+def user_with_two_keys(tpl: Template) -> Iterator[Hit]:
+    by_user: dict[str, list[Resource]] = {}
+    for res in tpl.of_type("AWS::IAM::AccessKey"):
+        status = tpl.possible_values(res.prop("Status", default="Active"))
+        if all(isinstance(s, str) and s.strip().lower() == "inactive" for s in status):
+            continue
+        by_user.setdefault(repr(res.prop("UserName")), []).append(res)
+    for keys in by_user.values():
+        if len(keys) < 2:
+            continue
+        names = ", ".join(k.logical_id for k in keys)
+        for res in keys:
+            yield Hit(
+                f"the user has {len(keys)} active access keys ({names})",
+                res.prop_line("UserName"),
+                res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-011",
+    artifact_type="cloudformation",
+    title="IAM policy allows every action on named resources",
+    severity="medium",
+    description=(
+        '`Action: "*"` limited to some resources still grants every action of every service '
+        "on them: deleting them, changing their policies and encryption, sharing them with "
+        'other accounts. (With `Resource: "*"` the statement is full administrator rights, '
+        "reported by CF-IAM-001.)"
+    ),
+    remediation=(
+        "Name the actions:\n```yaml\n- Effect: Allow\n"
+        "  Action: [s3:GetObject, s3:PutObject]\n  Resource: !Sub '${UploadsBucket.Arn}/*'\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html",
+    ),
+)
+def every_action_on_named_resources(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if not allows(tpl, statement) or _any_resource(tpl, statement):
+            continue
+        if "Resource" not in statement:
+            continue  # NotResource: a different (and rarer) shape
+        if any(a in _ANY_ACTION for a in _actions(tpl, statement)):
+            yield Hit(
+                "a statement allows Action '*' on the resources it names",
+                statement_line(res, statement, "Action", *path),
+                res.logical_id,
+            )
+
+
+# actions that let an identity grant itself (or a principal it controls) more permissions
+_ESCALATION = (
+    "iam:createpolicyversion",
+    "iam:setdefaultpolicyversion",
+    "iam:attachuserpolicy",
+    "iam:attachgrouppolicy",
+    "iam:attachrolepolicy",
+    "iam:putuserpolicy",
+    "iam:putgrouppolicy",
+    "iam:putrolepolicy",
+    "iam:addusertogroup",
+    "iam:updateassumerolepolicy",
+    "iam:createaccesskey",
+    "iam:createloginprofile",
+    "iam:updateloginprofile",
+    "iam:deleteuserpermissionsboundary",
+    "iam:deleterolepermissionsboundary",
+)
+
+
+@rule(
+    id="CF-IAM-012",
+    artifact_type="cloudformation",
+    title="IAM policy allows privilege escalation on any resource",
+    severity="high",
+    description=(
+        "Actions such as iam:CreatePolicyVersion, iam:AttachRolePolicy, iam:PutUserPolicy, "
+        'iam:UpdateAssumeRolePolicy or iam:CreateAccessKey on `Resource: "*"` let an '
+        "identity give itself, or any user or role, any permission: whoever controls it "
+        "becomes administrator. (`iam:*` and `*` are reported by CF-IAM-006 and CF-IAM-001; "
+        "iam:PassRole by CF-IAM-002.)"
+    ),
+    remediation=(
+        "Scope IAM write actions to the principals the workload manages, and cap them with a "
+        "permissions boundary:\n```yaml\n- Effect: Allow\n  Action: iam:PutRolePolicy\n"
+        "  Resource: !Sub 'arn:aws:iam::${AWS::AccountId}:role/app-*'\n  Condition:\n"
+        "    StringEquals:\n      iam:PermissionsBoundary: !Ref AppBoundary\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+    ),
+)
+def privilege_escalation(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if not allows(tpl, statement) or not _any_resource(tpl, statement):
+            continue
+        granted = [a.lower() for a in _actions(tpl, statement) if a.lower() not in _SERVICE_WIDE]
+        risky = sorted({esc for esc in _ESCALATION for a in granted if fnmatch.fnmatchcase(esc, a)})
+        if risky:
+            more = f" and {len(risky) - 1} more" if len(risky) > 1 else ""
+            yield Hit(
+                f"{risky[0]}{more} allowed on Resource '*'",
+                statement_line(res, statement, "Action", *path),
+                res.logical_id,
+            )
+
+
+def _secret_key_target(value: Any, depth: int = 0) -> str | None:
+    """The access key whose SecretAccessKey an output value reads (GetAtt or Sub), if any."""
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        target = value.get("Fn::GetAtt")
+        if isinstance(target, list) and target[1:2] == ["SecretAccessKey"]:
+            return str(target[0])
+        if isinstance(target, str) and target.endswith(".SecretAccessKey"):
+            return target.rsplit(".", 1)[0]
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str):
+            found = re.search(r"\$\{([A-Za-z0-9]+)\.SecretAccessKey\}", text)
+            if found:
+                return found.group(1)
+        items: list[Any] = list(value.values())
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found_key = _secret_key_target(item, depth + 1)
+        if found_key:
+            return found_key
+    return None
+
+
+@rule(
+    id="CF-IAM-013",
+    artifact_type="cloudformation",
+    title="Access key secret published in stack outputs",
+    severity="high",
+    description=(
+        "An output whose value is an access key's SecretAccessKey shows the secret to anyone "
+        "allowed cloudformation:DescribeStacks, in the console and in every tool that lists "
+        "stacks, for as long as the stack exists; exported, it is readable by every stack "
+        "that imports it."
+    ),
+    remediation=(
+        "Store the key in Secrets Manager instead of an output:\n```yaml\nCiKeySecret:\n"
+        "  Type: AWS::SecretsManager::Secret\n  Properties:\n    SecretString: !Sub "
+        '\'{"id": "${CiKey}", "secret": "${CiKey.SecretAccessKey}"}\'\n```\n'
+        "or, better, give the workload a role instead of a user key."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-accesskey.html",
+    ),
+)
+def secret_key_in_outputs(tpl: Template) -> Iterator[Hit]:
+    keys = {res.logical_id for res in tpl.of_type("AWS::IAM::AccessKey")}
+    if not keys:
+        return
+    for name, output in tpl.outputs.items():
+        if not isinstance(output, dict):
+            continue
+        target = _secret_key_target(output.get("Value"))
+        if target in keys:
+            line = output.lines.get("Value") if isinstance(output, LineDict) else None
+            yield Hit(
+                f"output {name} publishes the SecretAccessKey of {target}",
+                line or getattr(tpl.outputs, "lines", {}).get(name),
+                target,
+            )

@@ -157,7 +157,7 @@ def queue_not_encrypted(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def queue_policy_public(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type("AWS::SQS::QueuePolicy"):
+    for res in tpl.of_type("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy"):
         found = public_statement(tpl, res, "PolicyDocument")
         if found:
             yield Hit(public_message(found[0]), line=found[1], resource=res.logical_id)
