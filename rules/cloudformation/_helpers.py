@@ -35,6 +35,7 @@ __all__ = [
     "each",
     "enabled",
     "flag_if_true",
+    "group_parameter",
     "is_true",
     "is_world",
     "item_line",
@@ -596,3 +597,27 @@ def written(value: Any, depth: int = 0) -> bool:
             and any(written(p, depth + 1) for p in parts)
         )
     return False
+
+
+def group_parameter(tpl: Template, res: Resource, name: str) -> tuple[list[Any], int | None]:
+    """The values a parameter group's `Parameters` give `name` (case-insensitive), and the
+    line to report; ([], None) when the group does not set it.
+
+    Handles both shapes CloudFormation uses: a mapping of names to values (RDS, DocumentDB,
+    Neptune, ElastiCache) and a list of ParameterName / ParameterValue items (Redshift).
+    """
+    wanted = name.lower()
+    parameters = res.prop("Parameters")
+    if isinstance(parameters, dict) and not is_intrinsic(parameters):
+        for key, value in parameters.items():
+            if isinstance(key, str) and key.lower() == wanted:
+                return tpl.possible_values(value), item_line(parameters, key)
+        return [], None
+    for item in as_list(parameters):
+        if not isinstance(item, dict):
+            continue
+        names = tpl.possible_values(item.get("ParameterName"))
+        if any(isinstance(n, str) and n.lower() == wanted for n in names):
+            values = tpl.possible_values(item.get("ParameterValue"))
+            return values, item_line(item, "ParameterValue") or res.prop_line("Parameters")
+    return [], None

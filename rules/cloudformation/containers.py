@@ -16,6 +16,7 @@ from rules.cloudformation._helpers import (
     each,
     item_line,
     none_of,
+    one_of,
     present,
     truthy,
 )
@@ -553,4 +554,38 @@ def batch_privileged(tpl: Template) -> Iterator[Hit]:
         "ContainerProperties",
         "Privileged",
         what="the container has root on the host",
+    )
+
+
+@rule(
+    id="CF-ECR-004",
+    artifact_type="cloudformation",
+    title="ECR repository not encrypted with a KMS key",
+    severity="low",
+    description=(
+        "Without EncryptionConfiguration.EncryptionType KMS, ECR encrypts image layers with "
+        "S3-managed keys: who can pull the images is then decided by IAM and the repository "
+        "policy alone, with no key policy to limit it and no CloudTrail record of each "
+        "decryption. Images often embed code, configuration and credentials."
+    ),
+    remediation=(
+        "```yaml\nApiRepository:\n  Type: AWS::ECR::Repository\n  Properties:\n"
+        "    EncryptionConfiguration:\n      EncryptionType: KMS\n"
+        "      KmsKey: !GetAtt ImagesKey.Arn\n```\n(set at creation; changing it replaces "
+        "the repository)"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html",
+        f"{_HUB}/ecr-controls.html",
+    ),
+)
+def repository_without_kms(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::ECR::Repository",
+        one_of,
+        "EncryptionConfiguration",
+        "EncryptionType",
+        good=("KMS", "KMS_DSSE"),
+        what="images are encrypted with S3-managed keys only",
     )

@@ -14,7 +14,9 @@ from rules.cloudformation._helpers import (
     disabled,
     each,
     enabled,
-    item_line,
+    group_parameter,
+    none_of,
+    one_of,
     truthy,
 )
 
@@ -452,16 +454,259 @@ def redshift_without_logging(tpl: Template) -> Iterator[Hit]:
 )
 def redshift_ssl_not_required(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::Redshift::ClusterParameterGroup"):
-        for item in as_list(res.prop("Parameters")):
-            if not isinstance(item, dict):
-                continue
-            names = tpl.possible_values(item.get("ParameterName"))
-            if not any(isinstance(n, str) and n.lower() == "require_ssl" for n in names):
-                continue
-            values = tpl.possible_values(item.get("ParameterValue"))
-            if any(truthy(v) is False for v in values):
-                yield Hit(
-                    "require_ssl can be false, so clients may connect without TLS",
-                    item_line(item, "ParameterValue") or res.prop_line("Parameters"),
-                    res.logical_id,
-                )
+        values, line = group_parameter(tpl, res, "require_ssl")
+        if any(truthy(v) is False for v in values):
+            yield Hit(
+                "require_ssl can be false, so clients may connect without TLS",
+                line,
+                res.logical_id,
+            )
+
+
+# -- in transit, availability and backups ---------------------------------------------------
+
+
+@rule(
+    id="CF-DOCDB-004",
+    artifact_type="cloudformation",
+    title="DocumentDB cluster parameter group disables TLS",
+    severity="medium",
+    description=(
+        "A DocumentDB cluster parameter group with `tls: disabled` lets clients of every "
+        "cluster using it connect without TLS: the MongoDB wire protocol then carries "
+        "credentials and documents in clear. TLS is on by default; only switching it off is "
+        "reported."
+    ),
+    remediation=(
+        "```yaml\nDocumentsParameters:\n  Type: AWS::DocDB::DBClusterParameterGroup\n"
+        "  Properties:\n    Family: docdb5.0\n    Description: TLS required\n"
+        "    Parameters:\n      tls: enabled   # or fips-140-3 / tls1.2+ / tls1.3+\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/documentdb/latest/developerguide/security.encryption.ssl.html",
+        f"{_HUB}/documentdb-controls.html",
+    ),
+)
+def docdb_tls_disabled(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::DocDB::DBClusterParameterGroup"):
+        values, line = group_parameter(tpl, res, "tls")
+        if any(isinstance(v, str) and v.strip().lower() == "disabled" for v in values):
+            yield Hit("tls is disabled, so clients may connect without TLS", line, res.logical_id)
+
+
+_MEMORYDB = "AWS::MemoryDB::Cluster"
+
+
+@rule(
+    id="CF-MEMDB-001",
+    artifact_type="cloudformation",
+    title="MemoryDB cluster without TLS",
+    severity="medium",
+    description=(
+        "TLSEnabled: false makes a MemoryDB cluster accept plain-text connections: AUTH "
+        "passwords and every key and value cross the network in clear, readable by anything "
+        "that can watch the subnet's traffic. TLS is on unless switched off."
+    ),
+    remediation=(
+        "```yaml\nSessionStore:\n  Type: AWS::MemoryDB::Cluster\n  Properties:\n"
+        "    TLSEnabled: true\n    ACLName: !Ref AppAcl\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/memorydb/latest/devguide/in-transit-encryption.html",
+        f"{_HUB}/memorydb-controls.html",
+    ),
+)
+def memorydb_without_tls(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _MEMORYDB, enabled, "TLSEnabled", what="encryption in transit", default=True)
+
+
+@rule(
+    id="CF-MEMDB-002",
+    artifact_type="cloudformation",
+    title="MemoryDB cluster accepts unauthenticated clients",
+    severity="high",
+    description=(
+        "ACLName: open-access attaches the default access control list, under which every "
+        "client that reaches the cluster's endpoint may run any command on any key without "
+        "a user name or password. An ACL of your own with named users and access strings "
+        "limits each application to its keys and commands."
+    ),
+    remediation=(
+        "```yaml\nAppUser:\n  Type: AWS::MemoryDB::User\n  Properties:\n    UserName: app\n"
+        "    AccessString: on ~app:* +@read +@write\n"
+        "    AuthenticationMode: {Type: iam}\nAppAcl:\n  Type: AWS::MemoryDB::ACL\n"
+        "  Properties:\n    ACLName: app\n    UserNames: [!Ref AppUser]\n"
+        "SessionStore:\n  Type: AWS::MemoryDB::Cluster\n  Properties:\n"
+        "    ACLName: !Ref AppAcl\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/memorydb/latest/devguide/clusters.acls.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-memorydb-cluster.html",
+    ),
+)
+def memorydb_open_access(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        _MEMORYDB,
+        none_of,
+        "ACLName",
+        bad=("open-access",),
+        what="any client may run any command",
+    )
+
+
+@rule(
+    id="CF-ELC-004",
+    artifact_type="cloudformation",
+    title="ElastiCache cluster confined to one Availability Zone",
+    severity="low",
+    description=(
+        "A Memcached cluster of several nodes with the default AZMode single-az, or a Redis "
+        "OSS / Valkey replication group with replicas but without automatic failover, loses "
+        "its cache (or stops taking writes until someone promotes a replica) when that "
+        "zone or the primary fails. Relates to AWS FSBP ElastiCache.3."
+    ),
+    remediation=(
+        "```yaml\nSessionCache:\n  Type: AWS::ElastiCache::CacheCluster\n  Properties:\n"
+        "    Engine: memcached\n    NumCacheNodes: 3\n    AZMode: cross-az\n```\nor, for a "
+        "replication group, `AutomaticFailoverEnabled: true` and `MultiAZEnabled: true`."
+    ),
+    references=(
+        f"{_HUB}/elasticache-controls.html#elasticache-3",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/AutoFailover.html",
+    ),
+)
+def cache_single_az(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::ElastiCache::CacheCluster"):
+        engines = tpl.possible_values(res.prop("Engine"))
+        nodes = tpl.possible_values(res.prop("NumCacheNodes", default=1))
+        if not any(isinstance(e, str) and e.lower() == "memcached" for e in engines):
+            continue
+        if not any(_count(n) > 1 for n in nodes):
+            continue
+        hit = one_of(
+            tpl,
+            res,
+            "AZMode",
+            good=("cross-az",),
+            what="all nodes sit in one Availability Zone",
+        )
+        if hit:
+            yield hit
+    for res in tpl.of_type(_REPLICATION_GROUP):
+        total = tpl.possible_values(res.prop("NumCacheClusters", default=1))
+        replicas = tpl.possible_values(res.prop("ReplicasPerNodeGroup", default=0))
+        if not any(_count(n) > 1 for n in total) and not any(_count(r) > 0 for r in replicas):
+            continue  # a single node has nothing to fail over to
+        hit = enabled(tpl, res, "AutomaticFailoverEnabled", what="automatic failover to a replica")
+        if hit:
+            yield hit
+
+
+def _count(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+@rule(
+    id="CF-ELC-005",
+    artifact_type="cloudformation",
+    title="ElastiCache Redis OSS without automatic backups",
+    severity="medium",
+    description=(
+        "SnapshotRetentionLimit 0 (the default) keeps no daily snapshot of a Redis OSS or "
+        "Valkey cluster: data lost to an operator error, a bad deployment or a ransomware "
+        "FLUSHALL cannot be restored. Relates to AWS FSBP ElastiCache.1."
+    ),
+    remediation=(
+        "```yaml\nSessionStore:\n  Type: AWS::ElastiCache::ReplicationGroup\n  Properties:\n"
+        "    SnapshotRetentionLimit: 7\n    SnapshotWindow: 03:00-04:00\n```"
+    ),
+    references=(
+        f"{_HUB}/elasticache-controls.html#elasticache-1",
+        "https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/backups-automatic.html",
+    ),
+)
+def cache_without_backups(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_REPLICATION_GROUP, "AWS::ElastiCache::CacheCluster"):
+        engines = tpl.possible_values(res.prop("Engine", default="redis"))
+        if not any(isinstance(e, str) and e.lower() in ("redis", "valkey") for e in engines):
+            continue
+        if res.type == _REPLICATION_GROUP and res.prop("GlobalReplicationGroupId") is not None:
+            continue  # a secondary of a global datastore takes no snapshots of its own
+        value = res.prop("SnapshotRetentionLimit", default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "SnapshotRetentionLimit is not set, so no automatic backup is kept",
+                res.properties_line,
+                res.logical_id,
+            )
+        elif any(_count(v) == 0 and v is not UNRESOLVED for v in tpl.possible_values(value)):
+            yield Hit(
+                "SnapshotRetentionLimit can be 0, so no automatic backup is kept",
+                res.prop_line("SnapshotRetentionLimit"),
+                res.logical_id,
+            )
+
+
+# DMS engines that talk to a database over the network, where SslMode applies
+_DMS_SSL_ENGINES = frozenset(
+    {
+        "mysql",
+        "mariadb",
+        "aurora",
+        "aurora-postgresql",
+        "aurora-serverless",
+        "postgres",
+        "oracle",
+        "sqlserver",
+        "babelfish",
+        "sybase",
+        "db2",
+        "db2-zos",
+        "mongodb",
+        "docdb",
+        "redshift",
+        "redshift-serverless",
+    }
+)
+
+
+@rule(
+    id="CF-DMS-003",
+    artifact_type="cloudformation",
+    title="DMS endpoint connects without TLS",
+    severity="medium",
+    description=(
+        "SslMode none (the default) makes a DMS endpoint talk to its source or target "
+        "database in clear: the database password and every migrated row cross the network "
+        "unencrypted, often between accounts or from on premises. Endpoints of services "
+        "reached over HTTPS (S3, DynamoDB, Kinesis...) are not checked. Relates to AWS FSBP "
+        "DMS.9."
+    ),
+    remediation=(
+        "```yaml\nSourceEndpoint:\n  Type: AWS::DMS::Endpoint\n  Properties:\n"
+        "    EngineName: postgres\n    SslMode: verify-full\n"
+        "    CertificateArn: !Ref RdsCaCertificate\n```"
+    ),
+    references=(
+        f"{_HUB}/dms-controls.html#dms-9",
+        "https://docs.aws.amazon.com/dms/latest/userguide/CHAP_Security.SSL.html",
+    ),
+)
+def dms_endpoint_without_tls(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::DMS::Endpoint"):
+        engines = tpl.possible_values(res.prop("EngineName"))
+        if not any(isinstance(e, str) and e.lower() in _DMS_SSL_ENGINES for e in engines):
+            continue
+        hit = one_of(
+            tpl,
+            res,
+            "SslMode",
+            good=("require", "verify-ca", "verify-full"),
+            what="the endpoint connects without TLS",
+        )
+        if hit:
+            yield hit

@@ -714,22 +714,25 @@ def every_action_on_named_resources(tpl: Template) -> Iterator[Hit]:
 
 
 # actions that let an identity grant itself (or a principal it controls) more permissions
-_ESCALATION = (
-    "iam:createpolicyversion",
-    "iam:setdefaultpolicyversion",
-    "iam:attachuserpolicy",
-    "iam:attachgrouppolicy",
-    "iam:attachrolepolicy",
-    "iam:putuserpolicy",
-    "iam:putgrouppolicy",
-    "iam:putrolepolicy",
-    "iam:addusertogroup",
-    "iam:updateassumerolepolicy",
-    "iam:createaccesskey",
-    "iam:createloginprofile",
-    "iam:updateloginprofile",
-    "iam:deleteuserpermissionsboundary",
-    "iam:deleterolepermissionsboundary",
+_ESCALATION = tuple(
+    f"iam:{name}"
+    for name in (
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+        "AttachUserPolicy",
+        "AttachGroupPolicy",
+        "AttachRolePolicy",
+        "PutUserPolicy",
+        "PutGroupPolicy",
+        "PutRolePolicy",
+        "AddUserToGroup",
+        "UpdateAssumeRolePolicy",
+        "CreateAccessKey",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteUserPermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+    )
 )
 
 
@@ -761,7 +764,7 @@ def privilege_escalation(tpl: Template) -> Iterator[Hit]:
         if not allows(tpl, statement) or not _any_resource(tpl, statement):
             continue
         granted = [a.lower() for a in _actions(tpl, statement) if a.lower() not in _SERVICE_WIDE]
-        risky = sorted({esc for esc in _ESCALATION for a in granted if fnmatch.fnmatchcase(esc, a)})
+        risky = [e for e in _ESCALATION if any(fnmatch.fnmatchcase(e.lower(), a) for a in granted)]
         if risky:
             more = f" and {len(risky) - 1} more" if len(risky) > 1 else ""
             yield Hit(

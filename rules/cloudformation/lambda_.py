@@ -374,3 +374,43 @@ def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
                 line=line,
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-LAMBDA-010",
+    artifact_type="cloudformation",
+    title="Lambda environment variables without a customer managed key",
+    severity="low",
+    description=(
+        "A function's environment variables are encrypted with the AWS managed key "
+        "aws/lambda unless KmsKeyArn names a key of your own: anyone allowed to read the "
+        "function's configuration then sees them decrypted, with no key policy to narrow it "
+        "and no CloudTrail record of each decryption. Only functions that set variables are "
+        "checked."
+    ),
+    remediation=(
+        "```yaml\nOrdersFunction:\n  Type: AWS::Lambda::Function\n  Properties:\n"
+        "    KmsKeyArn: !GetAtt FunctionsKey.Arn\n    Environment:\n      Variables:\n"
+        "        TABLE_NAME: !Ref OrdersTable\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html",
+        "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk",
+    ),
+)
+def environment_without_cmk(tpl: Template) -> Iterator[Hit]:
+    for res in _functions(tpl):
+        variables = res.prop("Environment", "Variables")
+        if not isinstance(variables, dict) or not variables or is_intrinsic(variables):
+            continue
+        key = res.prop("KmsKeyArn", default=MISSING)
+        if (
+            key is MISSING
+            or key is None
+            or any(v is NO_VALUE or v == "" for v in tpl.possible_values(key))
+        ):
+            yield Hit(
+                "KmsKeyArn is not set, so the variables are encrypted with aws/lambda",
+                res.prop_line("KmsKeyArn"),
+                res.logical_id,
+            )

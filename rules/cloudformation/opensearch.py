@@ -6,8 +6,15 @@ import re
 from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, require_true, truthy
+from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
+from rules.cloudformation._helpers import (
+    MISSING,
+    describe,
+    enabled,
+    present,
+    require_true,
+    truthy,
+)
 from rules.cloudformation.messaging import public_statement
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
@@ -234,3 +241,78 @@ def open_to_internet(tpl: Template) -> Iterator[Hit]:
                 line=found[1],
                 resource=res.logical_id,
             )
+
+
+def _log_hit(tpl: Template, res: Resource, kind: str, what: str) -> Hit | None:
+    """A hit unless LogPublishingOptions.<kind> is enabled with a log group."""
+    options = ("LogPublishingOptions", kind)
+    hit = enabled(tpl, res, *options, "Enabled", what=what, label=f"{kind}.Enabled")
+    if hit:
+        return hit
+    return present(
+        tpl,
+        res,
+        *options,
+        "CloudWatchLogsLogGroupArn",
+        what=f"{kind} go nowhere",
+        label=f"{kind}.CloudWatchLogsLogGroupArn",
+    )
+
+
+@rule(
+    id="CF-ES-008",
+    artifact_type="cloudformation",
+    title="OpenSearch domain does not publish error logs",
+    severity="medium",
+    description=(
+        "Unless LogPublishingOptions.ES_APPLICATION_LOGS is enabled with a CloudWatch Logs "
+        "group, a domain's errors and warnings (failed shard allocations, rejected requests, "
+        "authentication failures of the security plugin) are not kept anywhere you can read "
+        "them. Relates to AWS FSBP Opensearch.4."
+    ),
+    remediation=(
+        "```yaml\nLogPublishingOptions:\n  ES_APPLICATION_LOGS:\n    Enabled: true\n"
+        "    CloudWatchLogsLogGroupArn: !GetAtt SearchLogs.Arn\n```\n(the log group needs a "
+        "resource policy letting es.amazonaws.com write to it)"
+    ),
+    references=(
+        *_controls(4),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html",
+    ),
+)
+def error_logs_off(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        hit = _log_hit(tpl, res, "ES_APPLICATION_LOGS", "error logging")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-ES-009",
+    artifact_type="cloudformation",
+    title="OpenSearch domain does not publish audit logs",
+    severity="medium",
+    description=(
+        "With fine-grained access control on, AUDIT_LOGS record who signed in, who was "
+        "denied, and which indexes each user read or changed. Without them, abuse of a "
+        "search domain (bulk reads of personal data, privilege changes) leaves no trace. "
+        "Domains without fine-grained access control are reported by CF-ES-005 instead. "
+        "Relates to AWS FSBP Opensearch.5."
+    ),
+    remediation=(
+        "```yaml\nLogPublishingOptions:\n  AUDIT_LOGS:\n    Enabled: true\n"
+        "    CloudWatchLogsLogGroupArn: !GetAtt SearchAuditLogs.Arn\n```"
+    ),
+    references=(
+        *_controls(5),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/audit-logs.html",
+    ),
+)
+def audit_logs_off(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        fgac = tpl.possible_values(res.prop("AdvancedSecurityOptions", "Enabled"))
+        if not any(truthy(v) is True for v in fgac):
+            continue
+        hit = _log_hit(tpl, res, "AUDIT_LOGS", "audit logging")
+        if hit:
+            yield hit

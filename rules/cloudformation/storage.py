@@ -1,4 +1,5 @@
-"""File system, backup vault and WorkSpaces rules: encryption at rest and its keys."""
+"""File system, backup vault, WorkSpaces and Transfer Family rules: encryption at rest and in
+transit."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
-from rules.cloudformation._helpers import customer_key, each, enabled
+from rules.cloudformation._helpers import MISSING, as_list, customer_key, each, enabled
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _EFS = "AWS::EFS::FileSystem"
@@ -129,3 +130,37 @@ def workspace_not_encrypted(tpl: Template) -> Iterator[Hit]:
             hit = enabled(tpl, res, prop, what=f"encryption of the {volume}")
             if hit:
                 yield hit
+
+
+@rule(
+    id="CF-TRANSFER-001",
+    artifact_type="cloudformation",
+    title="Transfer Family server accepts plain FTP",
+    severity="medium",
+    description=(
+        "A Transfer Family server whose Protocols include FTP lets partners and systems log "
+        "in and upload or download files without encryption: user names, passwords and file "
+        "contents cross the network in clear. SFTP and FTPS protect both. Relates to AWS "
+        "FSBP Transfer.2."
+    ),
+    remediation=(
+        "```yaml\nPartnerServer:\n  Type: AWS::Transfer::Server\n  Properties:\n"
+        "    Protocols: [SFTP]\n    SecurityPolicyName: TransferSecurityPolicy-2024-01\n```"
+    ),
+    references=(
+        f"{_HUB}/transfer-controls.html#transfer-2",
+        "https://docs.aws.amazon.com/transfer/latest/userguide/create-server-ftp.html",
+    ),
+)
+def transfer_server_ftp(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::Transfer::Server"):
+        value = res.prop("Protocols", default=MISSING)
+        if value is MISSING:
+            continue  # SFTP only
+        protocols = [v for item in as_list(value) for v in tpl.possible_values(item)]
+        if any(isinstance(v, str) and v.strip().upper() == "FTP" for v in protocols):
+            yield Hit(
+                "Protocols include FTP, so logins and files travel in clear",
+                res.prop_line("Protocols"),
+                res.logical_id,
+            )
