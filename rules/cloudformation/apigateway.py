@@ -6,8 +6,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, each, none_of, truthy
+from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    each,
+    item_line,
+    none_of,
+    truthy,
+)
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _METHOD_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
@@ -389,3 +397,91 @@ def domain_accepts_tls10(tpl: Template) -> Iterator[Hit]:
             )
             if hit:
                 yield hit
+
+
+_LOGGING_ON = ("ERROR", "INFO")
+
+
+def _method_settings(res: Resource, base: tuple[str, ...]) -> list[tuple[dict, tuple[Any, ...]]]:
+    """The settings that apply to methods of a REST stage: StageDescription itself (for a
+    deployment) and each MethodSettings item."""
+    settings: list[tuple[dict, tuple[Any, ...]]] = []
+    if base and isinstance(res.prop(*base), dict):
+        settings.append((res.prop(*base), base))
+    for index, item in enumerate(as_list(res.prop(*base, "MethodSettings"))):
+        if isinstance(item, dict):
+            settings.append((item, (*base, "MethodSettings", index)))
+    return settings
+
+
+@rule(
+    id="CF-APIGW-008",
+    artifact_type="cloudformation",
+    title="API Gateway execution logging disabled",
+    severity="medium",
+    description=(
+        "Execution logs record how API Gateway handled each request: authorizer decisions, "
+        "throttling, integration errors and timeouts. A REST stage without a method setting "
+        "whose LoggingLevel is ERROR or INFO, or a WebSocket stage whose "
+        "DefaultRouteSettings.LoggingLevel is OFF or missing, keeps none, which hides "
+        "authorization failures and abuse. (Access logs are CF-APIGW-001 and CF-APIGW-006; "
+        "HTTP APIs have no execution logs.) Relates to AWS FSBP APIGateway.1."
+    ),
+    remediation=(
+        "```yaml\nProdStage:\n  Type: AWS::ApiGateway::Stage\n  Properties:\n"
+        "    MethodSettings:\n      - ResourcePath: '/*'\n        HttpMethod: '*'\n"
+        "        LoggingLevel: ERROR\n        DataTraceEnabled: false\n```\n(the account needs "
+        "an AWS::ApiGateway::Account with a CloudWatch role)"
+    ),
+    references=(
+        f"{_HUB}/apigateway-controls.html#apigateway-1",
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html",
+    ),
+)
+def execution_logging_off(tpl: Template) -> Iterator[Hit]:
+    for res, base in _stages(tpl):
+        settings = _method_settings(res, base)
+        levels = [(item, path, item.get("LoggingLevel", MISSING)) for item, path in settings]
+        if any(_logging_on(tpl, level) for _, _, level in levels):
+            continue
+        off = next(((item, path) for item, path, level in levels if level is not MISSING), None)
+        if off:
+            yield Hit(
+                "LoggingLevel is OFF, so the stage keeps no execution logs",
+                item_line(off[0], "LoggingLevel") or res.prop_line(*off[1]),
+                res.logical_id,
+            )
+        else:
+            yield Hit(
+                "no method setting sets LoggingLevel, so the stage keeps no execution logs",
+                res.prop_line(*base, "MethodSettings"),
+                res.logical_id,
+            )
+    for res in tpl.of_type("AWS::ApiGatewayV2::Stage"):
+        level = res.prop("DefaultRouteSettings", "LoggingLevel", default=MISSING)
+        if _logging_on(tpl, level):
+            continue
+        websocket = _route_api_protocol(tpl, res) == "WEBSOCKET"
+        if level is MISSING and websocket:
+            yield Hit(
+                "DefaultRouteSettings.LoggingLevel is not set, so the WebSocket stage keeps no "
+                "execution logs",
+                res.prop_line("DefaultRouteSettings", "LoggingLevel"),
+                res.logical_id,
+            )
+        elif level is not MISSING and any(
+            str(v).strip().upper() == "OFF" for v in tpl.possible_values(level)
+        ):
+            yield Hit(
+                "DefaultRouteSettings.LoggingLevel is OFF, so the stage keeps no execution logs",
+                res.prop_line("DefaultRouteSettings", "LoggingLevel"),
+                res.logical_id,
+            )
+
+
+def _logging_on(tpl: Template, level: Any) -> bool:
+    """ERROR or INFO in every case (an expression that cannot be resolved counts as on)."""
+    if level is MISSING or level is None:
+        return False
+    values = tpl.possible_values(level)
+    return all(v is UNRESOLVED or str(v).strip().upper() in _LOGGING_ON for v in values)

@@ -1,4 +1,5 @@
-"""CodeBuild project rules: artifact and log encryption, privileged builds, plaintext secrets."""
+"""CodeBuild and CodeStar rules: artifact and log encryption, privileged builds, plaintext
+secrets, public source repositories."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
 from rules._secrets import is_literal_secret_value, is_secret_name
-from rules.cloudformation._helpers import as_list, customer_key, disabled, each, item_line
+from rules.cloudformation._helpers import as_list, customer_key, disabled, each, enabled, item_line
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide/codebuild-controls.html"
 _PROJECT = "AWS::CodeBuild::Project"
@@ -137,3 +138,30 @@ def plaintext_secret_variable(tpl: Template) -> Iterator[Hit]:
                     or res.prop_line("Environment", "EnvironmentVariables"),
                     res.logical_id,
                 )
+
+
+@rule(
+    id="CF-CODESTAR-001",
+    artifact_type="cloudformation",
+    title="CodeStar GitHub repository created public",
+    severity="medium",
+    description=(
+        "AWS::CodeStar::GitHubRepository creates a repository on GitHub; unless IsPrivate "
+        "is true it is public, and the code committed to it (often with configuration, "
+        "internal host names and, too often, credentials) is readable by everyone from the "
+        "first push."
+    ),
+    remediation=(
+        "```yaml\nServiceRepository:\n  Type: AWS::CodeStar::GitHubRepository\n"
+        "  Properties:\n    RepositoryName: orders-service\n    RepositoryOwner: example-org\n"
+        "    IsPrivate: true\n    ConnectionArn: !Ref GitHubConnection\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-codestar-githubrepository.html",
+        "https://docs.github.com/en/repositories/creating-and-managing-repositories/about-repositories#about-repository-visibility",
+    ),
+)
+def github_repository_public(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl, "AWS::CodeStar::GitHubRepository", enabled, "IsPrivate", what="repository privacy"
+    )

@@ -503,3 +503,48 @@ def parameter_without_noecho(tpl: Template) -> Iterator[Hit]:
                 _parameter_line(tpl, name),
                 name,
             )
+
+
+# -- cfn-init authentication -------------------------------------------------------------------
+
+_AUTH_KEYS = ("accessKeyId", "secretKey", "password")
+
+
+@rule(
+    id="CF-CFN-001",
+    artifact_type="cloudformation",
+    title="Credentials in cfn-init authentication metadata",
+    severity="high",
+    description=(
+        "An AWS::CloudFormation::Authentication block with accessKeyId / secretKey (S3) or a "
+        "password (basic) stores them, resolved, in the resource's metadata: anyone allowed "
+        "cloudformation:DescribeStackResource, and every process on the instance through "
+        "cfn-get-metadata, reads them in clear, whether they are written in the template or "
+        "come from a parameter or an access key resource. An S3 source can use the "
+        "instance's role instead (roleName)."
+    ),
+    remediation=(
+        "```yaml\nMetadata:\n  AWS::CloudFormation::Authentication:\n    S3AccessCreds:\n"
+        "      type: S3\n      roleName: !Ref WebServerRole\n      buckets: [!Ref ConfigBucket]\n"
+        "```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-authentication.html",
+        _BEST_PRACTICE,
+    ),
+)
+def cfn_init_credentials(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.resources.values():
+        blocks = res.metadata.get("AWS::CloudFormation::Authentication") if res.metadata else None
+        if not isinstance(blocks, dict):
+            continue
+        for name, block in blocks.items():
+            if not isinstance(block, dict):
+                continue
+            for key in _AUTH_KEYS:
+                if key in block and block[key] not in (None, ""):
+                    yield Hit(
+                        f"authentication {name} holds a {key}; use the instance role instead",
+                        item_line(block, key) or res.line,
+                        res.logical_id,
+                    )

@@ -21,6 +21,7 @@ from rules.cloudformation._helpers import (
     is_world,
     item_line,
     param_unknown,
+    refers_to,
     require_set,
     require_true,
     require_value,
@@ -482,3 +483,60 @@ def rule_without_description(tpl: Template) -> Iterator[Hit]:
             where = "inline rule" if path else "rule"
             line = (item_line(item) if path else None) or res.prop_line(*path, "Description")
             yield Hit(f"the {where} has no Description", line=line, resource=res.logical_id)
+
+
+def _load_balancer_groups(tpl: Template) -> list[Any]:
+    """The SecurityGroups of every load balancer of the template, as written."""
+    return [
+        res.prop("SecurityGroups")
+        for res in tpl.of_type(
+            "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer"
+        )
+    ]
+
+
+@rule(
+    id="CF-EC2-015",
+    artifact_type="cloudformation",
+    title="HTTP port 80 open to the internet",
+    severity="low",
+    description=(
+        "An ingress rule opening port 80 to 0.0.0.0/0 (or ::/0) serves a service over plain "
+        "HTTP to the whole internet: sessions, cookies and form data can be read and changed "
+        "on the way. Groups of load balancers are left out (a listener that only redirects "
+        "to HTTPS needs port 80; CF-ELB-001 judges the listener), as are rules that open "
+        "every port (CF-EC2-002)."
+    ),
+    remediation=(
+        "Serve HTTPS, or put the instances behind a load balancer that redirects HTTP and "
+        "let only its group reach them:\n```yaml\n- IpProtocol: tcp\n  FromPort: 80\n"
+        "  ToPort: 80\n  SourceSecurityGroupId: !Ref LoadBalancerSecurityGroup\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html",
+    ),
+)
+def http_open_to_internet(tpl: Template) -> Iterator[Hit]:
+    balancer_groups = _load_balancer_groups(tpl)
+    for res, item, path in ingress_rules(tpl):
+        world = _world_cidr(tpl, item)
+        if world is None or _all_traffic(tpl, item):
+            continue
+        group = _group_of(res) if path == () else res.logical_id
+        if group and any(refers_to(groups, group) for groups in balancer_groups):
+            continue
+        low, high = _port(tpl, item.get("FromPort")), _port(tpl, item.get("ToPort"))
+        if low is not None and high is not None and low <= 80 <= high:
+            key, cidr = world
+            line = _line(res, item, path, key)
+            yield Hit(f"{cidr} may reach port 80 (HTTP)", line, res.logical_id)
+
+
+def _group_of(res: Resource) -> str | None:
+    """The logical id of the group a standalone ingress rule adds to, when it is a Ref."""
+    group = res.prop("GroupId")
+    if isinstance(group, dict) and isinstance(group.get("Ref"), str):
+        return group["Ref"]
+    target = group.get("Fn::GetAtt") if isinstance(group, dict) else None
+    return str(target[0]) if isinstance(target, list) and target else None

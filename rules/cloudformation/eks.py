@@ -172,3 +172,39 @@ def audit_logging_disabled(tpl: Template) -> Iterator[Hit]:
                 line=res.prop_line(*path),
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-EKS-004",
+    artifact_type="cloudformation",
+    title="EKS node group SSH open to the internet",
+    severity="high",
+    description=(
+        "A managed node group with RemoteAccess.Ec2SshKey but no SourceSecurityGroups gets "
+        "a security group rule opening port 22 on every node to 0.0.0.0/0: each node's SSH "
+        "daemon is then brute-forced and scanned from the whole internet whenever the nodes "
+        "have public addresses, and from the whole VPC otherwise."
+    ),
+    remediation=(
+        "Drop RemoteAccess and use SSM Session Manager, or name who may connect:\n```yaml\n"
+        "RemoteAccess:\n  Ec2SshKey: ops-key\n  SourceSecurityGroups: [!Ref BastionSecurityGroup]\n"
+        "```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/eks/latest/userguide/create-managed-node-group.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-remoteaccess.html",
+    ),
+)
+def node_group_ssh_open(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EKS::Nodegroup"):
+        key = res.prop("RemoteAccess", "Ec2SshKey")
+        if key is None or all(v in (NO_VALUE, "") for v in tpl.possible_values(key)):
+            continue
+        sources = _strings(tpl, res.prop("RemoteAccess", "SourceSecurityGroups"))
+        if not [s for s in sources if s not in (NO_VALUE, "", None)]:
+            yield Hit(
+                "RemoteAccess has an SSH key but no SourceSecurityGroups, so port 22 is open "
+                "to 0.0.0.0/0",
+                res.prop_line("RemoteAccess"),
+                res.logical_id,
+            )

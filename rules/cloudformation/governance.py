@@ -1,4 +1,4 @@
-"""Account governance rules: AWS Config coverage, GuardDuty, StackSet stacks, Cognito MFA."""
+"""Account governance rules: AWS Config coverage, GuardDuty, stacks, StackSets and Cognito."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, each, enabled, one_of
+from rules.cloudformation._helpers import MISSING, as_list, disabled, each, enabled, one_of, present
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 
@@ -182,4 +182,66 @@ def user_pool_without_mfa(tpl: Template) -> Iterator[Hit]:
         "MfaConfiguration",
         good=("ON", "OPTIONAL", "True"),  # an unquoted YAML ON reads as true
         what="users sign in with a password alone",
+    )
+
+
+@rule(
+    id="CF-COGNITO-002",
+    artifact_type="cloudformation",
+    title="Cognito identity pool hands out guest credentials",
+    severity="medium",
+    description=(
+        "AllowUnauthenticatedIdentities: true lets anyone on the internet call "
+        "GetId and GetCredentialsForIdentity without signing in and receive AWS credentials "
+        "for the pool's unauthenticated role: every permission of that role is public. Use "
+        "it only for a role that allows nothing but what anonymous visitors may do."
+    ),
+    remediation=(
+        "```yaml\nAppIdentities:\n  Type: AWS::Cognito::IdentityPool\n  Properties:\n"
+        "    AllowUnauthenticatedIdentities: false\n    CognitoIdentityProviders:\n"
+        "      - ClientId: !Ref AppClient\n        ProviderName: !GetAtt UserPool.ProviderName\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/cognito/latest/developerguide/identity-pools.html",
+        "https://docs.aws.amazon.com/cognito/latest/developerguide/iam-roles.html",
+    ),
+)
+def identity_pool_guests(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::Cognito::IdentityPool",
+        disabled,
+        "AllowUnauthenticatedIdentities",
+        what="anyone obtains the unauthenticated role's credentials",
+    )
+
+
+@rule(
+    id="CF-STACK-002",
+    artifact_type="cloudformation",
+    title="Nested stack without event notifications",
+    severity="low",
+    description=(
+        "An AWS::CloudFormation::Stack without NotificationARNs sends its stack events "
+        "(creations, updates, deletions, rollbacks) nowhere: a change made to the nested "
+        "stack outside the normal pipeline, or a failed update that rolled back, is noticed "
+        "only by whoever looks at the console."
+    ),
+    remediation=(
+        "```yaml\nNetworkStack:\n  Type: AWS::CloudFormation::Stack\n  Properties:\n"
+        "    TemplateURL: https://s3.amazonaws.com/templates/network.yaml\n"
+        "    NotificationARNs: [!Ref StackEventsTopic]\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-cloudformation-stack.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/using-cfn-nested-stacks.html",
+    ),
+)
+def nested_stack_without_notifications(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::CloudFormation::Stack",
+        present,
+        "NotificationARNs",
+        what="its stack events are not published",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import re
 from collections.abc import Iterator, Mapping
@@ -10,11 +12,14 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import UNRESOLVED, Resource, Template
+from rules._secrets import secret_in_text
 from rules.cloudformation._helpers import (
     MISSING,
     as_list,
     describe,
     flag_if_true,
+    item_line,
+    present,
     require_true,
     require_value,
     truthy,
@@ -430,3 +435,154 @@ def block_device_hits(tpl: Template, res: Resource, *path: Any) -> Iterator[Hit]
 def instance_block_device_unencrypted(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::EC2::Instance"):
         yield from block_device_hits(tpl, res, "BlockDeviceMappings")
+
+
+@rule(
+    id="CF-EC2-012",
+    artifact_type="cloudformation",
+    title="EC2 instance without an IAM instance profile",
+    severity="low",
+    description=(
+        "An instance without IamInstanceProfile has no role: the Systems Manager agent cannot "
+        "register it (no Session Manager, patching or inventory), and software on it that "
+        "needs AWS access ends up with access keys written into its configuration. Instances "
+        "launched from a launch template are judged by the template. Relates to AWS FSBP "
+        "SSM.1."
+    ),
+    remediation=(
+        "```yaml\nAppInstanceProfile:\n  Type: AWS::IAM::InstanceProfile\n  Properties:\n"
+        "    Roles: [!Ref AppInstanceRole]   # with AmazonSSMManagedInstanceCore\n"
+        "AppInstance:\n  Type: AWS::EC2::Instance\n  Properties:\n"
+        "    IamInstanceProfile: !Ref AppInstanceProfile\n```"
+    ),
+    references=(
+        f"{_FSBP}ssm-controls.html#ssm-1",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html",
+    ),
+)
+def instance_without_profile(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        if "LaunchTemplate" in res.properties:
+            continue
+        hit = present(tpl, res, "IamInstanceProfile", what="the instance has no role")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-EC2-013",
+    artifact_type="cloudformation",
+    title="EC2 instance uses the default security group",
+    severity="low",
+    description=(
+        "An instance launched without SecurityGroupIds, SecurityGroups or network interface "
+        "GroupSet (or naming the group `default`) joins the VPC's default security group, "
+        "which every other resource without a group shares: it allows all traffic between "
+        "its members and usually all outbound traffic, and anyone editing it changes every "
+        "such resource at once. Relates to AWS FSBP EC2.2."
+    ),
+    remediation=(
+        "Give the instance a group of its own:\n```yaml\nAppInstance:\n"
+        "  Type: AWS::EC2::Instance\n  Properties:\n"
+        "    SecurityGroupIds: [!Ref AppSecurityGroup]\n```"
+    ),
+    references=(
+        f"{_FSBP}ec2-controls.html#ec2-2",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html",
+    ),
+)
+def instance_default_security_group(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        if "LaunchTemplate" in res.properties:
+            continue
+        interfaces = [i for i in as_list(res.prop("NetworkInterfaces")) if isinstance(i, dict)]
+        sources = [("GroupSet", i.get("GroupSet"), i) for i in interfaces] or [
+            (key, res.prop(key), res.properties)
+            for key in ("SecurityGroupIds", "SecurityGroups")
+            if res.prop(key) is not None
+        ]
+        if not sources:
+            yield Hit(
+                "no security group is named, so the VPC's default group applies",
+                res.properties_line,
+                res.logical_id,
+            )
+            continue
+        for key, groups, holder in sources:
+            names = [v for g in as_list(groups) for v in tpl.possible_values(g)]
+            if groups is None or not names:
+                where = item_line(holder, key) if key in holder else item_line(holder)
+                yield Hit(
+                    f"{key} is not set or empty, so the VPC's default group applies",
+                    where or res.properties_line,
+                    res.logical_id,
+                )
+                break
+            if any(isinstance(n, str) and n.strip().lower() == "default" for n in names):
+                yield Hit(
+                    f"{key} names the default security group",
+                    item_line(holder, key) or res.properties_line,
+                    res.logical_id,
+                )
+                break
+
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]{16,}={0,2}$")
+_USER_DATA = (
+    ("AWS::EC2::Instance", ("UserData",)),
+    ("AWS::AutoScaling::LaunchConfiguration", ("UserData",)),
+    ("AWS::EC2::LaunchTemplate", ("LaunchTemplateData", "UserData")),
+)
+
+
+def _script_texts(tpl: Template, value: Any) -> Iterator[str]:
+    """The literal text of user data: `Fn::Base64` / `Fn::Sub` / `Fn::Join` parts as written,
+    and plain strings decoded when they are base64."""
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) % 4 == 0 and _BASE64.match(text):
+            try:
+                yield base64.b64decode(text, validate=True).decode("utf-8")
+                return
+            except (binascii.Error, UnicodeDecodeError):
+                pass
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _script_texts(tpl, item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _script_texts(tpl, item)
+
+
+@rule(
+    id="CF-EC2-014",
+    artifact_type="cloudformation",
+    title="Secret written in EC2 user data",
+    severity="high",
+    description=(
+        "User data is readable by anyone allowed ec2:DescribeInstanceAttribute (or "
+        "DescribeLaunchTemplateVersions), by every process on the instance through the "
+        "metadata service, and it stays in the template's history. A private key, an AWS "
+        "access key or a password written in it (in clear or base64) is exposed to all of "
+        "them."
+    ),
+    remediation=(
+        "Fetch the secret at boot with the instance role:\n```yaml\nUserData: !Base64 |\n"
+        "  #!/bin/bash\n  DB_PASSWORD=$(aws secretsmanager get-secret-value "
+        "--secret-id app/db \\\n    --query SecretString --output text)\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html",
+        "https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets.html",
+    ),
+)
+def secret_in_user_data(tpl: Template) -> Iterator[Hit]:
+    for kind, path in _USER_DATA:
+        for res in tpl.of_type(kind):
+            value = res.prop(*path)
+            if value is None:
+                continue
+            found = next(filter(None, map(secret_in_text, _script_texts(tpl, value))), None)
+            if found:
+                yield Hit(f"the user data holds {found}", res.prop_line(*path), res.logical_id)

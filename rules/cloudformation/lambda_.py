@@ -414,3 +414,45 @@ def environment_without_cmk(tpl: Template) -> Iterator[Hit]:
                 res.prop_line("KmsKeyArn"),
                 res.logical_id,
             )
+
+
+@rule(
+    id="CF-LAMBDA-009",
+    artifact_type="cloudformation",
+    title="Lambda permission for a service without a source",
+    severity="medium",
+    description=(
+        "A permission for a service principal (s3.amazonaws.com, sns.amazonaws.com, "
+        "events.amazonaws.com...) without SourceArn or SourceAccount lets that service "
+        "invoke the function on behalf of any account's resource: another customer can "
+        "point their bucket notifications, topic or rule at your function (the confused "
+        "deputy problem). For S3, whose bucket ARNs hold no account id, SourceAccount is "
+        "what ties the bucket to you."
+    ),
+    remediation=(
+        "```yaml\nInvokeFromUploads:\n  Type: AWS::Lambda::Permission\n  Properties:\n"
+        "    FunctionName: !Ref ResizeFunction\n    Action: lambda:InvokeFunction\n"
+        "    Principal: s3.amazonaws.com\n    SourceArn: !GetAtt UploadsBucket.Arn\n"
+        "    SourceAccount: !Ref AWS::AccountId\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-services.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+    ),
+)
+def service_permission_without_source(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::Lambda::Permission"):
+        principals = tpl.possible_values(res.prop("Principal"))
+        services = [
+            p for p in principals if isinstance(p, str) and p.strip().endswith(".amazonaws.com")
+        ]
+        if not services:
+            continue
+        if any(_present(tpl, res.prop(key, default=MISSING)) for key in _SCOPING_KEYS):
+            continue
+        yield Hit(
+            f"{services[0]} may invoke the function for any account's resources: no "
+            "SourceArn or SourceAccount",
+            res.prop_line("Principal"),
+            res.logical_id,
+        )

@@ -1,4 +1,5 @@
-"""Secrets Manager rules: rotation, customer managed keys and secret values in templates."""
+"""Secrets Manager and Parameter Store rules: rotation, customer managed keys, secret values in
+templates and in plain-text parameters."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
+from rules._secrets import is_secret_name
 from rules.cloudformation._helpers import MISSING, refers_to, written
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
@@ -125,3 +127,41 @@ def secret_value_in_template(tpl: Template) -> Iterator[Hit]:
                 line=res.prop_line("SecretString"),
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-SSM-001",
+    artifact_type="cloudformation",
+    title="Secret stored in a plain-text SSM parameter",
+    severity="medium",
+    description=(
+        "CloudFormation can only create String and StringList parameters: a parameter whose "
+        "name says it holds a password, token or key is stored unencrypted, readable by "
+        "anyone allowed ssm:GetParameter without any KMS permission, and shown in clear in "
+        "the console and the parameter's history. When its Value is written in the template, "
+        "the secret is in the repository too."
+    ),
+    remediation=(
+        "Keep the secret in Secrets Manager (or create a SecureString parameter outside "
+        "CloudFormation) and reference it:\n```yaml\nDatabaseSecret:\n"
+        "  Type: AWS::SecretsManager::Secret\n  Properties:\n"
+        "    GenerateSecretString: {PasswordLength: 32, ExcludePunctuation: true}\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-securestring.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-parameter.html",
+    ),
+)
+def secret_in_plain_parameter(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::SSM::Parameter"):
+        names = tpl.possible_values(res.prop("Name"))
+        leaf = [n.rstrip("/").rsplit("/", 1)[-1] for n in names if isinstance(n, str)]
+        if not any(is_secret_name(n) for n in leaf):
+            continue
+        value = res.prop("Value")
+        where = " and its Value is written in the template" if written(value) else ""
+        yield Hit(
+            f"parameter {leaf[0]} looks like a secret but is stored as plain text{where}",
+            res.prop_line("Value"),
+            res.logical_id,
+        )

@@ -7,7 +7,15 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, is_world, refers_to, truthy
+from rules.cloudformation._helpers import (
+    MISSING,
+    describe,
+    each,
+    enabled,
+    is_world,
+    refers_to,
+    truthy,
+)
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -219,13 +227,15 @@ def acl_duplicate_rule_number(tpl: Template) -> Iterator[Hit]:
 @rule(
     id="CF-NACL-002",
     artifact_type="cloudformation",
-    title="Network ACL entry allows every TCP or UDP port",
+    title="Network ACL entry allows every port",
     severity="low",
     description=(
         "An allow entry for TCP (6) or UDP (17) whose PortRange is missing or spans 0-65535 "
-        "opens every port of the protocol to its CIDR block, so the ACL no longer limits "
-        "which services the subnet exposes. Return traffic needs only the ephemeral range "
-        "(1024-65535); services need their own ports."
+        "opens every port of the protocol to its CIDR block, and Protocol -1 every port of "
+        "every protocol, so the ACL no longer limits which services the subnet exposes or "
+        "where it sends traffic. Return traffic needs only the ephemeral range "
+        "(1024-65535); services need their own ports. Ingress of every protocol from the "
+        "internet is CF-VPC-003's."
     ),
     remediation=(
         "```yaml\nWebIngress:\n  Type: AWS::EC2::NetworkAclEntry\n  Properties:\n"
@@ -243,6 +253,14 @@ def acl_all_ports(tpl: Template) -> Iterator[Hit]:
         if not any(isinstance(a, str) and a.strip().lower() == "allow" for a in actions):
             continue
         protocol = _number(tpl, res.prop("Protocol"))
+        if protocol == -1:
+            if not _world_ingress(tpl, res):
+                yield Hit(
+                    "the entry allows every protocol and port",
+                    res.prop_line("Protocol"),
+                    res.logical_id,
+                )
+            continue
         if protocol not in (6, 17):
             continue
         low = _number(tpl, res.prop("PortRange", "From", default=MISSING))
@@ -258,3 +276,44 @@ def acl_all_ports(tpl: Template) -> Iterator[Hit]:
                 line=res.prop_line("PortRange"),
                 resource=res.logical_id,
             )
+
+
+def _world_ingress(tpl: Template, res: Any) -> bool:
+    """An ingress entry from 0.0.0.0/0 or ::/0 (CF-VPC-003 judges those)."""
+    if any(truthy(v) is True for v in tpl.possible_values(res.prop("Egress", default=False))):
+        return False
+    return any(
+        isinstance(v, str) and is_world(v)
+        for key in ("CidrBlock", "Ipv6CidrBlock")
+        for v in tpl.possible_values(res.prop(key))
+    )
+
+
+@rule(
+    id="CF-VPC-004",
+    artifact_type="cloudformation",
+    title="VPC endpoint service accepts connections without review",
+    severity="low",
+    description=(
+        "With AcceptanceRequired false (the default), any principal allowed by the "
+        "service's permissions connects an interface endpoint to it and reaches the load "
+        "balancer behind it at once; nobody reviews which account and VPC asked. With "
+        "acceptance required, each connection waits for the provider's approval."
+    ),
+    remediation=(
+        "```yaml\nPartnerService:\n  Type: AWS::EC2::VPCEndpointService\n  Properties:\n"
+        "    NetworkLoadBalancerArns: [!Ref ServiceNlb]\n    AcceptanceRequired: true\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcendpointservice.html",
+    ),
+)
+def endpoint_service_without_acceptance(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::EC2::VPCEndpointService",
+        enabled,
+        "AcceptanceRequired",
+        what="review of connection requests",
+    )
