@@ -273,6 +273,7 @@ SECRET_PROPERTIES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("RemovePrivateKey",),
     ),
     "AWS::IAM::ServerCertificate": (("PrivateKey",),),
+    "AWS::IAM::User": (("LoginProfile", "Password"),),
     "AWS::InspectorV2::CodeSecurityIntegration": (
         ("CreateIntegrationDetails", "gitlabSelfManaged", "accessToken"),
     ),

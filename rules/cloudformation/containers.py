@@ -589,3 +589,45 @@ def repository_without_kms(tpl: Template) -> Iterator[Hit]:
         good=("KMS", "KMS_DSSE"),
         what="images are encrypted with S3-managed keys only",
     )
+
+
+@rule(
+    id="CF-ECS-009",
+    artifact_type="cloudformation",
+    title="ECS task mounts EFS without encryption in transit",
+    severity="medium",
+    description=(
+        "An EFSVolumeConfiguration whose TransitEncryption is not ENABLED (DISABLED is the "
+        "default) mounts the file system over plain NFS: every file the task reads or writes "
+        "crosses the network unencrypted, and an EFS file system policy requiring "
+        "aws:SecureTransport refuses the mount."
+    ),
+    remediation=(
+        "```yaml\nVolumes:\n  - Name: shared\n    EFSVolumeConfiguration:\n"
+        "      FilesystemId: !Ref SharedFiles\n      TransitEncryption: ENABLED\n"
+        "      AuthorizationConfig:\n        AccessPointId: !Ref AppAccessPoint\n"
+        "        IAM: ENABLED\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html",
+        "https://docs.aws.amazon.com/efs/latest/ug/encryption-in-transit.html",
+    ),
+)
+def efs_volume_without_tls(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        for index, volume in enumerate(as_list(res.prop("Volumes"))):
+            if not isinstance(volume, dict) or "EFSVolumeConfiguration" not in volume:
+                continue
+            hit = one_of(
+                tpl,
+                res,
+                "Volumes",
+                index,
+                "EFSVolumeConfiguration",
+                "TransitEncryption",
+                good=("ENABLED",),
+                what="the file system is mounted over plain NFS",
+                label=f"volume {volume.get('Name', index)!s}: TransitEncryption",
+            )
+            if hit:
+                yield hit

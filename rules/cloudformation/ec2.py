@@ -320,13 +320,15 @@ def egress_to_everywhere(tpl: Template) -> Iterator[Hit]:
         )
 
 
-def _placement_hit(tpl: Template, res: Resource, key: str) -> Hit | None:
-    """A hit when `key` (what places the resource in a VPC) is missing or may be removed."""
-    value = res.prop(key, default=MISSING)
-    if value is MISSING or value is None:
-        message, line = f"{key} is not set", res.properties_line
-    elif any(v is NO_VALUE for v in tpl.possible_values(value)):
-        message, line = f"{key} can be removed", res.prop_line(key)
+def _placement_hit(tpl: Template, res: Resource, paths: tuple[tuple[str, ...], ...]) -> Hit | None:
+    """A hit when every one of `paths` (what places the resource in a VPC) is missing, or the
+    one that is set may be removed."""
+    written = [path for path in paths if res.prop(*path, default=MISSING) not in (MISSING, None)]
+    name = ".".join(paths[0])
+    if not written:
+        message, line = f"{name} is not set", res.prop_line(*paths[0])
+    elif any(v is NO_VALUE for v in tpl.possible_values(res.prop(*written[0]))):
+        message, line = f"{'.'.join(written[0])} can be removed", res.prop_line(*written[0])
     else:
         return None
     return Hit(
@@ -336,19 +338,25 @@ def _placement_hit(tpl: Template, res: Resource, key: str) -> Hit | None:
     )
 
 
-_PLACEMENT = {
-    "AWS::EC2::SecurityGroup": "VpcId",
-    "AWS::EC2::Instance": "SubnetId",
-    "AWS::RDS::DBInstance": "DBSubnetGroupName",
-    "AWS::RDS::DBCluster": "DBSubnetGroupName",
+_PLACEMENT: dict[str, tuple[tuple[str, ...], ...]] = {
+    "AWS::EC2::SecurityGroup": (("VpcId",),),
+    "AWS::EC2::Instance": (("SubnetId",),),
+    "AWS::RDS::DBInstance": (("DBSubnetGroupName",),),
+    "AWS::RDS::DBCluster": (("DBSubnetGroupName",),),
+    "AWS::ElastiCache::CacheCluster": (("CacheSubnetGroupName",),),
+    "AWS::ElastiCache::ReplicationGroup": (("CacheSubnetGroupName",),),
+    "AWS::EMR::Cluster": (("Instances", "Ec2SubnetId"), ("Instances", "Ec2SubnetIds")),
 }
 # an instance placed by its network interfaces or launch template; a database following
-# its cluster or replication source
+# its cluster or replication source; a replication group following its global datastore
 _PLACED_ELSEWHERE = (
     "NetworkInterfaces",
     "LaunchTemplate",
     "DBClusterIdentifier",
     "SourceDBInstanceIdentifier",
+    "GlobalReplicationGroupId",
+    "PrimaryClusterId",
+    "ReplicationGroupId",
 )
 
 
@@ -359,7 +367,8 @@ _PLACED_ELSEWHERE = (
     severity="low",
     description=(
         "A security group without VpcId, an instance without a subnet or network interface, "
-        "and a database without a DB subnet group all land in the account's default VPC, "
+        "an EMR cluster without Ec2SubnetId, and a database or cache without a subnet group "
+        "all land in the account's default VPC, "
         "whose subnets are public (they give every instance a public address) and whose "
         "layout is shared by everything else created without thought. Workloads belong in a "
         "VPC designed for them, with private subnets and controlled routing."
@@ -369,7 +378,8 @@ _PLACED_ELSEWHERE = (
         "```yaml\nAppSecurityGroup:\n  Type: AWS::EC2::SecurityGroup\n  Properties:\n"
         "    GroupDescription: app tier\n    VpcId: !Ref VpcId\nAppInstance:\n"
         "  Type: AWS::EC2::Instance\n  Properties:\n    SubnetId: !Ref PrivateSubnetA\n"
-        "```\nand give RDS instances and clusters a `DBSubnetGroupName`."
+        "```\nand give RDS instances and clusters a `DBSubnetGroupName` (ElastiCache: "
+        "`CacheSubnetGroupName`, EMR: `Instances.Ec2SubnetId`)."
     ),
     references=(
         "https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html",

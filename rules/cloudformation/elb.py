@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from rules.cloudformation._helpers import MISSING, as_list, describe, item_line, refers_to, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _V2 = "AWS::ElasticLoadBalancingV2::LoadBalancer"
@@ -419,3 +419,115 @@ def internet_facing(tpl: Template) -> Iterator[Hit]:
             line=res.prop_line("Scheme"),
             resource=res.logical_id,
         )
+
+
+_WEAK_PROTOCOLS = frozenset(
+    {"protocol-sslv2", "protocol-sslv3", "protocol-tlsv1", "protocol-tlsv1.1"}
+)
+# cipher suites without encryption, authentication or with broken algorithms
+_WEAK_CIPHER = re.compile(r"NULL|EXPORT|EXP-|DES|RC4|MD5|ANON|ADH|AECDH|PSK", re.IGNORECASE)
+_MODERN_CLASSIC_POLICY = re.compile(r"^ELBSecurityPolicy-TLS-1-2-")
+
+
+def _negotiation_problem(tpl: Template, name: str, value: Any) -> str | None:
+    """Why an attribute of a classic SSLNegotiationPolicyType policy is weak, if it is."""
+    key = name.strip()
+    if key.lower() == "reference-security-policy":
+        policies = [v for v in tpl.possible_values(value) if isinstance(v, str)]
+        old = [p for p in policies if not _MODERN_CLASSIC_POLICY.match(p.strip())]
+        return f"it refers to {old[0]}, which accepts TLS 1.0" if old else None
+    if all(truthy(v) is False for v in tpl.possible_values(value)):
+        return None  # switched off
+    if key.lower() in _WEAK_PROTOCOLS:
+        return f"it enables {key[len('Protocol-') :]}"
+    if _WEAK_CIPHER.search(key):
+        return f"it enables the weak cipher {key}"
+    return None
+
+
+@rule(
+    id="CF-ELB-008",
+    artifact_type="cloudformation",
+    title="Classic load balancer negotiates weak protocols or ciphers",
+    severity="medium",
+    description=(
+        "A classic load balancer's SSLNegotiationPolicyType policy decides what HTTPS and SSL "
+        "listeners accept. An attribute enabling SSLv2, SSLv3, TLS 1.0 or 1.1, or a cipher "
+        "suite without encryption or authentication (NULL, anonymous), with export-grade or "
+        "broken algorithms (DES, 3DES, RC4, MD5), or a Reference-Security-Policy older than "
+        "ELBSecurityPolicy-TLS-1-2-2017-01, lets a network attacker downgrade or read the "
+        "connections. Relates to AWS FSBP ELB.8."
+    ),
+    remediation=(
+        "Refer to a predefined TLS 1.2 policy instead of listing attributes:\n```yaml\n"
+        "Policies:\n  - PolicyName: tls12-only\n    PolicyType: SSLNegotiationPolicyType\n"
+        "    Attributes:\n      - Name: Reference-Security-Policy\n"
+        "        Value: ELBSecurityPolicy-TLS-1-2-2017-01\n```"
+    ),
+    references=(
+        f"{_HUB}/elb-controls.html#elb-8",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-security-policy-table.html",
+    ),
+)
+def classic_weak_negotiation(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_CLASSIC):
+        for index, policy in enumerate(as_list(res.prop("Policies"))):
+            if not isinstance(policy, dict):
+                continue
+            kinds = tpl.possible_values(policy.get("PolicyType"))
+            if not any(_text(k) == "SSLNegotiationPolicyType" for k in kinds):
+                continue
+            for attribute in as_list(policy.get("Attributes")):
+                if not isinstance(attribute, dict) or not isinstance(attribute.get("Name"), str):
+                    continue
+                problem = _negotiation_problem(tpl, attribute["Name"], attribute.get("Value"))
+                if problem:
+                    yield Hit(
+                        f"policy {policy.get('PolicyName', index)!s}: {problem}",
+                        item_line(attribute, "Name") or res.prop_line("Policies", index),
+                        res.logical_id,
+                    )
+
+
+@rule(
+    id="CF-ELB-009",
+    artifact_type="cloudformation",
+    title="Internet-facing application load balancer without AWS WAF",
+    severity="low",
+    description=(
+        "No AWS::WAFv2::WebACLAssociation (or WAF Classic regional association) in the "
+        "template attaches a web ACL to this internet-facing application load balancer, so "
+        "requests reach the application without filtering of injection attempts, known bad "
+        "inputs, bots or request floods. Internal and network load balancers are not checked."
+    ),
+    remediation=(
+        "```yaml\nWebAclAssociation:\n  Type: AWS::WAFv2::WebACLAssociation\n  Properties:\n"
+        "    ResourceArn: !Ref PublicAlb\n    WebACLArn: !GetAtt RegionalWebAcl.Arn\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-associating-aws-resource.html",
+        f"{_HUB}/elb-controls.html",
+    ),
+)
+def alb_without_waf(tpl: Template) -> Iterator[Hit]:
+    balancers = [
+        res
+        for res in tpl.of_type(_V2)
+        if _lb_type(tpl, res) == "application" and _internet_facing(tpl, res)
+    ]
+    if not balancers:
+        return
+    targets = [
+        assoc.prop("ResourceArn")
+        for assoc in tpl.of_type(
+            "AWS::WAFv2::WebACLAssociation", "AWS::WAFRegional::WebACLAssociation"
+        )
+    ]
+    for res in balancers:
+        if not any(refers_to(target, res.logical_id) for target in targets):
+            yield Hit("no web ACL is associated with the load balancer", res.line, res.logical_id)
+
+
+def _internet_facing(tpl: Template, res: Resource) -> bool:
+    schemes = tpl.possible_values(res.prop("Scheme", default="internet-facing"))
+    return any(_text(s) != "internal" for s in schemes)

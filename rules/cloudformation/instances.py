@@ -440,14 +440,14 @@ def instance_block_device_unencrypted(tpl: Template) -> Iterator[Hit]:
 @rule(
     id="CF-EC2-012",
     artifact_type="cloudformation",
-    title="EC2 instance without an IAM instance profile",
+    title="EC2 instance without an IAM role",
     severity="low",
     description=(
         "An instance without IamInstanceProfile has no role: the Systems Manager agent cannot "
         "register it (no Session Manager, patching or inventory), and software on it that "
-        "needs AWS access ends up with access keys written into its configuration. Instances "
-        "launched from a launch template are judged by the template. Relates to AWS FSBP "
-        "SSM.1."
+        "needs AWS access ends up with access keys written into its configuration. An "
+        "instance profile without Roles gives its instances none either. Instances launched "
+        "from a launch template are judged by the template. Relates to AWS FSBP SSM.1."
     ),
     remediation=(
         "```yaml\nAppInstanceProfile:\n  Type: AWS::IAM::InstanceProfile\n  Properties:\n"
@@ -465,6 +465,10 @@ def instance_without_profile(tpl: Template) -> Iterator[Hit]:
         if "LaunchTemplate" in res.properties:
             continue
         hit = present(tpl, res, "IamInstanceProfile", what="the instance has no role")
+        if hit:
+            yield hit
+    for res in tpl.of_type("AWS::IAM::InstanceProfile"):
+        hit = present(tpl, res, "Roles", what="instances launched with the profile have no role")
         if hit:
             yield hit
 

@@ -9,7 +9,7 @@ from typing import Any
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template, is_intrinsic
 from rules._secrets import is_literal_secret_value, is_secret_name
-from rules.cloudformation._helpers import MISSING, describe, param_unknown, require_value
+from rules.cloudformation._helpers import MISSING, describe, one_of, param_unknown, require_value
 from rules.cloudformation.iam import principal_is_public
 
 
@@ -456,3 +456,39 @@ def service_permission_without_source(tpl: Template) -> Iterator[Hit]:
             res.prop_line("Principal"),
             res.logical_id,
         )
+
+
+@rule(
+    id="CF-LAMBDA-011",
+    artifact_type="cloudformation",
+    title="Lambda function without active X-Ray tracing",
+    severity="low",
+    description=(
+        "Unless TracingConfig.Mode is Active (Tracing: Active on a SAM function), the "
+        "function records no X-Ray traces of its own: the calls it makes to other services, "
+        "their latency and errors cannot be followed from the request that caused them, "
+        "which slows down investigating failures and abuse. Relates to AWS FSBP Lambda.7."
+    ),
+    remediation=(
+        "```yaml\nOrdersFunction:\n  Type: AWS::Lambda::Function\n  Properties:\n"
+        "    TracingConfig:\n      Mode: Active\n```\n(the role needs "
+        "xray:PutTraceSegments and xray:PutTelemetryRecords)"
+    ),
+    references=(
+        f"{_FSBP}#lambda-7",
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html",
+    ),
+)
+def function_without_tracing(tpl: Template) -> Iterator[Hit]:
+    for res in _functions(tpl):
+        hit = one_of(
+            tpl,
+            res,
+            "TracingConfig",
+            "Mode",
+            good=("Active",),
+            what="the function records no traces",
+            label="TracingConfig.Mode",
+        )
+        if hit:
+            yield hit

@@ -68,10 +68,8 @@ _NOT_SECRETS = frozenset(
 )
 # containers whose members describe a credential without holding it
 _NOT_UNDER = frozenset({"File", "TokenValidityUnits"})
-# already covered by a dedicated rule (CF-SM-003, CF-IAM-008)
-_COVERED = frozenset(
-    {("AWS::SecretsManager::Secret", "SecretString"), ("AWS::IAM::User", "LoginProfile.Password")}
-)
+# already covered by a dedicated rule (CF-SM-003)
+_COVERED = frozenset({("AWS::SecretsManager::Secret", "SecretString")})
 
 
 def _schemas() -> Iterator[tuple[str, dict[str, Any]]]:
