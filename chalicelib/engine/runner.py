@@ -95,8 +95,11 @@ def evaluate(
     params = rule_params or {}
     clock = time.monotonic
     deadline = clock() + budget_ms / 1000
+    declares = getattr(model, "declares_any", None)  # a template: skip rules it cannot concern
     for rule in rules:
         meta = rule.meta
+        if meta.resource_types and declares is not None and not declares(meta.resource_types):
+            continue
         if clock() > deadline:
             report.error = (
                 f"evaluation stopped after {budget_ms:.0f} ms, before rule {meta.id}: "

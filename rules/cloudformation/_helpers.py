@@ -26,6 +26,7 @@ from chalicelib.parsers.cloudformation import (
 
 __all__ = [
     "MISSING",
+    "POLICY_DOCUMENT_TYPES",
     "Possible",
     "as_list",
     "customer_key",
@@ -155,6 +156,21 @@ def as_list(value: Any) -> list[Any]:
     if isinstance(value, list):
         return value
     return [] if value is None else [value]
+
+
+POLICY_DOCUMENT_TYPES = (
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::Serverless::Function",
+    "AWS::Serverless::StateMachine",
+)
+"""The types whose identity policies `policy_documents` reads."""
 
 
 def policy_documents(res: Resource) -> Iterator[tuple[Any, tuple[Any, ...]]]:

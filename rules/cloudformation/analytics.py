@@ -17,6 +17,7 @@ _CONFIG = "https://docs.aws.amazon.com/config/latest/developerguide"
     artifact_type="cloudformation",
     title="Athena workgroup does not enforce encrypted query results",
     severity="medium",
+    resource_types=("AWS::Athena::WorkGroup",),
     description=(
         "Query results hold the rows a query returned, often personal data pulled out of a "
         "data lake. A workgroup without ResultConfiguration.EncryptionConfiguration leaves "
@@ -64,6 +65,7 @@ def workgroup_results_unencrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Glue Data Catalog not encrypted",
     severity="medium",
+    resource_types=("AWS::Glue::DataCatalogEncryptionSettings",),
     description=(
         "AWS::Glue::DataCatalogEncryptionSettings decides whether the catalog's databases, "
         "tables and partitions are encrypted with KMS (CatalogEncryptionMode SSE-KMS) and "
@@ -112,6 +114,7 @@ def catalog_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Glue security configuration leaves job data unencrypted",
     severity="medium",
+    resource_types=("AWS::Glue::SecurityConfiguration",),
     description=(
         "A Glue security configuration sets how the jobs, crawlers and development endpoints "
         "using it encrypt what they write: S3 output (S3EncryptionMode), CloudWatch logs "

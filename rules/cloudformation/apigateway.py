@@ -75,6 +75,7 @@ def _absent(tpl: Template, value: Any) -> bool:
     artifact_type="cloudformation",
     title="API Gateway REST stage without access logging",
     severity="medium",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "Access logs record every call to the API (caller address, identity, route, status, "
         "latency). Without them there is no trail to investigate abuse, credential stuffing "
@@ -109,6 +110,7 @@ def rest_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway REST stage without X-Ray tracing",
     severity="low",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "Without active tracing, requests through the stage leave no X-Ray trace, so latency "
         "spikes, failing integrations and unusual call patterns cannot be followed from the "
@@ -149,6 +151,7 @@ def rest_stage_without_tracing(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway cache data not encrypted",
     severity="medium",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "When a stage caches responses, the cached data (which may hold personal data or "
         "tokens returned by the back end) is stored in clear unless CacheDataEncrypted is "
@@ -232,6 +235,11 @@ def _route_needs_auth(tpl: Template, route: Resource) -> bool:
     artifact_type="cloudformation",
     title="API Gateway method or route without authorization",
     severity="medium",
+    resource_types=(
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Route",
+    ),
     description=(
         "A REST API method or HTTP/WebSocket API route with AuthorizationType NONE (the "
         "default) can be called by anyone who finds the endpoint: no IAM signature, Cognito "
@@ -289,6 +297,7 @@ def method_without_authorization(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway REST stage without client certificate",
     severity="info",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "Without a client certificate, the back end of an HTTP integration cannot tell requests "
         "relayed by API Gateway from direct calls, so it must be protected some other way "
@@ -322,6 +331,7 @@ def stage_without_client_certificate(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway HTTP/WebSocket stage without access logs",
     severity="medium",
+    resource_types=("AWS::ApiGatewayV2::Stage",),
     description=(
         "An HTTP or WebSocket API stage without AccessLogSettings keeps no record of the "
         "requests and connections it served, so abuse of the API cannot be detected or "
@@ -355,6 +365,7 @@ def v2_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway custom domain accepts TLS 1.0",
     severity="medium",
+    resource_types=("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"),
     description=(
         "A custom domain name whose SecurityPolicy is TLS_1_0, or is not set (REST API "
         "domains then accept TLS 1.0 and 1.1), lets clients negotiate protocol versions with "
@@ -419,6 +430,12 @@ def _method_settings(res: Resource, base: tuple[str, ...]) -> list[tuple[dict, t
     artifact_type="cloudformation",
     title="API Gateway execution logging disabled",
     severity="medium",
+    resource_types=(
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Stage",
+    ),
     description=(
         "Execution logs record how API Gateway handled each request: authorizer decisions, "
         "throttling, integration errors and timeouts. A REST stage without a method setting "

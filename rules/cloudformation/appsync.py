@@ -16,6 +16,7 @@ _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide/appsync-control
     artifact_type="cloudformation",
     title="AppSync API cache not encrypted",
     severity="medium",
+    resource_types=("AWS::AppSync::ApiCache",),
     description=(
         "An AWS::AppSync::ApiCache keeps resolver results (the data clients asked for) in a "
         "managed cache. AtRestEncryptionEnabled and TransitEncryptionEnabled are false "
@@ -48,6 +49,7 @@ def cache_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="AppSync GraphQL API without field-level logs",
     severity="low",
+    resource_types=("AWS::AppSync::GraphQLApi",),
     description=(
         "Without LogConfig (or with FieldLogLevel NONE), a GraphQL API sends no resolver "
         "logs to CloudWatch: which fields were queried, by which identity, and which "

@@ -25,6 +25,7 @@ _LAUNCH_CONFIG = "AWS::AutoScaling::LaunchConfiguration"
     artifact_type="cloudformation",
     title="Auto Scaling group without load balancer health checks",
     severity="medium",
+    resource_types=("AWS::AutoScaling::AutoScalingGroup",),
     description=(
         "A group registered with a load balancer (LoadBalancerNames or TargetGroupARNs) but "
         "with the default HealthCheckType EC2 only replaces instances whose hardware fails: "
@@ -67,6 +68,7 @@ def group_without_elb_health_check(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Launch configuration assigns public IP addresses",
     severity="medium",
+    resource_types=("AWS::AutoScaling::LaunchConfiguration",),
     description=(
         "AssociatePublicIpAddress: true gives every instance the group launches a public "
         "address, so each is reachable from the internet wherever its security groups allow "
@@ -96,6 +98,7 @@ def launch_configuration_public_ip(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Launch configuration does not require IMDSv2",
     severity="medium",
+    resource_types=("AWS::AutoScaling::LaunchConfiguration",),
     description=(
         "Unless MetadataOptions.HttpTokens is required, instances launched from the "
         "configuration answer IMDSv1 requests: a server-side request forgery in any "
@@ -134,6 +137,7 @@ def launch_configuration_imdsv1(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Launch configuration volume not encrypted",
     severity="medium",
+    resource_types=("AWS::AutoScaling::LaunchConfiguration",),
     description=(
         "An EBS volume in a launch configuration's BlockDeviceMappings without Encrypted: "
         "true is created unencrypted for every instance the group launches (unless the "

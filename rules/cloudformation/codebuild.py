@@ -19,6 +19,7 @@ _PROJECT = "AWS::CodeBuild::Project"
     artifact_type="cloudformation",
     title="CodeBuild project without a customer managed key",
     severity="low",
+    resource_types=("AWS::CodeBuild::Project",),
     description=(
         "Without EncryptionKey, a CodeBuild project encrypts its build artifacts and cache "
         "with the AWS managed key aws/s3: anyone who can read the bucket can read the "
@@ -44,6 +45,7 @@ def project_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CodeBuild project runs privileged builds",
     severity="medium",
+    resource_types=("AWS::CodeBuild::Project",),
     description=(
         "Environment.PrivilegedMode: true runs the build container with root on the build "
         "host's Docker daemon: code from a pull request or a compromised dependency can "
@@ -75,6 +77,7 @@ def privileged_build(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CodeBuild encryption of artifacts or S3 logs disabled",
     severity="medium",
+    resource_types=("AWS::CodeBuild::Project",),
     description=(
         "EncryptionDisabled: true on a project's Artifacts, SecondaryArtifacts or "
         "LogsConfig.S3Logs stores build outputs or logs (which often echo secrets and "
@@ -105,6 +108,7 @@ def unencrypted_artifacts(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secret in CodeBuild plaintext environment variables",
     severity="high",
+    resource_types=("AWS::CodeBuild::Project",),
     description=(
         "A PLAINTEXT environment variable whose name says it is a secret (password, token, "
         "key...) and whose value is written in the template is shown in the console and in "
@@ -145,6 +149,7 @@ def plaintext_secret_variable(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CodeStar GitHub repository created public",
     severity="medium",
+    resource_types=("AWS::CodeStar::GitHubRepository",),
     description=(
         "AWS::CodeStar::GitHubRepository creates a repository on GitHub; unless IsPrivate "
         "is true it is public, and the code committed to it (often with configuration, "

@@ -56,6 +56,7 @@ def _registry_scans_everything(tpl: Template) -> bool:
     artifact_type="cloudformation",
     title="ECR repository does not scan images on push",
     severity="medium",
+    resource_types=("AWS::ECR::RegistryScanningConfiguration", "AWS::ECR::Repository"),
     description=(
         "Without scan on push (or a registry-wide scanning rule), images with known "
         "vulnerable packages are stored and deployed without anyone being told; the first "
@@ -107,6 +108,7 @@ def repository_without_scan_on_push(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECR repository image tags are mutable",
     severity="low",
+    resource_types=("AWS::ECR::Repository",),
     description=(
         "With mutable tags, pushing an image under an existing tag silently replaces what "
         "`app:1.4.2` or `app:prod` refers to. A compromised pipeline or credential can swap a "
@@ -158,6 +160,7 @@ def repository_tags_mutable(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECR repository policy allows anyone",
     severity="high",
+    resource_types=("AWS::ECR::Repository",),
     description=(
         'A repository policy statement allowing Principal "*" without a Condition lets any '
         "AWS account pull the images (and the code, configuration and secrets baked into "
@@ -211,6 +214,7 @@ def _windows(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="ECS container runs privileged",
     severity="high",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "A privileged container gets every Linux capability and access to the host's "
         "devices: a compromise of the application becomes root on the container instance, "
@@ -263,6 +267,7 @@ def privileged_container(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS container root filesystem is writable",
     severity="low",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "A writable root filesystem lets an attacker who gets code execution in the "
         "container drop tools, modify binaries or plant persistence. A read-only root "
@@ -309,6 +314,7 @@ def writable_root_filesystem(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secret in ECS container environment",
     severity="high",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "Environment values of a task definition are stored in clear in the task definition, "
         "visible to anyone allowed to describe it, kept in every revision and in the "
@@ -354,6 +360,7 @@ def secret_in_container_environment(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS task uses the host network mode",
     severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "In host network mode, containers share the instance's network stack: they can bind "
         "any host port, see the traffic of the host's interfaces, and reach the instance "
@@ -392,6 +399,7 @@ def host_network_mode(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS container configured to run as root",
     severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "A container whose User is root (or UID 0) runs the application with full privileges "
         "inside the container: any code execution can change the image's files, read every "
@@ -443,6 +451,7 @@ def container_runs_as_root(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS task definition without a task role",
     severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "Without TaskRoleArn, the containers of a task have no IAM role of their own: on the "
         "EC2 launch type, AWS SDKs in them fall back to the container instance's role (shared "
@@ -469,6 +478,7 @@ def task_without_role(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS cluster without Container Insights",
     severity="low",
+    resource_types=("AWS::ECS::Cluster",),
     description=(
         "Container Insights collects per-task and per-service CPU, memory, network and "
         "restart metrics; without them, a crash-looping or resource-starved (or hijacked, "
@@ -508,6 +518,7 @@ def cluster_without_insights(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS service assigns public IP addresses",
     severity="medium",
+    resource_types=("AWS::ECS::Service",),
     description=(
         "AwsvpcConfiguration.AssignPublicIp ENABLED gives every task of the service a public "
         "address, reachable from the internet wherever its security groups allow it. Tasks "
@@ -535,6 +546,7 @@ def service_public_ip(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Batch job definition runs privileged containers",
     severity="high",
+    resource_types=("AWS::Batch::JobDefinition",),
     description=(
         "ContainerProperties.Privileged: true gives the job's container root access to the "
         "host's devices and kernel: a job (or a dependency it downloads) can escape to the "
@@ -562,6 +574,7 @@ def batch_privileged(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECR repository not encrypted with a KMS key",
     severity="low",
+    resource_types=("AWS::ECR::Repository",),
     description=(
         "Without EncryptionConfiguration.EncryptionType KMS, ECR encrypts image layers with "
         "S3-managed keys: who can pull the images is then decided by IAM and the repository "
@@ -596,6 +609,7 @@ def repository_without_kms(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS task mounts EFS without encryption in transit",
     severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "An EFSVolumeConfiguration whose TransitEncryption is not ENABLED (DISABLED is the "
         "default) mounts the file system over plain NFS: every file the task reads or writes "

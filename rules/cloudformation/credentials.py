@@ -142,6 +142,7 @@ _ALEXA = _claim("Alexa::ASK::Skill")
     artifact_type="cloudformation",
     title="Directory Service admin password in the template",
     severity="high",
+    resource_types=_DIRECTORY,
     description=(
         "The Password of an AWS Managed Microsoft AD or Simple AD directory is the password "
         "of its Admin account: whoever reads it can join machines, create users and reset "
@@ -163,6 +164,7 @@ def directory_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DMS endpoint database password in the template",
     severity="high",
+    resource_types=_DMS,
     description=(
         "A DMS endpoint's Password, or the password in its engine settings (MongoDbSettings, "
         "MicrosoftSqlServerSettings, OracleSettings, RedisSettings, KafkaSettings...), opens "
@@ -190,6 +192,7 @@ def dms_endpoint_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DocumentDB master password in the template",
     severity="high",
+    resource_types=_DOCDB,
     description=(
         "MasterUserPassword (AdminUserPassword for elastic clusters) is the password of the "
         "cluster's administrative user. Written in the template or a parameter's Default, it "
@@ -216,6 +219,7 @@ def docdb_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Amazon MQ user password in the template",
     severity="high",
+    resource_types=_MQ,
     description=(
         "The Users of an Amazon MQ broker (and the LDAP service account) authenticate "
         "producers, consumers and the web console. A password written in the template or in "
@@ -237,6 +241,7 @@ def mq_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Amplify app repository token in the template",
     severity="high",
+    resource_types=_AMPLIFY,
     description=(
         "An Amplify app's AccessToken (GitHub) or OauthToken (other providers) lets Amplify, "
         "and anyone who reads it, read and often write the connected repository. Written in "
@@ -257,6 +262,7 @@ def amplify_token(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Amplify basic authentication password in the template",
     severity="high",
+    resource_types=_AMPLIFY,
     description=(
         "BasicAuthConfig.Password protects preview and branch deployments of an Amplify app "
         "(often unreleased features or staging data). Written in the template or in a "
@@ -280,6 +286,7 @@ def amplify_basic_auth(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Redshift admin password in the template",
     severity="high",
+    resource_types=_REDSHIFT,
     description=(
         "MasterUserPassword of a Redshift cluster (AdminUserPassword of a serverless "
         "namespace) is the superuser's password: it reads and changes every table. Written "
@@ -304,6 +311,7 @@ def redshift_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch master user password in the template",
     severity="high",
+    resource_types=_SEARCH,
     description=(
         "AdvancedSecurityOptions.MasterUserOptions.MasterUserPassword is the password of "
         "the domain's fine-grained access control administrator, who can read every index "
@@ -330,6 +338,7 @@ def search_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS master password in the template",
     severity="high",
+    resource_types=_RDS,
     description=(
         "MasterUserPassword of an RDS instance or Aurora cluster is the password of the "
         "database's administrative user (TdeCredentialPassword unlocks an Oracle or SQL "
@@ -355,6 +364,7 @@ def rds_password(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ElastiCache AUTH token in the template",
     severity="high",
+    resource_types=_CACHE,
     description=(
         "The AuthToken of a Redis OSS or Valkey replication group is the password every "
         "client presents; with it, anyone who reaches the cache can read and change all "
@@ -376,6 +386,7 @@ def cache_auth_token(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Alexa skill client secret or refresh token in the template",
     severity="high",
+    resource_types=_ALEXA,
     description=(
         "The AuthenticationConfiguration of an Alexa::ASK::Skill holds the Login with Amazon "
         "client secret and refresh token used to manage the skill: with them, anyone can "
@@ -417,16 +428,23 @@ def alexa_secret(tpl: Template) -> Iterator[Hit]:
     references=(_DYNAMIC_REFS, _BEST_PRACTICE),
 )
 def credential_in_property(tpl: Template) -> Iterator[Hit]:
-    return plaintext_hits(tpl, (t for t in SECRET_PROPERTIES if t not in _OWN_RULES))
+    return plaintext_hits(tpl, (t for t in tpl.types() if t not in _OWN_RULES))
 
 
 # -- parameters --------------------------------------------------------------------------------
 
 
 def _secret_parameters(tpl: Template) -> dict[str, str]:
-    """Parameters that carry a credential, with why: used by a secret property, or so named."""
+    """Parameters that carry a credential, with why: used by a secret property, or so named
+    (computed once per template for CF-PARAM-001 and CF-PARAM-002)."""
+    if not tpl.parameters:
+        return {}
+    return tpl.shared("secret_parameters", _find_secret_parameters)
+
+
+def _find_secret_parameters(tpl: Template) -> dict[str, str]:
     found: dict[str, str] = {}
-    types = tuple(t for t in SECRET_PROPERTIES if t in tpl._by_type())
+    types = tuple(t for t in tpl.types() if t in SECRET_PROPERTIES)
     for res in tpl.of_type(*types) if types else ():
         for path in SECRET_PROPERTIES[res.type]:
             for where, value, _ in _values(res.properties, path):

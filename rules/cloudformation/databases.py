@@ -64,6 +64,7 @@ def exports_log(tpl: Template, res: Resource, *logs: str, prop: str) -> Hit | No
     artifact_type="cloudformation",
     title="ElastiCache replication group not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::ElastiCache::ReplicationGroup",),
     description=(
         "Without AtRestEncryptionEnabled (false by default, and fixed at creation), a Redis or "
         "Valkey replication group writes its snapshots, swap and backups exported to S3 in "
@@ -88,6 +89,7 @@ def cache_not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ElastiCache replication group not encrypted in transit",
     severity="medium",
+    resource_types=("AWS::ElastiCache::ReplicationGroup",),
     description=(
         "Without TransitEncryptionEnabled, clients talk to the cache in plain TCP: anyone on "
         "the network path can read cached data and the AUTH token, and inject commands. "
@@ -131,6 +133,7 @@ def _preferred_mode(tpl: Template, res: Resource) -> Hit | None:
     artifact_type="cloudformation",
     title="Neptune cluster storage not encrypted",
     severity="medium",
+    resource_types=("AWS::Neptune::DBCluster",),
     description=(
         "A Neptune cluster encrypts its storage, automated backups, snapshots and replicas "
         "only when StorageEncrypted is true at creation (the default is false). An "
@@ -155,6 +158,7 @@ def neptune_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Neptune IAM database authentication disabled",
     severity="medium",
+    resource_types=("AWS::Neptune::DBCluster",),
     description=(
         "Without IamAuthEnabled, anyone who can reach the cluster endpoint on the network can "
         "query and modify the graph: Neptune has no passwords, so IAM authentication "
@@ -179,6 +183,7 @@ def neptune_without_iam_auth(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Neptune audit logs not exported to CloudWatch Logs",
     severity="medium",
+    resource_types=("AWS::Neptune::DBCluster",),
     description=(
         "Neptune writes audit logs (who ran which query, from where) only to the cluster, "
         "where they rotate away, unless EnableCloudwatchLogsExports includes audit. Without "
@@ -203,6 +208,7 @@ def neptune_without_audit_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DocumentDB cluster storage not encrypted",
     severity="medium",
+    resource_types=("AWS::DocDB::DBCluster",),
     description=(
         "A DocumentDB cluster encrypts its storage, backups and snapshots only when "
         "StorageEncrypted is true at creation (the default is false); an existing cluster "
@@ -226,6 +232,7 @@ def docdb_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DocumentDB audit logs not exported to CloudWatch Logs",
     severity="medium",
+    resource_types=("AWS::DocDB::DBCluster",),
     description=(
         "DocumentDB records authentication, authorization and DDL events in its audit log, "
         "which leaves the cluster only when EnableCloudwatchLogsExports includes audit (the "
@@ -253,6 +260,7 @@ def docdb_without_audit_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DAX cluster not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::DAX::Cluster",),
     description=(
         "A DynamoDB Accelerator cluster caches table items on its nodes' disks; they are "
         "encrypted only when SSESpecification.SSEEnabled is true, which can only be chosen at "
@@ -280,6 +288,7 @@ def dax_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DMS replication instance publicly accessible",
     severity="critical",
+    resource_types=("AWS::DMS::ReplicationInstance",),
     description=(
         "A DMS replication instance is publicly accessible unless PubliclyAccessible is "
         "false: it gets a public IP address, and it holds credentials to, and a live copy of, "
@@ -318,6 +327,7 @@ def dms_instance_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Redshift cluster encryption turned off",
     severity="medium",
+    resource_types=("AWS::Redshift::Cluster",),
     description=(
         "Encrypted: false creates a Redshift cluster whose data blocks, system metadata and "
         "snapshots are stored in clear. New clusters are encrypted by default since January "
@@ -342,6 +352,7 @@ def redshift_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Redshift cluster not encrypted with a customer managed key",
     severity="low",
+    resource_types=("AWS::Redshift::Cluster",),
     description=(
         "Without KmsKeyId, a Redshift cluster is encrypted with a key AWS owns or manages, "
         "whose policy cannot be changed: the warehouse's data cannot be protected by key "
@@ -369,6 +380,7 @@ def redshift_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Redshift cluster publicly accessible",
     severity="high",
+    resource_types=("AWS::Redshift::Cluster",),
     description=(
         "PubliclyAccessible: true gives the cluster a public IP address and DNS name that "
         "resolves to it, so its port is reachable from the internet wherever the security "
@@ -395,6 +407,7 @@ def redshift_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Redshift audit logging disabled",
     severity="medium",
+    resource_types=("AWS::Redshift::Cluster",),
     description=(
         "Redshift writes connection, user and user-activity logs only when LoggingProperties "
         "names an S3 bucket or CloudWatch Logs as the destination. Without them, logins and "
@@ -436,6 +449,7 @@ def redshift_without_logging(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Redshift parameter group does not require SSL",
     severity="medium",
+    resource_types=("AWS::Redshift::ClusterParameterGroup",),
     description=(
         "A cluster parameter group with require_ssl set to false lets clients connect "
         "without TLS, so credentials and query results cross the network in clear. Only "
@@ -471,6 +485,7 @@ def redshift_ssl_not_required(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DocumentDB cluster parameter group disables TLS",
     severity="medium",
+    resource_types=("AWS::DocDB::DBClusterParameterGroup",),
     description=(
         "A DocumentDB cluster parameter group with `tls: disabled` lets clients of every "
         "cluster using it connect without TLS: the MongoDB wire protocol then carries "
@@ -502,6 +517,7 @@ _MEMORYDB = "AWS::MemoryDB::Cluster"
     artifact_type="cloudformation",
     title="MemoryDB cluster without TLS",
     severity="medium",
+    resource_types=("AWS::MemoryDB::Cluster",),
     description=(
         "TLSEnabled: false makes a MemoryDB cluster accept plain-text connections: AUTH "
         "passwords and every key and value cross the network in clear, readable by anything "
@@ -525,6 +541,7 @@ def memorydb_without_tls(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="MemoryDB cluster accepts unauthenticated clients",
     severity="high",
+    resource_types=("AWS::MemoryDB::Cluster",),
     description=(
         "ACLName: open-access attaches the default access control list, under which every "
         "client that reaches the cluster's endpoint may run any command on any key without "
@@ -560,6 +577,7 @@ def memorydb_open_access(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ElastiCache cluster confined to one Availability Zone",
     severity="low",
+    resource_types=("AWS::ElastiCache::CacheCluster", "AWS::ElastiCache::ReplicationGroup"),
     description=(
         "A Memcached cluster of several nodes with the default AZMode single-az, or a Redis "
         "OSS / Valkey replication group with replicas but without automatic failover, loses "
@@ -615,6 +633,7 @@ def _count(value: object) -> int:
     artifact_type="cloudformation",
     title="ElastiCache Redis OSS without automatic backups",
     severity="medium",
+    resource_types=("AWS::ElastiCache::CacheCluster", "AWS::ElastiCache::ReplicationGroup"),
     description=(
         "SnapshotRetentionLimit 0 (the default) keeps no daily snapshot of a Redis OSS or "
         "Valkey cluster: data lost to an operator error, a bad deployment or a ransomware "
@@ -679,6 +698,7 @@ _DMS_SSL_ENGINES = frozenset(
     artifact_type="cloudformation",
     title="DMS endpoint connects without TLS",
     severity="medium",
+    resource_types=("AWS::DMS::Endpoint",),
     description=(
         "SslMode none (the default) makes a DMS endpoint talk to its source or target "
         "database in clear: the database password and every migrated row cross the network "

@@ -14,6 +14,7 @@ from rules.cloudformation._helpers import as_list, present
     artifact_type="cloudformation",
     title="Route 53 public hosted zone without query logging",
     severity="low",
+    resource_types=("AWS::Route53::HostedZone",),
     description=(
         "Without QueryLoggingConfig, the DNS queries Route 53 answers for a public zone are "
         "not logged: subdomain enumeration, DNS tunnelling and lookups of names that should "
@@ -51,6 +52,7 @@ def zone_without_query_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ACM certificate for a wildcard domain",
     severity="low",
+    resource_types=("AWS::CertificateManager::Certificate",),
     description=(
         "A certificate for `*.example.com` is valid for every subdomain: wherever its key is "
         "deployed, a compromise of that host lets an attacker impersonate all of them, "

@@ -78,6 +78,7 @@ def _all_traffic(tpl: Template, item: dict) -> bool:
     artifact_type="cloudformation",
     title="SSH or RDP open to the internet",
     severity="high",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
     description=(
         "An ingress rule allowing 0.0.0.0/0 (or ::/0) on port 22 or 3389 exposes remote "
         "administration to the whole internet, where it is brute-forced and scanned for "
@@ -116,6 +117,7 @@ def admin_port_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="All traffic open to the internet",
     severity="critical",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
     description=(
         "An ingress rule allowing every protocol or every port from 0.0.0.0/0 (or ::/0) "
         "exposes every service on the attached instances, including ones never meant to be "
@@ -144,6 +146,7 @@ def all_traffic_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EBS volume not encrypted",
     severity="medium",
+    resource_types=("AWS::EC2::Volume",),
     description=(
         "An unencrypted EBS volume stores its data, and every snapshot taken from it, in "
         "clear: a shared or leaked snapshot exposes everything on the disk."
@@ -227,6 +230,7 @@ def _exposure(tpl: Template, item: dict) -> tuple[str, str | None] | None:
     artifact_type="cloudformation",
     title="Database or admin service port open to the internet",
     severity="high",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
     description=(
         "Database engines (MySQL, PostgreSQL, SQL Server, MongoDB, Redis, Elasticsearch...) "
         "and remote management services (Telnet, SMB, VNC, WinRM, the Docker API, kubelet) "
@@ -288,6 +292,7 @@ def high_risk_port_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Security group allows all outbound traffic",
     severity="low",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"),
     description=(
         "An egress rule allowing every protocol and port to 0.0.0.0/0 (or ::/0) lets a "
         "compromised workload download tooling and exfiltrate data to anywhere. Restricting "
@@ -365,6 +370,15 @@ _PLACED_ELSEWHERE = (
     artifact_type="cloudformation",
     title="Resource placed in the default VPC",
     severity="low",
+    resource_types=(
+        "AWS::EC2::Instance",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EMR::Cluster",
+        "AWS::ElastiCache::CacheCluster",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+    ),
     description=(
         "A security group without VpcId, an instance without a subnet or network interface, "
         "an EMR cluster without Ec2SubnetId, and a database or cache without a subnet group "
@@ -403,6 +417,7 @@ def default_vpc(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EBS volume encrypted with the AWS managed key",
     severity="low",
+    resource_types=("AWS::EC2::Volume",),
     description=(
         "An encrypted volume without KmsKeyId uses the account's `aws/ebs` key, whose policy "
         "you cannot edit: you cannot limit who may use it, share snapshots of the volume "
@@ -434,6 +449,7 @@ def volume_default_key(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EBS snapshot block public access turned off",
     severity="medium",
+    resource_types=("AWS::EC2::SnapshotBlockPublicAccess",),
     description=(
         "CloudFormation cannot share a snapshot, but it can set the region's EBS snapshot "
         "block public access state. `unblocked` lets anyone with snapshot permissions make "
@@ -468,6 +484,11 @@ def snapshot_public_access(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Security group rule without a description",
     severity="low",
+    resource_types=(
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::EC2::SecurityGroupIngress",
+    ),
     description=(
         "A security group rule without Description says nothing about why it exists: in an "
         "audit or an incident nobody can tell a forgotten test rule from a needed one, so "
@@ -510,6 +531,12 @@ def _load_balancer_groups(tpl: Template) -> list[Any]:
     artifact_type="cloudformation",
     title="HTTP port 80 open to the internet",
     severity="low",
+    resource_types=(
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ),
     description=(
         "An ingress rule opening port 80 to 0.0.0.0/0 (or ::/0) serves a service over plain "
         "HTTP to the whole internet: sessions, cookies and form data can be read and changed "

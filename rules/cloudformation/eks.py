@@ -28,6 +28,7 @@ def _strings(tpl: Template, value: Any) -> list[Any]:
     artifact_type="cloudformation",
     title="EKS API endpoint open to the internet",
     severity="medium",
+    resource_types=("AWS::EKS::Cluster",),
     description=(
         "By default the Kubernetes API endpoint of an EKS cluster is public and accepts "
         "connections from any address. A leaked kubeconfig or token, or a flaw in the API "
@@ -83,6 +84,7 @@ def public_endpoint(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EKS secrets not encrypted with a KMS key",
     severity="low",
+    resource_types=("AWS::EKS::Cluster",),
     description=(
         "Without an EncryptionConfig for secrets, Kubernetes Secrets in etcd are protected "
         "only by AWS-owned keys (on recent versions) or by disk encryption alone: you cannot "
@@ -128,6 +130,7 @@ def secrets_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EKS control plane audit logging disabled",
     severity="medium",
+    resource_types=("AWS::EKS::Cluster",),
     description=(
         "Control plane logs are off by default. Without the audit log there is no record of "
         "who read secrets, changed RBAC or exec'd into pods, which is the first thing an "
@@ -179,6 +182,7 @@ def audit_logging_disabled(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EKS node group SSH open to the internet",
     severity="high",
+    resource_types=("AWS::EKS::Nodegroup",),
     description=(
         "A managed node group with RemoteAccess.Ec2SshKey but no SourceSecurityGroups gets "
         "a security group rule opening port 22 on every node to 0.0.0.0/0: each node's SSH "

@@ -91,6 +91,7 @@ def _protocols(tpl: Template, res: Resource) -> list[Any]:
     artifact_type="cloudformation",
     title="HTTP listener does not redirect to HTTPS",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancingV2::Listener",),
     description=(
         "A load balancer listener that serves plain HTTP instead of redirecting to HTTPS lets "
         "session cookies, tokens and form data travel in clear, where anyone on the path "
@@ -152,6 +153,7 @@ def _redirects_to_https(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="Load balancer listener allows TLS older than 1.2",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancingV2::Listener",),
     description=(
         "HTTPS and TLS listeners without an SslPolicy get ELBSecurityPolicy-2016-08, which, "
         "like the other older predefined policies, still accepts TLS 1.0 and 1.1 and weak "
@@ -210,6 +212,11 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Load balancer access logging disabled",
     severity="medium",
+    resource_types=(
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ),
     description=(
         "Access logs are the only record of who called the application through the load "
         "balancer (client address, request, TLS version, response code). Without them, an "
@@ -276,6 +283,7 @@ def _tls_listener_targets(tpl: Template) -> set[str]:
     artifact_type="cloudformation",
     title="ALB does not drop invalid HTTP header fields",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancingV2::LoadBalancer",),
     description=(
         "An Application Load Balancer forwards header fields with invalid names unless told "
         "to drop them. Back ends that parse headers differently from the load balancer can "
@@ -306,6 +314,7 @@ def invalid_headers_not_dropped(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Load balancer deletion protection disabled",
     severity="low",
+    resource_types=("AWS::ElasticLoadBalancingV2::LoadBalancer",),
     description=(
         "Without deletion protection a load balancer can be deleted by one API call or a "
         "stack update that replaces it, taking every service behind it offline and "
@@ -330,6 +339,7 @@ def deletion_protection_disabled(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Classic load balancer listener without TLS",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancing::LoadBalancer",),
     description=(
         "A Classic Load Balancer listener on HTTP, or on TCP port 80, carries the traffic "
         "between clients and the load balancer unencrypted. Classic listeners cannot redirect "
@@ -379,6 +389,10 @@ def classic_listener_without_tls(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Load balancer is internet-facing",
     severity="info",
+    resource_types=(
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ),
     description=(
         "An internet-facing load balancer has public addresses and accepts connections from "
         "anywhere its security groups and listeners allow. That is intended for public "
@@ -450,6 +464,7 @@ def _negotiation_problem(tpl: Template, name: str, value: Any) -> str | None:
     artifact_type="cloudformation",
     title="Classic load balancer negotiates weak protocols or ciphers",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancing::LoadBalancer",),
     description=(
         "A classic load balancer's SSLNegotiationPolicyType policy decides what HTTPS and SSL "
         "listeners accept. An attribute enabling SSLv2, SSLv3, TLS 1.0 or 1.1, or a cipher "
@@ -494,6 +509,11 @@ def classic_weak_negotiation(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Internet-facing application load balancer without AWS WAF",
     severity="low",
+    resource_types=(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::WAFRegional::WebACLAssociation",
+        "AWS::WAFv2::WebACLAssociation",
+    ),
     description=(
         "No AWS::WAFv2::WebACLAssociation (or WAF Classic regional association) in the "
         "template attaches a web ACL to this internet-facing application load balancer, so "

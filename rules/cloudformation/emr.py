@@ -47,6 +47,7 @@ def _flag(tpl: Template, res: Resource, key: str, what: str) -> Hit | None:
     artifact_type="cloudformation",
     title="EMR security configuration without encryption at rest",
     severity="medium",
+    resource_types=("AWS::EMR::SecurityConfiguration",),
     description=(
         "A security configuration with EnableAtRestEncryption missing or false leaves EMRFS "
         "data written to S3 and the clusters' local disks (HDFS, spill files, EBS volumes) "
@@ -93,6 +94,7 @@ def emr_at_rest_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EMR security configuration without encryption in transit",
     severity="medium",
+    resource_types=("AWS::EMR::SecurityConfiguration",),
     description=(
         "Without EnableInTransitEncryption, traffic between the cluster's nodes (Hadoop "
         "shuffle, Spark block transfer, HDFS replication, Presto) and to its web interfaces "
@@ -123,6 +125,7 @@ def emr_in_transit_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EMR cluster without a security configuration",
     severity="medium",
+    resource_types=("AWS::EMR::Cluster",),
     description=(
         "An EMR cluster launched without SecurityConfiguration has no encryption at rest or "
         "in transit, no Kerberos authentication and no Lake Formation integration: each of "

@@ -16,6 +16,7 @@ _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
     artifact_type="cloudformation",
     title="Config aggregator does not cover all regions",
     severity="low",
+    resource_types=("AWS::Config::ConfigurationAggregator",),
     description=(
         "An aggregator source listing AwsRegions instead of AllAwsRegions: true sees "
         "nothing of the regions left out, including regions enabled later: resources an "
@@ -51,6 +52,7 @@ def aggregator_not_all_regions(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Config recorder does not record all resource types",
     severity="medium",
+    resource_types=("AWS::Config::ConfigurationRecorder",),
     description=(
         "A configuration recorder whose RecordingGroup neither sets AllSupported: true nor "
         "uses the ALL_SUPPORTED_RESOURCE_TYPES strategy records only the types it lists: "
@@ -88,6 +90,7 @@ def recorder_partial(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="GuardDuty detector disabled",
     severity="medium",
+    resource_types=("AWS::GuardDuty::Detector",),
     description=(
         "A GuardDuty detector with Enable: false exists but analyses nothing: CloudTrail, "
         "VPC flow log and DNS events of the account and region are not checked for "
@@ -117,6 +120,7 @@ def _auto_deployed(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="StackSet deletes stacks when an account leaves",
     severity="medium",
+    resource_types=("AWS::CloudFormation::StackSet",),
     description=(
         "A service-managed StackSet with automatic deployment and "
         "RetainStacksOnAccountRemoval false deletes its stack, and every resource in it, "
@@ -160,6 +164,7 @@ def stackset_without_retention(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Cognito user pool without multi-factor authentication",
     severity="medium",
+    resource_types=("AWS::Cognito::UserPool",),
     description=(
         "MfaConfiguration is OFF by default: the pool's users sign in with a password alone, "
         "so a phished, reused or brute-forced password is enough to take over an account. "
@@ -190,6 +195,7 @@ def user_pool_without_mfa(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Cognito identity pool hands out guest credentials",
     severity="medium",
+    resource_types=("AWS::Cognito::IdentityPool",),
     description=(
         "AllowUnauthenticatedIdentities: true lets anyone on the internet call "
         "GetId and GetCredentialsForIdentity without signing in and receive AWS credentials "
@@ -221,6 +227,7 @@ def identity_pool_guests(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Nested stack without event notifications",
     severity="low",
+    resource_types=("AWS::CloudFormation::Stack",),
     description=(
         "An AWS::CloudFormation::Stack without NotificationARNs sends its stack events "
         "(creations, updates, deletions, rollbacks) nowhere: a change made to the nested "

@@ -19,6 +19,7 @@ from chalicelib.parsers.cloudformation import (
 )
 from rules.cloudformation._helpers import (
     MISSING,
+    POLICY_DOCUMENT_TYPES,
     as_list,
     describe,
     param_unknown,
@@ -44,6 +45,7 @@ def _has_wildcard(tpl: Template, value: Any, wildcards: frozenset[str]) -> bool:
     artifact_type="cloudformation",
     title="IAM policy allows every action on every resource",
     severity="critical",
+    resource_types=POLICY_DOCUMENT_TYPES,
     description=(
         'A statement with `Effect: Allow`, `Action: "*"` and `Resource: "*"` grants full '
         "administrator rights. Whoever obtains the identity's credentials (a leaked key, a "
@@ -291,6 +293,7 @@ _ANY_ROLE = (":role/*", ":*")
     artifact_type="cloudformation",
     title="IAM policy allows passing any role",
     severity="high",
+    resource_types=_POLICY_CARRIERS,
     description=(
         "iam:PassRole lets an identity hand a role to a service (an EC2 instance, a Lambda "
         "function, a CloudFormation stack). Allowed on every role, it is a privilege "
@@ -330,6 +333,12 @@ def pass_any_role(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM user has policies attached directly",
     severity="low",
+    resource_types=(
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::Policy",
+        "AWS::IAM::User",
+        "AWS::IAM::UserPolicy",
+    ),
     description=(
         "Permissions attached to individual users (inline policies, managed policy ARNs, or "
         "policies naming the user) drift apart user by user and are forgotten when people "
@@ -369,6 +378,7 @@ def user_with_policies(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM policy uses NotAction with Allow",
     severity="medium",
+    resource_types=_POLICY_CARRIERS,
     description=(
         "`Effect: Allow` with NotAction grants every action except the listed ones, "
         "including actions of services launched after the policy was written. It is almost "
@@ -399,6 +409,7 @@ def allow_not_action(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM role can be assumed by anyone",
     severity="critical",
+    resource_types=("AWS::IAM::Role",),
     description=(
         'A trust policy that allows `sts:AssumeRole` to the principal `*` (or `{AWS: "*"}`, '
         "or an account wildcard) without a condition naming the caller (sts:ExternalId, "
@@ -434,6 +445,7 @@ def role_trusts_anyone(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM policy allows all actions of a service",
     severity="medium",
+    resource_types=_POLICY_CARRIERS,
     description=(
         '`Action: s3:*` (or `dynamodb:*`, `ec2:*`...) on `Resource: "*"` grants every '
         "present and future action of the service on every resource of the account, "
@@ -482,6 +494,12 @@ def _is_admin_policy(text: Any) -> bool:
     artifact_type="cloudformation",
     title="AdministratorAccess managed policy attached",
     severity="high",
+    resource_types=(
+        "AWS::IAM::Group",
+        "AWS::IAM::Role",
+        "AWS::IAM::User",
+        "AWS::Serverless::Function",
+    ),
     description=(
         "The AWS managed policy AdministratorAccess grants every action on every resource. "
         "Attached to a role, user, group or function, it turns any compromise of that "
@@ -519,6 +537,7 @@ def administrator_access(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM user with a console password",
     severity="low",
+    resource_types=("AWS::IAM::User",),
     description=(
         "A LoginProfile gives the user a long-lived console password. A template cannot "
         "require an MFA device for it, so the account relies on someone enrolling one later; "
@@ -602,6 +621,7 @@ def _checks_caller(tpl: Template, statement: dict) -> bool:
     artifact_type="cloudformation",
     title="Cross-account trust without ExternalId or MFA",
     severity="high",
+    resource_types=("AWS::IAM::Role",),
     description=(
         "A role trusting another AWS account (a literal account id or ARN in Principal.AWS) "
         "without a condition on sts:ExternalId or aws:MultiFactorAuthPresent can be assumed "
@@ -645,6 +665,7 @@ def cross_account_trust(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM user with more than one active access key",
     severity="medium",
+    resource_types=("AWS::IAM::AccessKey",),
     description=(
         "Two active AWS::IAM::AccessKey resources for the same user double the long-lived "
         "credentials that can leak, and hide which one a system really uses: a key that "
@@ -684,6 +705,7 @@ def user_with_two_keys(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM policy allows every action on named resources",
     severity="medium",
+    resource_types=_POLICY_CARRIERS,
     description=(
         '`Action: "*"` limited to some resources still grants every action of every service '
         "on them: deleting them, changing their policies and encryption, sharing them with "
@@ -741,6 +763,7 @@ _ESCALATION = tuple(
     artifact_type="cloudformation",
     title="IAM policy allows privilege escalation on any resource",
     severity="high",
+    resource_types=_POLICY_CARRIERS,
     description=(
         "Actions such as iam:CreatePolicyVersion, iam:AttachRolePolicy, iam:PutUserPolicy, "
         'iam:UpdateAssumeRolePolicy or iam:CreateAccessKey on `Resource: "*"` let an '
@@ -807,6 +830,7 @@ def _secret_key_target(value: Any, depth: int = 0) -> str | None:
     artifact_type="cloudformation",
     title="Access key secret published in stack outputs",
     severity="high",
+    resource_types=("AWS::IAM::AccessKey",),
     description=(
         "An output whose value is an access key's SecretAccessKey shows the secret to anyone "
         "allowed cloudformation:DescribeStacks, in the console and in every tool that lists "

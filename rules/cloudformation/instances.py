@@ -37,6 +37,7 @@ _IMDS_DOC = (
     artifact_type="cloudformation",
     title="EC2 instance gets a public IP address",
     severity="medium",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "A network interface with AssociatePublicIpAddress gives the instance an address "
         "reachable from the internet: only its security groups then stand between every "
@@ -90,6 +91,7 @@ def imds_hit(tpl: Template, res: Resource, *path: Any) -> Hit | None:
     artifact_type="cloudformation",
     title="EC2 instance does not require IMDSv2",
     severity="medium",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "With IMDSv1 allowed, a single server-side request forgery or open proxy in any "
         "application on the instance is enough to read the instance role's credentials from "
@@ -120,6 +122,7 @@ def instance_imdsv1(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EC2 instance without detailed monitoring",
     severity="low",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "Basic monitoring publishes instance metrics every five minutes; detailed monitoring "
         "publishes them every minute, so alarms on CPU, network or status checks fire "
@@ -170,6 +173,7 @@ _OPTIONAL_EBS_OPTIMIZED = frozenset(
     artifact_type="cloudformation",
     title="EC2 instance not EBS-optimized",
     severity="info",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "On the previous-generation sizes where EBS optimization is optional (m1, m2, m3, "
         "c1, c3, g2, i2 and r3 families), volume traffic shares the network link with "
@@ -305,6 +309,11 @@ def _type_sites(tpl: Template) -> Iterator[tuple[Resource, tuple[str, ...]]]:
     artifact_type="cloudformation",
     title="EC2 instance type outside the allowed list",
     severity="medium",
+    resource_types=(
+        "AWS::AutoScaling::LaunchConfiguration",
+        "AWS::EC2::Instance",
+        "AWS::EC2::LaunchTemplate",
+    ),
     description=(
         "Tenants restrict instance types to keep cost under control (a single GPU or "
         "24xlarge instance costs more than a whole fleet of small ones, and is what stolen "
@@ -332,11 +341,12 @@ def _type_sites(tpl: Template) -> Iterator[tuple[Resource, tuple[str, ...]]]:
     params={"allowed_instance_types": list(DEFAULT_ALLOWED_INSTANCE_TYPES)},
 )
 def instance_type_not_allowed(tpl: Template, params: Mapping[str, Any]) -> Iterator[Hit]:
-    allowed = _allowed_list(params)
+    sites = list(_type_sites(tpl))
+    allowed = _allowed_list(params) if sites else ()
     if not allowed:
         return
     pattern = _allow_pattern(allowed)
-    for res, path in _type_sites(tpl):
+    for res, path in sites:
         value = res.prop(*path, default=MISSING)
         if value is MISSING or value is None:
             if res.type != "AWS::EC2::Instance" or "LaunchTemplate" in res.properties:
@@ -414,6 +424,7 @@ def block_device_hits(tpl: Template, res: Resource, *path: Any) -> Iterator[Hit]
     artifact_type="cloudformation",
     title="EC2 instance block device not encrypted",
     severity="medium",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "Volumes created from an instance's BlockDeviceMappings are stored in clear unless "
         "Ebs.Encrypted is true (or the account turned on EBS encryption by default, which a "
@@ -442,6 +453,7 @@ def instance_block_device_unencrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EC2 instance without an IAM role",
     severity="low",
+    resource_types=("AWS::EC2::Instance", "AWS::IAM::InstanceProfile"),
     description=(
         "An instance without IamInstanceProfile has no role: the Systems Manager agent cannot "
         "register it (no Session Manager, patching or inventory), and software on it that "
@@ -478,6 +490,7 @@ def instance_without_profile(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EC2 instance uses the default security group",
     severity="low",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "An instance launched without SecurityGroupIds, SecurityGroups or network interface "
         "GroupSet (or naming the group `default`) joins the VPC's default security group, "
@@ -564,6 +577,11 @@ def _script_texts(tpl: Template, value: Any) -> Iterator[str]:
     artifact_type="cloudformation",
     title="Secret written in EC2 user data",
     severity="high",
+    resource_types=(
+        "AWS::AutoScaling::LaunchConfiguration",
+        "AWS::EC2::Instance",
+        "AWS::EC2::LaunchTemplate",
+    ),
     description=(
         "User data is readable by anyone allowed ec2:DescribeInstanceAttribute (or "
         "DescribeLaunchTemplateVersions), by every process on the instance through the "

@@ -21,6 +21,7 @@ def _strings(tpl: Template, value: object) -> list[str]:
     artifact_type="cloudformation",
     title="IoT policy allows every IoT action",
     severity="medium",
+    resource_types=("AWS::IoT::Policy",),
     description=(
         '`Action: "iot:*"` (or `"*"`) in an AWS::IoT::Policy lets every device holding an '
         "attached certificate connect, publish, subscribe, and read or update any shadow and "
@@ -61,6 +62,7 @@ def iot_every_action(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IoT policy applies to every client, topic and thing",
     severity="medium",
+    resource_types=("AWS::IoT::Policy",),
     description=(
         '`Resource: "*"` in an AWS::IoT::Policy statement lets a device use the allowed '
         "actions with any client id (disconnecting or impersonating other devices), on any "

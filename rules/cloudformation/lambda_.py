@@ -18,6 +18,7 @@ from rules.cloudformation.iam import principal_is_public
     artifact_type="cloudformation",
     title="Secret in Lambda environment variables",
     severity="high",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Environment variables are part of the function's configuration: they are visible to "
         "anyone allowed to read the function (console, `GetFunctionConfiguration`), stored in "
@@ -79,6 +80,7 @@ def _present(tpl: Template, value: Any) -> bool:
     artifact_type="cloudformation",
     title="Lambda function invocable by anyone",
     severity="high",
+    resource_types=("AWS::Lambda::Permission",),
     description=(
         "An AWS::Lambda::Permission for the principal `*` without SourceArn, SourceAccount "
         "or PrincipalOrgID lets any AWS account (or, for function URLs, anyone on the "
@@ -120,6 +122,7 @@ def public_permission(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function URL without authentication",
     severity="medium",
+    resource_types=("AWS::Lambda::Function", "AWS::Lambda::Url", "AWS::Serverless::Function"),
     description=(
         "A function URL with AuthType NONE is a public HTTPS endpoint: anyone who finds the "
         "URL can invoke the function as often as they like, so the function itself must "
@@ -192,6 +195,7 @@ DEPRECATED_RUNTIMES = {
     artifact_type="cloudformation",
     title="Lambda function uses a deprecated runtime",
     severity="medium",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Once Lambda deprecates a runtime, its language version and operating system stop "
         "receiving security patches, and soon after, functions using it can no longer be "
@@ -267,6 +271,11 @@ def _failure_destinations(tpl: Template) -> set[str]:
     artifact_type="cloudformation",
     title="Lambda function without a dead-letter queue",
     severity="low",
+    resource_types=(
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
+        "AWS::Serverless::Function",
+    ),
     description=(
         "Events from asynchronous invocations (S3, SNS, EventBridge, `Event` invokes) that "
         "still fail after Lambda's retries are dropped silently unless the function has a "
@@ -317,6 +326,7 @@ def function_without_dlq(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function not connected to a VPC",
     severity="info",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "A function outside a VPC reaches the internet directly and reaches private "
         "resources only through public endpoints; inside a VPC, its traffic goes through "
@@ -350,6 +360,7 @@ def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function without reserved concurrency",
     severity="info",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Without ReservedConcurrentExecutions, one function can take the whole account's "
         "concurrency during a burst or a retry storm and throttle every other function, and "
@@ -381,6 +392,7 @@ def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda environment variables without a customer managed key",
     severity="low",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "A function's environment variables are encrypted with the AWS managed key "
         "aws/lambda unless KmsKeyArn names a key of your own: anyone allowed to read the "
@@ -421,6 +433,7 @@ def environment_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda permission for a service without a source",
     severity="medium",
+    resource_types=("AWS::Lambda::Permission",),
     description=(
         "A permission for a service principal (s3.amazonaws.com, sns.amazonaws.com, "
         "events.amazonaws.com...) without SourceArn or SourceAccount lets that service "
@@ -463,6 +476,7 @@ def service_permission_without_source(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function without active X-Ray tracing",
     severity="low",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Unless TracingConfig.Mode is Active (Tracing: Active on a SAM function), the "
         "function records no X-Ray traces of its own: the calls it makes to other services, "

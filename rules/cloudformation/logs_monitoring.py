@@ -17,6 +17,7 @@ _LOG_GROUP = "AWS::Logs::LogGroup"
     artifact_type="cloudformation",
     title="CloudWatch log group never expires",
     severity="low",
+    resource_types=("AWS::Logs::LogGroup",),
     description=(
         "A log group without RetentionInDays keeps every event forever. Logs routinely "
         "contain personal data, tokens and internal details: keeping them indefinitely grows "
@@ -55,6 +56,7 @@ def log_group_without_retention(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudWatch log group not encrypted with a KMS key",
     severity="low",
+    resource_types=("AWS::Logs::LogGroup",),
     description=(
         "Log groups are always encrypted by CloudWatch Logs, but without KmsKeyId the key is "
         "the service's: access to the events is governed by IAM alone, and you cannot "

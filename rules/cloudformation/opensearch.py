@@ -34,6 +34,7 @@ def _controls(number: int) -> tuple[str, str]:
     artifact_type="cloudformation",
     title="OpenSearch domain not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Without encryption at rest, the indexes, automated snapshots, logs and swap of the "
         "domain's nodes are stored unencrypted; search clusters tend to hold copies of the "
@@ -63,6 +64,7 @@ def not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch node-to-node encryption disabled",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Without node-to-node encryption, documents, queries and results travel in clear "
         "between the nodes of the domain inside the VPC, where any compromised host or "
@@ -88,6 +90,7 @@ def node_to_node_disabled(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch domain does not enforce HTTPS",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Unless EnforceHTTPS is true, the domain endpoint also answers plain HTTP, so "
         "credentials, signed requests and search results can be read or replayed by anyone "
@@ -116,6 +119,7 @@ def https_not_enforced(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch domain TLS policy allows TLS below 1.2",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "The default TLS security policy of a domain, Policy-Min-TLS-1-0-2019-07, still "
         "accepts TLS 1.0 and 1.1, so clients can be downgraded to deprecated protocols and "
@@ -167,6 +171,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch fine-grained access control disabled",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Without fine-grained access control, anyone the domain access policy lets in can "
         "read and write every index: there are no roles, no index-, document- or field-level "
@@ -206,6 +211,7 @@ def _in_vpc(tpl: Template, value: object) -> bool:
     artifact_type="cloudformation",
     title="OpenSearch domain open to the internet",
     severity="critical",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "A domain outside a VPC has a public endpoint. When its access policy allows "
         'Principal "*" without a Condition (such as a source IP range) and fine-grained '
@@ -264,6 +270,7 @@ def _log_hit(tpl: Template, res: Resource, kind: str, what: str) -> Hit | None:
     artifact_type="cloudformation",
     title="OpenSearch domain does not publish error logs",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Unless LogPublishingOptions.ES_APPLICATION_LOGS is enabled with a CloudWatch Logs "
         "group, a domain's errors and warnings (failed shard allocations, rejected requests, "
@@ -292,6 +299,7 @@ def error_logs_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch domain does not publish audit logs",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "With fine-grained access control on, AUDIT_LOGS record who signed in, who was "
         "denied, and which indexes each user read or changed. Without them, abuse of a "

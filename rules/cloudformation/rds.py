@@ -46,6 +46,7 @@ def _encryption_inherited(res: Resource) -> bool:
     artifact_type="cloudformation",
     title="RDS storage not encrypted",
     severity="medium",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Database storage, its automated backups, read replicas and snapshots are stored in "
         "clear unless StorageEncrypted is true, and encryption cannot be switched on later "
@@ -70,6 +71,7 @@ def storage_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS instance publicly accessible",
     severity="high",
+    resource_types=("AWS::RDS::DBInstance",),
     description=(
         "A publicly accessible database instance gets a public DNS name and address: only "
         "its security group stands between the internet and the database login."
@@ -137,6 +139,7 @@ def _databases(tpl: Template, *, replicas: bool = False) -> Iterator[Resource]:
     artifact_type="cloudformation",
     title="RDS backup retention too short",
     severity="medium",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Automated backups are kept BackupRetentionPeriod days (1 when not set, none at 0), "
         "which is also how far back point-in-time restore reaches: corruption or a bad "
@@ -194,6 +197,7 @@ def backup_retention_short(tpl: Template, params: Mapping[str, Any]) -> Iterator
     artifact_type="cloudformation",
     title="RDS deletion protection disabled",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Without DeletionProtection, a single DeleteDBInstance / DeleteDBCluster call (a "
         "mistaken stack deletion, a replaced resource, a compromised pipeline) removes the "
@@ -234,6 +238,7 @@ def _engine_supports_iam(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="RDS IAM database authentication disabled",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "With IAM database authentication, applications connect with short-lived tokens "
         "derived from their role instead of a long-lived password stored somewhere, and "
@@ -264,6 +269,7 @@ def iam_auth_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS instance not Multi-AZ",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "A single-AZ database instance is down for the whole duration of an Availability "
         "Zone outage, a host failure or (for some changes) maintenance. Multi-AZ keeps a "
@@ -291,6 +297,7 @@ def single_az(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS automatic minor version upgrades disabled",
     severity="medium",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Minor engine versions carry the database vendor's security fixes. With "
         "AutoMinorVersionUpgrade false, nobody applies them unless someone remembers to, and "
@@ -340,6 +347,7 @@ def _managed_secret(value: Any) -> bool:
     artifact_type="cloudformation",
     title="RDS master username is a well-known default",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Usernames like admin, root, postgres or sa are the first ones every password-"
         "guessing tool tries: with them, an attacker who reaches the database needs only the "
@@ -384,6 +392,7 @@ def default_master_username(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS snapshots do not copy tags",
     severity="info",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Without CopyTagsToSnapshot, snapshots lose the database's tags: cost allocation, "
         "data classification and tag-based access policies no longer apply to copies of the "
@@ -408,6 +417,7 @@ def snapshots_without_tags(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS logs not exported to CloudWatch Logs",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Database logs (errors, slow queries, audit, PostgreSQL connections) stay on the "
         "instance and rotate away unless EnableCloudwatchLogsExports publishes them; without "
@@ -462,6 +472,7 @@ def _tls_by_default(family: str) -> bool:
     artifact_type="cloudformation",
     title="RDS parameter group does not require TLS",
     severity="medium",
+    resource_types=("AWS::RDS::DBClusterParameterGroup", "AWS::RDS::DBParameterGroup"),
     description=(
         "Unless a DB parameter group sets rds.force_ssl (PostgreSQL, SQL Server) or "
         "require_secure_transport (MySQL, MariaDB) to 1, databases using it accept "
@@ -508,6 +519,7 @@ def parameter_group_without_tls(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS DB security group open to the internet",
     severity="high",
+    resource_types=("AWS::RDS::DBSecurityGroup", "AWS::RDS::DBSecurityGroupIngress"),
     description=(
         "An ingress rule of a DB security group (AWS::RDS::DBSecurityGroup or "
         "DBSecurityGroupIngress, the EC2-Classic way of opening a database) with CIDRIP "
@@ -552,6 +564,7 @@ def db_security_group_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS enhanced monitoring disabled",
     severity="low",
+    resource_types=("AWS::RDS::DBInstance",),
     description=(
         "Without MonitoringInterval (or with 0), an instance reports only the hypervisor's "
         "CloudWatch metrics: the per-process CPU, memory and I/O of the database host that "

@@ -64,6 +64,9 @@ _DEDICATED = frozenset(
 )
 
 
+_OTHER_POLICIES = tuple(t for t in RESOURCE_POLICIES if t not in _DEDICATED)
+
+
 def _public_hits(tpl: Template, types: tuple[str, ...], noun: str) -> Iterator[Hit]:
     """One hit per resource of `types` whose policy allows anyone without a condition."""
     for res in tpl.of_type(*types):
@@ -83,6 +86,7 @@ def _public_hits(tpl: Template, types: tuple[str, ...], noun: str) -> Iterator[H
     artifact_type="cloudformation",
     title="Resource policy allows everything but a list of actions",
     severity="medium",
+    resource_types=tuple(RESOURCE_POLICIES),
     description=(
         "A statement of a bucket, queue, topic, key, repository, secret, file system, domain "
         "or vault policy with `Effect: Allow` and NotAction grants its principals every "
@@ -120,6 +124,7 @@ def resource_policy_not_action(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Resource policy open to anyone",
     severity="high",
+    resource_types=_OTHER_POLICIES,
     description=(
         'A resource policy statement allowing Principal "*" (or an account wildcard) with no '
         "condition naming the caller, its organization or network lets every AWS account use "
@@ -139,8 +144,7 @@ def resource_policy_not_action(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def other_resource_policy_public(tpl: Template) -> Iterator[Hit]:
-    others = tuple(t for t in RESOURCE_POLICIES if t not in _DEDICATED)
-    return _public_hits(tpl, others, "policy")
+    return _public_hits(tpl, _OTHER_POLICIES, "policy")
 
 
 @rule(
@@ -148,6 +152,7 @@ def other_resource_policy_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secrets Manager secret policy allows anyone",
     severity="critical",
+    resource_types=("AWS::SecretsManager::ResourcePolicy",),
     description=(
         "An AWS::SecretsManager::ResourcePolicy statement allowing any principal without a "
         "condition naming the caller lets every AWS account call the granted actions on the "
@@ -177,6 +182,7 @@ def secret_policy_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EFS file system policy allows anyone",
     severity="high",
+    resource_types=("AWS::EFS::FileSystem",),
     description=(
         "A FileSystemPolicy statement allowing any principal without a condition (such as "
         "aws:SourceVpc, aws:PrincipalOrgID or elasticfilesystem:AccessPointArn) grants the "
@@ -204,6 +210,7 @@ def file_system_policy_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EventBridge event bus accepts events from any account",
     severity="high",
+    resource_types=("AWS::Events::EventBusPolicy",),
     description=(
         'An AWS::Events::EventBusPolicy with Principal "*" and no condition (or no '
         "aws:PrincipalOrgID Condition in the legacy form) lets every AWS account put events "
@@ -267,6 +274,7 @@ def _may_be_star(tpl: Template, value: Any) -> bool:
     artifact_type="cloudformation",
     title="Lambda layer shared with every account",
     severity="medium",
+    resource_types=("AWS::Lambda::LayerVersionPermission",),
     description=(
         'An AWS::Lambda::LayerVersionPermission with Principal "*" and no OrganizationId lets '
         "any AWS account download the layer's code: libraries, configuration and anything "

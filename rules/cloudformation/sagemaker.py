@@ -18,6 +18,7 @@ _NOTEBOOK = "AWS::SageMaker::NotebookInstance"
     artifact_type="cloudformation",
     title="SageMaker notebook storage without a KMS key",
     severity="medium",
+    resource_types=("AWS::SageMaker::NotebookInstance",),
     description=(
         "Without KmsKeyId, a notebook instance's ML storage volume (training data, notebooks, "
         "credentials cached by the SDKs) is encrypted with a key SageMaker manages: access to "
@@ -41,6 +42,7 @@ def notebook_without_key(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SageMaker notebook with direct internet access",
     severity="medium",
+    resource_types=("AWS::SageMaker::NotebookInstance",),
     description=(
         "DirectInternetAccess is Enabled by default: the notebook gets a network interface "
         "with internet access outside your VPC, so code in it can send data anywhere, "
@@ -73,6 +75,7 @@ def notebook_internet_access(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SageMaker notebook not placed in a VPC",
     severity="medium",
+    resource_types=("AWS::SageMaker::NotebookInstance",),
     description=(
         "Without SubnetId, a notebook instance runs in a network SageMaker manages: your "
         "security groups, flow logs, VPC endpoints and network ACLs do not apply to it, and "
@@ -96,6 +99,7 @@ def notebook_outside_vpc(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SageMaker notebook users have root access",
     severity="medium",
+    resource_types=("AWS::SageMaker::NotebookInstance",),
     description=(
         "RootAccess is Enabled by default: every user of the notebook can become root on the "
         "instance, install anything, change its network configuration and read the "
@@ -122,6 +126,7 @@ def notebook_root_access(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SageMaker endpoint storage without a KMS key",
     severity="medium",
+    resource_types=("AWS::SageMaker::EndpointConfig",),
     description=(
         "An endpoint configuration without KmsKeyId leaves the ML storage volumes attached "
         "to the hosting instances (model artifacts, captured requests when data capture is "

@@ -20,6 +20,7 @@ _AWS_MANAGED_KEYS = frozenset({"alias/aws/secretsmanager"})
     artifact_type="cloudformation",
     title="Secrets Manager secret without automatic rotation",
     severity="medium",
+    resource_types=("AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::Secret"),
     description=(
         "A secret that is never rotated stays valid for as long as it exists: a copy leaked "
         "in a log, a laptop or a former employee's notes keeps working. Automatic rotation "
@@ -58,6 +59,7 @@ def secret_without_rotation(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secrets Manager secret not using a customer managed key",
     severity="low",
+    resource_types=("AWS::SecretsManager::Secret",),
     description=(
         "Without KmsKeyId, a secret is encrypted with the AWS managed key aws/secretsmanager, "
         "whose key policy you cannot change: anyone in the account with "
@@ -99,6 +101,7 @@ def secret_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secrets Manager secret value written in the template",
     severity="high",
+    resource_types=("AWS::SecretsManager::Secret",),
     description=(
         "A SecretString written as a literal is stored in the template, its version history, "
         "every copy of the repository and the stack's template in CloudFormation: the secret "
@@ -134,6 +137,7 @@ def secret_value_in_template(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secret stored in a plain-text SSM parameter",
     severity="medium",
+    resource_types=("AWS::SSM::Parameter",),
     description=(
         "CloudFormation can only create String and StringList parameters: a parameter whose "
         "name says it holds a password, token or key is stored unencrypted, readable by "

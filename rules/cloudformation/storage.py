@@ -18,6 +18,7 @@ _EFS = "AWS::EFS::FileSystem"
     artifact_type="cloudformation",
     title="EFS file system not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::EFS::FileSystem",),
     description=(
         "An EFS file system is encrypted at rest only when it is created with Encrypted: true; "
         "CloudFormation's default is false, and encryption cannot be switched on later without "
@@ -43,6 +44,7 @@ def efs_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EFS file system not encrypted with a customer managed key",
     severity="low",
+    resource_types=("AWS::EFS::FileSystem",),
     description=(
         "An encrypted file system without KmsKeyId uses the AWS managed key "
         "aws/elasticfilesystem: its key policy cannot be changed, so access to the data cannot "
@@ -74,6 +76,7 @@ def efs_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Backup vault not encrypted with a customer managed key",
     severity="low",
+    resource_types=("AWS::Backup::BackupVault",),
     description=(
         "A backup vault without EncryptionKeyArn encrypts its recovery points with the AWS "
         "managed key aws/backup. The backups are the last line of defence after a ransomware "
@@ -104,6 +107,7 @@ def backup_vault_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="WorkSpaces volumes not encrypted",
     severity="medium",
+    resource_types=("AWS::WorkSpaces::Workspace",),
     description=(
         "A WorkSpace keeps the user's desktop, downloads and cached credentials on its root "
         "(C: or /) and user (D: or /home) volumes; both are unencrypted unless "
@@ -137,6 +141,7 @@ def workspace_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Transfer Family server accepts plain FTP",
     severity="medium",
+    resource_types=("AWS::Transfer::Server",),
     description=(
         "A Transfer Family server whose Protocols include FTP lets partners and systems log "
         "in and upload or download files without encryption: user names, passwords and file "

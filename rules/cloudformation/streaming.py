@@ -27,6 +27,7 @@ _MQ = "AWS::AmazonMQ::Broker"
     artifact_type="cloudformation",
     title="Kinesis data stream not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::Kinesis::Stream",),
     description=(
         "A Kinesis data stream without StreamEncryption stores every record in clear for its "
         "whole retention period (24 hours to a year). Server-side encryption needs both "
@@ -66,6 +67,7 @@ def kinesis_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Firehose delivery stream not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::KinesisFirehose::DeliveryStream",),
     description=(
         "A direct-put Firehose delivery stream buffers records (up to 24 hours when the "
         "destination is down) unencrypted unless DeliveryStreamEncryptionConfigurationInput "
@@ -105,6 +107,7 @@ def firehose_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="MSK cluster allows plaintext traffic",
     severity="medium",
+    resource_types=("AWS::MSK::Cluster",),
     description=(
         "EncryptionInfo.EncryptionInTransit.ClientBroker set to PLAINTEXT or TLS_PLAINTEXT "
         "lets producers and consumers talk to the brokers without TLS, and InCluster: false "
@@ -145,6 +148,7 @@ def msk_plaintext(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="MSK broker logs not delivered anywhere",
     severity="medium",
+    resource_types=("AWS::MSK::Cluster",),
     description=(
         "An MSK cluster keeps no broker logs unless LoggingInfo.BrokerLogs enables delivery "
         "to CloudWatch Logs, Firehose or S3. Broker logs show authentication failures, "
@@ -184,6 +188,7 @@ def msk_without_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="MSK brokers reachable from the internet",
     severity="high",
+    resource_types=("AWS::MSK::Cluster",),
     description=(
         "BrokerNodeGroupInfo.ConnectivityInfo.PublicAccess.Type SERVICE_PROVIDED_EIPS gives "
         "every broker a public IP address: the cluster's listeners become reachable from the "
@@ -213,6 +218,7 @@ def msk_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="MSK cluster allows unauthenticated clients",
     severity="high",
+    resource_types=("AWS::MSK::Cluster",),
     description=(
         "ClientAuthentication.Unauthenticated.Enabled: true lets any client that reaches the "
         "brokers produce and consume without credentials, so topic data is protected by "
@@ -246,6 +252,7 @@ def _engine(tpl: Template, res: Resource) -> set[str]:
     artifact_type="cloudformation",
     title="Amazon MQ broker logs not sent to CloudWatch Logs",
     severity="medium",
+    resource_types=("AWS::AmazonMQ::Broker",),
     description=(
         "Amazon MQ publishes a broker's general log only when Logs.General is true and, for "
         "ActiveMQ, its audit log (management actions through JMX and the console) only when "
@@ -276,6 +283,7 @@ def mq_without_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Amazon MQ broker publicly accessible",
     severity="high",
+    resource_types=("AWS::AmazonMQ::Broker",),
     description=(
         "PubliclyAccessible: true gives the broker a public endpoint: its messaging and web "
         "console ports are reachable from the internet, protected by user names and "
@@ -300,6 +308,7 @@ def mq_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Amazon MQ broker not encrypted with a customer managed key",
     severity="low",
+    resource_types=("AWS::AmazonMQ::Broker",),
     description=(
         "Unless EncryptionOptions sets UseAwsOwnedKey: false, an ActiveMQ broker encrypts its "
         "stored messages with a key AWS owns: it is not in your account, so its use cannot "

@@ -26,6 +26,7 @@ _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
     artifact_type="cloudformation",
     title="VPC without flow logs",
     severity="medium",
+    resource_types=("AWS::EC2::FlowLog", "AWS::EC2::VPC"),
     description=(
         "Flow logs are the record of which addresses talked to which, on what port, and "
         "whether the traffic was accepted. Without them, lateral movement, data exfiltration "
@@ -62,6 +63,7 @@ def vpc_without_flow_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Subnet assigns public IP addresses on launch",
     severity="low",
+    resource_types=("AWS::EC2::Subnet",),
     description=(
         "With MapPublicIpOnLaunch, every instance and network interface started in the "
         "subnet gets a public address unless told otherwise, so a workload meant to be "
@@ -110,6 +112,7 @@ def _number(tpl: Template, value: Any) -> int | None:
     artifact_type="cloudformation",
     title="Network ACL allows SSH or RDP from the internet",
     severity="medium",
+    resource_types=("AWS::EC2::NetworkAclEntry",),
     description=(
         "A network ACL entry allowing inbound traffic from 0.0.0.0/0 (or ::/0) to port 22 or "
         "3389 removes the subnet-level guard on remote administration: only security groups "
@@ -189,6 +192,7 @@ def _acl_key(res: Any) -> str:
     artifact_type="cloudformation",
     title="Network ACL entries share a rule number",
     severity="low",
+    resource_types=("AWS::EC2::NetworkAclEntry",),
     description=(
         "Two entries of the same network ACL and direction (ingress or egress) with the same "
         "RuleNumber cannot both exist: the second one fails to create (the stack rolls back), "
@@ -229,6 +233,7 @@ def acl_duplicate_rule_number(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Network ACL entry allows every port",
     severity="low",
+    resource_types=("AWS::EC2::NetworkAclEntry",),
     description=(
         "An allow entry for TCP (6) or UDP (17) whose PortRange is missing or spans 0-65535 "
         "opens every port of the protocol to its CIDR block, and Protocol -1 every port of "
@@ -294,6 +299,7 @@ def _world_ingress(tpl: Template, res: Any) -> bool:
     artifact_type="cloudformation",
     title="VPC endpoint service accepts connections without review",
     severity="low",
+    resource_types=("AWS::EC2::VPCEndpointService",),
     description=(
         "With AcceptanceRequired false (the default), any principal allowed by the "
         "service's permissions connects an interface endpoint to it and reaches the load "
