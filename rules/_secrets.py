@@ -102,3 +102,29 @@ def is_literal_secret_value(value: object) -> bool:
     if not text:
         return False
     return not text.startswith(("$", "{{resolve:"))
+
+
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_AWS_KEY_ID = re.compile(r"(?<![A-Z0-9])AKIA[0-9A-Z]{16}(?![A-Z0-9])")
+_ASSIGNMENT = re.compile(
+    r"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*[=:]\s*(['\"]?)([^\s'\"`;&|]+)\2"
+)
+
+
+def secret_in_text(text: str) -> str | None:
+    """What secret a script or configuration text holds in clear, or None.
+
+    A private key block, a long-term AWS access key id, or a literal assigned to a name that
+    looks like a credential (`DB_PASSWORD=hunter2`, `api_key: abc`); values taken from a
+    variable, a command substitution or a dynamic reference are not literals.
+    """
+    if _PRIVATE_KEY.search(text):
+        return "a private key"
+    if _AWS_KEY_ID.search(text):
+        return "an AWS access key id"
+    for match in _ASSIGNMENT.finditer(text):
+        name, value = match.group(1), match.group(3)
+        literal = is_literal_secret_value(value) and not value.startswith(("(", "<"))
+        if len(value) >= 4 and literal and is_secret_name(name) and "{{resolve:" not in value:
+            return f"a value assigned to {name}"
+    return None

@@ -84,6 +84,7 @@ def _section(meta: Any) -> list[str]:
         "",
         f"Severity: **{meta.severity.value}** · artifact: {meta.artifact_type.value}",
         "",
+        *_applies_to(meta),
         *_paragraphs(meta.description),
         "**Remediation**",
         "",
@@ -101,6 +102,13 @@ def _section(meta: Any) -> list[str]:
         lines += [f"- {_reference(ref)}" for ref in meta.references]
         lines.append("")
     return lines
+
+
+def _applies_to(meta: Any) -> list[str]:
+    types = sorted(getattr(meta, "resource_types", ()))
+    if not types:
+        return []
+    return ["Resource types: " + ", ".join(f"`{t}`" for t in types), ""]
 
 
 def _paragraphs(text: str) -> list[str]:

@@ -29,6 +29,9 @@ class RuleMeta:
     remediation: str
     references: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    resource_types: frozenset[str] = frozenset()
+    """The CloudFormation resource types the rule reports on (empty: it looks at the whole
+    template): the engine skips the rule for a template that declares none of them."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -84,11 +87,13 @@ def rule(
     remediation: str,
     references: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
+    resource_types: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as the check of a rule with this metadata.
 
     `params` are the rule's tunable settings with their defaults (e.g. a threshold); a check
     that takes a second argument receives them, updated by the caller's overrides.
+    `resource_types` (CloudFormation) are the types whose resources the rule can report on.
     """
     meta = RuleMeta(
         id=id,
@@ -99,6 +104,7 @@ def rule(
         remediation=remediation,
         references=tuple(references),
         params=MappingProxyType(dict(params or {})),
+        resource_types=frozenset(resource_types),
     )
 
     def register(check: CheckFn) -> CheckFn:

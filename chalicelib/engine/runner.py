@@ -99,8 +99,11 @@ def evaluate(
     report.notes.extend(suppressed.notes)
     params = rule_params or {}
     budget = CpuBudget(budget_ms)
+    declares = getattr(model, "declares_any", None)  # a template: skip rules it cannot concern
     for rule in rules:
         meta = rule.meta
+        if meta.resource_types and declares is not None and not declares(meta.resource_types):
+            continue
         if budget.spent():
             report.error = (
                 f"evaluation stopped after {budget_ms:.0f} ms of CPU time, before rule "

@@ -24,7 +24,7 @@ import base64
 import contextlib
 import json
 import re
-from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, KeysView, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
@@ -186,9 +186,15 @@ class Resource:
                 return default
         return current
 
+    @property
+    def properties_line(self) -> int | None:
+        """The line of the resource's `Properties` key (its own line when it has none): where
+        a missing property belongs."""
+        return getattr(self.raw, "lines", {}).get("Properties", self.line)
+
     def prop_line(self, *path: Any) -> int | None:
-        """The line of the deepest key of `path` that exists (the resource's line if none)."""
-        line = self.line
+        """The line of the deepest key of `path` that exists (`properties_line` if none)."""
+        line = self.properties_line
         current: Any = self.properties
         for key in path:
             if isinstance(current, dict) and key in current:
@@ -244,15 +250,53 @@ class Template:
         with mapped properties, their own logical id, line and metadata, and `sam_type` set;
         a SAM type asked for by name is yielded as written, not twice.
         """
-        if include_disabled or not self.conditions:  # no resource can be disabled
-            if not include_sam and len(types) == 1:  # the common case: one lookup
-                return iter(self._by_type().get(types[0], ()))
-            pool: Iterable[Resource] = self.resources.values()
-        else:
-            pool = self._active()
-        if not include_sam:
-            return (res for res in pool if res.type in types)
-        return self._with_sam(pool, types)
+        if include_sam and not self._has_sam():
+            include_sam = False  # nothing expands: the plain lookup below answers
+        if not include_sam and (include_disabled or not self.conditions) and len(types) == 1:
+            return iter(self._by_type().get(types[0], ()))  # the common case: one lookup
+        key = ("of_type", types, include_sam, include_disabled)
+        cached = self._cache.get(key)  # every rule asks: answer each question once
+        if cached is None or cached[0] != len(self.resources):
+            pool: Iterable[Resource] = (
+                self.resources.values()
+                if include_disabled or not self.conditions  # no resource can be disabled
+                else self._active()
+            )
+            if include_sam:
+                found = list(self._with_sam(pool, types))
+            else:
+                found = [res for res in pool if res.type in types]
+            cached = self._cache[key] = (len(self.resources), found)
+        return iter(cached[1])
+
+    def shared(self, key: str, build: Callable[[Template], Any]) -> Any:
+        """`build(self)`, computed once per template for every rule that asks by `key`."""
+        key = f"shared:{key}"
+        if key not in self._cache:
+            self._cache[key] = build(self)
+        return self._cache[key]
+
+    def declares_any(self, types: frozenset[str]) -> bool:
+        """True when some resource is of one of `types`, or is a SAM resource expanding to one
+        (conditions aside: a rule decides what a disabled resource means)."""
+        present = self._cache.get("declared")
+        if present is None:
+            found = set(self._by_type())
+            for sam_type in found & _SAM_TARGETS.keys():
+                found.update(_SAM_TARGETS[sam_type])
+            present = self._cache["declared"] = frozenset(found)
+        return not present.isdisjoint(types)
+
+    def types(self) -> KeysView[str]:
+        """The resource types the template declares (as written, SAM types included)."""
+        return self._by_type().keys()
+
+    def _has_sam(self) -> bool:
+        """True when some resource is a SAM type with a CloudFormation view (cached)."""
+        found = self._cache.get("has_sam")
+        if found is None:
+            found = self._cache["has_sam"] = any(t in _SAM_TARGETS for t in self._by_type())
+        return found
 
     def _by_type(self) -> dict[str, list[Resource]]:
         """Resources grouped by type, in document order (built once per template)."""
@@ -513,6 +557,11 @@ def _yaml_error(exc: yaml.YAMLError, text: str, kind: str) -> ParseError:
         )
     if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
         mark = exc.problem_mark
+        if exc.problem == "but found another document":
+            return ParseError(
+                f"line {mark.line + 1}: a second YAML document starts here; a CloudFormation "
+                "template is a single document (split it into one file per template)"
+            )
         detail = exc.problem or "syntax error"
         if exc.context:
             detail = f"{detail} ({exc.context})"

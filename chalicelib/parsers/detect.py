@@ -87,7 +87,22 @@ def _looks_like_template(text: str) -> bool:
     head = _head(text)
     if head.lstrip().startswith("{"):
         return bool(_CFN_JSON.search(head))
-    return bool(_CFN_YAML.search(head))
+    if _CFN_YAML.search(head):
+        return True
+    indent = _document_indent(head)  # a document indented as a whole (` Resources:`)
+    if not indent:
+        return False
+    pattern = rf"^{re.escape(indent)}[\"']?Resources[\"']?[ \t]*:"
+    return re.search(pattern, head, re.MULTILINE) is not None
+
+
+def _document_indent(head: str) -> str:
+    """The indentation of the first key of a YAML document (its top-level keys share it)."""
+    for line in head.splitlines():
+        content = line.lstrip(" \t")
+        if content and not content.startswith(("#", "%", "---")):
+            return line[: len(line) - len(content)]
+    return ""
 
 
 def _looks_like_junit(text: str) -> bool:

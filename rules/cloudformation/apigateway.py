@@ -6,8 +6,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    each,
+    item_line,
+    none_of,
+    truthy,
+)
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _METHOD_VERBS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "ANY"})
@@ -67,6 +75,7 @@ def _absent(tpl: Template, value: Any) -> bool:
     artifact_type="cloudformation",
     title="API Gateway REST stage without access logging",
     severity="medium",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "Access logs record every call to the API (caller address, identity, route, status, "
         "latency). Without them there is no trail to investigate abuse, credential stuffing "
@@ -91,9 +100,7 @@ def rest_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
             where = ".".join((*base, "AccessLogSetting", "DestinationArn"))
             yield Hit(
                 f"{where} {_unset(destination)}, so the stage may write no access logs",
-                line=res.prop_line(*base, "AccessLogSetting", "DestinationArn")
-                if destination is not MISSING
-                else res.line,
+                line=res.prop_line(*base, "AccessLogSetting", "DestinationArn"),
                 resource=res.logical_id,
             )
 
@@ -103,6 +110,7 @@ def rest_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway REST stage without X-Ray tracing",
     severity="low",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "Without active tracing, requests through the stage leave no X-Ray trace, so latency "
         "spikes, failing integrations and unusual call patterns cannot be followed from the "
@@ -122,7 +130,7 @@ def rest_stage_without_tracing(tpl: Template) -> Iterator[Hit]:
         value = res.prop(*base, "TracingEnabled", default=MISSING)
         state = _state(tpl, value)
         where = ".".join((*base, "TracingEnabled"))
-        line = res.prop_line(*base, "TracingEnabled") if value is not MISSING else res.line
+        line = res.prop_line(*base, "TracingEnabled")
         if state == "missing":
             yield Hit(f"{where} is not set, so tracing is off", line=line, resource=res.logical_id)
         elif state == "false":
@@ -143,6 +151,7 @@ def rest_stage_without_tracing(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway cache data not encrypted",
     severity="medium",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "When a stage caches responses, the cached data (which may hold personal data or "
         "tokens returned by the back end) is stored in clear unless CacheDataEncrypted is "
@@ -226,6 +235,11 @@ def _route_needs_auth(tpl: Template, route: Resource) -> bool:
     artifact_type="cloudformation",
     title="API Gateway method or route without authorization",
     severity="medium",
+    resource_types=(
+        "AWS::ApiGateway::Method",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Route",
+    ),
     description=(
         "A REST API method or HTTP/WebSocket API route with AuthorizationType NONE (the "
         "default) can be called by anyone who finds the endpoint: no IAM signature, Cognito "
@@ -255,7 +269,7 @@ def method_without_authorization(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "AuthorizationType is not set, so anyone can call it",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -283,6 +297,7 @@ def method_without_authorization(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway REST stage without client certificate",
     severity="info",
+    resource_types=("AWS::ApiGateway::Deployment", "AWS::ApiGateway::Stage"),
     description=(
         "Without a client certificate, the back end of an HTTP integration cannot tell requests "
         "relayed by API Gateway from direct calls, so it must be protected some other way "
@@ -306,9 +321,7 @@ def stage_without_client_certificate(tpl: Template) -> Iterator[Hit]:
             yield Hit(
                 f"ClientCertificateId {_unset(value)}, so calls to the back end carry no "
                 "client certificate",
-                line=res.prop_line(*base, "ClientCertificateId")
-                if value is not MISSING
-                else res.line,
+                line=res.prop_line(*base, "ClientCertificateId"),
                 resource=res.logical_id,
             )
 
@@ -318,6 +331,7 @@ def stage_without_client_certificate(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="API Gateway HTTP/WebSocket stage without access logs",
     severity="medium",
+    resource_types=("AWS::ApiGatewayV2::Stage",),
     description=(
         "An HTTP or WebSocket API stage without AccessLogSettings keeps no record of the "
         "requests and connections it served, so abuse of the API cannot be detected or "
@@ -341,8 +355,150 @@ def v2_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
             yield Hit(
                 f"AccessLogSettings.DestinationArn {_unset(destination)}, so the stage may write "
                 "no access logs",
-                line=res.prop_line("AccessLogSettings", "DestinationArn")
-                if destination is not MISSING
-                else res.line,
+                line=res.prop_line("AccessLogSettings", "DestinationArn"),
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-APIGW-007",
+    artifact_type="cloudformation",
+    title="API Gateway custom domain accepts TLS 1.0",
+    severity="medium",
+    resource_types=("AWS::ApiGateway::DomainName", "AWS::ApiGatewayV2::DomainName"),
+    description=(
+        "A custom domain name whose SecurityPolicy is TLS_1_0, or is not set (REST API "
+        "domains then accept TLS 1.0 and 1.1), lets clients negotiate protocol versions with "
+        "known weaknesses, and fails PCI DSS and most compliance baselines. Checked on "
+        "AWS::ApiGateway::DomainName and each DomainNameConfigurations entry of "
+        "AWS::ApiGatewayV2::DomainName."
+    ),
+    remediation=(
+        "```yaml\nApiDomain:\n  Type: AWS::ApiGateway::DomainName\n  Properties:\n"
+        "    DomainName: api.example.com\n    RegionalCertificateArn: !Ref Certificate\n"
+        "    SecurityPolicy: TLS_1_2\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-custom-domain-tls-version.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-apigateway-domainname.html",
+    ),
+)
+def domain_accepts_tls10(tpl: Template) -> Iterator[Hit]:
+    what = "clients may use TLS 1.0"
+    yield from each(
+        tpl, "AWS::ApiGateway::DomainName", none_of, "SecurityPolicy", bad=("TLS_1_0",), what=what
+    )
+    for res in tpl.of_type("AWS::ApiGateway::DomainName"):
+        if res.prop("SecurityPolicy", default=MISSING) is MISSING:
+            yield Hit(
+                "SecurityPolicy is not set, so TLS 1.0 is accepted",
+                res.properties_line,
+                res.logical_id,
+            )
+    for res in tpl.of_type("AWS::ApiGatewayV2::DomainName"):
+        for index, _ in enumerate(as_list(res.prop("DomainNameConfigurations"))):
+            hit = none_of(
+                tpl,
+                res,
+                "DomainNameConfigurations",
+                index,
+                "SecurityPolicy",
+                bad=("TLS_1_0",),
+                what=what,
+            )
+            if hit:
+                yield hit
+
+
+_LOGGING_ON = ("ERROR", "INFO")
+
+
+def _method_settings(res: Resource, base: tuple[str, ...]) -> list[tuple[dict, tuple[Any, ...]]]:
+    """The settings that apply to methods of a REST stage: StageDescription itself (for a
+    deployment) and each MethodSettings item."""
+    settings: list[tuple[dict, tuple[Any, ...]]] = []
+    if base and isinstance(res.prop(*base), dict):
+        settings.append((res.prop(*base), base))
+    for index, item in enumerate(as_list(res.prop(*base, "MethodSettings"))):
+        if isinstance(item, dict):
+            settings.append((item, (*base, "MethodSettings", index)))
+    return settings
+
+
+@rule(
+    id="CF-APIGW-008",
+    artifact_type="cloudformation",
+    title="API Gateway execution logging disabled",
+    severity="medium",
+    resource_types=(
+        "AWS::ApiGateway::Deployment",
+        "AWS::ApiGateway::Stage",
+        "AWS::ApiGatewayV2::Api",
+        "AWS::ApiGatewayV2::Stage",
+    ),
+    description=(
+        "Execution logs record how API Gateway handled each request: authorizer decisions, "
+        "throttling, integration errors and timeouts. A REST stage without a method setting "
+        "whose LoggingLevel is ERROR or INFO, or a WebSocket stage whose "
+        "DefaultRouteSettings.LoggingLevel is OFF or missing, keeps none, which hides "
+        "authorization failures and abuse. (Access logs are CF-APIGW-001 and CF-APIGW-006; "
+        "HTTP APIs have no execution logs.) Relates to AWS FSBP APIGateway.1."
+    ),
+    remediation=(
+        "```yaml\nProdStage:\n  Type: AWS::ApiGateway::Stage\n  Properties:\n"
+        "    MethodSettings:\n      - ResourcePath: '/*'\n        HttpMethod: '*'\n"
+        "        LoggingLevel: ERROR\n        DataTraceEnabled: false\n```\n(the account needs "
+        "an AWS::ApiGateway::Account with a CloudWatch role)"
+    ),
+    references=(
+        f"{_HUB}/apigateway-controls.html#apigateway-1",
+        "https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-logging.html",
+    ),
+)
+def execution_logging_off(tpl: Template) -> Iterator[Hit]:
+    for res, base in _stages(tpl):
+        settings = _method_settings(res, base)
+        levels = [(item, path, item.get("LoggingLevel", MISSING)) for item, path in settings]
+        if any(_logging_on(tpl, level) for _, _, level in levels):
+            continue
+        off = next(((item, path) for item, path, level in levels if level is not MISSING), None)
+        if off:
+            yield Hit(
+                "LoggingLevel is OFF, so the stage keeps no execution logs",
+                item_line(off[0], "LoggingLevel") or res.prop_line(*off[1]),
+                res.logical_id,
+            )
+        else:
+            yield Hit(
+                "no method setting sets LoggingLevel, so the stage keeps no execution logs",
+                res.prop_line(*base, "MethodSettings"),
+                res.logical_id,
+            )
+    for res in tpl.of_type("AWS::ApiGatewayV2::Stage"):
+        level = res.prop("DefaultRouteSettings", "LoggingLevel", default=MISSING)
+        if _logging_on(tpl, level):
+            continue
+        websocket = _route_api_protocol(tpl, res) == "WEBSOCKET"
+        if level is MISSING and websocket:
+            yield Hit(
+                "DefaultRouteSettings.LoggingLevel is not set, so the WebSocket stage keeps no "
+                "execution logs",
+                res.prop_line("DefaultRouteSettings", "LoggingLevel"),
+                res.logical_id,
+            )
+        elif level is not MISSING and any(
+            str(v).strip().upper() == "OFF" for v in tpl.possible_values(level)
+        ):
+            yield Hit(
+                "DefaultRouteSettings.LoggingLevel is OFF, so the stage keeps no execution logs",
+                res.prop_line("DefaultRouteSettings", "LoggingLevel"),
+                res.logical_id,
+            )
+
+
+def _logging_on(tpl: Template, level: Any) -> bool:
+    """ERROR or INFO in every case (an expression that cannot be resolved counts as on)."""
+    if level is MISSING or level is None:
+        return False
+    values = tpl.possible_values(level)
+    return all(v is UNRESOLVED or str(v).strip().upper() in _LOGGING_ON for v in values)

@@ -68,6 +68,7 @@ def _custom_origins(res: Resource) -> Iterator[tuple[dict, tuple[Any, ...], str]
     artifact_type="cloudformation",
     title="CloudFront behavior allows unencrypted HTTP",
     severity="medium",
+    resource_types=("AWS::CloudFront::Distribution",),
     description=(
         "A cache behavior with ViewerProtocolPolicy allow-all serves content over plain HTTP, "
         "so responses, cookies and authorization headers can be read or altered between the "
@@ -118,6 +119,7 @@ def viewer_allows_http(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudFront viewer TLS policy allows TLS below 1.2",
     severity="medium",
+    resource_types=("AWS::CloudFront::Distribution",),
     description=(
         "The viewer security policy decides which protocols viewers may negotiate. With a "
         "custom certificate, the default (TLSv1) and TLSv1_2016 / TLSv1.1_2016 accept TLS 1.0 "
@@ -220,6 +222,7 @@ def _viewer_tls_hit(tpl: Template, res: Resource) -> Hit | None:
     artifact_type="cloudformation",
     title="CloudFront distribution without AWS WAF",
     severity="low",
+    resource_types=("AWS::CloudFront::Distribution",),
     description=(
         "A distribution without a web ACL passes every request to the origin: no managed "
         "rules against common exploits, bad bots or known malicious addresses, and no rate "
@@ -240,7 +243,7 @@ def distribution_without_waf(tpl: Template) -> Iterator[Hit]:
         if _absent(tpl, value):
             yield Hit(
                 f"WebACLId {_unset(value)}, so no web ACL filters requests",
-                line=res.prop_line(_CONFIG, "WebACLId") if value is not MISSING else res.line,
+                line=res.prop_line(_CONFIG, "WebACLId"),
                 resource=res.logical_id,
             )
 
@@ -250,6 +253,7 @@ def distribution_without_waf(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudFront distribution without access logging",
     severity="low",
+    resource_types=("AWS::CloudFront::Distribution", "AWS::Logs::DeliverySource"),
     description=(
         "Without standard logging, the distribution keeps no per-request record (viewer "
         "address, path, status, TLS details), which is what an investigation of scraping, "
@@ -274,9 +278,7 @@ def distribution_without_logging(tpl: Template) -> Iterator[Hit]:
         if _absent(tpl, bucket):
             yield Hit(
                 f"Logging.Bucket {_unset(bucket)}, so the distribution may write no access logs",
-                line=res.prop_line(_CONFIG, "Logging", "Bucket")
-                if bucket is not MISSING
-                else res.line,
+                line=res.prop_line(_CONFIG, "Logging", "Bucket"),
                 resource=res.logical_id,
             )
 
@@ -286,6 +288,7 @@ def distribution_without_logging(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudFront sends traffic to custom origins over HTTP",
     severity="medium",
+    resource_types=("AWS::CloudFront::Distribution",),
     description=(
         "With OriginProtocolPolicy http-only, CloudFront fetches from the origin in clear "
         "across the internet, so viewers get HTTPS to the edge while their requests, cookies "
@@ -336,6 +339,7 @@ def origin_over_http(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudFront custom origin allows SSLv3",
     severity="medium",
+    resource_types=("AWS::CloudFront::Distribution",),
     description=(
         "Listing SSLv3 in OriginSSLProtocols lets CloudFront fall back to a protocol broken "
         "since POODLE (2014) when talking to the origin, so an attacker on that path can "

@@ -8,7 +8,18 @@ from typing import Any
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template
 from rules._secrets import is_literal_secret_value, is_secret_name
-from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    disabled,
+    each,
+    item_line,
+    none_of,
+    one_of,
+    present,
+    truthy,
+)
 from rules.cloudformation.messaging import public_message, public_statement
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
@@ -45,6 +56,7 @@ def _registry_scans_everything(tpl: Template) -> bool:
     artifact_type="cloudformation",
     title="ECR repository does not scan images on push",
     severity="medium",
+    resource_types=("AWS::ECR::RegistryScanningConfiguration", "AWS::ECR::Repository"),
     description=(
         "Without scan on push (or a registry-wide scanning rule), images with known "
         "vulnerable packages are stored and deployed without anyone being told; the first "
@@ -70,7 +82,7 @@ def repository_without_scan_on_push(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "ImageScanningConfiguration.ScanOnPush is not set, so images are not scanned",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -96,6 +108,7 @@ def repository_without_scan_on_push(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECR repository image tags are mutable",
     severity="low",
+    resource_types=("AWS::ECR::Repository",),
     description=(
         "With mutable tags, pushing an image under an existing tag silently replaces what "
         "`app:1.4.2` or `app:prod` refers to. A compromised pipeline or credential can swap a "
@@ -118,7 +131,7 @@ def repository_tags_mutable(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "ImageTagMutability is not set, so tags are MUTABLE",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -147,6 +160,7 @@ def repository_tags_mutable(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECR repository policy allows anyone",
     severity="high",
+    resource_types=("AWS::ECR::Repository",),
     description=(
         'A repository policy statement allowing Principal "*" without a Condition lets any '
         "AWS account pull the images (and the code, configuration and secrets baked into "
@@ -200,6 +214,7 @@ def _windows(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="ECS container runs privileged",
     severity="high",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "A privileged container gets every Linux capability and access to the host's "
         "devices: a compromise of the application becomes root on the container instance, "
@@ -252,6 +267,7 @@ def privileged_container(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS container root filesystem is writable",
     severity="low",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "A writable root filesystem lets an attacker who gets code execution in the "
         "container drop tools, modify binaries or plant persistence. A read-only root "
@@ -298,6 +314,7 @@ def writable_root_filesystem(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secret in ECS container environment",
     severity="high",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "Environment values of a task definition are stored in clear in the task definition, "
         "visible to anyone allowed to describe it, kept in every revision and in the "
@@ -343,6 +360,7 @@ def secret_in_container_environment(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS task uses the host network mode",
     severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "In host network mode, containers share the instance's network stack: they can bind "
         "any host port, see the traffic of the host's interfaces, and reach the instance "
@@ -381,6 +399,7 @@ def host_network_mode(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="ECS container configured to run as root",
     severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
     description=(
         "A container whose User is root (or UID 0) runs the application with full privileges "
         "inside the container: any code execution can change the image's files, read every "
@@ -425,3 +444,204 @@ def container_runs_as_root(tpl: Template) -> Iterator[Hit]:
                 line=first_line,
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-ECS-006",
+    artifact_type="cloudformation",
+    title="ECS task definition without a task role",
+    severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
+    description=(
+        "Without TaskRoleArn, the containers of a task have no IAM role of their own: on the "
+        "EC2 launch type, AWS SDKs in them fall back to the container instance's role (shared "
+        "by every task on the host, usually broad), and the task's calls cannot be told "
+        "apart or limited to what it needs."
+    ),
+    remediation=(
+        "```yaml\nAppTask:\n  Type: AWS::ECS::TaskDefinition\n  Properties:\n"
+        "    TaskRoleArn: !GetAtt AppTaskRole.Arn\n"
+        "    ExecutionRoleArn: !GetAtt AppExecutionRole.Arn\n```\nand block the instance "
+        "role with `ECS_AWSVPC_BLOCK_IMDS` / `ECS_ENABLE_TASK_IAM_ROLE` on the hosts."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html",
+        "https://docs.aws.amazon.com/AmazonECS/latest/bestpracticesguide/security-iam-roles.html",
+    ),
+)
+def task_without_role(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, _TASK, present, "TaskRoleArn", what="containers have no role of their own")
+
+
+@rule(
+    id="CF-ECS-007",
+    artifact_type="cloudformation",
+    title="ECS cluster without Container Insights",
+    severity="low",
+    resource_types=("AWS::ECS::Cluster",),
+    description=(
+        "Container Insights collects per-task and per-service CPU, memory, network and "
+        "restart metrics; without them, a crash-looping or resource-starved (or hijacked, "
+        "crypto-mining) task is hard to notice. It is on only when ClusterSettings sets "
+        "containerInsights to enabled or enhanced. Relates to AWS FSBP ECS.12."
+    ),
+    remediation=(
+        "```yaml\nAppCluster:\n  Type: AWS::ECS::Cluster\n  Properties:\n"
+        "    ClusterSettings:\n      - Name: containerInsights\n        Value: enabled\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-12",
+        "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/ContainerInsights.html",
+    ),
+)
+def cluster_without_insights(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::ECS::Cluster"):
+        settings = [s for s in as_list(res.prop("ClusterSettings")) if isinstance(s, dict)]
+        insights = [s for s in settings if _text(s.get("Name")) == "containerInsights"]
+        values = {str(v).lower() for s in insights for v in tpl.possible_values(s.get("Value"))}
+        if not insights:
+            yield Hit(
+                "ClusterSettings does not enable containerInsights",
+                res.prop_line("ClusterSettings"),
+                res.logical_id,
+            )
+        elif not values <= {"enabled", "enhanced"}:
+            yield Hit(
+                "containerInsights can be disabled",
+                item_line(insights[0], "Value") or res.prop_line("ClusterSettings"),
+                res.logical_id,
+            )
+
+
+@rule(
+    id="CF-ECS-008",
+    artifact_type="cloudformation",
+    title="ECS service assigns public IP addresses",
+    severity="medium",
+    resource_types=("AWS::ECS::Service",),
+    description=(
+        "AwsvpcConfiguration.AssignPublicIp ENABLED gives every task of the service a public "
+        "address, reachable from the internet wherever its security groups allow it. Tasks "
+        "behind a load balancer, or pulling images through a NAT gateway or VPC endpoints, "
+        "need none. Relates to AWS FSBP ECS.2."
+    ),
+    remediation=(
+        "```yaml\nNetworkConfiguration:\n  AwsvpcConfiguration:\n    AssignPublicIp: DISABLED\n"
+        "    Subnets: [!Ref PrivateSubnetA, !Ref PrivateSubnetB]\n```"
+    ),
+    references=(
+        f"{_HUB}/ecs-controls.html#ecs-2",
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-networking-awsvpc.html",
+    ),
+)
+def service_public_ip(tpl: Template) -> Iterator[Hit]:
+    path = ("NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp")
+    return each(
+        tpl, "AWS::ECS::Service", none_of, *path, bad=("ENABLED",), what="tasks get public IPs"
+    )
+
+
+@rule(
+    id="CF-BATCH-001",
+    artifact_type="cloudformation",
+    title="Batch job definition runs privileged containers",
+    severity="high",
+    resource_types=("AWS::Batch::JobDefinition",),
+    description=(
+        "ContainerProperties.Privileged: true gives the job's container root access to the "
+        "host's devices and kernel: a job (or a dependency it downloads) can escape to the "
+        "compute environment's instance and every other job running there."
+    ),
+    remediation="Remove `Privileged` (or set it to false) from the job's ContainerProperties.",
+    references=(
+        "https://docs.aws.amazon.com/batch/latest/userguide/job_definition_parameters.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-batch-jobdefinition-containerproperties.html",
+    ),
+)
+def batch_privileged(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::Batch::JobDefinition",
+        disabled,
+        "ContainerProperties",
+        "Privileged",
+        what="the container has root on the host",
+    )
+
+
+@rule(
+    id="CF-ECR-004",
+    artifact_type="cloudformation",
+    title="ECR repository not encrypted with a KMS key",
+    severity="low",
+    resource_types=("AWS::ECR::Repository",),
+    description=(
+        "Without EncryptionConfiguration.EncryptionType KMS, ECR encrypts image layers with "
+        "S3-managed keys: who can pull the images is then decided by IAM and the repository "
+        "policy alone, with no key policy to limit it and no CloudTrail record of each "
+        "decryption. Images often embed code, configuration and credentials."
+    ),
+    remediation=(
+        "```yaml\nApiRepository:\n  Type: AWS::ECR::Repository\n  Properties:\n"
+        "    EncryptionConfiguration:\n      EncryptionType: KMS\n"
+        "      KmsKey: !GetAtt ImagesKey.Arn\n```\n(set at creation; changing it replaces "
+        "the repository)"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECR/latest/userguide/encryption-at-rest.html",
+        f"{_HUB}/ecr-controls.html",
+    ),
+)
+def repository_without_kms(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::ECR::Repository",
+        one_of,
+        "EncryptionConfiguration",
+        "EncryptionType",
+        good=("KMS", "KMS_DSSE"),
+        what="images are encrypted with S3-managed keys only",
+    )
+
+
+@rule(
+    id="CF-ECS-009",
+    artifact_type="cloudformation",
+    title="ECS task mounts EFS without encryption in transit",
+    severity="medium",
+    resource_types=("AWS::ECS::TaskDefinition",),
+    description=(
+        "An EFSVolumeConfiguration whose TransitEncryption is not ENABLED (DISABLED is the "
+        "default) mounts the file system over plain NFS: every file the task reads or writes "
+        "crosses the network unencrypted, and an EFS file system policy requiring "
+        "aws:SecureTransport refuses the mount."
+    ),
+    remediation=(
+        "```yaml\nVolumes:\n  - Name: shared\n    EFSVolumeConfiguration:\n"
+        "      FilesystemId: !Ref SharedFiles\n      TransitEncryption: ENABLED\n"
+        "      AuthorizationConfig:\n        AccessPointId: !Ref AppAccessPoint\n"
+        "        IAM: ENABLED\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonECS/latest/developerguide/efs-volumes.html",
+        "https://docs.aws.amazon.com/efs/latest/ug/encryption-in-transit.html",
+    ),
+)
+def efs_volume_without_tls(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_TASK):
+        for index, volume in enumerate(as_list(res.prop("Volumes"))):
+            if not isinstance(volume, dict) or "EFSVolumeConfiguration" not in volume:
+                continue
+            hit = one_of(
+                tpl,
+                res,
+                "Volumes",
+                index,
+                "EFSVolumeConfiguration",
+                "TransitEncryption",
+                good=("ENABLED",),
+                what="the file system is mounted over plain NFS",
+                label=f"volume {volume.get('Name', index)!s}: TransitEncryption",
+            )
+            if hit:
+                yield hit

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Resource, Template
-from rules.cloudformation._helpers import as_list, require_true
-from rules.cloudformation.ec2 import require_enabled
+from rules.cloudformation._helpers import as_list, require_enabled, require_true
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/dynamodb-controls.html"
 
@@ -29,6 +28,7 @@ def _replica_hits(tpl: Template, res: Resource, *path: str, what: str) -> Iterat
     artifact_type="cloudformation",
     title="DynamoDB point-in-time recovery disabled",
     severity="medium",
+    resource_types=("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table"),
     description=(
         "Point-in-time recovery keeps continuous backups for 35 days, so a table can be "
         "restored to any second before a faulty deployment, a runaway script or a malicious "
@@ -60,6 +60,7 @@ def pitr_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DynamoDB table encrypted with an AWS owned key",
     severity="low",
+    resource_types=("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table"),
     description=(
         "Unless SSESpecification.SSEEnabled is true, DynamoDB encrypts the table with a key "
         "AWS owns and shares across accounts: you cannot see its use in CloudTrail, restrict "
@@ -86,6 +87,7 @@ def sse_aws_owned_key(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="DynamoDB deletion protection disabled",
     severity="low",
+    resource_types=("AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table"),
     description=(
         "Without DeletionProtectionEnabled, a DeleteTable call (a mistaken stack deletion, a "
         "replacement caused by a renamed key, a compromised pipeline) removes the table and "

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from functools import lru_cache
 from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
@@ -14,7 +12,6 @@ from chalicelib.parsers.cloudformation import (
     LineDict,
     Resource,
     Template,
-    is_intrinsic,
 )
 from rules.cloudformation._helpers import (
     MISSING,
@@ -22,8 +19,12 @@ from rules.cloudformation._helpers import (
     describe,
     is_true,
     is_world,
+    item_line,
+    param_unknown,
+    refers_to,
+    require_set,
     require_true,
-    truthy,
+    require_value,
 )
 
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -77,6 +78,7 @@ def _all_traffic(tpl: Template, item: dict) -> bool:
     artifact_type="cloudformation",
     title="SSH or RDP open to the internet",
     severity="high",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
     description=(
         "An ingress rule allowing 0.0.0.0/0 (or ::/0) on port 22 or 3389 exposes remote "
         "administration to the whole internet, where it is brute-forced and scanned for "
@@ -115,6 +117,7 @@ def admin_port_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="All traffic open to the internet",
     severity="critical",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
     description=(
         "An ingress rule allowing every protocol or every port from 0.0.0.0/0 (or ::/0) "
         "exposes every service on the attached instances, including ones never meant to be "
@@ -143,6 +146,7 @@ def all_traffic_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EBS volume not encrypted",
     severity="medium",
+    resource_types=("AWS::EC2::Volume",),
     description=(
         "An unencrypted EBS volume stores its data, and every snapshot taken from it, in "
         "clear: a shared or leaked snapshot exposes everything on the disk."
@@ -155,103 +159,6 @@ def volume_not_encrypted(tpl: Template) -> Iterator[Hit]:
         hit = require_true(tpl, res, "Encrypted", what="encryption at rest")
         if hit:
             yield hit
-
-
-# -- value helpers shared by the other rule modules of this pack ------------------------------
-
-
-def param_unknown(tpl: Template, value: Any, could_be: str | None = None) -> bool:
-    """True when `value` is (or, through `Fn::If`, may be) a parameter the template leaves open.
-
-    With `could_be`, a parameter whose AllowedPattern rejects that text is not open. Other
-    unresolvable expressions (`Fn::GetAtt`, `Fn::Sub` of pseudo parameters, ...) name
-    something the template builds itself, never a wildcard or a world-open range.
-    """
-    if not is_intrinsic(value):
-        return False
-    ((key, arg),) = value.items()
-    if key == "Ref":
-        param = tpl.parameters.get(arg) if isinstance(arg, str) else None
-        if not isinstance(param, dict):
-            return False
-        if not any(v is UNRESOLVED for v in tpl.possible_values(value)):
-            return False
-        pattern = param.get("AllowedPattern")
-        if could_be is not None and isinstance(pattern, str):
-            compiled = _compiled(pattern)
-            return compiled is None or compiled.fullmatch(could_be) is not None
-        return True
-    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-        return param_unknown(tpl, arg[1], could_be) or param_unknown(tpl, arg[2], could_be)
-    return False
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(pattern)
-    except re.error:
-        return None
-
-
-def require_set(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | None:
-    """A hit when the property at `path` is missing, empty or removed by `AWS::NoValue`."""
-    name = ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
-    values = tpl.possible_values(value)
-    if any(v is NO_VALUE or v in ("", []) for v in values):
-        return Hit(
-            f"{name} can be empty or removed, so {what}",
-            line=res.prop_line(*path),
-            resource=res.logical_id,
-        )
-    return None
-
-
-def require_value(
-    tpl: Template, res: Resource, *path: Any, good: frozenset[str], what: str
-) -> Hit | None:
-    """A hit unless the string at `path` is one of `good` (case-insensitive) in every case."""
-    name = ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return Hit(f"{name} is not set, so {what}", line=res.line, resource=res.logical_id)
-    line = res.prop_line(*path)
-    values = tpl.possible_values(value)
-    bad = [v for v in values if v is not UNRESOLVED and str(v).strip().lower() not in good]
-    if bad:
-        shown = "removed" if bad[0] is NO_VALUE else repr(bad[0])
-        return Hit(f"{name} can be {shown}, so {what}", line=line, resource=res.logical_id)
-    if any(v is UNRESOLVED for v in values):
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the "
-            f"template: make sure it is {' or '.join(sorted(good))}",
-            line=line,
-            resource=res.logical_id,
-        )
-    return None
-
-
-def flag_if_true(tpl: Template, res: Resource, *path: Any, what: str) -> Hit | None:
-    """A hit when the boolean at `path` may be true (or cannot be told); missing is fine."""
-    name = ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return None
-    line = res.prop_line(*path)
-    state = is_true(tpl, value)
-    if state:
-        return Hit(f"{name} can be true, so {what}", line=line, resource=res.logical_id)
-    if state is None:
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the "
-            f"template: make sure it is false",
-            line=line,
-            resource=res.logical_id,
-        )
-    return None
 
 
 # -- more security group rules -----------------------------------------------------------------
@@ -323,6 +230,7 @@ def _exposure(tpl: Template, item: dict) -> tuple[str, str | None] | None:
     artifact_type="cloudformation",
     title="Database or admin service port open to the internet",
     severity="high",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress"),
     description=(
         "Database engines (MySQL, PostgreSQL, SQL Server, MongoDB, Redis, Elasticsearch...) "
         "and remote management services (Telnet, SMB, VNC, WinRM, the Docker API, kubelet) "
@@ -384,6 +292,7 @@ def high_risk_port_open(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Security group allows all outbound traffic",
     severity="low",
+    resource_types=("AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress"),
     description=(
         "An egress rule allowing every protocol and port to 0.0.0.0/0 (or ::/0) lets a "
         "compromised workload download tooling and exfiltrate data to anywhere. Restricting "
@@ -416,13 +325,15 @@ def egress_to_everywhere(tpl: Template) -> Iterator[Hit]:
         )
 
 
-def _placement_hit(tpl: Template, res: Resource, key: str) -> Hit | None:
-    """A hit when `key` (what places the resource in a VPC) is missing or may be removed."""
-    value = res.prop(key, default=MISSING)
-    if value is MISSING or value is None:
-        message, line = f"{key} is not set", res.line
-    elif any(v is NO_VALUE for v in tpl.possible_values(value)):
-        message, line = f"{key} can be removed", res.prop_line(key)
+def _placement_hit(tpl: Template, res: Resource, paths: tuple[tuple[str, ...], ...]) -> Hit | None:
+    """A hit when every one of `paths` (what places the resource in a VPC) is missing, or the
+    one that is set may be removed."""
+    written = [path for path in paths if res.prop(*path, default=MISSING) not in (MISSING, None)]
+    name = ".".join(paths[0])
+    if not written:
+        message, line = f"{name} is not set", res.prop_line(*paths[0])
+    elif any(v is NO_VALUE for v in tpl.possible_values(res.prop(*written[0]))):
+        message, line = f"{'.'.join(written[0])} can be removed", res.prop_line(*written[0])
     else:
         return None
     return Hit(
@@ -432,19 +343,25 @@ def _placement_hit(tpl: Template, res: Resource, key: str) -> Hit | None:
     )
 
 
-_PLACEMENT = {
-    "AWS::EC2::SecurityGroup": "VpcId",
-    "AWS::EC2::Instance": "SubnetId",
-    "AWS::RDS::DBInstance": "DBSubnetGroupName",
-    "AWS::RDS::DBCluster": "DBSubnetGroupName",
+_PLACEMENT: dict[str, tuple[tuple[str, ...], ...]] = {
+    "AWS::EC2::SecurityGroup": (("VpcId",),),
+    "AWS::EC2::Instance": (("SubnetId",),),
+    "AWS::RDS::DBInstance": (("DBSubnetGroupName",),),
+    "AWS::RDS::DBCluster": (("DBSubnetGroupName",),),
+    "AWS::ElastiCache::CacheCluster": (("CacheSubnetGroupName",),),
+    "AWS::ElastiCache::ReplicationGroup": (("CacheSubnetGroupName",),),
+    "AWS::EMR::Cluster": (("Instances", "Ec2SubnetId"), ("Instances", "Ec2SubnetIds")),
 }
 # an instance placed by its network interfaces or launch template; a database following
-# its cluster or replication source
+# its cluster or replication source; a replication group following its global datastore
 _PLACED_ELSEWHERE = (
     "NetworkInterfaces",
     "LaunchTemplate",
     "DBClusterIdentifier",
     "SourceDBInstanceIdentifier",
+    "GlobalReplicationGroupId",
+    "PrimaryClusterId",
+    "ReplicationGroupId",
 )
 
 
@@ -453,9 +370,19 @@ _PLACED_ELSEWHERE = (
     artifact_type="cloudformation",
     title="Resource placed in the default VPC",
     severity="low",
+    resource_types=(
+        "AWS::EC2::Instance",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EMR::Cluster",
+        "AWS::ElastiCache::CacheCluster",
+        "AWS::ElastiCache::ReplicationGroup",
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+    ),
     description=(
         "A security group without VpcId, an instance without a subnet or network interface, "
-        "and a database without a DB subnet group all land in the account's default VPC, "
+        "an EMR cluster without Ec2SubnetId, and a database or cache without a subnet group "
+        "all land in the account's default VPC, "
         "whose subnets are public (they give every instance a public address) and whose "
         "layout is shared by everything else created without thought. Workloads belong in a "
         "VPC designed for them, with private subnets and controlled routing."
@@ -465,7 +392,8 @@ _PLACED_ELSEWHERE = (
         "```yaml\nAppSecurityGroup:\n  Type: AWS::EC2::SecurityGroup\n  Properties:\n"
         "    GroupDescription: app tier\n    VpcId: !Ref VpcId\nAppInstance:\n"
         "  Type: AWS::EC2::Instance\n  Properties:\n    SubnetId: !Ref PrivateSubnetA\n"
-        "```\nand give RDS instances and clusters a `DBSubnetGroupName`."
+        "```\nand give RDS instances and clusters a `DBSubnetGroupName` (ElastiCache: "
+        "`CacheSubnetGroupName`, EMR: `Instances.Ec2SubnetId`)."
     ),
     references=(
         "https://docs.aws.amazon.com/vpc/latest/userguide/default-vpc.html",
@@ -489,6 +417,7 @@ def default_vpc(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EBS volume encrypted with the AWS managed key",
     severity="low",
+    resource_types=("AWS::EC2::Volume",),
     description=(
         "An encrypted volume without KmsKeyId uses the account's `aws/ebs` key, whose policy "
         "you cannot edit: you cannot limit who may use it, share snapshots of the volume "
@@ -520,6 +449,7 @@ def volume_default_key(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EBS snapshot block public access turned off",
     severity="medium",
+    resource_types=("AWS::EC2::SnapshotBlockPublicAccess",),
     description=(
         "CloudFormation cannot share a snapshot, but it can set the region's EBS snapshot "
         "block public access state. `unblocked` lets anyone with snapshot permissions make "
@@ -549,34 +479,101 @@ def snapshot_public_access(tpl: Template) -> Iterator[Hit]:
             yield hit
 
 
-def require_enabled(
-    tpl: Template, res: Resource, *path: Any, what: str, label: str | None = None
-) -> Hit | None:
-    """`require_true` for paths that go through list indexes (reported at the deepest
-    existing key when the setting is missing); `label` names the setting in messages."""
-    name = label or ".".join(str(p) for p in path)
-    value = res.prop(*path, default=MISSING)
-    if value is MISSING or value is None:
-        return Hit(
-            f"{name} is not set, so {what} is off",
-            line=res.prop_line(*path),
-            resource=res.logical_id,
+@rule(
+    id="CF-EC2-011",
+    artifact_type="cloudformation",
+    title="Security group rule without a description",
+    severity="low",
+    resource_types=(
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::EC2::SecurityGroupIngress",
+    ),
+    description=(
+        "A security group rule without Description says nothing about why it exists: in an "
+        "audit or an incident nobody can tell a forgotten test rule from a needed one, so "
+        "rules accumulate and are never removed. Inline ingress and egress rules and "
+        "standalone SecurityGroupIngress/Egress resources are checked."
+    ),
+    remediation=(
+        "```yaml\nSecurityGroupIngress:\n  - IpProtocol: tcp\n    FromPort: 443\n"
+        "    ToPort: 443\n    SourceSecurityGroupId: !Ref LoadBalancerSecurityGroup\n"
+        "    Description: HTTPS from the public load balancer\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-ec2-security-group-rule.html",
+    ),
+)
+def rule_without_description(tpl: Template) -> Iterator[Hit]:
+    for rules in (ingress_rules(tpl), egress_rules(tpl)):
+        for res, item, path in rules:
+            described = tpl.possible_values(item.get("Description"))
+            if all(isinstance(v, str) and v.strip() for v in described) or UNRESOLVED in described:
+                continue
+            where = "inline rule" if path else "rule"
+            line = (item_line(item) if path else None) or res.prop_line(*path, "Description")
+            yield Hit(f"the {where} has no Description", line=line, resource=res.logical_id)
+
+
+def _load_balancer_groups(tpl: Template) -> list[Any]:
+    """The SecurityGroups of every load balancer of the template, as written."""
+    return [
+        res.prop("SecurityGroups")
+        for res in tpl.of_type(
+            "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancing::LoadBalancer"
         )
-    line = res.prop_line(*path)
-    values = tpl.possible_values(value)
-    if any(v is NO_VALUE or truthy(v) is False for v in values):
-        return Hit(f"{name} can be false, so {what} can be off", line=line, resource=res.logical_id)
-    if any(v is UNRESOLVED for v in values):
-        return Hit(
-            f"{name} comes from {describe(value)}, which cannot be resolved from the "
-            f"template: make sure {what} is on",
-            line=line,
-            resource=res.logical_id,
-        )
-    if any(truthy(v) is None for v in values):
-        return Hit(
-            f"{name} is not a boolean, so {what} is not known to be on",
-            line=line,
-            resource=res.logical_id,
-        )
-    return None
+    ]
+
+
+@rule(
+    id="CF-EC2-015",
+    artifact_type="cloudformation",
+    title="HTTP port 80 open to the internet",
+    severity="low",
+    resource_types=(
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ),
+    description=(
+        "An ingress rule opening port 80 to 0.0.0.0/0 (or ::/0) serves a service over plain "
+        "HTTP to the whole internet: sessions, cookies and form data can be read and changed "
+        "on the way. Groups of load balancers are left out (a listener that only redirects "
+        "to HTTPS needs port 80; CF-ELB-001 judges the listener), as are rules that open "
+        "every port (CF-EC2-002)."
+    ),
+    remediation=(
+        "Serve HTTPS, or put the instances behind a load balancer that redirects HTTP and "
+        "let only its group reach them:\n```yaml\n- IpProtocol: tcp\n  FromPort: 80\n"
+        "  ToPort: 80\n  SourceSecurityGroupId: !Ref LoadBalancerSecurityGroup\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-listeners.html",
+    ),
+)
+def http_open_to_internet(tpl: Template) -> Iterator[Hit]:
+    balancer_groups = _load_balancer_groups(tpl)
+    for res, item, path in ingress_rules(tpl):
+        world = _world_cidr(tpl, item)
+        if world is None or _all_traffic(tpl, item):
+            continue
+        group = _group_of(res) if path == () else res.logical_id
+        if group and any(refers_to(groups, group) for groups in balancer_groups):
+            continue
+        low, high = _port(tpl, item.get("FromPort")), _port(tpl, item.get("ToPort"))
+        if low is not None and high is not None and low <= 80 <= high:
+            key, cidr = world
+            line = _line(res, item, path, key)
+            yield Hit(f"{cidr} may reach port 80 (HTTP)", line, res.logical_id)
+
+
+def _group_of(res: Resource) -> str | None:
+    """The logical id of the group a standalone ingress rule adds to, when it is a Ref."""
+    group = res.prop("GroupId")
+    if isinstance(group, dict) and isinstance(group.get("Ref"), str):
+        return group["Ref"]
+    target = group.get("Fn::GetAtt") if isinstance(group, dict) else None
+    return str(target[0]) if isinstance(target, list) and target else None

@@ -28,6 +28,7 @@ def _strings(tpl: Template, value: Any) -> list[Any]:
     artifact_type="cloudformation",
     title="EKS API endpoint open to the internet",
     severity="medium",
+    resource_types=("AWS::EKS::Cluster",),
     description=(
         "By default the Kubernetes API endpoint of an EKS cluster is public and accepts "
         "connections from any address. A leaked kubeconfig or token, or a flaw in the API "
@@ -83,6 +84,7 @@ def public_endpoint(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EKS secrets not encrypted with a KMS key",
     severity="low",
+    resource_types=("AWS::EKS::Cluster",),
     description=(
         "Without an EncryptionConfig for secrets, Kubernetes Secrets in etcd are protected "
         "only by AWS-owned keys (on recent versions) or by disk encryption alone: you cannot "
@@ -101,7 +103,9 @@ def secrets_not_encrypted(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type(_CLUSTER):
         config = res.prop("EncryptionConfig", default=MISSING)
         if config is MISSING or config is None:
-            yield Hit("no EncryptionConfig is set", line=res.line, resource=res.logical_id)
+            yield Hit(
+                "no EncryptionConfig is set", line=res.properties_line, resource=res.logical_id
+            )
             continue
         covered = False
         for item in as_list(config):
@@ -126,6 +130,7 @@ def secrets_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EKS control plane audit logging disabled",
     severity="medium",
+    resource_types=("AWS::EKS::Cluster",),
     description=(
         "Control plane logs are off by default. Without the audit log there is no record of "
         "who read secrets, changed RBAC or exec'd into pods, which is the first thing an "
@@ -148,7 +153,7 @@ def audit_logging_disabled(tpl: Template) -> Iterator[Hit]:
         if enabled is MISSING or enabled is None:
             yield Hit(
                 "no control plane log types are enabled",
-                line=res.prop_line(*path) if "Logging" in res.properties else res.line,
+                line=res.prop_line(*path),
                 resource=res.logical_id,
             )
             continue
@@ -169,4 +174,41 @@ def audit_logging_disabled(tpl: Template) -> Iterator[Hit]:
                 + (" (some types cannot be resolved from the template)" if unresolved else ""),
                 line=res.prop_line(*path),
                 resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-EKS-004",
+    artifact_type="cloudformation",
+    title="EKS node group SSH open to the internet",
+    severity="high",
+    resource_types=("AWS::EKS::Nodegroup",),
+    description=(
+        "A managed node group with RemoteAccess.Ec2SshKey but no SourceSecurityGroups gets "
+        "a security group rule opening port 22 on every node to 0.0.0.0/0: each node's SSH "
+        "daemon is then brute-forced and scanned from the whole internet whenever the nodes "
+        "have public addresses, and from the whole VPC otherwise."
+    ),
+    remediation=(
+        "Drop RemoteAccess and use SSM Session Manager, or name who may connect:\n```yaml\n"
+        "RemoteAccess:\n  Ec2SshKey: ops-key\n  SourceSecurityGroups: [!Ref BastionSecurityGroup]\n"
+        "```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/eks/latest/userguide/create-managed-node-group.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-eks-nodegroup-remoteaccess.html",
+    ),
+)
+def node_group_ssh_open(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EKS::Nodegroup"):
+        key = res.prop("RemoteAccess", "Ec2SshKey")
+        if key is None or all(v in (NO_VALUE, "") for v in tpl.possible_values(key)):
+            continue
+        sources = _strings(tpl, res.prop("RemoteAccess", "SourceSecurityGroups"))
+        if not [s for s in sources if s not in (NO_VALUE, "", None)]:
+            yield Hit(
+                "RemoteAccess has an SSH key but no SourceSecurityGroups, so port 22 is open "
+                "to 0.0.0.0/0",
+                res.prop_line("RemoteAccess"),
+                res.logical_id,
             )

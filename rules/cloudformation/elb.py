@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, truthy
+from rules.cloudformation._helpers import MISSING, as_list, describe, item_line, refers_to, truthy
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _V2 = "AWS::ElasticLoadBalancingV2::LoadBalancer"
@@ -51,7 +51,7 @@ def _attribute(tpl: Template, res: Resource, key: str) -> tuple[list[Any], int |
                     values.append(MISSING)
             values.extend(tpl.possible_values(variant.get("Value")))
     if not found:
-        return [MISSING], res.line
+        return [MISSING], res.properties_line
     return values, line
 
 
@@ -91,6 +91,7 @@ def _protocols(tpl: Template, res: Resource) -> list[Any]:
     artifact_type="cloudformation",
     title="HTTP listener does not redirect to HTTPS",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancingV2::Listener",),
     description=(
         "A load balancer listener that serves plain HTTP instead of redirecting to HTTPS lets "
         "session cookies, tokens and form data travel in clear, where anyone on the path "
@@ -152,6 +153,7 @@ def _redirects_to_https(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="Load balancer listener allows TLS older than 1.2",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancingV2::Listener",),
     description=(
         "HTTPS and TLS listeners without an SslPolicy get ELBSecurityPolicy-2016-08, which, "
         "like the other older predefined policies, still accepts TLS 1.0 and 1.1 and weak "
@@ -179,7 +181,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
         if policy is MISSING or policy is None:
             yield Hit(
                 "no SslPolicy is set, so the default ELBSecurityPolicy-2016-08 (TLS 1.0+) applies",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -210,6 +212,11 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Load balancer access logging disabled",
     severity="medium",
+    resource_types=(
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ),
     description=(
         "Access logs are the only record of who called the application through the load "
         "balancer (client address, request, TLS version, response code). Without them, an "
@@ -276,6 +283,7 @@ def _tls_listener_targets(tpl: Template) -> set[str]:
     artifact_type="cloudformation",
     title="ALB does not drop invalid HTTP header fields",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancingV2::LoadBalancer",),
     description=(
         "An Application Load Balancer forwards header fields with invalid names unless told "
         "to drop them. Back ends that parse headers differently from the load balancer can "
@@ -306,6 +314,7 @@ def invalid_headers_not_dropped(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Load balancer deletion protection disabled",
     severity="low",
+    resource_types=("AWS::ElasticLoadBalancingV2::LoadBalancer",),
     description=(
         "Without deletion protection a load balancer can be deleted by one API call or a "
         "stack update that replaces it, taking every service behind it offline and "
@@ -330,6 +339,7 @@ def deletion_protection_disabled(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Classic load balancer listener without TLS",
     severity="medium",
+    resource_types=("AWS::ElasticLoadBalancing::LoadBalancer",),
     description=(
         "A Classic Load Balancer listener on HTTP, or on TCP port 80, carries the traffic "
         "between clients and the load balancer unencrypted. Classic listeners cannot redirect "
@@ -379,6 +389,10 @@ def classic_listener_without_tls(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Load balancer is internet-facing",
     severity="info",
+    resource_types=(
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    ),
     description=(
         "An internet-facing load balancer has public addresses and accepts connections from "
         "anywhere its security groups and listeners allow. That is intended for public "
@@ -403,7 +417,7 @@ def internet_facing(tpl: Template) -> Iterator[Hit]:
         if scheme is MISSING or scheme is None:
             yield Hit(
                 "Scheme is not set, so the load balancer is internet-facing",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -419,3 +433,121 @@ def internet_facing(tpl: Template) -> Iterator[Hit]:
             line=res.prop_line("Scheme"),
             resource=res.logical_id,
         )
+
+
+_WEAK_PROTOCOLS = frozenset(
+    {"protocol-sslv2", "protocol-sslv3", "protocol-tlsv1", "protocol-tlsv1.1"}
+)
+# cipher suites without encryption, authentication or with broken algorithms
+_WEAK_CIPHER = re.compile(r"NULL|EXPORT|EXP-|DES|RC4|MD5|ANON|ADH|AECDH|PSK", re.IGNORECASE)
+_MODERN_CLASSIC_POLICY = re.compile(r"^ELBSecurityPolicy-TLS-1-2-")
+
+
+def _negotiation_problem(tpl: Template, name: str, value: Any) -> str | None:
+    """Why an attribute of a classic SSLNegotiationPolicyType policy is weak, if it is."""
+    key = name.strip()
+    if key.lower() == "reference-security-policy":
+        policies = [v for v in tpl.possible_values(value) if isinstance(v, str)]
+        old = [p for p in policies if not _MODERN_CLASSIC_POLICY.match(p.strip())]
+        return f"it refers to {old[0]}, which accepts TLS 1.0" if old else None
+    if all(truthy(v) is False for v in tpl.possible_values(value)):
+        return None  # switched off
+    if key.lower() in _WEAK_PROTOCOLS:
+        return f"it enables {key[len('Protocol-') :]}"
+    if _WEAK_CIPHER.search(key):
+        return f"it enables the weak cipher {key}"
+    return None
+
+
+@rule(
+    id="CF-ELB-008",
+    artifact_type="cloudformation",
+    title="Classic load balancer negotiates weak protocols or ciphers",
+    severity="medium",
+    resource_types=("AWS::ElasticLoadBalancing::LoadBalancer",),
+    description=(
+        "A classic load balancer's SSLNegotiationPolicyType policy decides what HTTPS and SSL "
+        "listeners accept. An attribute enabling SSLv2, SSLv3, TLS 1.0 or 1.1, or a cipher "
+        "suite without encryption or authentication (NULL, anonymous), with export-grade or "
+        "broken algorithms (DES, 3DES, RC4, MD5), or a Reference-Security-Policy older than "
+        "ELBSecurityPolicy-TLS-1-2-2017-01, lets a network attacker downgrade or read the "
+        "connections. Relates to AWS FSBP ELB.8."
+    ),
+    remediation=(
+        "Refer to a predefined TLS 1.2 policy instead of listing attributes:\n```yaml\n"
+        "Policies:\n  - PolicyName: tls12-only\n    PolicyType: SSLNegotiationPolicyType\n"
+        "    Attributes:\n      - Name: Reference-Security-Policy\n"
+        "        Value: ELBSecurityPolicy-TLS-1-2-2017-01\n```"
+    ),
+    references=(
+        f"{_HUB}/elb-controls.html#elb-8",
+        "https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-security-policy-table.html",
+    ),
+)
+def classic_weak_negotiation(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(_CLASSIC):
+        for index, policy in enumerate(as_list(res.prop("Policies"))):
+            if not isinstance(policy, dict):
+                continue
+            kinds = tpl.possible_values(policy.get("PolicyType"))
+            if not any(_text(k) == "SSLNegotiationPolicyType" for k in kinds):
+                continue
+            for attribute in as_list(policy.get("Attributes")):
+                if not isinstance(attribute, dict) or not isinstance(attribute.get("Name"), str):
+                    continue
+                problem = _negotiation_problem(tpl, attribute["Name"], attribute.get("Value"))
+                if problem:
+                    yield Hit(
+                        f"policy {policy.get('PolicyName', index)!s}: {problem}",
+                        item_line(attribute, "Name") or res.prop_line("Policies", index),
+                        res.logical_id,
+                    )
+
+
+@rule(
+    id="CF-ELB-009",
+    artifact_type="cloudformation",
+    title="Internet-facing application load balancer without AWS WAF",
+    severity="low",
+    resource_types=(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::WAFRegional::WebACLAssociation",
+        "AWS::WAFv2::WebACLAssociation",
+    ),
+    description=(
+        "No AWS::WAFv2::WebACLAssociation (or WAF Classic regional association) in the "
+        "template attaches a web ACL to this internet-facing application load balancer, so "
+        "requests reach the application without filtering of injection attempts, known bad "
+        "inputs, bots or request floods. Internal and network load balancers are not checked."
+    ),
+    remediation=(
+        "```yaml\nWebAclAssociation:\n  Type: AWS::WAFv2::WebACLAssociation\n  Properties:\n"
+        "    ResourceArn: !Ref PublicAlb\n    WebACLArn: !GetAtt RegionalWebAcl.Arn\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-associating-aws-resource.html",
+        f"{_HUB}/elb-controls.html",
+    ),
+)
+def alb_without_waf(tpl: Template) -> Iterator[Hit]:
+    balancers = [
+        res
+        for res in tpl.of_type(_V2)
+        if _lb_type(tpl, res) == "application" and _internet_facing(tpl, res)
+    ]
+    if not balancers:
+        return
+    targets = [
+        assoc.prop("ResourceArn")
+        for assoc in tpl.of_type(
+            "AWS::WAFv2::WebACLAssociation", "AWS::WAFRegional::WebACLAssociation"
+        )
+    ]
+    for res in balancers:
+        if not any(refers_to(target, res.logical_id) for target in targets):
+            yield Hit("no web ACL is associated with the load balancer", res.line, res.logical_id)
+
+
+def _internet_facing(tpl: Template, res: Resource) -> bool:
+    schemes = tpl.possible_values(res.prop("Scheme", default="internet-facing"))
+    return any(_text(s) != "internal" for s in schemes)

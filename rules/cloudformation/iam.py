@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,8 +17,15 @@ from chalicelib.parsers.cloudformation import (
     Template,
     is_intrinsic,
 )
-from rules.cloudformation._helpers import MISSING, as_list, describe, policy_documents
-from rules.cloudformation.ec2 import param_unknown
+from rules.cloudformation._helpers import (
+    MISSING,
+    POLICY_DOCUMENT_TYPES,
+    as_list,
+    describe,
+    param_unknown,
+    policy_documents,
+    truthy,
+)
 
 _ANY_ACTION = frozenset({"*", "*:*"})
 
@@ -37,6 +45,7 @@ def _has_wildcard(tpl: Template, value: Any, wildcards: frozenset[str]) -> bool:
     artifact_type="cloudformation",
     title="IAM policy allows every action on every resource",
     severity="critical",
+    resource_types=POLICY_DOCUMENT_TYPES,
     description=(
         'A statement with `Effect: Allow`, `Action: "*"` and `Resource: "*"` grants full '
         "administrator rights. Whoever obtains the identity's credentials (a leaked key, a "
@@ -284,6 +293,7 @@ _ANY_ROLE = (":role/*", ":*")
     artifact_type="cloudformation",
     title="IAM policy allows passing any role",
     severity="high",
+    resource_types=_POLICY_CARRIERS,
     description=(
         "iam:PassRole lets an identity hand a role to a service (an EC2 instance, a Lambda "
         "function, a CloudFormation stack). Allowed on every role, it is a privilege "
@@ -323,6 +333,12 @@ def pass_any_role(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM user has policies attached directly",
     severity="low",
+    resource_types=(
+        "AWS::IAM::ManagedPolicy",
+        "AWS::IAM::Policy",
+        "AWS::IAM::User",
+        "AWS::IAM::UserPolicy",
+    ),
     description=(
         "Permissions attached to individual users (inline policies, managed policy ARNs, or "
         "policies naming the user) drift apart user by user and are forgotten when people "
@@ -362,6 +378,7 @@ def user_with_policies(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM policy uses NotAction with Allow",
     severity="medium",
+    resource_types=_POLICY_CARRIERS,
     description=(
         "`Effect: Allow` with NotAction grants every action except the listed ones, "
         "including actions of services launched after the policy was written. It is almost "
@@ -392,6 +409,7 @@ def allow_not_action(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM role can be assumed by anyone",
     severity="critical",
+    resource_types=("AWS::IAM::Role",),
     description=(
         'A trust policy that allows `sts:AssumeRole` to the principal `*` (or `{AWS: "*"}`, '
         "or an account wildcard) without a condition naming the caller (sts:ExternalId, "
@@ -427,6 +445,7 @@ def role_trusts_anyone(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM policy allows all actions of a service",
     severity="medium",
+    resource_types=_POLICY_CARRIERS,
     description=(
         '`Action: s3:*` (or `dynamodb:*`, `ec2:*`...) on `Resource: "*"` grants every '
         "present and future action of the service on every resource of the account, "
@@ -475,6 +494,12 @@ def _is_admin_policy(text: Any) -> bool:
     artifact_type="cloudformation",
     title="AdministratorAccess managed policy attached",
     severity="high",
+    resource_types=(
+        "AWS::IAM::Group",
+        "AWS::IAM::Role",
+        "AWS::IAM::User",
+        "AWS::Serverless::Function",
+    ),
     description=(
         "The AWS managed policy AdministratorAccess grants every action on every resource. "
         "Attached to a role, user, group or function, it turns any compromise of that "
@@ -512,6 +537,7 @@ def administrator_access(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="IAM user with a console password",
     severity="low",
+    resource_types=("AWS::IAM::User",),
     description=(
         "A LoginProfile gives the user a long-lived console password. A template cannot "
         "require an MFA device for it, so the account relies on someone enrolling one later; "
@@ -546,3 +572,294 @@ def user_console_password(tpl: Template) -> Iterator[Hit]:
             line=res.prop_line("LoginProfile"),
             resource=res.logical_id,
         )
+
+
+_ACCOUNT = re.compile(r"^(\d{12}|arn:aws[a-z-]*:iam::(\d{12}):.+)$")
+
+
+def _other_accounts(tpl: Template, principal: Any) -> list[str]:
+    """Account ids or ARNs in a principal's AWS entry written as literals (the template's own
+    account is written `${AWS::AccountId}`, which never resolves to a literal)."""
+    if not isinstance(principal, dict) or "AWS" not in principal:
+        return []
+    found = []
+    for item in as_list(principal["AWS"]):
+        for value in tpl.possible_values(item):
+            if isinstance(value, str) and _ACCOUNT.match(value.strip()):
+                found.append(value.strip())
+    return found
+
+
+def _checks_caller(tpl: Template, statement: dict) -> bool:
+    """A condition that pins the caller: a non-empty sts:ExternalId, MFA present (true) or
+    an MFA age limit. `aws:MultiFactorAuthPresent: false` or an empty external id do not."""
+    condition = statement.get("Condition")
+    if not isinstance(condition, dict):
+        return False
+    for operator, block in condition.items():
+        if not isinstance(block, dict):
+            continue
+        for key, value in block.items():
+            name = str(key).lower()
+            values = [v for item in as_list(value) for v in tpl.possible_values(item)]
+            if (
+                name == "sts:externalid"
+                and values
+                and all(v is UNRESOLVED or (isinstance(v, str) and v.strip()) for v in values)
+            ):
+                return True
+            mfa = name == "aws:multifactorauthpresent" and str(operator).startswith("Bool")
+            if mfa and values and all(truthy(v) is True for v in values):
+                return True
+            if name == "aws:multifactorauthage" and values:
+                return True
+    return False
+
+
+@rule(
+    id="CF-IAM-009",
+    artifact_type="cloudformation",
+    title="Cross-account trust without ExternalId or MFA",
+    severity="high",
+    resource_types=("AWS::IAM::Role",),
+    description=(
+        "A role trusting another AWS account (a literal account id or ARN in Principal.AWS) "
+        "without a condition on sts:ExternalId or aws:MultiFactorAuthPresent can be assumed "
+        "by any identity that account lets call sts:AssumeRole. For a third party this is "
+        "the confused deputy problem: anyone who learns the role's ARN can have the vendor "
+        "assume it; for people, no second factor is required."
+    ),
+    remediation=(
+        "```yaml\n- Effect: Allow\n  Principal:\n    AWS: arn:aws:iam::111122223333:root\n"
+        "  Action: sts:AssumeRole\n  Condition:\n    StringEquals:\n"
+        "      sts:ExternalId: !Ref VendorExternalId\n```\nFor people: "
+        "`Bool: {aws:MultiFactorAuthPresent: 'true'}`."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_mfa_configure-api-require.html",
+    ),
+)
+def cross_account_trust(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::IAM::Role"):
+        documents, _ = policy_variants(tpl, res.prop("AssumeRolePolicyDocument"))
+        for document in documents:
+            for statement in statements(document):
+                if not allows(tpl, statement) or _checks_caller(tpl, statement):
+                    continue
+                accounts = _other_accounts(tpl, statement.get("Principal"))
+                if accounts:
+                    yield Hit(
+                        f"the trust policy lets account {accounts[0]} assume the role without "
+                        "an ExternalId or MFA condition",
+                        line=statement_line(
+                            res, statement, "Principal", "AssumeRolePolicyDocument"
+                        ),
+                        resource=res.logical_id,
+                    )
+                    break
+
+
+@rule(
+    id="CF-IAM-010",
+    artifact_type="cloudformation",
+    title="IAM user with more than one active access key",
+    severity="medium",
+    resource_types=("AWS::IAM::AccessKey",),
+    description=(
+        "Two active AWS::IAM::AccessKey resources for the same user double the long-lived "
+        "credentials that can leak, and hide which one a system really uses: a key that "
+        "should have been retired stays valid. Rotation needs a second key only for the "
+        "few minutes of the switch. Relates to CIS AWS Foundations Benchmark v1.4.0 1.13."
+    ),
+    remediation=(
+        "Keep one active key per user (mark the old one `Status: Inactive` while rotating, "
+        "then delete it), or better, replace the user with a role the workload assumes."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_access-keys.html#rotating_access_keys_console",
+        _CIS,
+    ),
+)
+def user_with_two_keys(tpl: Template) -> Iterator[Hit]:
+    by_user: dict[str, list[Resource]] = {}
+    for res in tpl.of_type("AWS::IAM::AccessKey"):
+        status = tpl.possible_values(res.prop("Status", default="Active"))
+        if all(isinstance(s, str) and s.strip().lower() == "inactive" for s in status):
+            continue
+        by_user.setdefault(repr(res.prop("UserName")), []).append(res)
+    for keys in by_user.values():
+        if len(keys) < 2:
+            continue
+        names = ", ".join(k.logical_id for k in keys)
+        for res in keys:
+            yield Hit(
+                f"the user has {len(keys)} active access keys ({names})",
+                res.prop_line("UserName"),
+                res.logical_id,
+            )
+
+
+@rule(
+    id="CF-IAM-011",
+    artifact_type="cloudformation",
+    title="IAM policy allows every action on named resources",
+    severity="medium",
+    resource_types=_POLICY_CARRIERS,
+    description=(
+        '`Action: "*"` limited to some resources still grants every action of every service '
+        "on them: deleting them, changing their policies and encryption, sharing them with "
+        'other accounts. (With `Resource: "*"` the statement is full administrator rights, '
+        "reported by CF-IAM-001.)"
+    ),
+    remediation=(
+        "Name the actions:\n```yaml\n- Effect: Allow\n"
+        "  Action: [s3:GetObject, s3:PutObject]\n  Resource: !Sub '${UploadsBucket.Arn}/*'\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html",
+    ),
+)
+def every_action_on_named_resources(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if not allows(tpl, statement) or _any_resource(tpl, statement):
+            continue
+        if "Resource" not in statement:
+            continue  # NotResource: a different (and rarer) shape
+        if any(a in _ANY_ACTION for a in _actions(tpl, statement)):
+            yield Hit(
+                "a statement allows Action '*' on the resources it names",
+                statement_line(res, statement, "Action", *path),
+                res.logical_id,
+            )
+
+
+# actions that let an identity grant itself (or a principal it controls) more permissions
+_ESCALATION = tuple(
+    f"iam:{name}"
+    for name in (
+        "CreatePolicyVersion",
+        "SetDefaultPolicyVersion",
+        "AttachUserPolicy",
+        "AttachGroupPolicy",
+        "AttachRolePolicy",
+        "PutUserPolicy",
+        "PutGroupPolicy",
+        "PutRolePolicy",
+        "AddUserToGroup",
+        "UpdateAssumeRolePolicy",
+        "CreateAccessKey",
+        "CreateLoginProfile",
+        "UpdateLoginProfile",
+        "DeleteUserPermissionsBoundary",
+        "DeleteRolePermissionsBoundary",
+    )
+)
+
+
+@rule(
+    id="CF-IAM-012",
+    artifact_type="cloudformation",
+    title="IAM policy allows privilege escalation on any resource",
+    severity="high",
+    resource_types=_POLICY_CARRIERS,
+    description=(
+        "Actions such as iam:CreatePolicyVersion, iam:AttachRolePolicy, iam:PutUserPolicy, "
+        'iam:UpdateAssumeRolePolicy or iam:CreateAccessKey on `Resource: "*"` let an '
+        "identity give itself, or any user or role, any permission: whoever controls it "
+        "becomes administrator. (`iam:*` and `*` are reported by CF-IAM-006 and CF-IAM-001; "
+        "iam:PassRole by CF-IAM-002.)"
+    ),
+    remediation=(
+        "Scope IAM write actions to the principals the workload manages, and cap them with a "
+        "permissions boundary:\n```yaml\n- Effect: Allow\n  Action: iam:PutRolePolicy\n"
+        "  Resource: !Sub 'arn:aws:iam::${AWS::AccountId}:role/app-*'\n  Condition:\n"
+        "    StringEquals:\n      iam:PermissionsBoundary: !Ref AppBoundary\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege",
+    ),
+)
+def privilege_escalation(tpl: Template) -> Iterator[Hit]:
+    for res, statement, path in _identity_statements(tpl):
+        if not allows(tpl, statement) or not _any_resource(tpl, statement):
+            continue
+        granted = [a.lower() for a in _actions(tpl, statement) if a.lower() not in _SERVICE_WIDE]
+        risky = [e for e in _ESCALATION if any(fnmatch.fnmatchcase(e.lower(), a) for a in granted)]
+        if risky:
+            more = f" and {len(risky) - 1} more" if len(risky) > 1 else ""
+            yield Hit(
+                f"{risky[0]}{more} allowed on Resource '*'",
+                statement_line(res, statement, "Action", *path),
+                res.logical_id,
+            )
+
+
+def _secret_key_target(value: Any, depth: int = 0) -> str | None:
+    """The access key whose SecretAccessKey an output value reads (GetAtt or Sub), if any."""
+    if depth > 8:
+        return None
+    if isinstance(value, dict):
+        target = value.get("Fn::GetAtt")
+        if isinstance(target, list) and target[1:2] == ["SecretAccessKey"]:
+            return str(target[0])
+        if isinstance(target, str) and target.endswith(".SecretAccessKey"):
+            return target.rsplit(".", 1)[0]
+        sub = value.get("Fn::Sub")
+        text = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(text, str):
+            found = re.search(r"\$\{([A-Za-z0-9]+)\.SecretAccessKey\}", text)
+            if found:
+                return found.group(1)
+        items: list[Any] = list(value.values())
+    elif isinstance(value, list):
+        items = value
+    else:
+        return None
+    for item in items:
+        found_key = _secret_key_target(item, depth + 1)
+        if found_key:
+            return found_key
+    return None
+
+
+@rule(
+    id="CF-IAM-013",
+    artifact_type="cloudformation",
+    title="Access key secret published in stack outputs",
+    severity="high",
+    resource_types=("AWS::IAM::AccessKey",),
+    description=(
+        "An output whose value is an access key's SecretAccessKey shows the secret to anyone "
+        "allowed cloudformation:DescribeStacks, in the console and in every tool that lists "
+        "stacks, for as long as the stack exists; exported, it is readable by every stack "
+        "that imports it."
+    ),
+    remediation=(
+        "Store the key in Secrets Manager instead of an output:\n```yaml\nCiKeySecret:\n"
+        "  Type: AWS::SecretsManager::Secret\n  Properties:\n    SecretString: !Sub "
+        '\'{"id": "${CiKey}", "secret": "${CiKey.SecretAccessKey}"}\'\n```\n'
+        "or, better, give the workload a role instead of a user key."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-iam-accesskey.html",
+    ),
+)
+def secret_key_in_outputs(tpl: Template) -> Iterator[Hit]:
+    keys = {res.logical_id for res in tpl.of_type("AWS::IAM::AccessKey")}
+    if not keys:
+        return
+    for name, output in tpl.outputs.items():
+        if not isinstance(output, dict):
+            continue
+        target = _secret_key_target(output.get("Value"))
+        if target in keys:
+            line = output.lines.get("Value") if isinstance(output, LineDict) else None
+            yield Hit(
+                f"output {name} publishes the SecretAccessKey of {target}",
+                line or getattr(tpl.outputs, "lines", {}).get(name),
+                target,
+            )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fnmatch
 import re
 from collections.abc import Iterator, Mapping
@@ -10,8 +12,18 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import UNRESOLVED, Resource, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, require_true, truthy
-from rules.cloudformation.ec2 import flag_if_true, require_value
+from rules._secrets import secret_in_text
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    flag_if_true,
+    item_line,
+    present,
+    require_true,
+    require_value,
+    truthy,
+)
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
 _CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"
@@ -25,6 +37,7 @@ _IMDS_DOC = (
     artifact_type="cloudformation",
     title="EC2 instance gets a public IP address",
     severity="medium",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "A network interface with AssociatePublicIpAddress gives the instance an address "
         "reachable from the internet: only its security groups then stand between every "
@@ -78,6 +91,7 @@ def imds_hit(tpl: Template, res: Resource, *path: Any) -> Hit | None:
     artifact_type="cloudformation",
     title="EC2 instance does not require IMDSv2",
     severity="medium",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "With IMDSv1 allowed, a single server-side request forgery or open proxy in any "
         "application on the instance is enough to read the instance role's credentials from "
@@ -108,6 +122,7 @@ def instance_imdsv1(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="EC2 instance without detailed monitoring",
     severity="low",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "Basic monitoring publishes instance metrics every five minutes; detailed monitoring "
         "publishes them every minute, so alarms on CPU, network or status checks fire "
@@ -158,6 +173,7 @@ _OPTIONAL_EBS_OPTIMIZED = frozenset(
     artifact_type="cloudformation",
     title="EC2 instance not EBS-optimized",
     severity="info",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "On the previous-generation sizes where EBS optimization is optional (m1, m2, m3, "
         "c1, c3, g2, i2 and r3 families), volume traffic shares the network link with "
@@ -182,7 +198,7 @@ def instance_not_ebs_optimized(tpl: Template) -> Iterator[Hit]:
             continue
         yield Hit(
             f"{legacy[0]} is not EBS-optimized unless EbsOptimized is true",
-            line=res.prop_line("EbsOptimized") if value is not MISSING else res.line,
+            line=res.prop_line("EbsOptimized"),
             resource=res.logical_id,
         )
 
@@ -293,6 +309,11 @@ def _type_sites(tpl: Template) -> Iterator[tuple[Resource, tuple[str, ...]]]:
     artifact_type="cloudformation",
     title="EC2 instance type outside the allowed list",
     severity="medium",
+    resource_types=(
+        "AWS::AutoScaling::LaunchConfiguration",
+        "AWS::EC2::Instance",
+        "AWS::EC2::LaunchTemplate",
+    ),
     description=(
         "Tenants restrict instance types to keep cost under control (a single GPU or "
         "24xlarge instance costs more than a whole fleet of small ones, and is what stolen "
@@ -320,11 +341,12 @@ def _type_sites(tpl: Template) -> Iterator[tuple[Resource, tuple[str, ...]]]:
     params={"allowed_instance_types": list(DEFAULT_ALLOWED_INSTANCE_TYPES)},
 )
 def instance_type_not_allowed(tpl: Template, params: Mapping[str, Any]) -> Iterator[Hit]:
-    allowed = _allowed_list(params)
+    sites = list(_type_sites(tpl))
+    allowed = _allowed_list(params) if sites else ()
     if not allowed:
         return
     pattern = _allow_pattern(allowed)
-    for res, path in _type_sites(tpl):
+    for res, path in sites:
         value = res.prop(*path, default=MISSING)
         if value is MISSING or value is None:
             if res.type != "AWS::EC2::Instance" or "LaunchTemplate" in res.properties:
@@ -333,7 +355,7 @@ def instance_type_not_allowed(tpl: Template, params: Mapping[str, Any]) -> Itera
                 yield Hit(
                     "InstanceType is not set, so EC2 launches the default m1.small, which is "
                     "not in the allowed instance types",
-                    line=res.line,
+                    line=res.properties_line,
                     resource=res.logical_id,
                 )
             continue
@@ -402,6 +424,7 @@ def block_device_hits(tpl: Template, res: Resource, *path: Any) -> Iterator[Hit]
     artifact_type="cloudformation",
     title="EC2 instance block device not encrypted",
     severity="medium",
+    resource_types=("AWS::EC2::Instance",),
     description=(
         "Volumes created from an instance's BlockDeviceMappings are stored in clear unless "
         "Ebs.Encrypted is true (or the account turned on EBS encryption by default, which a "
@@ -423,3 +446,165 @@ def block_device_hits(tpl: Template, res: Resource, *path: Any) -> Iterator[Hit]
 def instance_block_device_unencrypted(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::EC2::Instance"):
         yield from block_device_hits(tpl, res, "BlockDeviceMappings")
+
+
+@rule(
+    id="CF-EC2-012",
+    artifact_type="cloudformation",
+    title="EC2 instance without an IAM role",
+    severity="low",
+    resource_types=("AWS::EC2::Instance", "AWS::IAM::InstanceProfile"),
+    description=(
+        "An instance without IamInstanceProfile has no role: the Systems Manager agent cannot "
+        "register it (no Session Manager, patching or inventory), and software on it that "
+        "needs AWS access ends up with access keys written into its configuration. An "
+        "instance profile without Roles gives its instances none either. Instances launched "
+        "from a launch template are judged by the template. Relates to AWS FSBP SSM.1."
+    ),
+    remediation=(
+        "```yaml\nAppInstanceProfile:\n  Type: AWS::IAM::InstanceProfile\n  Properties:\n"
+        "    Roles: [!Ref AppInstanceRole]   # with AmazonSSMManagedInstanceCore\n"
+        "AppInstance:\n  Type: AWS::EC2::Instance\n  Properties:\n"
+        "    IamInstanceProfile: !Ref AppInstanceProfile\n```"
+    ),
+    references=(
+        f"{_FSBP}ssm-controls.html#ssm-1",
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/iam-roles-for-amazon-ec2.html",
+    ),
+)
+def instance_without_profile(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        if "LaunchTemplate" in res.properties:
+            continue
+        hit = present(tpl, res, "IamInstanceProfile", what="the instance has no role")
+        if hit:
+            yield hit
+    for res in tpl.of_type("AWS::IAM::InstanceProfile"):
+        hit = present(tpl, res, "Roles", what="instances launched with the profile have no role")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-EC2-013",
+    artifact_type="cloudformation",
+    title="EC2 instance uses the default security group",
+    severity="low",
+    resource_types=("AWS::EC2::Instance",),
+    description=(
+        "An instance launched without SecurityGroupIds, SecurityGroups or network interface "
+        "GroupSet (or naming the group `default`) joins the VPC's default security group, "
+        "which every other resource without a group shares: it allows all traffic between "
+        "its members and usually all outbound traffic, and anyone editing it changes every "
+        "such resource at once. Relates to AWS FSBP EC2.2."
+    ),
+    remediation=(
+        "Give the instance a group of its own:\n```yaml\nAppInstance:\n"
+        "  Type: AWS::EC2::Instance\n  Properties:\n"
+        "    SecurityGroupIds: [!Ref AppSecurityGroup]\n```"
+    ),
+    references=(
+        f"{_FSBP}ec2-controls.html#ec2-2",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html",
+    ),
+)
+def instance_default_security_group(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::Instance"):
+        if "LaunchTemplate" in res.properties:
+            continue
+        interfaces = [i for i in as_list(res.prop("NetworkInterfaces")) if isinstance(i, dict)]
+        sources = [("GroupSet", i.get("GroupSet"), i) for i in interfaces] or [
+            (key, res.prop(key), res.properties)
+            for key in ("SecurityGroupIds", "SecurityGroups")
+            if res.prop(key) is not None
+        ]
+        if not sources:
+            yield Hit(
+                "no security group is named, so the VPC's default group applies",
+                res.properties_line,
+                res.logical_id,
+            )
+            continue
+        for key, groups, holder in sources:
+            names = [v for g in as_list(groups) for v in tpl.possible_values(g)]
+            if groups is None or not names:
+                where = item_line(holder, key) if key in holder else item_line(holder)
+                yield Hit(
+                    f"{key} is not set or empty, so the VPC's default group applies",
+                    where or res.properties_line,
+                    res.logical_id,
+                )
+                break
+            if any(isinstance(n, str) and n.strip().lower() == "default" for n in names):
+                yield Hit(
+                    f"{key} names the default security group",
+                    item_line(holder, key) or res.properties_line,
+                    res.logical_id,
+                )
+                break
+
+
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]{16,}={0,2}$")
+_USER_DATA = (
+    ("AWS::EC2::Instance", ("UserData",)),
+    ("AWS::AutoScaling::LaunchConfiguration", ("UserData",)),
+    ("AWS::EC2::LaunchTemplate", ("LaunchTemplateData", "UserData")),
+)
+
+
+def _script_texts(tpl: Template, value: Any) -> Iterator[str]:
+    """The literal text of user data: `Fn::Base64` / `Fn::Sub` / `Fn::Join` parts as written,
+    and plain strings decoded when they are base64."""
+    if isinstance(value, str):
+        text = value.strip()
+        if len(text) % 4 == 0 and _BASE64.match(text):
+            try:
+                yield base64.b64decode(text, validate=True).decode("utf-8")
+                return
+            except (binascii.Error, UnicodeDecodeError):
+                pass
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _script_texts(tpl, item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _script_texts(tpl, item)
+
+
+@rule(
+    id="CF-EC2-014",
+    artifact_type="cloudformation",
+    title="Secret written in EC2 user data",
+    severity="high",
+    resource_types=(
+        "AWS::AutoScaling::LaunchConfiguration",
+        "AWS::EC2::Instance",
+        "AWS::EC2::LaunchTemplate",
+    ),
+    description=(
+        "User data is readable by anyone allowed ec2:DescribeInstanceAttribute (or "
+        "DescribeLaunchTemplateVersions), by every process on the instance through the "
+        "metadata service, and it stays in the template's history. A private key, an AWS "
+        "access key or a password written in it (in clear or base64) is exposed to all of "
+        "them."
+    ),
+    remediation=(
+        "Fetch the secret at boot with the instance role:\n```yaml\nUserData: !Base64 |\n"
+        "  #!/bin/bash\n  DB_PASSWORD=$(aws secretsmanager get-secret-value "
+        "--secret-id app/db \\\n    --query SecretString --output text)\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/user-data.html",
+        "https://docs.aws.amazon.com/secretsmanager/latest/userguide/retrieving-secrets.html",
+    ),
+)
+def secret_in_user_data(tpl: Template) -> Iterator[Hit]:
+    for kind, path in _USER_DATA:
+        for res in tpl.of_type(kind):
+            value = res.prop(*path)
+            if value is None:
+                continue
+            found = next(filter(None, map(secret_in_text, _script_texts(tpl, value))), None)
+            if found:
+                yield Hit(f"the user data holds {found}", res.prop_line(*path), res.logical_id)

@@ -20,6 +20,7 @@ from rules.cloudformation.iam import (
     artifact_type="cloudformation",
     title="KMS key rotation disabled",
     severity="medium",
+    resource_types=("AWS::KMS::Key",),
     description=(
         "A symmetric customer managed key that is never rotated keeps encrypting new data "
         "with the same key material for years, so one exposure of that material affects "
@@ -46,6 +47,7 @@ def key_rotation_disabled(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="KMS key policy allows any principal",
     severity="high",
+    resource_types=("AWS::KMS::Key", "AWS::KMS::ReplicaKey"),
     description=(
         'A key policy statement that allows the principal `*` (or `{AWS: "*"}`) without a '
         "condition naming the caller (kms:CallerAccount, kms:ViaService, "
@@ -81,6 +83,7 @@ def key_policy_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="KMS key deletion waiting period too short",
     severity="low",
+    resource_types=("AWS::KMS::Key", "AWS::KMS::ReplicaKey"),
     description=(
         "Deleting a KMS key destroys every piece of data encrypted under it. The waiting "
         "period (PendingWindowInDays, 7 to 30 days, 30 when not set) is the only time left to "

@@ -9,8 +9,7 @@ from typing import Any
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, LineDict, Resource, Template, is_intrinsic
 from rules._secrets import is_literal_secret_value, is_secret_name
-from rules.cloudformation._helpers import MISSING, describe
-from rules.cloudformation.ec2 import param_unknown, require_value
+from rules.cloudformation._helpers import MISSING, describe, one_of, param_unknown, require_value
 from rules.cloudformation.iam import principal_is_public
 
 
@@ -19,6 +18,7 @@ from rules.cloudformation.iam import principal_is_public
     artifact_type="cloudformation",
     title="Secret in Lambda environment variables",
     severity="high",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Environment variables are part of the function's configuration: they are visible to "
         "anyone allowed to read the function (console, `GetFunctionConfiguration`), stored in "
@@ -65,7 +65,7 @@ def _setting(res: Resource, key: str) -> tuple[Any, int | None]:
     """A function property and its line (the resource's line when it is not set)."""
     if key in res.properties:
         return res.properties[key], res.prop_line(key)
-    return MISSING, res.line
+    return MISSING, res.properties_line
 
 
 def _present(tpl: Template, value: Any) -> bool:
@@ -80,6 +80,7 @@ def _present(tpl: Template, value: Any) -> bool:
     artifact_type="cloudformation",
     title="Lambda function invocable by anyone",
     severity="high",
+    resource_types=("AWS::Lambda::Permission",),
     description=(
         "An AWS::Lambda::Permission for the principal `*` without SourceArn, SourceAccount "
         "or PrincipalOrgID lets any AWS account (or, for function URLs, anyone on the "
@@ -121,6 +122,7 @@ def public_permission(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function URL without authentication",
     severity="medium",
+    resource_types=("AWS::Lambda::Function", "AWS::Lambda::Url", "AWS::Serverless::Function"),
     description=(
         "A function URL with AuthType NONE is a public HTTPS endpoint: anyone who finds the "
         "URL can invoke the function as often as they like, so the function itself must "
@@ -193,6 +195,7 @@ DEPRECATED_RUNTIMES = {
     artifact_type="cloudformation",
     title="Lambda function uses a deprecated runtime",
     severity="medium",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Once Lambda deprecates a runtime, its language version and operating system stop "
         "receiving security patches, and soon after, functions using it can no longer be "
@@ -268,6 +271,11 @@ def _failure_destinations(tpl: Template) -> set[str]:
     artifact_type="cloudformation",
     title="Lambda function without a dead-letter queue",
     severity="low",
+    resource_types=(
+        "AWS::Lambda::EventInvokeConfig",
+        "AWS::Lambda::Function",
+        "AWS::Serverless::Function",
+    ),
     description=(
         "Events from asynchronous invocations (S3, SNS, EventBridge, `Event` invokes) that "
         "still fail after Lambda's retries are dropped silently unless the function has a "
@@ -302,7 +310,7 @@ def function_without_dlq(tpl: Template) -> Iterator[Hit]:
         if value is MISSING:
             yield Hit(
                 f"no {name} or on-failure destination: failed asynchronous events are lost",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
         elif not _present(tpl, target):
@@ -318,6 +326,7 @@ def function_without_dlq(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function not connected to a VPC",
     severity="info",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "A function outside a VPC reaches the internet directly and reaches private "
         "resources only through public endpoints; inside a VPC, its traffic goes through "
@@ -338,7 +347,7 @@ def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
     for res in _functions(tpl):
         value, line = _setting(res, "VpcConfig")
         if value is MISSING:
-            yield Hit("no VpcConfig is declared", line=res.line, resource=res.logical_id)
+            yield Hit("no VpcConfig is declared", line=res.properties_line, resource=res.logical_id)
         elif not isinstance(value, dict) or is_intrinsic(value):
             if not _present(tpl, value):
                 yield Hit("VpcConfig can be removed", line=line, resource=res.logical_id)
@@ -351,6 +360,7 @@ def function_outside_vpc(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Lambda function without reserved concurrency",
     severity="info",
+    resource_types=("AWS::Lambda::Function",),
     description=(
         "Without ReservedConcurrentExecutions, one function can take the whole account's "
         "concurrency during a burst or a retry storm and throttle every other function, and "
@@ -366,7 +376,7 @@ def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
         if value is MISSING:
             yield Hit(
                 "ReservedConcurrentExecutions is not set",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
         elif not _present(tpl, value):
@@ -375,3 +385,124 @@ def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
                 line=line,
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-LAMBDA-010",
+    artifact_type="cloudformation",
+    title="Lambda environment variables without a customer managed key",
+    severity="low",
+    resource_types=("AWS::Lambda::Function",),
+    description=(
+        "A function's environment variables are encrypted with the AWS managed key "
+        "aws/lambda unless KmsKeyArn names a key of your own: anyone allowed to read the "
+        "function's configuration then sees them decrypted, with no key policy to narrow it "
+        "and no CloudTrail record of each decryption. Only functions that set variables are "
+        "checked."
+    ),
+    remediation=(
+        "```yaml\nOrdersFunction:\n  Type: AWS::Lambda::Function\n  Properties:\n"
+        "    KmsKeyArn: !GetAtt FunctionsKey.Arn\n    Environment:\n      Variables:\n"
+        "        TABLE_NAME: !Ref OrdersTable\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars-encryption.html",
+        "https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#customer-cmk",
+    ),
+)
+def environment_without_cmk(tpl: Template) -> Iterator[Hit]:
+    for res in _functions(tpl):
+        variables = res.prop("Environment", "Variables")
+        if not isinstance(variables, dict) or not variables or is_intrinsic(variables):
+            continue
+        key = res.prop("KmsKeyArn", default=MISSING)
+        if (
+            key is MISSING
+            or key is None
+            or any(v is NO_VALUE or v == "" for v in tpl.possible_values(key))
+        ):
+            yield Hit(
+                "KmsKeyArn is not set, so the variables are encrypted with aws/lambda",
+                res.prop_line("KmsKeyArn"),
+                res.logical_id,
+            )
+
+
+@rule(
+    id="CF-LAMBDA-009",
+    artifact_type="cloudformation",
+    title="Lambda permission for a service without a source",
+    severity="medium",
+    resource_types=("AWS::Lambda::Permission",),
+    description=(
+        "A permission for a service principal (s3.amazonaws.com, sns.amazonaws.com, "
+        "events.amazonaws.com...) without SourceArn or SourceAccount lets that service "
+        "invoke the function on behalf of any account's resource: another customer can "
+        "point their bucket notifications, topic or rule at your function (the confused "
+        "deputy problem). For S3, whose bucket ARNs hold no account id, SourceAccount is "
+        "what ties the bucket to you."
+    ),
+    remediation=(
+        "```yaml\nInvokeFromUploads:\n  Type: AWS::Lambda::Permission\n  Properties:\n"
+        "    FunctionName: !Ref ResizeFunction\n    Action: lambda:InvokeFunction\n"
+        "    Principal: s3.amazonaws.com\n    SourceArn: !GetAtt UploadsBucket.Arn\n"
+        "    SourceAccount: !Ref AWS::AccountId\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/permissions-function-services.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html",
+    ),
+)
+def service_permission_without_source(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::Lambda::Permission"):
+        principals = tpl.possible_values(res.prop("Principal"))
+        services = [
+            p for p in principals if isinstance(p, str) and p.strip().endswith(".amazonaws.com")
+        ]
+        if not services:
+            continue
+        if any(_present(tpl, res.prop(key, default=MISSING)) for key in _SCOPING_KEYS):
+            continue
+        yield Hit(
+            f"{services[0]} may invoke the function for any account's resources: no "
+            "SourceArn or SourceAccount",
+            res.prop_line("Principal"),
+            res.logical_id,
+        )
+
+
+@rule(
+    id="CF-LAMBDA-011",
+    artifact_type="cloudformation",
+    title="Lambda function without active X-Ray tracing",
+    severity="low",
+    resource_types=("AWS::Lambda::Function",),
+    description=(
+        "Unless TracingConfig.Mode is Active (Tracing: Active on a SAM function), the "
+        "function records no X-Ray traces of its own: the calls it makes to other services, "
+        "their latency and errors cannot be followed from the request that caused them, "
+        "which slows down investigating failures and abuse. Relates to AWS FSBP Lambda.7."
+    ),
+    remediation=(
+        "```yaml\nOrdersFunction:\n  Type: AWS::Lambda::Function\n  Properties:\n"
+        "    TracingConfig:\n      Mode: Active\n```\n(the role needs "
+        "xray:PutTraceSegments and xray:PutTelemetryRecords)"
+    ),
+    references=(
+        f"{_FSBP}#lambda-7",
+        "https://docs.aws.amazon.com/lambda/latest/dg/services-xray.html",
+    ),
+)
+def function_without_tracing(tpl: Template) -> Iterator[Hit]:
+    for res in _functions(tpl):
+        hit = one_of(
+            tpl,
+            res,
+            "TracingConfig",
+            "Mode",
+            good=("Active",),
+            what="the function records no traces",
+            label="TracingConfig.Mode",
+        )
+        if hit:
+            yield hit

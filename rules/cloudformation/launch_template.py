@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
-from rules.cloudformation._helpers import as_list
-from rules.cloudformation.ec2 import flag_if_true
+from rules.cloudformation._helpers import as_list, flag_if_true
 from rules.cloudformation.instances import block_device_hits, imds_hit
 
 _FSBP = "https://docs.aws.amazon.com/securityhub/latest/userguide/"
@@ -24,6 +23,7 @@ def _data(res) -> tuple[str, ...]:
     artifact_type="cloudformation",
     title="Launch template does not require IMDSv2",
     severity="medium",
+    resource_types=("AWS::AutoScaling::LaunchConfiguration", "AWS::EC2::LaunchTemplate"),
     description=(
         "Every instance an Auto Scaling group, EC2 fleet or Batch environment launches from "
         "the template inherits its metadata options. Unless MetadataOptions.HttpTokens is "
@@ -54,6 +54,7 @@ def template_imdsv1(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Launch template volume not encrypted",
     severity="medium",
+    resource_types=("AWS::AutoScaling::LaunchConfiguration", "AWS::EC2::LaunchTemplate"),
     description=(
         "EBS volumes declared in a launch template's (or launch configuration's) "
         "BlockDeviceMappings are created unencrypted on every launched instance unless "
@@ -81,6 +82,7 @@ def template_volume_unencrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Launch template assigns public IP addresses",
     severity="medium",
+    resource_types=("AWS::AutoScaling::LaunchConfiguration", "AWS::EC2::LaunchTemplate"),
     description=(
         "A launch template network interface (or a launch configuration) with "
         "AssociatePublicIpAddress true puts every instance launched from it on the internet, "

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import Template
-from rules.cloudformation._helpers import require_true
-from rules.cloudformation.ec2 import require_set
+from rules.cloudformation._helpers import require_set, require_true
 
 
 @rule(
@@ -15,6 +14,7 @@ from rules.cloudformation.ec2 import require_set
     artifact_type="cloudformation",
     title="CloudTrail log file validation disabled",
     severity="medium",
+    resource_types=("AWS::CloudTrail::Trail",),
     description=(
         "Without log file validation, CloudTrail writes no signed digest files, so nobody can "
         "prove that the audit logs were not modified or deleted after delivery, for instance "
@@ -41,6 +41,7 @@ _CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"
     artifact_type="cloudformation",
     title="CloudTrail trail records only one region",
     severity="medium",
+    resource_types=("AWS::CloudTrail::Trail",),
     description=(
         "A single-region trail records nothing about activity in the other regions, which "
         "is exactly where an intruder launches resources (crypto-mining fleets, exfiltration "
@@ -67,6 +68,7 @@ def trail_single_region(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudTrail logs not encrypted with a KMS key",
     severity="medium",
+    resource_types=("AWS::CloudTrail::Trail",),
     description=(
         "Without KMSKeyId, trail logs are encrypted with S3 managed keys, so anyone who can "
         "read the log bucket can read the account's full API history. With a customer "
@@ -98,6 +100,7 @@ def trail_not_kms_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudTrail trail logging turned off",
     severity="high",
+    resource_types=("AWS::CloudTrail::Trail",),
     description=(
         "A trail with IsLogging false exists but records nothing: the account has no audit "
         "trail of API calls while everyone believes it does. IsLogging is required; a value "
@@ -121,6 +124,7 @@ def trail_logging_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudTrail trail not sent to CloudWatch Logs",
     severity="low",
+    resource_types=("AWS::CloudTrail::Trail",),
     description=(
         "Logs delivered only to S3 are read after the fact. Sending the trail to a CloudWatch "
         "Logs group (CloudWatchLogsLogGroupArn with CloudWatchLogsRoleArn) allows metric "

@@ -17,6 +17,7 @@ _LOG_GROUP = "AWS::Logs::LogGroup"
     artifact_type="cloudformation",
     title="CloudWatch log group never expires",
     severity="low",
+    resource_types=("AWS::Logs::LogGroup",),
     description=(
         "A log group without RetentionInDays keeps every event forever. Logs routinely "
         "contain personal data, tokens and internal details: keeping them indefinitely grows "
@@ -39,7 +40,7 @@ def log_group_without_retention(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "RetentionInDays is not set, so events are kept forever",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
         elif any(v is NO_VALUE or v == "" for v in tpl.possible_values(value)):
@@ -55,6 +56,7 @@ def log_group_without_retention(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="CloudWatch log group not encrypted with a KMS key",
     severity="low",
+    resource_types=("AWS::Logs::LogGroup",),
     description=(
         "Log groups are always encrypted by CloudWatch Logs, but without KmsKeyId the key is "
         "the service's: access to the events is governed by IAM alone, and you cannot "
@@ -73,7 +75,7 @@ def log_group_without_kms(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type(_LOG_GROUP):
         value = res.prop("KmsKeyId", default=MISSING)
         if value is MISSING or value is None:
-            yield Hit("no KmsKeyId is set", line=res.line, resource=res.logical_id)
+            yield Hit("no KmsKeyId is set", line=res.properties_line, resource=res.logical_id)
         elif any(v is NO_VALUE or v == "" for v in tpl.possible_values(value)):
             yield Hit(
                 "KmsKeyId can be empty or removed",

@@ -91,6 +91,7 @@ def public_message(key: str) -> str:
     artifact_type="cloudformation",
     title="SQS queue not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::SQS::Queue",),
     description=(
         "A queue with neither a KMS key nor SQS-managed encryption keeps its messages in clear "
         "on the service's storage for as long as they are retained (up to 14 days). Messages "
@@ -139,6 +140,7 @@ def queue_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SQS queue policy allows anyone",
     severity="high",
+    resource_types=("AWS::SQS::QueueInlinePolicy", "AWS::SQS::QueuePolicy"),
     description=(
         'A queue policy statement that allows Principal "*" (or {"AWS": "*"}) with no '
         "Condition lets any AWS account, or anonymous callers, use the granted actions: "
@@ -157,7 +159,7 @@ def queue_not_encrypted(tpl: Template) -> Iterator[Hit]:
     ),
 )
 def queue_policy_public(tpl: Template) -> Iterator[Hit]:
-    for res in tpl.of_type("AWS::SQS::QueuePolicy"):
+    for res in tpl.of_type("AWS::SQS::QueuePolicy", "AWS::SQS::QueueInlinePolicy"):
         found = public_statement(tpl, res, "PolicyDocument")
         if found:
             yield Hit(public_message(found[0]), line=found[1], resource=res.logical_id)
@@ -171,6 +173,7 @@ def queue_policy_public(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SNS topic not encrypted with KMS",
     severity="medium",
+    resource_types=("AWS::SNS::Topic",),
     description=(
         "Without KmsMasterKeyId, SNS stores published messages unencrypted until they are "
         "delivered to every subscriber (and retried for hours when an endpoint is down). "
@@ -197,7 +200,7 @@ def topic_not_encrypted(tpl: Template) -> Iterator[Hit]:
                 resource=res.logical_id,
             )
         else:
-            yield Hit("no KmsMasterKeyId is set", line=res.line, resource=res.logical_id)
+            yield Hit("no KmsMasterKeyId is set", line=res.properties_line, resource=res.logical_id)
 
 
 @rule(
@@ -205,6 +208,7 @@ def topic_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="SNS topic policy allows anyone",
     severity="high",
+    resource_types=("AWS::SNS::TopicInlinePolicy", "AWS::SNS::TopicPolicy"),
     description=(
         'A topic policy statement that allows Principal "*" (or {"AWS": "*"}) with no '
         "Condition lets anyone publish to the topic (spam, forged alerts, cost) or, with "

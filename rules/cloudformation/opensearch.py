@@ -6,8 +6,15 @@ import re
 from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
-from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, require_true, truthy
+from chalicelib.parsers.cloudformation import NO_VALUE, Resource, Template
+from rules.cloudformation._helpers import (
+    MISSING,
+    describe,
+    enabled,
+    present,
+    require_true,
+    truthy,
+)
 from rules.cloudformation.messaging import public_statement
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
@@ -27,6 +34,7 @@ def _controls(number: int) -> tuple[str, str]:
     artifact_type="cloudformation",
     title="OpenSearch domain not encrypted at rest",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Without encryption at rest, the indexes, automated snapshots, logs and swap of the "
         "domain's nodes are stored unencrypted; search clusters tend to hold copies of the "
@@ -56,6 +64,7 @@ def not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch node-to-node encryption disabled",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Without node-to-node encryption, documents, queries and results travel in clear "
         "between the nodes of the domain inside the VPC, where any compromised host or "
@@ -81,6 +90,7 @@ def node_to_node_disabled(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch domain does not enforce HTTPS",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Unless EnforceHTTPS is true, the domain endpoint also answers plain HTTP, so "
         "credentials, signed requests and search results can be read or replayed by anyone "
@@ -109,6 +119,7 @@ def https_not_enforced(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch domain TLS policy allows TLS below 1.2",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "The default TLS security policy of a domain, Policy-Min-TLS-1-0-2019-07, still "
         "accepts TLS 1.0 and 1.1, so clients can be downgraded to deprecated protocols and "
@@ -160,6 +171,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="OpenSearch fine-grained access control disabled",
     severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "Without fine-grained access control, anyone the domain access policy lets in can "
         "read and write every index: there are no roles, no index-, document- or field-level "
@@ -199,6 +211,7 @@ def _in_vpc(tpl: Template, value: object) -> bool:
     artifact_type="cloudformation",
     title="OpenSearch domain open to the internet",
     severity="critical",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
     description=(
         "A domain outside a VPC has a public endpoint. When its access policy allows "
         'Principal "*" without a Condition (such as a source IP range) and fine-grained '
@@ -234,3 +247,80 @@ def open_to_internet(tpl: Template) -> Iterator[Hit]:
                 line=found[1],
                 resource=res.logical_id,
             )
+
+
+def _log_hit(tpl: Template, res: Resource, kind: str, what: str) -> Hit | None:
+    """A hit unless LogPublishingOptions.<kind> is enabled with a log group."""
+    options = ("LogPublishingOptions", kind)
+    hit = enabled(tpl, res, *options, "Enabled", what=what, label=f"{kind}.Enabled")
+    if hit:
+        return hit
+    return present(
+        tpl,
+        res,
+        *options,
+        "CloudWatchLogsLogGroupArn",
+        what=f"{kind} go nowhere",
+        label=f"{kind}.CloudWatchLogsLogGroupArn",
+    )
+
+
+@rule(
+    id="CF-ES-008",
+    artifact_type="cloudformation",
+    title="OpenSearch domain does not publish error logs",
+    severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
+    description=(
+        "Unless LogPublishingOptions.ES_APPLICATION_LOGS is enabled with a CloudWatch Logs "
+        "group, a domain's errors and warnings (failed shard allocations, rejected requests, "
+        "authentication failures of the security plugin) are not kept anywhere you can read "
+        "them. Relates to AWS FSBP Opensearch.4."
+    ),
+    remediation=(
+        "```yaml\nLogPublishingOptions:\n  ES_APPLICATION_LOGS:\n    Enabled: true\n"
+        "    CloudWatchLogsLogGroupArn: !GetAtt SearchLogs.Arn\n```\n(the log group needs a "
+        "resource policy letting es.amazonaws.com write to it)"
+    ),
+    references=(
+        *_controls(4),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/createdomain-configure-slow-logs.html",
+    ),
+)
+def error_logs_off(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        hit = _log_hit(tpl, res, "ES_APPLICATION_LOGS", "error logging")
+        if hit:
+            yield hit
+
+
+@rule(
+    id="CF-ES-009",
+    artifact_type="cloudformation",
+    title="OpenSearch domain does not publish audit logs",
+    severity="medium",
+    resource_types=("AWS::Elasticsearch::Domain", "AWS::OpenSearchService::Domain"),
+    description=(
+        "With fine-grained access control on, AUDIT_LOGS record who signed in, who was "
+        "denied, and which indexes each user read or changed. Without them, abuse of a "
+        "search domain (bulk reads of personal data, privilege changes) leaves no trace. "
+        "Domains without fine-grained access control are reported by CF-ES-005 instead. "
+        "Relates to AWS FSBP Opensearch.5."
+    ),
+    remediation=(
+        "```yaml\nLogPublishingOptions:\n  AUDIT_LOGS:\n    Enabled: true\n"
+        "    CloudWatchLogsLogGroupArn: !GetAtt SearchAuditLogs.Arn\n```"
+    ),
+    references=(
+        *_controls(5),
+        "https://docs.aws.amazon.com/opensearch-service/latest/developerguide/audit-logs.html",
+    ),
+)
+def audit_logs_off(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type(*_DOMAINS):
+        fgac = tpl.possible_values(res.prop("AdvancedSecurityOptions", "Enabled"))
+        if not any(truthy(v) is True for v in fgac):
+            continue
+        hit = _log_hit(tpl, res, "AUDIT_LOGS", "audit logging")
+        if hit:
+            yield hit

@@ -7,8 +7,19 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, UNRESOLVED, Resource, Template
-from rules.cloudformation._helpers import MISSING, describe, is_true, require_true, truthy
-from rules.cloudformation.ec2 import param_unknown, require_set
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    group_parameter,
+    is_true,
+    is_world,
+    item_line,
+    param_unknown,
+    require_set,
+    require_true,
+    truthy,
+)
 
 _INHERITED = (
     "DBClusterIdentifier",
@@ -34,7 +45,8 @@ def _encryption_inherited(res: Resource) -> bool:
     id="CF-RDS-001",
     artifact_type="cloudformation",
     title="RDS storage not encrypted",
-    severity="high",
+    severity="medium",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Database storage, its automated backups, read replicas and snapshots are stored in "
         "clear unless StorageEncrypted is true, and encryption cannot be switched on later "
@@ -59,6 +71,7 @@ def storage_not_encrypted(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS instance publicly accessible",
     severity="high",
+    resource_types=("AWS::RDS::DBInstance",),
     description=(
         "A publicly accessible database instance gets a public DNS name and address: only "
         "its security group stands between the internet and the database login."
@@ -126,6 +139,7 @@ def _databases(tpl: Template, *, replicas: bool = False) -> Iterator[Resource]:
     artifact_type="cloudformation",
     title="RDS backup retention too short",
     severity="medium",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Automated backups are kept BackupRetentionPeriod days (1 when not set, none at 0), "
         "which is also how far back point-in-time restore reaches: corruption or a bad "
@@ -151,7 +165,7 @@ def backup_retention_short(tpl: Template, params: Mapping[str, Any]) -> Iterator
             if minimum > 1:
                 yield Hit(
                     "BackupRetentionPeriod is not set, so backups are kept 1 day",
-                    line=res.line,
+                    line=res.properties_line,
                     resource=res.logical_id,
                 )
             continue
@@ -183,6 +197,7 @@ def backup_retention_short(tpl: Template, params: Mapping[str, Any]) -> Iterator
     artifact_type="cloudformation",
     title="RDS deletion protection disabled",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Without DeletionProtection, a single DeleteDBInstance / DeleteDBCluster call (a "
         "mistaken stack deletion, a replaced resource, a compromised pipeline) removes the "
@@ -223,6 +238,7 @@ def _engine_supports_iam(tpl: Template, res: Resource) -> bool:
     artifact_type="cloudformation",
     title="RDS IAM database authentication disabled",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "With IAM database authentication, applications connect with short-lived tokens "
         "derived from their role instead of a long-lived password stored somewhere, and "
@@ -253,6 +269,7 @@ def iam_auth_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS instance not Multi-AZ",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "A single-AZ database instance is down for the whole duration of an Availability "
         "Zone outage, a host failure or (for some changes) maintenance. Multi-AZ keeps a "
@@ -280,6 +297,7 @@ def single_az(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS automatic minor version upgrades disabled",
     severity="medium",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Minor engine versions carry the database vendor's security fixes. With "
         "AutoMinorVersionUpgrade false, nobody applies them unless someone remembers to, and "
@@ -329,6 +347,7 @@ def _managed_secret(value: Any) -> bool:
     artifact_type="cloudformation",
     title="RDS master username is a well-known default",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Usernames like admin, root, postgres or sa are the first ones every password-"
         "guessing tool tries: with them, an attacker who reaches the database needs only the "
@@ -373,6 +392,7 @@ def default_master_username(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS snapshots do not copy tags",
     severity="info",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Without CopyTagsToSnapshot, snapshots lose the database's tags: cost allocation, "
         "data classification and tag-based access policies no longer apply to copies of the "
@@ -397,6 +417,7 @@ def snapshots_without_tags(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="RDS logs not exported to CloudWatch Logs",
     severity="low",
+    resource_types=("AWS::RDS::DBCluster", "AWS::RDS::DBInstance"),
     description=(
         "Database logs (errors, slow queries, audit, PostgreSQL connections) stay on the "
         "instance and rotate away unless EnableCloudwatchLogsExports publishes them; without "
@@ -421,3 +442,156 @@ def logs_not_exported(tpl: Template) -> Iterator[Hit]:
         )
         if hit:
             yield hit
+
+
+# parameter that forces TLS, per engine family prefix; families whose default is TLS required
+_TLS_PARAMETER = (
+    ("aurora-postgresql", "rds.force_ssl"),
+    ("aurora-mysql", "require_secure_transport"),
+    ("postgres", "rds.force_ssl"),
+    ("mysql", "require_secure_transport"),
+    ("mariadb", "require_secure_transport"),
+    ("sqlserver", "rds.force_ssl"),
+)
+_ON = frozenset({"1", "on", "true"})
+_OFF = frozenset({"0", "off", "false"})
+
+
+def _tls_by_default(family: str) -> bool:
+    """PostgreSQL 15 and later require TLS unless told otherwise."""
+    if not family.startswith("postgres"):
+        return False
+    try:
+        return int(family[len("postgres") :].split(".")[0]) >= 15
+    except ValueError:
+        return False
+
+
+@rule(
+    id="CF-RDS-012",
+    artifact_type="cloudformation",
+    title="RDS parameter group does not require TLS",
+    severity="medium",
+    resource_types=("AWS::RDS::DBClusterParameterGroup", "AWS::RDS::DBParameterGroup"),
+    description=(
+        "Unless a DB parameter group sets rds.force_ssl (PostgreSQL, SQL Server) or "
+        "require_secure_transport (MySQL, MariaDB) to 1, databases using it accept "
+        "plain-text connections: passwords and query results then cross the network in "
+        "clear whenever a client does not ask for TLS. PostgreSQL 15 and later require TLS "
+        "by default, so there only an explicit 0 is reported."
+    ),
+    remediation=(
+        "```yaml\nOrdersParameters:\n  Type: AWS::RDS::DBParameterGroup\n  Properties:\n"
+        "    Family: mysql8.0\n    Description: TLS only\n    Parameters:\n"
+        "      require_secure_transport: '1'\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/UsingWithRDS.SSL.html",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/PostgreSQL.Concepts.General.SSL.html",
+    ),
+)
+def parameter_group_without_tls(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::RDS::DBParameterGroup", "AWS::RDS::DBClusterParameterGroup"):
+        family = res.prop("Family")
+        family = family.strip().lower() if isinstance(family, str) else ""
+        name = next((p for prefix, p in _TLS_PARAMETER if family.startswith(prefix)), None)
+        names = [name] if name else ["rds.force_ssl", "require_secure_transport"]
+        found = [(n, *group_parameter(tpl, res, n)) for n in names]
+        for parameter, values, line in found:
+            if any(str(v).strip().lower() in _OFF for v in values if v is not UNRESOLVED):
+                yield Hit(
+                    f"{parameter} can be off, so clients may connect without TLS",
+                    line,
+                    res.logical_id,
+                )
+                break
+        else:
+            if name and not found[0][1] and not _tls_by_default(family):
+                yield Hit(
+                    f"{name} is not set, so {family} databases accept connections without TLS",
+                    res.prop_line("Parameters"),
+                    res.logical_id,
+                )
+
+
+@rule(
+    id="CF-RDS-013",
+    artifact_type="cloudformation",
+    title="RDS DB security group open to the internet",
+    severity="high",
+    resource_types=("AWS::RDS::DBSecurityGroup", "AWS::RDS::DBSecurityGroupIngress"),
+    description=(
+        "An ingress rule of a DB security group (AWS::RDS::DBSecurityGroup or "
+        "DBSecurityGroupIngress, the EC2-Classic way of opening a database) with CIDRIP "
+        "0.0.0.0/0 lets every address on the internet reach the database's port; only the "
+        "database password stands in the way."
+    ),
+    remediation=(
+        "Move the instance into a VPC and allow the port from the application's security "
+        "group only:\n```yaml\nDatabase:\n  Type: AWS::RDS::DBInstance\n  Properties:\n"
+        "    DBSubnetGroupName: !Ref PrivateSubnets\n"
+        "    VPCSecurityGroups: [!Ref DatabaseSecurityGroup]\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-rds-dbsecuritygroup.html",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.RDSSecurityGroups.html",
+    ),
+)
+def db_security_group_open(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::RDS::DBSecurityGroup", "AWS::RDS::DBSecurityGroupIngress"):
+        if res.type == "AWS::RDS::DBSecurityGroupIngress":
+            rules = [(res.properties, ("CIDRIP",))]
+        else:
+            rules = [
+                (item, ("DBSecurityGroupIngress", index, "CIDRIP"))
+                for index, item in enumerate(as_list(res.prop("DBSecurityGroupIngress")))
+            ]
+        for item, path in rules:
+            if not isinstance(item, dict):
+                continue
+            cidrs = tpl.possible_values(item.get("CIDRIP"))
+            if any(isinstance(c, str) and is_world(c) for c in cidrs):
+                yield Hit(
+                    f"CIDRIP {next(c for c in cidrs if isinstance(c, str) and is_world(c))} "
+                    "lets the whole internet reach the database",
+                    item_line(item, "CIDRIP") or res.prop_line(*path),
+                    res.logical_id,
+                )
+
+
+@rule(
+    id="CF-RDS-014",
+    artifact_type="cloudformation",
+    title="RDS enhanced monitoring disabled",
+    severity="low",
+    resource_types=("AWS::RDS::DBInstance",),
+    description=(
+        "Without MonitoringInterval (or with 0), an instance reports only the hypervisor's "
+        "CloudWatch metrics: the per-process CPU, memory and I/O of the database host that "
+        "show a runaway query, a crypto-miner or a stuck backup are not collected. Enhanced "
+        "monitoring also needs MonitoringRoleArn. Relates to AWS FSBP RDS.6."
+    ),
+    remediation=(
+        "```yaml\nOrdersDatabase:\n  Type: AWS::RDS::DBInstance\n  Properties:\n"
+        "    MonitoringInterval: 60\n    MonitoringRoleArn: !GetAtt RdsMonitoringRole.Arn\n```"
+    ),
+    references=(
+        f"{_FSBP}#rds-6",
+        "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Monitoring.OS.html",
+    ),
+)
+def enhanced_monitoring_off(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::RDS::DBInstance"):
+        value = res.prop("MonitoringInterval", default=MISSING)
+        if value is MISSING or value is None:
+            yield Hit(
+                "MonitoringInterval is not set, so enhanced monitoring is off",
+                res.properties_line,
+                res.logical_id,
+            )
+        elif any(str(v).strip() == "0" for v in tpl.possible_values(value)):
+            yield Hit(
+                "MonitoringInterval can be 0, so enhanced monitoring is off",
+                res.prop_line("MonitoringInterval"),
+                res.logical_id,
+            )

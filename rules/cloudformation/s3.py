@@ -8,8 +8,15 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import UNRESOLVED, Template
-from rules.cloudformation._helpers import MISSING, as_list, describe, require_true, truthy
-from rules.cloudformation.ec2 import require_set, require_value
+from rules.cloudformation._helpers import (
+    MISSING,
+    as_list,
+    describe,
+    require_set,
+    require_true,
+    require_value,
+    truthy,
+)
 from rules.cloudformation.iam import (
     denies,
     policy_variants,
@@ -31,6 +38,7 @@ _BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "Res
     artifact_type="cloudformation",
     title="S3 bucket without default encryption",
     severity="medium",
+    resource_types=("AWS::S3::Bucket",),
     description=(
         "A bucket without an explicit BucketEncryption relies on the account's defaults and "
         "says nothing about which key protects the data; an unresolvable or unknown algorithm "
@@ -51,7 +59,9 @@ def bucket_without_encryption(tpl: Template) -> Iterator[Hit]:
     for res in tpl.of_type("AWS::S3::Bucket"):
         config = res.prop("BucketEncryption", "ServerSideEncryptionConfiguration", default=MISSING)
         if config is MISSING:
-            yield Hit("no BucketEncryption is declared", line=res.line, resource=res.logical_id)
+            yield Hit(
+                "no BucketEncryption is declared", line=res.properties_line, resource=res.logical_id
+            )
             continue
         rules = as_list(config)
         line = res.prop_line("BucketEncryption", "ServerSideEncryptionConfiguration")
@@ -98,6 +108,7 @@ def bucket_without_encryption(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="S3 bucket public access not blocked",
     severity="medium",
+    resource_types=("AWS::S3::Bucket",),
     description=(
         "S3 Block Public Access is the guard rail that stops a later ACL or bucket policy "
         "change from exposing the bucket to the internet. Turning any of its four settings "
@@ -117,7 +128,7 @@ def bucket_public_access_not_blocked(tpl: Template) -> Iterator[Hit]:
         if config is MISSING:
             yield Hit(
                 "no PublicAccessBlockConfiguration is declared",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -143,6 +154,7 @@ def bucket_public_access_not_blocked(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="S3 bucket ACL grants public access",
     severity="high",
+    resource_types=("AWS::S3::Bucket",),
     description=(
         "The canned ACLs PublicRead, PublicReadWrite and AuthenticatedRead let anyone on the "
         "internet (or any AWS account) list and read the bucket, and with PublicReadWrite "
@@ -219,6 +231,7 @@ def target_bucket(tpl: Template, value: Any, names: dict[str, str] | None = None
     artifact_type="cloudformation",
     title="S3 bucket versioning not enabled",
     severity="low",
+    resource_types=("AWS::S3::Bucket",),
     description=(
         "Without versioning, an overwrite or a delete destroys the object for good: a buggy "
         "deployment, a mistaken lifecycle rule or ransomware that rewrites objects leaves "
@@ -254,6 +267,7 @@ def bucket_versioning_off(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="S3 bucket server access logging disabled",
     severity="low",
+    resource_types=("AWS::S3::Bucket",),
     description=(
         "Server access logs record every request made to the bucket (who, from where, which "
         "object, with what result). Without them, investigating a leak or an unexpected "
@@ -330,6 +344,7 @@ def _denies_insecure_transport(tpl: Template, document: Any) -> bool:
     artifact_type="cloudformation",
     title="S3 bucket policy does not require TLS",
     severity="medium",
+    resource_types=("AWS::S3::Bucket", "AWS::S3::BucketPolicy"),
     description=(
         "S3 accepts plain HTTP requests unless the bucket policy denies them: credentials "
         "are signed, but object contents then cross the network in clear, readable and "
@@ -388,6 +403,7 @@ def bucket_allows_http(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="S3 bucket policy grants access to everyone",
     severity="high",
+    resource_types=("AWS::S3::BucketPolicy",),
     description=(
         'A bucket policy statement that allows the principal `*` (or `{AWS: "*"}`) without '
         "a condition naming the caller (aws:SourceVpce, aws:PrincipalOrgID, aws:SourceArn...) "
@@ -446,6 +462,7 @@ def _archive_buckets(tpl: Template, names: dict[str, str]) -> set[str]:
     artifact_type="cloudformation",
     title="Audit or backup bucket without Object Lock",
     severity="low",
+    resource_types=("AWS::CloudTrail::Trail", "AWS::Config::DeliveryChannel", "AWS::S3::Bucket"),
     description=(
         "Buckets that hold audit trails or backups (destinations of CloudTrail or AWS Config, "
         "or named like backup, audit, archive, retention) are what an intruder deletes to "
@@ -480,6 +497,7 @@ def archive_without_object_lock(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="S3 bucket encrypted with S3 managed keys",
     severity="info",
+    resource_types=("AWS::S3::Bucket",),
     description=(
         "SSE-S3 (AES256) encrypts objects with keys S3 owns: anyone allowed to read an object "
         "gets it decrypted, and there is no key policy to add a second check, no per-key "

@@ -1,50 +1,18 @@
-"""Secrets Manager rules: rotation, customer managed keys and secret values in templates."""
+"""Secrets Manager and Parameter Store rules: rotation, customer managed keys, secret values in
+templates and in plain-text parameters."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, refers_to
+from rules._secrets import is_secret_name
+from rules.cloudformation._helpers import MISSING, refers_to, written
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _SECRET = "AWS::SecretsManager::Secret"
 _AWS_MANAGED_KEYS = frozenset({"alias/aws/secretsmanager"})
-
-
-def _written(value: Any, depth: int = 0) -> bool:
-    """True if `value` is (or can be) a non-empty literal written in the template itself.
-
-    Plain strings and numbers count, as do `Fn::Join` / `Fn::Sub` / `Fn::Base64` built from
-    literals only, and a `Fn::If` branch that is one. Dynamic references (`{{resolve:...}}`)
-    and anything involving a parameter, resource or import are supplied at deploy time.
-    """
-    if depth > 16 or isinstance(value, bool) or value is None:
-        return False
-    if isinstance(value, int | float):
-        return True
-    if isinstance(value, str):
-        text = value.strip()
-        return bool(text) and not text.startswith("{{resolve:")
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    ((key, arg),) = value.items()
-    if key == "Fn::If" and isinstance(arg, list) and len(arg) == 3:
-        return _written(arg[1], depth + 1) or _written(arg[2], depth + 1)
-    if key == "Fn::Base64":
-        return _written(arg, depth + 1)
-    if key == "Fn::Sub" and isinstance(arg, str):
-        return "${" not in arg.replace("${!", "") and _written(arg, depth + 1)
-    if key == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[1], list):
-        parts = arg[1]
-        return (
-            bool(parts)
-            and all(isinstance(p, str | int | float) or _written(p, depth + 1) for p in parts)
-            and any(_written(p, depth + 1) for p in parts)
-        )
-    return False
 
 
 @rule(
@@ -52,6 +20,7 @@ def _written(value: Any, depth: int = 0) -> bool:
     artifact_type="cloudformation",
     title="Secrets Manager secret without automatic rotation",
     severity="medium",
+    resource_types=("AWS::SecretsManager::RotationSchedule", "AWS::SecretsManager::Secret"),
     description=(
         "A secret that is never rotated stays valid for as long as it exists: a copy leaked "
         "in a log, a laptop or a former employee's notes keeps working. Automatic rotation "
@@ -90,6 +59,7 @@ def secret_without_rotation(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secrets Manager secret not using a customer managed key",
     severity="low",
+    resource_types=("AWS::SecretsManager::Secret",),
     description=(
         "Without KmsKeyId, a secret is encrypted with the AWS managed key aws/secretsmanager, "
         "whose key policy you cannot change: anyone in the account with "
@@ -110,7 +80,7 @@ def secret_without_cmk(tpl: Template) -> Iterator[Hit]:
         if value is MISSING or value is None:
             yield Hit(
                 "no KmsKeyId is set, so the AWS managed key aws/secretsmanager is used",
-                line=res.line,
+                line=res.properties_line,
                 resource=res.logical_id,
             )
             continue
@@ -131,6 +101,7 @@ def secret_without_cmk(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Secrets Manager secret value written in the template",
     severity="high",
+    resource_types=("AWS::SecretsManager::Secret",),
     description=(
         "A SecretString written as a literal is stored in the template, its version history, "
         "every copy of the repository and the stack's template in CloudFormation: the secret "
@@ -153,9 +124,48 @@ def secret_value_in_template(tpl: Template) -> Iterator[Hit]:
         value = res.prop("SecretString", default=MISSING)
         if value is MISSING or value is None:
             continue
-        if _written(value):
+        if written(value):
             yield Hit(
                 "SecretString holds a value written in the template",
                 line=res.prop_line("SecretString"),
                 resource=res.logical_id,
             )
+
+
+@rule(
+    id="CF-SSM-001",
+    artifact_type="cloudformation",
+    title="Secret stored in a plain-text SSM parameter",
+    severity="medium",
+    resource_types=("AWS::SSM::Parameter",),
+    description=(
+        "CloudFormation can only create String and StringList parameters: a parameter whose "
+        "name says it holds a password, token or key is stored unencrypted, readable by "
+        "anyone allowed ssm:GetParameter without any KMS permission, and shown in clear in "
+        "the console and the parameter's history. When its Value is written in the template, "
+        "the secret is in the repository too."
+    ),
+    remediation=(
+        "Keep the secret in Secrets Manager (or create a SecureString parameter outside "
+        "CloudFormation) and reference it:\n```yaml\nDatabaseSecret:\n"
+        "  Type: AWS::SecretsManager::Secret\n  Properties:\n"
+        "    GenerateSecretString: {PasswordLength: 32, ExcludePunctuation: true}\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-securestring.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ssm-parameter.html",
+    ),
+)
+def secret_in_plain_parameter(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::SSM::Parameter"):
+        names = tpl.possible_values(res.prop("Name"))
+        leaf = [n.rstrip("/").rsplit("/", 1)[-1] for n in names if isinstance(n, str)]
+        if not any(is_secret_name(n) for n in leaf):
+            continue
+        value = res.prop("Value")
+        where = " and its Value is written in the template" if written(value) else ""
+        yield Hit(
+            f"parameter {leaf[0]} looks like a secret but is stored as plain text{where}",
+            res.prop_line("Value"),
+            res.logical_id,
+        )

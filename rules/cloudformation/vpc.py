@@ -7,7 +7,15 @@ from typing import Any
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.cloudformation import NO_VALUE, Template
-from rules.cloudformation._helpers import MISSING, describe, is_world, refers_to, truthy
+from rules.cloudformation._helpers import (
+    MISSING,
+    describe,
+    each,
+    enabled,
+    is_world,
+    refers_to,
+    truthy,
+)
 
 _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
@@ -18,6 +26,7 @@ _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
     artifact_type="cloudformation",
     title="VPC without flow logs",
     severity="medium",
+    resource_types=("AWS::EC2::FlowLog", "AWS::EC2::VPC"),
     description=(
         "Flow logs are the record of which addresses talked to which, on what port, and "
         "whether the traffic was accepted. Without them, lateral movement, data exfiltration "
@@ -54,6 +63,7 @@ def vpc_without_flow_logs(tpl: Template) -> Iterator[Hit]:
     artifact_type="cloudformation",
     title="Subnet assigns public IP addresses on launch",
     severity="low",
+    resource_types=("AWS::EC2::Subnet",),
     description=(
         "With MapPublicIpOnLaunch, every instance and network interface started in the "
         "subnet gets a public address unless told otherwise, so a workload meant to be "
@@ -102,6 +112,7 @@ def _number(tpl: Template, value: Any) -> int | None:
     artifact_type="cloudformation",
     title="Network ACL allows SSH or RDP from the internet",
     severity="medium",
+    resource_types=("AWS::EC2::NetworkAclEntry",),
     description=(
         "A network ACL entry allowing inbound traffic from 0.0.0.0/0 (or ::/0) to port 22 or "
         "3389 removes the subnet-level guard on remote administration: only security groups "
@@ -169,3 +180,146 @@ def acl_admin_ports_open(tpl: Template) -> Iterator[Hit]:
                 line=res.prop_line(key),
                 resource=res.logical_id,
             )
+
+
+def _acl_key(res: Any) -> str:
+    """The ACL an entry belongs to, as written (a Ref, GetAtt or literal id)."""
+    return repr(res.prop("NetworkAclId"))
+
+
+@rule(
+    id="CF-NACL-001",
+    artifact_type="cloudformation",
+    title="Network ACL entries share a rule number",
+    severity="low",
+    resource_types=("AWS::EC2::NetworkAclEntry",),
+    description=(
+        "Two entries of the same network ACL and direction (ingress or egress) with the same "
+        "RuleNumber cannot both exist: the second one fails to create (the stack rolls back), "
+        "or, when the number is reused across updates, replaces the rule the ACL was meant to "
+        "keep. Rule numbers decide evaluation order, so each must be unique per direction."
+    ),
+    remediation=(
+        "Give every entry of an ACL and direction its own RuleNumber, leaving gaps (100, 110, "
+        "120...) for later rules."
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-networkaclentry.html",
+    ),
+)
+def acl_duplicate_rule_number(tpl: Template) -> Iterator[Hit]:
+    groups: dict[tuple[str, bool, int], list[Any]] = {}
+    for res in tpl.of_type("AWS::EC2::NetworkAclEntry"):
+        number = _number(tpl, res.prop("RuleNumber"))
+        egress = [truthy(v) for v in tpl.possible_values(res.prop("Egress", default=False))]
+        if number is None or len(egress) != 1 or egress[0] is None:
+            continue
+        groups.setdefault((_acl_key(res), egress[0], number), []).append(res)
+    for (_, egress, number), entries in groups.items():
+        if len(entries) < 2:
+            continue
+        names = ", ".join(e.logical_id for e in entries)
+        for res in entries:
+            yield Hit(
+                f"{'egress' if egress else 'ingress'} rule number {number} is used by {names}",
+                line=res.prop_line("RuleNumber"),
+                resource=res.logical_id,
+            )
+
+
+@rule(
+    id="CF-NACL-002",
+    artifact_type="cloudformation",
+    title="Network ACL entry allows every port",
+    severity="low",
+    resource_types=("AWS::EC2::NetworkAclEntry",),
+    description=(
+        "An allow entry for TCP (6) or UDP (17) whose PortRange is missing or spans 0-65535 "
+        "opens every port of the protocol to its CIDR block, and Protocol -1 every port of "
+        "every protocol, so the ACL no longer limits which services the subnet exposes or "
+        "where it sends traffic. Return traffic needs only the ephemeral range "
+        "(1024-65535); services need their own ports. Ingress of every protocol from the "
+        "internet is CF-VPC-003's."
+    ),
+    remediation=(
+        "```yaml\nWebIngress:\n  Type: AWS::EC2::NetworkAclEntry\n  Properties:\n"
+        "    NetworkAclId: !Ref PublicAcl\n    RuleNumber: 100\n    Protocol: 6\n"
+        "    RuleAction: allow\n    CidrBlock: 0.0.0.0/0\n    PortRange: {From: 443, To: 443}\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html",
+        "https://docs.aws.amazon.com/vpc/latest/userguide/nacl-ephemeral-ports.html",
+    ),
+)
+def acl_all_ports(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::EC2::NetworkAclEntry"):
+        actions = tpl.possible_values(res.prop("RuleAction"))
+        if not any(isinstance(a, str) and a.strip().lower() == "allow" for a in actions):
+            continue
+        protocol = _number(tpl, res.prop("Protocol"))
+        if protocol == -1:
+            if not _world_ingress(tpl, res):
+                yield Hit(
+                    "the entry allows every protocol and port",
+                    res.prop_line("Protocol"),
+                    res.logical_id,
+                )
+            continue
+        if protocol not in (6, 17):
+            continue
+        low = _number(tpl, res.prop("PortRange", "From", default=MISSING))
+        high = _number(tpl, res.prop("PortRange", "To", default=MISSING))
+        if res.prop("PortRange", "From", default=MISSING) is MISSING:
+            low = 0
+        if res.prop("PortRange", "To", default=MISSING) is MISSING:
+            high = 65535
+        if low is not None and high is not None and low <= 1 and high >= 65535:
+            name = "TCP" if protocol == 6 else "UDP"
+            yield Hit(
+                f"the entry allows every {name} port",
+                line=res.prop_line("PortRange"),
+                resource=res.logical_id,
+            )
+
+
+def _world_ingress(tpl: Template, res: Any) -> bool:
+    """An ingress entry from 0.0.0.0/0 or ::/0 (CF-VPC-003 judges those)."""
+    if any(truthy(v) is True for v in tpl.possible_values(res.prop("Egress", default=False))):
+        return False
+    return any(
+        isinstance(v, str) and is_world(v)
+        for key in ("CidrBlock", "Ipv6CidrBlock")
+        for v in tpl.possible_values(res.prop(key))
+    )
+
+
+@rule(
+    id="CF-VPC-004",
+    artifact_type="cloudformation",
+    title="VPC endpoint service accepts connections without review",
+    severity="low",
+    resource_types=("AWS::EC2::VPCEndpointService",),
+    description=(
+        "With AcceptanceRequired false (the default), any principal allowed by the "
+        "service's permissions connects an interface endpoint to it and reaches the load "
+        "balancer behind it at once; nobody reviews which account and VPC asked. With "
+        "acceptance required, each connection waits for the provider's approval."
+    ),
+    remediation=(
+        "```yaml\nPartnerService:\n  Type: AWS::EC2::VPCEndpointService\n  Properties:\n"
+        "    NetworkLoadBalancerArns: [!Ref ServiceNlb]\n    AcceptanceRequired: true\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html",
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpcendpointservice.html",
+    ),
+)
+def endpoint_service_without_acceptance(tpl: Template) -> Iterator[Hit]:
+    return each(
+        tpl,
+        "AWS::EC2::VPCEndpointService",
+        enabled,
+        "AcceptanceRequired",
+        what="review of connection requests",
+    )

@@ -106,7 +106,10 @@ def test_model_and_line_numbers() -> None:
     assert bucket.prop_line("BucketName") == 15
     assert bucket.prop_line("Tags", 0, "Value") == 18
     assert bucket.prop_line("Tags", 0) == 17
-    assert bucket.prop_line("Missing", "Deeper") == 9  # falls back to the resource
+    assert bucket.prop_line("Missing", "Deeper") == 14  # falls back to Properties
+    assert bucket.properties_line == 14
+    bare = parse("Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n").resources["Topic"]
+    assert bare.prop_line("TopicName") == bare.properties_line == 2  # no Properties: the resource
     assert bucket.prop("Tags", 0, "Key") == "env"
     assert bucket.prop("Tags", 5, default="none") == "none"
     assert role.line == 19 and role.prop_line("Custom") == 31
@@ -179,12 +182,25 @@ def test_duplicate_keys_last_wins() -> None:
         ("Resources:\n  A: 3\n", "line 2: resource 'A' is not a mapping"),
         ("Resources:\n  A:\n    Properties: {}\n", "line 2: resource 'A' has no Type"),
         ("Resources: !!python/object:os.system {}\n", "invalid YAML"),
-        ("a: 1\n---\nb: 2\n", "invalid YAML"),
+        ("a: 1\n---\nb: 2\n", "line 2: a second YAML document starts here"),
     ],
 )
 def test_not_a_template(text: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         parse(text)
+
+
+def test_a_second_yaml_document_is_refused_with_its_line() -> None:
+    text = "Resources:\n  A: {Type: AWS::SNS::Topic}\n---\nResources:\n  B: {Type: AWS::SQS::Queue}"
+    with pytest.raises(ParseError, match=r"^line 3: a second YAML document starts here") as info:
+        parse(text)
+    assert "single document" in str(info.value)
+
+
+def test_an_indented_template_is_read() -> None:
+    tpl = parse(" Resources:\n  Topic:\n      Type: AWS::SNS::Topic\n      Properties: {}\n")
+    assert tpl.resources["Topic"].type == "AWS::SNS::Topic"
+    assert tpl.resources["Topic"].line == 2
 
 
 def test_alias_bomb_is_refused() -> None:

@@ -19,6 +19,7 @@ SARIF_KEYS_LAST = (
 )
 TEMPLATE_YAML = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  T: {Type: AWS::SNS::Topic}\n"
 RESOURCES_ONLY = "# comment\nResources:\n  T:\n    Type: AWS::SNS::Topic\n"
+INDENTED = "# the whole document is indented\n Resources:\n  T:\n    Type: AWS::SNS::Topic\n"
 TEMPLATE_JSON = '{\n  "Resources": {"T": {"Type": "AWS::SNS::Topic"}}\n}'
 JUNIT = '<?xml version="1.0"?>\n<!-- generated -->\n<testsuites><testsuite/></testsuites>'
 JUNIT_DTD = (
@@ -47,6 +48,8 @@ JUNIT_LONG_DTD = (  # the root element comes after a DTD of several KiB (an enti
         ("infra/stack.yaml", TEMPLATE_YAML, CFN),
         ("infra/stack.yml", RESOURCES_ONLY, CFN),
         ("infra/stack.json", TEMPLATE_JSON, CFN),
+        ("infra/stack.yaml", INDENTED, CFN),
+        ("serverless.yml", "service: api\nresources:\n  Resources:\n    B: {Type: x}\n", None),
         ("infra/stack.template", TEMPLATE_YAML, CFN),
         ("infra/stack.template", None, CFN),
         ("infra/stack.yaml", None, None),
