@@ -356,3 +356,60 @@ def credential_file_copied(df: Dockerfile) -> Iterator[Hit]:
             flagged = [src for src in sources if _sensitive(".ssh/" + _base(src))]
         if flagged:
             yield Hit(f"{ins.cmd} puts {flagged[0]} into the image", line=ins.line)
+
+
+_KEYGEN_LOOKUPS = frozenset(
+    {"-l", "-F", "-R", "-y", "-e", "-i", "-L", "-Q", "-Y", "-H", "-B", "-D", "-K", "-k", "-p"}
+    | {"-c", "-r", "-M", "-G", "-T"}
+)
+_OPENSSL_KEYGEN = frozenset({"genrsa", "gendsa", "genpkey"})
+
+
+def _generates_key(command: Command) -> bool:
+    args = command.args
+    if command.name == "ssh-keygen":
+        return not any(arg in _KEYGEN_LOOKUPS for arg in args)
+    if command.name == "dropbearkey":
+        return True
+    if command.name == "openssl" and args:
+        action = args[0]
+        if action in _OPENSSL_KEYGEN:
+            return True
+        if action == "req":
+            return "-newkey" in args or ("-keyout" in args and "-key" not in args)
+        return action == "ecparam" and "-genkey" in args
+    return False
+
+
+@rule(
+    id="DF-SECRET-006",
+    artifact_type="dockerfile",
+    title="Private key generated during the build",
+    severity="medium",
+    description=(
+        "A key made by `ssh-keygen`, `openssl genrsa` or `openssl req -newkey` in a RUN is "
+        "baked into the image: every container started from it, and everyone who can pull "
+        "it, holds the same private key. SSH host keys, TLS server keys and client keys are "
+        "then shared and cannot be revoked for a single instance."
+    ),
+    remediation=(
+        "Create keys when the container starts (an entrypoint that runs `ssh-keygen -A` if "
+        "none exist), or mount them at run time from a secret store: `docker run -v "
+        "/run/secrets/tls:/etc/tls:ro ...` / a Kubernetes Secret."
+    ),
+    references=(
+        "https://docs.docker.com/build/building/secrets/",
+        "https://docs.docker.com/engine/swarm/secrets/",
+    ),
+)
+def key_generated_in_build(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    if not shared.mentions("keygen", "openssl", "dropbearkey"):
+        return
+    flagged: set[int] = set()
+    for command in shared.named("ssh-keygen", "openssl", "dropbearkey"):
+        ins = command.ins
+        if id(ins) in flagged or not shared.in_final_image(ins) or not _generates_key(command):
+            continue
+        flagged.add(id(ins))
+        yield Hit(f"RUN generates a private key ({command.name})", line=ins.line)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import cis, effective, facts, group_by_instruction
+from rules.dockerfile._helpers import cis, effective, facts, group_by_instruction, parse_args
 from rules.dockerfile._packages import package_calls
 
 _ROOT_USERS = frozenset({"root", "0", "containeradministrator"})
@@ -166,3 +166,88 @@ def setuid_bit(df: Dockerfile) -> Iterator[Hit]:
                 break
     hits.sort(key=lambda hit: hit.line or 0)
     yield from hits
+
+
+_SSH_SERVERS = re.compile(r"^(?:openssh-server|openssh-server-pam|dropbear)(?:[=~<>-][0-9].*+)?$")
+_APK_SSH_SERVERS = re.compile(r"^openssh(?:[=~<>][0-9].*+)?$")  # Alpine's openssh includes sshd
+_OS_MANAGERS = ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper")
+
+
+@rule(
+    id="DF-USER-005",
+    artifact_type="dockerfile",
+    title="SSH server installed in the final image",
+    severity="medium",
+    description=(
+        "An SSH daemon in an application image is a second way in, with its own "
+        "credentials, host keys and vulnerabilities, that bypasses the platform's access "
+        "control and audit (`docker exec`, `kubectl exec`). It usually also means a process "
+        "supervisor and a second long-running service in one container."
+    ),
+    remediation=(
+        "Do not install an SSH server; open a shell with `docker exec -it <container> sh` "
+        "or `kubectl exec -it pod/app -- sh`, and copy files with `docker cp`."
+    ),
+    references=(
+        "https://docs.docker.com/engine/containers/multi-service_container/",
+        cis("4.3"),
+    ),
+)
+def ssh_server_installed(df: Dockerfile) -> Iterator[Hit]:
+    if not facts(df).mentions("openssh", "dropbear"):
+        return
+    for ins, calls in package_calls(df, *_OS_MANAGERS, final_only=True):
+        for call in calls:
+            server = next(
+                (
+                    p
+                    for p in call.packages
+                    if _SSH_SERVERS.match(p)
+                    or (call.manager == "apk" and _APK_SSH_SERVERS.match(p))
+                ),
+                None,
+            )
+            if call.installs and server:
+                yield Hit(f"{call.manager} {call.action} installs {server}", line=ins.line)
+                break
+
+
+_UID_OPTIONS = frozenset({"-u", "--uid"})
+_USERADD_VALUES = _UID_OPTIONS | frozenset(
+    {"-g", "--gid", "-G", "--groups", "-d", "--home-dir", "-s", "--shell", "-c", "--comment"}
+    | {"-k", "--skel", "-e", "--expiredate", "-f", "--inactive", "-K", "--key", "-p"}
+    | {"--password", "-b", "--base-dir", "-R", "--root", "-P", "--prefix", "-Z"}
+)
+_LARGE_UID = 65535
+
+
+@rule(
+    id="DF-USER-006",
+    artifact_type="dockerfile",
+    title="useradd with a large UID and without -l",
+    severity="low",
+    description=(
+        "useradd records every user in /var/log/lastlog and /var/log/faillog, files indexed "
+        "by UID. With a large UID (`-u 1000000`) they become huge sparse files, and image "
+        "layers do not keep them sparse: the image grows by gigabytes and the build may run "
+        "out of disk."
+    ),
+    remediation=(
+        "Skip the login records with `-l` (`--no-log-init`): `RUN useradd --no-log-init -r "
+        "-u 1000000 app`"
+    ),
+    references=(
+        "https://docs.docker.com/build/building/best-practices/#user",
+        "https://manpages.debian.org/bookworm/passwd/useradd.8.en.html",
+    ),
+)
+def useradd_large_uid(df: Dockerfile) -> Iterator[Hit]:
+    for command in facts(df).named("useradd"):
+        parsed = parse_args(command.args, _USERADD_VALUES, "ugGdscekfKbRPZp")
+        if parsed.has("-l", "--no-log-init"):
+            continue
+        uids = [uid for uid in parsed.values(*_UID_OPTIONS) if uid.isdigit()]
+        if uids and int(uids[0]) > _LARGE_UID:
+            yield Hit(
+                f"useradd -u {uids[0]} without -l fills the lastlog file", line=command.ins.line
+            )
