@@ -154,15 +154,23 @@ def _malformed(ins: Instruction, text: str, has_entrypoint: bool) -> str | None:
 )
 def malformed_exec_form(df: Dockerfile) -> Iterator[Hit]:
     shared = facts(df)
-    entrypoint_stages = {
-        stage.index
-        for stage in df.stages
-        if any(st.find("ENTRYPOINT") for st in stage_chain(df, stage))
-    }
+    entrypoint_stages: set[int] | None = None
     for ins in shared.find(*_EXEC_FORM):
+        args = ins.json_args
+        if args is not None:  # valid JSON: only the program name can be wrong
+            if not args or " " not in args[0].strip():
+                continue
+        elif ins.cmd in ("RUN", "CMD", "ENTRYPOINT") and not ins.value.startswith(("[", "--")):
+            continue  # shell form: the text does not even start like an array
         text = _exec_text(ins)
         if not text or ins.heredocs:
             continue
+        if entrypoint_stages is None:
+            entrypoint_stages = {
+                stage.index
+                for stage in df.stages
+                if any(st.find("ENTRYPOINT") for st in stage_chain(df, stage))
+            }
         problem = _malformed(ins, text, ins.stage in entrypoint_stages)
         if problem:
             yield Hit(f"{ins.cmd}: {problem}", line=ins.line)

@@ -306,6 +306,7 @@ _INTERACTIVE = frozenset({"vi", "vim", "nano", "emacs", "shutdown", "reboot", "h
 _INSPECTORS = frozenset({"ps", "free", "top", "ifconfig", "uptime", "who", "w", "htop"})
 _HARMLESS = frozenset({"", "set", "true", ":", "echo"})
 _STARTERS = frozenset({"start", "restart"})
+_CANDIDATES = tuple(_INTERACTIVE | _INSPECTORS | {"top", "service", "systemctl"})
 
 
 def _pointless(commands: list[Command]) -> str | None:
@@ -357,8 +358,12 @@ def _starts_service(command: Command) -> bool:
     ),
 )
 def pointless_run(df: Dockerfile) -> Iterator[Hit]:
-    for ins, commands in facts(df).runs():
-        reason = _pointless(commands)
+    shared = facts(df)
+    candidates = {id(c.ins): c.ins for c in shared.named(*_CANDIDATES)}
+    if shared.mentions("init.d"):
+        candidates.update((id(ins), ins) for ins in shared.find("RUN") if "init.d" in ins.value)
+    for ins in sorted(candidates.values(), key=lambda ins: ins.line):
+        reason = _pointless(shared.commands_of(ins))
         if reason:
             yield Hit(f"RUN: {reason}", line=ins.line)
 
