@@ -234,3 +234,50 @@ def debian_frontend_env(df: Dockerfile) -> Iterator[Hit]:
         for name, value in key_values(ins):
             if name == "DEBIAN_FRONTEND" and value:
                 yield Hit(f"ENV DEBIAN_FRONTEND={value} stays in the image", line=ins.line)
+
+
+def _unsafe_path_entry(value: str) -> str | None:
+    """The first PATH entry that makes lookups depend on the current directory, if any."""
+    if ";" in value or "\\" in value or _WINDOWS_ABSOLUTE.match(value):
+        return None  # a Windows PATH: other separators, other rules
+    for entry in value.split(":"):
+        if entry == "":
+            return "an empty entry"
+        if entry[0] not in "/$~":
+            return f"'{entry}'"
+    return None
+
+
+@rule(
+    id="DF-META-007",
+    artifact_type="dockerfile",
+    title="PATH searches the current directory",
+    severity="low",
+    description=(
+        "A PATH with `.`, a relative folder (`node_modules/.bin`) or an empty entry (`::`, a "
+        "leading or trailing `:`) makes the shell look for programs in whatever directory a "
+        "process happens to be in. A file named `ls` or `python` in an uploaded, extracted "
+        "or mounted folder then runs instead of the real program, with the privileges of "
+        "whoever runs it there."
+    ),
+    remediation=(
+        "List absolute folders only, and add them to the existing PATH: "
+        "`ENV PATH=/app/node_modules/.bin:$PATH`."
+    ),
+    references=(
+        "https://pubs.opengroup.org/onlinepubs/9799919799/basedefs/V1_chap08.html#tag_08_03",
+        "https://docs.docker.com/reference/dockerfile/#env",
+    ),
+)
+def relative_path_entry(df: Dockerfile) -> Iterator[Hit]:
+    for ins in facts(df).find("ENV"):
+        if "PATH" not in ins.value:
+            continue
+        for name, value in key_values(ins):
+            what = _unsafe_path_entry(value) if name == "PATH" and value else None
+            if what:
+                yield Hit(
+                    f"ENV PATH has {what}, so commands are looked up in the current directory",
+                    line=ins.line,
+                )
+                break

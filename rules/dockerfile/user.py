@@ -7,12 +7,24 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import cis, effective, facts, group_by_instruction, parse_args
+from rules.dockerfile._helpers import (
+    cis,
+    effective,
+    facts,
+    group_by_instruction,
+    parse_args,
+    shorten,
+)
 from rules.dockerfile._packages import package_calls
 
 _ROOT_USERS = frozenset({"root", "0", "containeradministrator"})
 _SYMBOLIC_SETUID = re.compile(r"^([ugoa]*+)[+=]([rwxXst]*+)$")
 _SUDO_PACKAGE = re.compile(r"^sudo(?:[=~<>].*+)?$")
+# a sudoers rule that lets its user (or group) run commands without a password
+_NOPASSWD_RULE = re.compile(
+    r"(?<![\w%$-])(%?+[\w.$-]++)\s++[\w.,-]++\s*+=\s*+(?:\([^)\n]*+\)\s*+)?+"
+    r"(?:[A-Z_]++:\s*+)*?NOPASSWD\s*+:\s*+([^\n'\"]*+)"
+)
 
 
 def is_root(user: str) -> bool:
@@ -250,4 +262,57 @@ def useradd_large_uid(df: Dockerfile) -> Iterator[Hit]:
         if uids and int(uids[0]) > _LARGE_UID:
             yield Hit(
                 f"useradd -u {uids[0]} without -l fills the lastlog file", line=command.ins.line
+            )
+
+
+def _sudoers_grant(text: str) -> tuple[str, str] | None:
+    """(user, commands) of a password-less sudoers rule written by `text`, if any."""
+    if "sudoers" not in text and "visudo" not in text:
+        return None
+    match = _NOPASSWD_RULE.search(text)
+    if match is None:
+        return None
+    commands = match.group(2).split("&&")[0].split(">")[0].strip().rstrip("\\").strip()
+    return match.group(1), commands or "ALL"
+
+
+@rule(
+    id="DF-USER-007",
+    artifact_type="dockerfile",
+    title="Password-less sudo granted in the image",
+    severity="medium",
+    description=(
+        "A sudoers rule with `NOPASSWD` (`app ALL=(ALL) NOPASSWD:ALL`) lets that user become "
+        "root, or run the listed commands as root, without any secret. Whoever gets code "
+        "running as the container's user (a flaw in the application, a malicious "
+        "dependency) is root a moment later: the unprivileged USER protects nothing."
+    ),
+    remediation=(
+        "Do the privileged set-up in the build, before USER, and grant no sudo at all; if a "
+        "process really needs one privileged operation, give the binary that capability "
+        "(`setcap cap_net_bind_service=+ep /usr/local/bin/app`) or run it in a separate, "
+        "privileged init step of the platform."
+    ),
+    references=(
+        "https://www.sudo.ws/docs/man/sudoers.man/#Tag_Spec",
+        "https://docs.docker.com/build/building/best-practices/#user",
+    ),
+)
+def passwordless_sudo(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    if "NOPASSWD" not in shared.run_blob.upper() and not any(
+        "NOPASSWD" in ins.value for ins in shared.find("COPY") if ins.heredocs
+    ):
+        return
+    for ins in shared.find("RUN", "COPY"):
+        if "NOPASSWD" not in ins.value or not shared.in_final_image(ins):
+            continue
+        if ins.cmd == "COPY" and not ins.heredocs:
+            continue  # a file from the context: its content is not in the Dockerfile
+        grant = _sudoers_grant(ins.value)
+        if grant:
+            user, commands = grant
+            yield Hit(
+                f"{ins.cmd} lets {user} run {shorten(commands, 40)} as root without a password",
+                line=ins.line,
             )
