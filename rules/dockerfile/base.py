@@ -17,10 +17,10 @@ from rules.dockerfile._helpers import (
     substitute,
 )
 
-__all__ = ["split_image"]
+__all__ = ["external_images", "split_image"]
 
 
-def _external_images(df: Dockerfile) -> list[tuple[int, str, str | None, str | None]]:
+def external_images(df: Dockerfile) -> list[tuple[int, str, str | None, str | None]]:
     """(line, image, tag, digest) of each FROM that names a registry image, not a stage."""
     memo = facts(df).memo
     found = memo.get("external_images")
@@ -65,7 +65,7 @@ def _find_external_images(df: Dockerfile) -> Iterator[tuple[int, str, str | None
     ),
 )
 def base_image_not_pinned(df: Dockerfile) -> Iterator[Hit]:
-    for line, image, tag, digest in _external_images(df):
+    for line, image, tag, digest in external_images(df):
         if digest:
             continue
         if tag is None:
@@ -97,7 +97,7 @@ def base_image_not_pinned(df: Dockerfile) -> Iterator[Hit]:
     ),
 )
 def base_image_without_digest(df: Dockerfile) -> Iterator[Hit]:
-    for line, image, tag, digest in _external_images(df):
+    for line, image, tag, digest in external_images(df):
         if digest is None and tag is not None and tag.lower() != "latest":
             yield Hit(f"base image {image!r} is pinned by tag only, not by digest", line=line)
 
