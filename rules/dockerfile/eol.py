@@ -302,7 +302,8 @@ def today_utc() -> str:
         "for good, and scanners report a growing list that no rebuild can clear. The check "
         "knows the support dates of Debian, Ubuntu, CentOS, Alpine, Fedora, Python, Node.js "
         "and Go in Docker Hub's official images, including the distribution a runtime tag "
-        "names (`python:3.12-buster` is built on Debian 10)."
+        "names (`python:3.9-buster` is built on Debian 10), and compares them with the day "
+        "of the scan: the finding appears when support ends, with no change to the file."
     ),
     remediation=(
         "Move to a supported release and keep the tag precise, e.g. `FROM "
