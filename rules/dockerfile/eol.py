@@ -9,6 +9,7 @@ release policies). A release the table does not list, a rolling tag (`latest`, `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 
@@ -259,14 +260,15 @@ def _distro_in_tag(tag: str) -> tuple[str, str] | None:
     return None
 
 
-def unsupported_parts(image: str, tag: str | None) -> list[tuple[str, str, str]]:
+@functools.lru_cache(maxsize=2048)
+def unsupported_parts(image: str, tag: str | None) -> tuple[tuple[str, str, str], ...]:
     """(product, release, `on|by <date>`) for each part of `image:tag` with an end of life."""
     name = _official_name(image)
     if name is None:
-        return []
+        return ()
     if tag is None or tag.lower() == "latest":
         # CentOS Linux ended with 8, which `centos:latest` still points to
-        return [("centos", "8", f"on {_CENTOS['8']}")] if name == "centos" else []
+        return (("centos", "8", f"on {_CENTOS['8']}"),) if name == "centos" else ()
     tag = tag.lower()
     parts: list[tuple[str, str]] = []
     if name in _TABLES:
@@ -282,7 +284,7 @@ def unsupported_parts(image: str, tag: str | None) -> list[tuple[str, str, str]]
         end = _end_of_life(product, release)
         if end is not None:
             found.append((product, release, end))
-    return found
+    return tuple(found)
 
 
 def today_utc() -> str:

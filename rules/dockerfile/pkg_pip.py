@@ -264,8 +264,8 @@ def _extra_index(command: Command, call: PackageCall | None) -> str | None:
 )
 def pip_extra_index(df: Dockerfile) -> Iterator[Hit]:
     shared = facts(df)
-    if "extra" not in shared.run_blob and not any(
-        _EXTRA_INDEX_ENV in ins.value for ins in shared.find("ENV", "ARG")
+    if not shared.mentions("extra-index", "extra_index") and not any(
+        _EXTRA_INDEX_ENV in ins.value for cmd in ("ENV", "ARG") for ins in shared.find(cmd)
     ):
         return
     found: dict[int, tuple[int, str]] = {}
