@@ -169,8 +169,8 @@ def _set_by_the_shell(text: str, name: str, offset: int) -> bool:
 )
 def env_self_reference(df: Dockerfile) -> Iterator[Hit]:
     for ins in facts(df).find("ENV"):
-        if "$" not in ins.value:
-            continue
+        if "$" not in ins.value or ins.value.count("=") < 2:
+            continue  # no variable, or a single pair (`ENV PATH /x:$PATH`)
         pairs = key_values(ins)
         for pos, (_, value) in enumerate(pairs[1:], start=1):
             earlier = {name for name, _ in pairs[:pos]}

@@ -155,7 +155,7 @@ def _malformed(ins: Instruction, text: str, has_entrypoint: bool) -> str | None:
 def malformed_exec_form(df: Dockerfile) -> Iterator[Hit]:
     shared = facts(df)
     entrypoint_stages: set[int] | None = None
-    for ins in shared.find(*_EXEC_FORM):
+    for ins in (ins for cmd in _EXEC_FORM for ins in shared.find(cmd)):  # runner sorts hits
         args = ins.json_args
         if args is not None:  # valid JSON: only the program name can be wrong
             if not args or " " not in args[0].strip():
@@ -200,7 +200,8 @@ _EXPANDING = SHELLS | {"env", "envsubst"}
     ),
 )
 def unexpanded_exec_variable(df: Dockerfile) -> Iterator[Hit]:
-    for ins in facts(df).find("RUN", "CMD", "ENTRYPOINT"):
+    shared = facts(df)
+    for ins in (ins for cmd in ("RUN", "CMD", "ENTRYPOINT") for ins in shared.find(cmd)):
         args = ins.json_args
         if not args or "$" not in ins.value:
             continue

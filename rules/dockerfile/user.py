@@ -255,6 +255,8 @@ _LARGE_UID = 65535
 )
 def useradd_large_uid(df: Dockerfile) -> Iterator[Hit]:
     for command in facts(df).named("useradd"):
+        if "-u" not in command.text and "--uid" not in command.text:
+            continue
         parsed = parse_args(command.args, _USERADD_VALUES, "ugGdscekfKbRPZp")
         if parsed.has("-l", "--no-log-init"):
             continue
