@@ -668,6 +668,19 @@ def render(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+HAND_WRITTEN = "<!-- Written by hand"
+
+
+def hand_written_sections(page: str) -> str:
+    """The sections of an existing parity page marked as written by hand (a `## ` heading
+    followed by a `<!-- Written by hand ... -->` comment), to keep when the page is rebuilt."""
+    start = page.find("\n" + HAND_WRITTEN)
+    if start < 0:
+        return ""
+    heading = page.rfind("\n## ", 0, start)
+    return "\n" + page[heading + 1 :] if heading >= 0 else ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rerun-tools", action="store_true", help="refresh cached tool output")
@@ -680,7 +693,9 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "parity.json").write_text(json.dumps(result, indent=2))
     if not args.no_docs:
         DOCS.mkdir(exist_ok=True)
-        (DOCS / "parity.md").write_text(render(result))
+        page = DOCS / "parity.md"
+        old = page.read_text() if page.is_file() else ""
+        page.write_text(render(result) + hand_written_sections(old))
     if result["missing_ids"]:
         print("mapped rule ids not registered yet: " + ", ".join(result["missing_ids"]))
     if result["unmapped_ours"]:

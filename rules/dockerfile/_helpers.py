@@ -114,6 +114,24 @@ def overridden(df: Dockerfile, cmd: str) -> Iterator[tuple[Instruction, Instruct
             yield earlier, found[-1]
 
 
+# build arguments every builder defines without an ARG (they still need `ARG NAME` in a stage)
+PREDEFINED_ARGS = frozenset(
+    {"BUILDPLATFORM", "BUILDOS", "BUILDARCH", "BUILDVARIANT", "TARGETPLATFORM", "TARGETOS"}
+    | {"TARGETARCH", "TARGETVARIANT", "TARGETSTAGE", "BUILDKIT_SYNTAX"}
+    | {"HTTP_PROXY", "HTTPS_PROXY", "FTP_PROXY", "NO_PROXY", "ALL_PROXY"}
+    | {"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "all_proxy"}
+)
+_DOCKER_VAR = re.compile(r"\$\{([A-Za-z_]\w*+)|\$([A-Za-z_]\w*+)")
+
+
+def referenced(text: str) -> Iterator[tuple[str, int]]:
+    """The variables `$NAME` / `${NAME}` used in `text`, with their offsets."""
+    if "$" not in text:
+        return
+    for match in _DOCKER_VAR.finditer(text):
+        yield match.group(1) or match.group(2), match.start()
+
+
 def global_arg_defaults(df: Dockerfile) -> dict[str, str]:
     """Defaults of the ARGs declared before the first FROM."""
     defaults: dict[str, str] = {}

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from chalicelib.parsers.dockerfile import Dockerfile, Instruction
-from rules.dockerfile._helpers import Command, Parsed, facts, parse_args, subcommand
+from rules.dockerfile._helpers import (
+    Command,
+    Parsed,
+    facts,
+    is_variable,
+    parse_args,
+    subcommand,
+)
 
 APT = frozenset({"apt-get", "apt"})
 RPM = frozenset({"yum", "dnf", "microdnf", "tdnf"})
@@ -34,6 +42,26 @@ _PIP_VALUE_OPTS = frozenset(
 _NPM_VALUE_OPTS = frozenset(
     {"--prefix", "--registry", "--cache", "--loglevel", "-w", "--workspace", "--omit"}
     | {"--include", "--tag", "--userconfig", "--globalconfig", "--only", "--location"}
+    | {"--network-timeout", "--cache-folder", "--modules-folder", "--mutex", "--cwd"}
+    | {"--global-folder", "--link-folder", "--network-concurrency", "--filter", "-F"}
+)
+_ZYPPER_VALUE_OPTS = frozenset(
+    {"-R", "--root", "-D", "--reposd-dir", "-C", "--cache-dir", "-c", "--config", "-t"}
+    | {"--type", "-r", "--repo", "--from", "--installroot", "--download"}
+)
+_GEM_VALUE_OPTS = frozenset(
+    {"-v", "--version", "-i", "--install-dir", "-n", "--bindir", "-s", "--source", "-p"}
+    | {"--http-proxy", "--platform", "-g", "--file", "--build-root", "--target-rbconfig"}
+)
+_GO_VALUE_OPTS = frozenset(
+    {"-o", "-p", "-tags", "-ldflags", "-gcflags", "-asmflags", "-mod", "-modfile", "-pkgdir"}
+    | {"-buildmode", "-compiler", "-gccgoflags", "-installsuffix", "-overlay", "-pgo"}
+    | {"-toolexec", "-C"}
+)
+_CARGO_VALUE_OPTS = frozenset(
+    {"--version", "--vers", "--git", "--branch", "--tag", "--rev", "--path", "--root"}
+    | {"--index", "--registry", "--features", "-F", "-j", "--jobs", "--target", "--bin"}
+    | {"--target-dir", "--profile", "--example", "--config", "-Z", "--color"}
 )
 _VALUE_OPTS = {
     "apt-get": _APT_VALUE_OPTS,
@@ -47,6 +75,10 @@ _VALUE_OPTS = {
     "npm": _NPM_VALUE_OPTS,
     "yarn": _NPM_VALUE_OPTS,
     "pnpm": _NPM_VALUE_OPTS,
+    "zypper": _ZYPPER_VALUE_OPTS,
+    "gem": _GEM_VALUE_OPTS,
+    "go": _GO_VALUE_OPTS,
+    "cargo": _CARGO_VALUE_OPTS,
 }
 # short options that take a value inside a group of letters (`-yt bookworm`)
 _SHORT_VALUES = {
@@ -61,6 +93,10 @@ _SHORT_VALUES = {
     "npm": "w",
     "yarn": "",
     "pnpm": "wC",
+    "zypper": "RDCctr",
+    "gem": "vinsp",
+    "go": "",
+    "cargo": "Fj",
 }
 # the subcommands that install packages, per manager
 INSTALLS = {
@@ -71,6 +107,7 @@ INSTALLS = {
     "dnf": frozenset({"install", "reinstall", "in"}),
     "microdnf": frozenset({"install"}),
     "tdnf": frozenset({"install"}),
+    "zypper": frozenset({"install", "in", "source-install", "si"}),
 }
 _SIMULATE = frozenset({"-s", "--simulate", "--dry-run", "--just-print", "--no-act", "--recon"})
 
@@ -190,3 +227,26 @@ def is_local_file(package: str) -> bool:
         or "://" in package
         or package.endswith((".deb", ".rpm", ".apk", ".whl", ".tar.gz", ".tgz", ".zip"))
     )
+
+
+def unpinned_installs(
+    df: Dockerfile,
+    managers: tuple[str, ...],
+    actions: frozenset[str],
+    pinned: Callable[[PackageCall, str], bool],
+) -> Iterator[tuple[Instruction, list[str]]]:
+    """Each RUN whose `actions` of `managers` name packages that `pinned` rejects.
+
+    Variables (`$PKG`) and local files or URLs are never reported: their version is decided
+    elsewhere.
+    """
+    for ins, calls in package_calls(df, *managers):
+        names = [
+            pkg
+            for call in calls
+            if call.action in actions and not call.simulated
+            for pkg in call.packages
+            if not is_variable(pkg) and not is_local_file(pkg) and not pinned(call, pkg)
+        ]
+        if names:
+            yield ins, names

@@ -6,12 +6,21 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import cis, facts, global_arg_defaults, split_image, substitute
+from rules.dockerfile._helpers import (
+    PREDEFINED_ARGS,
+    cis,
+    facts,
+    global_arg_defaults,
+    key_values,
+    referenced,
+    split_image,
+    substitute,
+)
 
-__all__ = ["split_image"]
+__all__ = ["external_images", "split_image"]
 
 
-def _external_images(df: Dockerfile) -> list[tuple[int, str, str | None, str | None]]:
+def external_images(df: Dockerfile) -> list[tuple[int, str, str | None, str | None]]:
     """(line, image, tag, digest) of each FROM that names a registry image, not a stage."""
     memo = facts(df).memo
     found = memo.get("external_images")
@@ -56,7 +65,7 @@ def _find_external_images(df: Dockerfile) -> Iterator[tuple[int, str, str | None
     ),
 )
 def base_image_not_pinned(df: Dockerfile) -> Iterator[Hit]:
-    for line, image, tag, digest in _external_images(df):
+    for line, image, tag, digest in external_images(df):
         if digest:
             continue
         if tag is None:
@@ -88,7 +97,7 @@ def base_image_not_pinned(df: Dockerfile) -> Iterator[Hit]:
     ),
 )
 def base_image_without_digest(df: Dockerfile) -> Iterator[Hit]:
-    for line, image, tag, digest in _external_images(df):
+    for line, image, tag, digest in external_images(df):
         if digest is None and tag is not None and tag.lower() != "latest":
             yield Hit(f"base image {image!r} is pinned by tag only, not by digest", line=line)
 
@@ -127,3 +136,66 @@ def copy_from_unpinned_image(df: Dockerfile) -> Iterator[Hit]:
         if digest is None and (tag is None or tag.lower() == "latest"):
             how = "has no tag" if tag is None else "uses the 'latest' tag"
             yield Hit(f"COPY --from={source} copies from an image that {how}", line=ins.line)
+
+
+@rule(
+    id="DF-BASE-004",
+    artifact_type="dockerfile",
+    title="FROM pinned to a fixed --platform",
+    severity="low",
+    description=(
+        "`FROM --platform=linux/amd64` forces one architecture whatever the build targets: a "
+        "multi-platform build then ships amd64 binaries in its arm64 image, and on an arm64 "
+        "machine the container runs under emulation, slowly, or not at all. The platform "
+        "belongs to the build command, or to `$BUILDPLATFORM` / `$TARGETPLATFORM`."
+    ),
+    remediation=(
+        "Drop the flag and pass the platform to the build (`docker buildx build --platform "
+        "linux/amd64,linux/arm64 .`), or use the build's own variables for cross-compiling: "
+        "`FROM --platform=$BUILDPLATFORM golang:1.22.5 AS build`."
+    ),
+    references=(
+        "https://docs.docker.com/reference/build-checks/from-platform-flag-const-disallowed/",
+        "https://docs.docker.com/build/building/multi-platform/",
+    ),
+)
+def fixed_platform(df: Dockerfile) -> Iterator[Hit]:
+    for stage in df.stages:
+        platform = (stage.platform or "").strip("'\"")
+        if platform and "$" not in platform:
+            yield Hit(f"FROM --platform={platform} fixes the architecture", line=stage.line)
+
+
+@rule(
+    id="DF-BASE-005",
+    artifact_type="dockerfile",
+    title="FROM uses a variable no ARG before it declares",
+    severity="low",
+    description=(
+        "Only ARGs declared before the first FROM (and the builder's own platform "
+        "variables) can be used in FROM lines. Any other `$VAR` there expands to nothing: "
+        "`FROM node:${NODE_VERSION}` becomes `node:` (an error) and `FROM ${REGISTRY}/app` "
+        "pulls `/app`, so the base image is not the one the author had in mind."
+    ),
+    remediation=(
+        "Declare the variable, with a default, above the first FROM:\n`ARG NODE_VERSION=20.16.0`"
+        "\n`FROM node:${NODE_VERSION}-bookworm-slim`"
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#understand-how-arg-and-from-interact",
+        "https://docs.docker.com/reference/build-checks/undefined-arg-in-from/",
+    ),
+)
+def undeclared_arg_in_from(df: Dockerfile) -> Iterator[Hit]:
+    declared = {name for ins in df.global_args for name, _ in key_values(ins)}
+    for stage in df.stages:
+        text = f"{stage.base_image} {stage.platform or ''}"
+        if "$" not in text:
+            continue
+        missing = [
+            name
+            for name, _ in referenced(text)
+            if name not in declared and name not in PREDEFINED_ARGS
+        ]
+        if missing:
+            yield Hit(f"FROM uses ${missing[0]}, which no ARG before it declares", line=stage.line)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile, Instruction
-from rules.dockerfile._helpers import cis, effective, overridden
+from rules.dockerfile._helpers import Command, cis, effective, overridden, parse_args, parse_shell
 
 
 def _is_none(ins: Instruction) -> bool:
@@ -80,3 +81,56 @@ def healthcheck_none(df: Dockerfile) -> Iterator[Hit]:
 def healthcheck_overridden(df: Dockerfile) -> Iterator[Hit]:
     for earlier, last in overridden(df, "HEALTHCHECK"):
         yield Hit(f"this HEALTHCHECK is replaced by the one on line {last.line}", line=earlier.line)
+
+
+def _probe_commands(ins: Instruction) -> list[Command]:
+    """The commands a HEALTHCHECK runs (its CMD, in shell or exec form)."""
+    text = ins.args.strip()
+    head, _, rest = text.partition(" ")
+    if head.upper() != "CMD":
+        return []
+    rest = rest.strip()
+    if rest.startswith("["):
+        try:
+            args = json.loads(rest)
+        except ValueError:
+            return []
+        if not isinstance(args, list) or not all(isinstance(a, str) for a in args):
+            return []
+        rest = args[2] if len(args) >= 3 and args[1] == "-c" else " ".join(args)
+    return parse_shell(ins, rest)
+
+
+def _fails_on_http_errors(command: Command) -> bool:
+    parsed = parse_args(command.args, short_values="AbcCdDeEFHKmoPQrtTuUwxXyYz")
+    return parsed.has("-f", "--fail", "--fail-with-body") or parsed.has("-w", "--write-out")
+
+
+@rule(
+    id="DF-HEALTH-004",
+    artifact_type="dockerfile",
+    title="HEALTHCHECK curl that ignores HTTP errors",
+    severity="low",
+    description=(
+        "curl exits 0 whenever it gets an answer, also a 500 or a 503, unless it is told to "
+        "fail on HTTP errors. A health check `curl http://localhost/health` therefore "
+        "reports a broken service as healthy, and nothing restarts it or takes it out of "
+        "the load balancer."
+    ),
+    remediation=(
+        "Make curl fail on error statuses: `HEALTHCHECK CMD curl -fsS "
+        "http://localhost:8080/health || exit 1`"
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#healthcheck",
+        "https://curl.se/docs/manpage.html#-f",
+    ),
+)
+def healthcheck_curl_without_fail(df: Dockerfile) -> Iterator[Hit]:
+    for ins in df.find("HEALTHCHECK"):
+        if "curl" not in ins.value:
+            continue
+        for command in _probe_commands(ins):
+            if command.name == "curl" and not command.piped and not _fails_on_http_errors(command):
+                yield Hit("HEALTHCHECK curl without --fail passes on HTTP errors", line=ins.line)
+                break

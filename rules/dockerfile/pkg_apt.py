@@ -107,3 +107,36 @@ def apt_instead_of_apt_get(df: Dockerfile) -> Iterator[Hit]:
         actions = [call.action for call in calls if call.action]
         if actions:
             yield Hit(f"RUN calls apt {actions[0]}; use apt-get", line=ins.line)
+
+
+@rule(
+    id="DF-PKG-027",
+    artifact_type="dockerfile",
+    title="Repository key added with apt-key",
+    severity="low",
+    description=(
+        "`apt-key add` puts a vendor's key in the global keyring, where apt trusts it for "
+        "every repository: a leaked or compromised third-party key can then sign packages "
+        "that replace Debian's own. apt-key is deprecated and is gone from current Debian "
+        "and Ubuntu releases, so the build also breaks on newer bases."
+    ),
+    remediation=(
+        "Keep the key in its own file and bind it to its repository:\n"
+        "`RUN curl -fsSLo /etc/apt/keyrings/vendor.asc https://example.com/key.asc && echo "
+        '"deb [signed-by=/etc/apt/keyrings/vendor.asc] https://example.com/apt stable main" '
+        "> /etc/apt/sources.list.d/vendor.list`"
+    ),
+    references=(
+        "https://manpages.debian.org/bookworm/apt/apt-key.8.en.html",
+        "https://wiki.debian.org/DebianRepository/UseThirdParty",
+    ),
+)
+def apt_key_used(df: Dockerfile) -> Iterator[Hit]:
+    for command in facts(df).named("apt-key"):
+        if "--keyring" in command.args:
+            continue  # a keyring of its own, which a `signed-by` source can name
+        action = next((arg for arg in command.args if not arg.startswith("-")), "")
+        if action in ("add", "adv"):
+            yield Hit(
+                f"apt-key {action} trusts the key for every repository", line=command.ins.line
+            )

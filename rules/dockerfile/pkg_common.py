@@ -10,7 +10,7 @@ from chalicelib.parsers.dockerfile import Dockerfile
 from rules.dockerfile._helpers import cis, facts
 from rules.dockerfile._packages import APT, RPM, PackageCall, package_call, package_calls
 
-_OS_MANAGERS = APT | RPM | {"apk"}
+_OS_MANAGERS = APT | RPM | {"apk", "zypper"}
 _HARMLESS = frozenset({"", "set", "true", "echo", ":"})
 _APT_UPGRADES = frozenset({"upgrade", "dist-upgrade", "full-upgrade"})
 _RPM_UPGRADES = frozenset(
@@ -35,7 +35,9 @@ _UNVERIFIED_HINTS = (
     "nosignature",
     "nodigest",
     "trusted=",
+    "gpg-check",
 )
+_ZYPPER_UPGRADES = frozenset({"dist-upgrade", "dup", "update", "up", "patch"})
 _RPM_NO_CHECK = frozenset({"--nosignature", "--nodigest"})
 _RPM_NOGPG = re.compile(r"(?:^|\.)gpgcheck=(?:0|false|no)$", re.IGNORECASE)
 # `deb [trusted=yes] https://...` (a local `file:` repository is fine) or `gpgcheck=0` written
@@ -50,6 +52,8 @@ _TEXT_UNVERIFIED = re.compile(
 def _index_update(call: PackageCall) -> bool:
     if call.manager in APT or call.manager == "apk":
         return call.action == "update"
+    if call.manager == "zypper":
+        return call.action in ("refresh", "ref")
     return call.action == "makecache"
 
 
@@ -73,7 +77,7 @@ def _index_update(call: PackageCall) -> bool:
 )
 def index_update_alone(df: Dockerfile) -> Iterator[Hit]:
     shared = facts(df)
-    if not shared.mentions("update", "makecache"):
+    if not shared.mentions("update", "makecache", "ref"):
         return
     for ins, calls in package_calls(df, *_OS_MANAGERS):
         if not any(_index_update(call) for call in calls):
@@ -99,6 +103,8 @@ def _upgrade(call: PackageCall) -> bool:
         return call.action in _APT_UPGRADES
     if call.manager == "apk":
         return call.action == "upgrade" and not call.packages
+    if call.manager == "zypper":
+        return call.action in _ZYPPER_UPGRADES and not call.packages
     return call.action in _RPM_UPGRADES and not call.packages
 
 
@@ -108,7 +114,8 @@ def _upgrade(call: PackageCall) -> bool:
     title="Whole system upgraded during the build",
     severity="info",
     description=(
-        "`apt-get upgrade`, `apk upgrade` or `yum update` without package names upgrades "
+        "`apt-get upgrade`, `apk upgrade`, `yum update` or `zypper dup` without package names "
+        "upgrades "
         "everything the base image ships, to whatever is current on build day. The image "
         "then no longer matches its base (two builds of one commit differ), and package "
         "upgrade scripts may expect services or privileges a build does not have. Patches "
@@ -146,6 +153,9 @@ def _unverified(call: PackageCall) -> str | None:
     elif call.manager == "apk":
         if opts.has("--allow-untrusted"):
             return "apk --allow-untrusted"
+    elif call.manager == "zypper":
+        if opts.has("--no-gpg-checks", "--allow-unsigned-rpm"):
+            return "zypper --no-gpg-checks"
     else:
         if opts.has("--nogpgcheck", "--no-gpgchecks"):
             return f"{call.manager} --nogpgcheck"
@@ -162,9 +172,9 @@ def _unverified(call: PackageCall) -> str | None:
     description=(
         "Package managers check each package's signature against the distribution's keys; "
         "that is what makes a mirror or proxy unable to slip in modified packages. "
-        "`--allow-unauthenticated`, `[trusted=yes]`, `--allow-untrusted`, `--nogpgcheck` or "
-        "`gpgcheck=0` turn the check off, so whatever the network delivers is installed as "
-        "root."
+        "`--allow-unauthenticated`, `[trusted=yes]`, `--allow-untrusted`, `--nogpgcheck`, "
+        "`zypper --no-gpg-checks` or `gpgcheck=0` turn the check off, so whatever the "
+        "network delivers is installed as root."
     ),
     remediation=(
         "Import the repository's signing key and keep verification on, e.g.\n"

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import facts, is_variable, key_values, names_list
-from rules.dockerfile._packages import PackageCall, package_calls
+from rules.dockerfile._helpers import env_before, facts, is_variable, key_values, names_list
+from rules.dockerfile._packages import PackageCall, has_cache_mount, package_calls, removes_path
 
 _NPM_INSTALL = frozenset({"install", "i", "isntall", "add", "in", "ins", "inst", "insta"})
 _TRUE = frozenset({"", "true", "1", "yes"})
@@ -148,3 +148,86 @@ def npm_unsafe_perm(df: Dockerfile) -> Iterator[Hit]:
             if flagged:
                 yield Hit("RUN lets npm package scripts run as root (unsafe-perm)", line=ins.line)
                 break
+
+
+@rule(
+    id="DF-PKG-021",
+    artifact_type="dockerfile",
+    title="npm package added by name without a version",
+    severity="low",
+    description=(
+        "`npm install sax` (or `yarn add`, `pnpm add`) in a Dockerfile adds a dependency that "
+        "no package.json or lock file of the project records, at whatever version the "
+        "registry serves that day, with its install scripts running during the build. The "
+        "image then differs from what was tested, and a compromised release goes in "
+        "unreviewed."
+    ),
+    remediation=(
+        "Declare the dependency in package.json, commit the lock file and install with "
+        "`RUN npm ci`; if it must be named here, pin it exactly: `RUN npm install sax@1.4.1`."
+    ),
+    references=(
+        "https://docs.npmjs.com/cli/commands/npm-install",
+        "https://docs.npmjs.com/cli/configuring-npm/package-lock-json",
+    ),
+)
+def npm_local_unpinned(df: Dockerfile) -> Iterator[Hit]:
+    for ins, calls in package_calls(df, "npm", "yarn", "pnpm"):
+        unpinned = [
+            pkg
+            for call in calls
+            if call.action in _NPM_INSTALL and not _global(call)
+            for pkg in call.packages
+            if _is_named_package(pkg) and not _version_pinned(pkg)
+        ]
+        if unpinned:
+            yield Hit(f"{names_list(unpinned)} added without a version", line=ins.line)
+
+
+_YARN_CACHES = ("/usr/local/share/.cache/yarn", "/root/.cache/yarn", "/root/.yarn/berry/cache")
+_YARN_INSTALLS = frozenset({"", "install", "add", "global add"})
+
+
+def _yarn_installs(call: PackageCall) -> bool:
+    if call.action == "":  # a bare `yarn` installs, `yarn --version` does not
+        return not call.options.has("--version", "-v", "--help", "-h")
+    return call.action in _YARN_INSTALLS
+
+
+@rule(
+    id="DF-PKG-022",
+    artifact_type="dockerfile",
+    title="yarn cache left in the image",
+    severity="low",
+    description=(
+        "yarn keeps a copy of every package it downloads in its global cache "
+        "(/usr/local/share/.cache/yarn for root). In an image that cache is never read again "
+        "but stays in the layer, often doubling the size of node_modules in every pull."
+    ),
+    remediation=(
+        "Clean the cache in the same RUN: `RUN yarn install --frozen-lockfile && yarn cache "
+        "clean`, or keep it out of the image with a cache mount: `RUN "
+        "--mount=type=cache,target=/usr/local/share/.cache/yarn yarn install --frozen-lockfile`."
+    ),
+    references=(
+        "https://classic.yarnpkg.com/en/docs/cli/cache",
+        "https://docs.docker.com/build/cache/optimize/#use-cache-mounts",
+    ),
+)
+def yarn_cache_left(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    for ins, calls in package_calls(df, "yarn", final_only=True):
+        if not any(_yarn_installs(call) for call in calls):
+            continue
+        if any(call.action == "cache" and call.packages[:1] == ["clean"] for call in calls):
+            continue
+        if any(call.options.has("--cache-folder") for call in calls):
+            continue  # a cache folder of its own choosing, usually removed or mounted
+        commands = shared.commands_of(ins)
+        if removes_path(commands, *_YARN_CACHES) or has_cache_mount(ins, *_YARN_CACHES):
+            continue
+        if any(c.name == "rm" and any("yarn cache dir" in a for a in c.args) for c in commands):
+            continue  # rm -rf "$(yarn cache dir)"
+        if env_before(df, ins, "YARN_CACHE_FOLDER") is not None:
+            continue
+        yield Hit("yarn install without `yarn cache clean` in the same RUN", line=ins.line)

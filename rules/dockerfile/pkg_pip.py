@@ -216,3 +216,70 @@ def _insecure_env(ins: Instruction) -> str | None:
         if name in _INSECURE_ENV and value and _plain_http(value):
             return f"{name}=http://..."
     return None
+
+
+_EXTRA_INDEX_ENV = "PIP_EXTRA_INDEX_URL"
+
+
+def _extra_index(command: Command, call: PackageCall | None) -> str | None:
+    """How `command` gives pip a second index, unless hashes pin every download."""
+    for name, value in command.assignments:
+        if name == _EXTRA_INDEX_ENV and value:
+            return _EXTRA_INDEX_ENV
+    if command.name == "export" and any(
+        arg.startswith(_EXTRA_INDEX_ENV + "=") for arg in command.args
+    ):
+        return _EXTRA_INDEX_ENV
+    if call is None:
+        return None
+    if call.action == "install" and call.options.has("--extra-index-url"):
+        return None if call.options.has("--require-hashes") else "--extra-index-url"
+    key = call.packages[1].split("=", 1)[0] if len(call.packages) >= 2 else ""
+    if call.action == "config" and call.packages[0] == "set" and key.endswith(".extra-index-url"):
+        return f"pip config set {key}"
+    return None
+
+
+@rule(
+    id="DF-PKG-028",
+    artifact_type="dockerfile",
+    title="pip given an extra package index",
+    severity="medium",
+    description=(
+        "With `--extra-index-url` (or `PIP_EXTRA_INDEX_URL`) pip looks a package up in "
+        "every index and takes the highest version it finds, wherever it comes from. Anyone "
+        "who publishes a package with the name of an internal one on PyPI, at a higher "
+        "version, gets their code installed instead (dependency confusion: the PyTorch "
+        "nightly `torchtriton` compromise worked this way)."
+    ),
+    remediation=(
+        "Use one index that mirrors PyPI and serves the internal packages (a devpi, "
+        "Artifactory or Nexus proxy) with `--index-url`, or make every download checkable "
+        "with hashes: `RUN pip install --no-cache-dir --require-hashes -r requirements.txt`."
+    ),
+    references=(
+        "https://pip.pypa.io/en/stable/cli/pip_install/#cmdoption-extra-index-url",
+        "https://pytorch.org/blog/compromised-nightly-dependency/",
+    ),
+)
+def pip_extra_index(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    if not shared.mentions("extra-index", "extra_index") and not any(
+        _EXTRA_INDEX_ENV in ins.value for cmd in ("ENV", "ARG") for ins in shared.find(cmd)
+    ):
+        return
+    found: dict[int, tuple[int, str]] = {}
+    for ins in shared.find("ENV", "ARG"):
+        if any(name == _EXTRA_INDEX_ENV and value for name, value in key_values(ins)):
+            found[id(ins)] = (ins.line, f"{ins.cmd} {_EXTRA_INDEX_ENV} adds a second index")
+    candidates = sorted((*shared.named("pip", "export"), *shared.assigning), key=lambda c: c.seq)
+    for command in candidates:
+        if id(command.ins) in found:
+            continue
+        call = package_call(command) if command.name == "pip" else None
+        what = _extra_index(command, call)
+        if what:
+            message = f"RUN gives pip a second index ({what}): dependency confusion"
+            found[id(command.ins)] = (command.ins.line, message)
+    for line, message in sorted(found.values()):
+        yield Hit(message, line=line)

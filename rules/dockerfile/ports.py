@@ -123,3 +123,54 @@ def remote_desktop_exposed(df: Dockerfile) -> Iterator[Hit]:
 def plaintext_login_exposed(df: Dockerfile) -> Iterator[Hit]:
     for line, word in exposed(df, frozenset({23, 512, 513})):
         yield Hit(f"EXPOSE {word} opens a plaintext remote login port", line=line)
+
+
+_PROTOCOLS = frozenset({"tcp", "udp", "sctp"})
+
+
+def _invalid_port(word: str) -> str | None:
+    spec, _, protocol = word.partition("/")
+    if protocol and protocol.lower() not in _PROTOCOLS:
+        return f"{protocol!r} is not a protocol (tcp, udp or sctp)"
+    if ":" in spec:
+        return "EXPOSE does not map host ports: publish them at run time (-p 8080:80)"
+    low, sep, high = spec.partition("-")
+    numbers = [low, high] if sep else [low]
+    if not all(number.isdigit() for number in numbers):
+        return "not a port number"
+    if any(not 0 < int(number) <= 65535 for number in numbers):
+        return "outside the port range 1-65535"
+    if sep and int(high) < int(low):
+        return "the range ends before it starts"
+    return None
+
+
+@rule(
+    id="DF-PORT-005",
+    artifact_type="dockerfile",
+    title="EXPOSE entry that is not a valid port",
+    severity="low",
+    description=(
+        "EXPOSE takes port numbers from 1 to 65535, optionally a range and /tcp, /udp or "
+        "/sctp. A port out of range, a host mapping such as `8080:80` or a typo is refused by "
+        "the builder or ignored, so the image does not document, and tooling does not open, "
+        "the port the service really listens on."
+    ),
+    remediation=(
+        "Expose the container's own port: `EXPOSE 8080/tcp`, and map it to a host port "
+        "when the container runs (`docker run -p 80:8080 ...`)."
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#expose",
+        "https://docs.docker.com/reference/build-checks/expose-invalid-format/",
+    ),
+)
+def invalid_port(df: Dockerfile) -> Iterator[Hit]:
+    for ins in facts(df).find("EXPOSE"):
+        for word in split_words(ins.args):
+            if "$" in word:
+                continue
+            problem = _invalid_port(word)
+            if problem:
+                yield Hit(f"EXPOSE {word}: {problem}", line=ins.line)
+                break

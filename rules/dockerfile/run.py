@@ -300,3 +300,101 @@ def tls_verification_disabled(df: Dockerfile) -> Iterator[Hit]:
                 found[id(ins)] = (ins.line, f"RUN turns TLS certificate verification off ({what})")
     for line, message in sorted(found.values()):
         yield Hit(message, line=line)
+
+
+_INTERACTIVE = frozenset({"vi", "vim", "nano", "emacs", "shutdown", "reboot", "halt", "poweroff"})
+_INSPECTORS = frozenset({"ps", "free", "top", "ifconfig", "uptime", "who", "w", "htop"})
+_HARMLESS = frozenset({"", "set", "true", ":", "echo"})
+_STARTERS = frozenset({"start", "restart"})
+_CANDIDATES = tuple(_INTERACTIVE | _INSPECTORS | {"top", "service", "systemctl"})
+
+
+def _pointless(commands: list[Command]) -> str | None:
+    """Why a RUN's commands cannot do anything useful in a build, if they cannot."""
+    for command in commands:
+        if command.name in _INTERACTIVE:
+            return f"{command.name} needs a terminal or an init system the build does not have"
+        if command.name == "top" and "-b" not in command.args:
+            return "top without -b needs a terminal"
+    real = [command for command in commands if command.name not in _HARMLESS]
+    if real and all(command.name in _INSPECTORS for command in real):
+        return f"{real[0].name} only shows the state of the throw-away build container"
+    last = real[-1] if real else None
+    if last is not None and _starts_service(last):
+        return f"`{shorten(last.text, 40)}` starts a daemon that stops when the RUN ends"
+    return None
+
+
+def _starts_service(command: Command) -> bool:
+    args = command.args
+    if command.name == "service":
+        return len(args) >= 2 and args[1] in _STARTERS
+    if command.name == "systemctl":
+        return bool(args) and args[0] in _STARTERS
+    return command.name.startswith("/etc/init.d/") or (
+        "/etc/init.d/" in command.text and bool(args) and args[-1] in _STARTERS
+    )
+
+
+@rule(
+    id="DF-RUN-006",
+    artifact_type="dockerfile",
+    title="RUN command that does nothing in a build",
+    severity="low",
+    description=(
+        "Each RUN executes in a throw-away container with no terminal and no init system, "
+        "and only its file changes are kept. Editors (`vim`), `top`, `shutdown` wait for a "
+        "terminal or an init that is not there; `ps` or `free` alone only describe the "
+        "build container; and `service nginx start` as the last step starts a daemon that "
+        "is gone when the step ends, so the image does not run it."
+    ),
+    remediation=(
+        "Remove debugging leftovers, and start services from the container's main process: "
+        '`CMD ["nginx", "-g", "daemon off;"]` instead of `RUN service nginx start`.'
+    ),
+    references=(
+        "https://docs.docker.com/build/building/best-practices/#run",
+        "https://docs.docker.com/engine/containers/multi-service_container/",
+    ),
+)
+def pointless_run(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    candidates = {id(c.ins): c.ins for c in shared.named(*_CANDIDATES)}
+    if shared.mentions("init.d"):
+        candidates.update((id(ins), ins) for ins in shared.find("RUN") if "init.d" in ins.value)
+    for ins in sorted(candidates.values(), key=lambda ins: ins.line):
+        reason = _pointless(shared.commands_of(ins))
+        if reason:
+            yield Hit(f"RUN: {reason}", line=ins.line)
+
+
+_ENTITLEMENTS = {"security": "insecure", "network": "host"}
+
+
+@rule(
+    id="DF-RUN-008",
+    artifact_type="dockerfile",
+    title="RUN asks for builder privileges",
+    severity="medium",
+    description=(
+        "`RUN --security=insecure` runs the step without the build sandbox, as a privileged "
+        "container with the builder host's devices and kernel interfaces; "
+        "`RUN --network=host` gives it the host's network, including services bound to "
+        "localhost and the cloud metadata endpoint of the CI runner. Whatever that step "
+        "downloads or runs can reach far beyond the image."
+    ),
+    remediation=(
+        "Drop the flag and do the work inside the sandbox (a cache or secret mount usually "
+        "removes the need): `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`."
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#run---security",
+        "https://docs.docker.com/reference/dockerfile/#run---network",
+    ),
+)
+def run_entitlements(df: Dockerfile) -> Iterator[Hit]:
+    for ins in facts(df).find("RUN"):
+        for flag, value in _ENTITLEMENTS.items():
+            if ins.flags.get(flag, "").strip("'\"").lower() == value:
+                yield Hit(f"RUN --{flag}={value} leaves the build sandbox", line=ins.line)
+                break

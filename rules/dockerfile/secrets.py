@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile, Instruction
 from rules._secrets import is_literal_secret_value, is_secret_name, name_tokens
-from rules.dockerfile._helpers import Command, cis, facts, key_values, split_words
+from rules.dockerfile._helpers import Command, cis, facts, key_values, shorten, split_words
 
 # option names that mention a secret without carrying one (`--password-stdin`, `--no-password`)
 _NOT_A_SECRET_OPTION = frozenset(
@@ -356,3 +356,158 @@ def credential_file_copied(df: Dockerfile) -> Iterator[Hit]:
             flagged = [src for src in sources if _sensitive(".ssh/" + _base(src))]
         if flagged:
             yield Hit(f"{ins.cmd} puts {flagged[0]} into the image", line=ins.line)
+
+
+_KEYGEN_LOOKUPS = frozenset(
+    {"-l", "-F", "-R", "-y", "-e", "-i", "-L", "-Q", "-Y", "-H", "-B", "-D", "-K", "-k", "-p"}
+    | {"-c", "-r", "-M", "-G", "-T"}
+)
+_OPENSSL_KEYGEN = frozenset({"genrsa", "gendsa", "genpkey"})
+
+
+def _generates_key(command: Command) -> bool:
+    args = command.args
+    if command.name == "ssh-keygen":
+        return not any(arg in _KEYGEN_LOOKUPS for arg in args)
+    if command.name == "dropbearkey":
+        return True
+    if command.name == "openssl" and args:
+        action = args[0]
+        if action in _OPENSSL_KEYGEN:
+            return True
+        if action == "req":
+            return "-newkey" in args or ("-keyout" in args and "-key" not in args)
+        return action == "ecparam" and "-genkey" in args
+    return False
+
+
+@rule(
+    id="DF-SECRET-006",
+    artifact_type="dockerfile",
+    title="Private key generated during the build",
+    severity="medium",
+    description=(
+        "A key made by `ssh-keygen`, `openssl genrsa` or `openssl req -newkey` in a RUN is "
+        "baked into the image: every container started from it, and everyone who can pull "
+        "it, holds the same private key. SSH host keys, TLS server keys and client keys are "
+        "then shared and cannot be revoked for a single instance."
+    ),
+    remediation=(
+        "Create keys when the container starts (an entrypoint that runs `ssh-keygen -A` if "
+        "none exist), or mount them at run time from a secret store: `docker run -v "
+        "/run/secrets/tls:/etc/tls:ro ...` / a Kubernetes Secret."
+    ),
+    references=(
+        "https://docs.docker.com/build/building/secrets/",
+        "https://docs.docker.com/engine/swarm/secrets/",
+    ),
+)
+def key_generated_in_build(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    if not shared.mentions("keygen", "openssl", "dropbearkey"):
+        return
+    flagged: set[int] = set()
+    for command in shared.named("ssh-keygen", "openssl", "dropbearkey"):
+        ins = command.ins
+        if id(ins) in flagged or not shared.in_final_image(ins) or not _generates_key(command):
+            continue
+        flagged.add(id(ins))
+        yield Hit(f"RUN generates a private key ({command.name})", line=ins.line)
+
+
+_COPIERS = frozenset({"cp", "install", "rsync", "mv"})
+_CONFIG_WRITERS = frozenset({"npm", "yarn", "pnpm", "pip", "git", "poetry", "bundle"})
+_UNSET = frozenset({"delete", "rm", "unset", "--unset", "--unset-all"})
+_REDIRECT_TARGET = re.compile(r"(?<![0-9&])>>?+\s*+([^\s;&|<>]++)")
+_NOT_FILES = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr"})
+
+
+def _secret_mounts(ins: Instruction) -> list[str]:
+    """Where `RUN --mount=type=secret,...` puts its secrets (plus the default folder)."""
+    paths = ["/run/secrets/"]
+    for word in ins.value.split():
+        if not word.startswith("--"):
+            break
+        if not word.startswith("--mount=") or "type=secret" not in word:
+            continue
+        for part in word[len("--mount=") :].split(","):
+            key, _, value = part.partition("=")
+            if key in ("target", "dst", "destination") and value:
+                paths.append(value.strip("'\""))
+    return paths
+
+
+def _removed(commands: list[Command], after: int, path: str) -> bool:
+    """Whether a later `rm` in the same RUN deletes `path`."""
+    path = path.strip("'\"").rstrip("/")
+    return any(
+        c.name == "rm" and any(arg.strip("'\"").rstrip("/") == path for arg in c.args)
+        for c in commands[after + 1 :]
+    )
+
+
+def _persisted_secret(commands: list[Command], mounts: list[str]) -> str | None:
+    """What a RUN does to keep a mounted secret in the layer, if it does."""
+    for pos, command in enumerate(commands):
+        text = command.text
+        if not any(mount in text for mount in mounts):
+            continue
+        name = command.name
+        if name in _COPIERS:
+            operands = [arg for arg in command.args if not arg.startswith("-")]
+            if len(operands) >= 2 and any(
+                any(mount in src for mount in mounts) for src in operands[:-1]
+            ):
+                dest = operands[-1]
+                if not _removed(commands, pos, dest):
+                    return f"{name} copies it to {shorten(dest, 40)}"
+        if ">" in text:
+            for match in _REDIRECT_TARGET.finditer(text):
+                dest = match.group(1)
+                if dest not in _NOT_FILES and not _removed(commands, pos, dest):
+                    return f"it is written to {shorten(dest, 40)}"
+        if command.piped and pos + 1 < len(commands) and commands[pos + 1].name == "tee":
+            dests = [a for a in commands[pos + 1].args if not a.startswith("-")]
+            if dests and not _removed(commands, pos + 1, dests[0]):
+                return f"tee writes it to {shorten(dests[0], 40)}"
+        if name in _CONFIG_WRITERS and "config" in command.args[:2]:
+            unset_later = any(
+                later.name == name and _UNSET.intersection(later.args)
+                for later in commands[pos + 1 :]
+            )
+            if not unset_later:
+                return f"`{name} config` stores it in a configuration file"
+    return None
+
+
+@rule(
+    id="DF-SECRET-007",
+    artifact_type="dockerfile",
+    title="Build secret saved into the image",
+    severity="high",
+    description=(
+        "A secret mount (`RUN --mount=type=secret`) keeps a token out of the image only "
+        "while it stays on the mount. Copying it elsewhere (`cp /run/secrets/npmrc "
+        "~/.npmrc`), writing it to a file (`cat ... > .netrc`) or storing it with "
+        "`npm config set` / `git config` puts it into the layer, where everyone who can "
+        "pull the image, or read the build cache, finds it."
+    ),
+    remediation=(
+        "Mount the secret where the tool looks for it, for that one step: "
+        "`RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`; or delete the copy "
+        "in the same RUN: `RUN --mount=type=secret,id=netrc cp /run/secrets/netrc "
+        "/root/.netrc && pip install -r requirements.txt && rm /root/.netrc`."
+    ),
+    references=(
+        "https://docs.docker.com/build/building/secrets/",
+        "https://docs.docker.com/reference/dockerfile/#run---mounttypesecret",
+    ),
+)
+def secret_saved(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    for ins, commands in shared.runs():
+        if "type=secret" not in ins.value and "/run/secrets/" not in ins.value:
+            continue
+        how = _persisted_secret(commands, _secret_mounts(ins))
+        if how:
+            yield Hit(f"RUN keeps a build secret in the layer: {how}", line=ins.line)

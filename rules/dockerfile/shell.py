@@ -128,3 +128,33 @@ def _hiding_pipe(commands: list[Command]) -> tuple[Command, Command] | None:
         ):
             return command, commands[pos + 1]
     return None
+
+
+_SYSTEM_SHELLS = frozenset({"/bin/sh", "/usr/bin/sh"})
+
+
+@rule(
+    id="DF-SHELL-003",
+    artifact_type="dockerfile",
+    title="Default shell replaced by a symlink",
+    severity="low",
+    description=(
+        "`ln -sf /bin/bash /bin/sh` swaps the system's /bin/sh for every program in the "
+        "image, not just for the Dockerfile: distribution scripts written for a POSIX sh "
+        "then run under another shell, and package upgrades may quietly restore the link. "
+        "The SHELL instruction changes the shell of the following RUNs and nothing else."
+    ),
+    remediation=(
+        'Set the build\'s shell explicitly: `SHELL ["/bin/bash", "-o", "pipefail", "-c"]`, '
+        "and leave /bin/sh to the distribution."
+    ),
+    references=(
+        "https://docs.docker.com/reference/dockerfile/#shell",
+        "https://wiki.debian.org/Shell",
+    ),
+)
+def sh_symlinked(df: Dockerfile) -> Iterator[Hit]:
+    for command in facts(df).named("ln"):
+        operands = [arg for arg in command.args if not arg.startswith("-")]
+        if len(operands) >= 2 and operands[-1] in _SYSTEM_SHELLS:
+            yield Hit(f"ln makes {operands[-1]} point to {operands[0]}", line=command.ins.line)

@@ -7,12 +7,24 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit, rule
 from chalicelib.parsers.dockerfile import Dockerfile
-from rules.dockerfile._helpers import cis, effective, facts, group_by_instruction
+from rules.dockerfile._helpers import (
+    cis,
+    effective,
+    facts,
+    group_by_instruction,
+    parse_args,
+    shorten,
+)
 from rules.dockerfile._packages import package_calls
 
 _ROOT_USERS = frozenset({"root", "0", "containeradministrator"})
 _SYMBOLIC_SETUID = re.compile(r"^([ugoa]*+)[+=]([rwxXst]*+)$")
 _SUDO_PACKAGE = re.compile(r"^sudo(?:[=~<>].*+)?$")
+# a sudoers rule that lets its user (or group) run commands without a password
+_NOPASSWD_RULE = re.compile(
+    r"(?<![\w%$-])(%?+[\w.$-]++)\s++[\w.,-]++\s*+=\s*+(?:\([^)\n]*+\)\s*+)?+"
+    r"(?:[A-Z_]++:\s*+)*?NOPASSWD\s*+:\s*+([^\n'\"]*+)"
+)
 
 
 def is_root(user: str) -> bool:
@@ -166,3 +178,143 @@ def setuid_bit(df: Dockerfile) -> Iterator[Hit]:
                 break
     hits.sort(key=lambda hit: hit.line or 0)
     yield from hits
+
+
+_SSH_SERVERS = re.compile(r"^(?:openssh-server|openssh-server-pam|dropbear)(?:[=~<>-][0-9].*+)?$")
+_APK_SSH_SERVERS = re.compile(r"^openssh(?:[=~<>][0-9].*+)?$")  # Alpine's openssh includes sshd
+_OS_MANAGERS = ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper")
+
+
+@rule(
+    id="DF-USER-005",
+    artifact_type="dockerfile",
+    title="SSH server installed in the final image",
+    severity="medium",
+    description=(
+        "An SSH daemon in an application image is a second way in, with its own "
+        "credentials, host keys and vulnerabilities, that bypasses the platform's access "
+        "control and audit (`docker exec`, `kubectl exec`). It usually also means a process "
+        "supervisor and a second long-running service in one container."
+    ),
+    remediation=(
+        "Do not install an SSH server; open a shell with `docker exec -it <container> sh` "
+        "or `kubectl exec -it pod/app -- sh`, and copy files with `docker cp`."
+    ),
+    references=(
+        "https://docs.docker.com/engine/containers/multi-service_container/",
+        cis("4.3"),
+    ),
+)
+def ssh_server_installed(df: Dockerfile) -> Iterator[Hit]:
+    if not facts(df).mentions("openssh", "dropbear"):
+        return
+    for ins, calls in package_calls(df, *_OS_MANAGERS, final_only=True):
+        for call in calls:
+            server = next(
+                (
+                    p
+                    for p in call.packages
+                    if _SSH_SERVERS.match(p)
+                    or (call.manager == "apk" and _APK_SSH_SERVERS.match(p))
+                ),
+                None,
+            )
+            if call.installs and server:
+                yield Hit(f"{call.manager} {call.action} installs {server}", line=ins.line)
+                break
+
+
+_UID_OPTIONS = frozenset({"-u", "--uid"})
+_USERADD_VALUES = _UID_OPTIONS | frozenset(
+    {"-g", "--gid", "-G", "--groups", "-d", "--home-dir", "-s", "--shell", "-c", "--comment"}
+    | {"-k", "--skel", "-e", "--expiredate", "-f", "--inactive", "-K", "--key", "-p"}
+    | {"--password", "-b", "--base-dir", "-R", "--root", "-P", "--prefix", "-Z"}
+)
+_LARGE_UID = 65535
+
+
+@rule(
+    id="DF-USER-006",
+    artifact_type="dockerfile",
+    title="useradd with a large UID and without -l",
+    severity="low",
+    description=(
+        "useradd records every user in /var/log/lastlog and /var/log/faillog, files indexed "
+        "by UID. With a large UID (`-u 1000000`) they become huge sparse files, and image "
+        "layers do not keep them sparse: the image grows by gigabytes and the build may run "
+        "out of disk."
+    ),
+    remediation=(
+        "Skip the login records with `-l` (`--no-log-init`): `RUN useradd --no-log-init -r "
+        "-u 1000000 app`"
+    ),
+    references=(
+        "https://docs.docker.com/build/building/best-practices/#user",
+        "https://manpages.debian.org/bookworm/passwd/useradd.8.en.html",
+    ),
+)
+def useradd_large_uid(df: Dockerfile) -> Iterator[Hit]:
+    for command in facts(df).named("useradd"):
+        if "-u" not in command.text and "--uid" not in command.text:
+            continue
+        parsed = parse_args(command.args, _USERADD_VALUES, "ugGdscekfKbRPZp")
+        if parsed.has("-l", "--no-log-init"):
+            continue
+        uids = [uid for uid in parsed.values(*_UID_OPTIONS) if uid.isdigit()]
+        if uids and int(uids[0]) > _LARGE_UID:
+            yield Hit(
+                f"useradd -u {uids[0]} without -l fills the lastlog file", line=command.ins.line
+            )
+
+
+def _sudoers_grant(text: str) -> tuple[str, str] | None:
+    """(user, commands) of a password-less sudoers rule written by `text`, if any."""
+    if "sudoers" not in text and "visudo" not in text:
+        return None
+    match = _NOPASSWD_RULE.search(text)
+    if match is None:
+        return None
+    commands = match.group(2).split("&&")[0].split(">")[0].strip().rstrip("\\").strip()
+    return match.group(1), commands or "ALL"
+
+
+@rule(
+    id="DF-USER-007",
+    artifact_type="dockerfile",
+    title="Password-less sudo granted in the image",
+    severity="medium",
+    description=(
+        "A sudoers rule with `NOPASSWD` (`app ALL=(ALL) NOPASSWD:ALL`) lets that user become "
+        "root, or run the listed commands as root, without any secret. Whoever gets code "
+        "running as the container's user (a flaw in the application, a malicious "
+        "dependency) is root a moment later: the unprivileged USER protects nothing."
+    ),
+    remediation=(
+        "Do the privileged set-up in the build, before USER, and grant no sudo at all; if a "
+        "process really needs one privileged operation, give the binary that capability "
+        "(`setcap cap_net_bind_service=+ep /usr/local/bin/app`) or run it in a separate, "
+        "privileged init step of the platform."
+    ),
+    references=(
+        "https://www.sudo.ws/docs/man/sudoers.man/#Tag_Spec",
+        "https://docs.docker.com/build/building/best-practices/#user",
+    ),
+)
+def passwordless_sudo(df: Dockerfile) -> Iterator[Hit]:
+    shared = facts(df)
+    if "NOPASSWD" not in shared.run_blob.upper() and not any(
+        "NOPASSWD" in ins.value for ins in shared.find("COPY") if ins.heredocs
+    ):
+        return
+    for ins in shared.find("RUN", "COPY"):
+        if "NOPASSWD" not in ins.value or not shared.in_final_image(ins):
+            continue
+        if ins.cmd == "COPY" and not ins.heredocs:
+            continue  # a file from the context: its content is not in the Dockerfile
+        grant = _sudoers_grant(ins.value)
+        if grant:
+            user, commands = grant
+            yield Hit(
+                f"{ins.cmd} lets {user} run {shorten(commands, 40)} as root without a password",
+                line=ins.line,
+            )
