@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run demo test lint format clean package lint-infra
+.PHONY: install run demo test lint format clean package lint-infra infra-venv
 
 install: $(VENV)/.installed
 
@@ -50,10 +50,12 @@ package: install
 
 # cfn-lint and aws-sam-translator pin their own pydantic: they get a venv of their own.
 INFRA_VENV ?= .venv-infra
-$(INFRA_VENV)/.installed:
+infra-venv: $(INFRA_VENV)/.installed
+
+$(INFRA_VENV)/.installed: requirements-infra.txt
 	@test -x $(INFRA_VENV)/bin/python || { echo "==> creating $(INFRA_VENV)"; $(PYTHON) -m venv $(INFRA_VENV); }
-	@echo "==> installing cfn-lint and aws-sam-translator into $(INFRA_VENV)"
-	@$(INFRA_VENV)/bin/python -m pip install --disable-pip-version-check "cfn-lint>=1.20,<2" "aws-sam-translator>=1.90"
+	@echo "==> installing requirements-infra.txt (cfn-lint, aws-sam-translator) into $(INFRA_VENV)"
+	@$(INFRA_VENV)/bin/python -m pip install --disable-pip-version-check -r requirements-infra.txt
 	@touch $@
 
 lint-infra: package $(INFRA_VENV)/.installed

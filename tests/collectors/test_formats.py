@@ -112,7 +112,7 @@ def test_clean_run_passes_in_every_format(
 ) -> None:
     clean = workdir / "Dockerfile"
     clean.write_text(
-        "FROM alpine:3.20@sha256:" + "a" * 64 + "\nRUN adduser -D app\nUSER app\n"
+        "FROM alpine:3.23@sha256:" + "a" * 64 + "\nRUN adduser -D app\nUSER app\n"
         'HEALTHCHECK CMD ["true"]\nCMD ["sh"]\n'
     )
     assert run("--fail-on", "low", "--format", "markdown", "Dockerfile") == 0

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.infra_venv import infra_python
 
 pytestmark = pytest.mark.deploy
 
@@ -41,6 +42,7 @@ print(json.dumps({
 @pytest.fixture(scope="module")
 def packaged() -> Path:
     """Build the package and lint the template once (cfn-lint, then our own rules)."""
+    infra_python()  # installed under a lock: other tests use this venv too
     result = subprocess.run(
         ["make", "--no-print-directory", "lint-infra"],
         cwd=REPO_ROOT,

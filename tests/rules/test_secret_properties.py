@@ -1,7 +1,8 @@
 """The table of secret-bearing CloudFormation properties is derived from the resource schemas.
 
 `rules/cloudformation/_secret_properties.py` is generated from the CloudFormation resource
-provider schemas that cfn-lint ships (us-east-1): every string property, at any depth, whose
+provider schemas that cfn-lint ships (us-east-1; the version pinned in requirements-infra.txt,
+installed into its own venv): every string property, at any depth, whose
 name says it holds a credential (password, secret, token, private or API key...) and that is
 not an identifier, a name, an ARN or a reference to where the secret is kept. This test
 regenerates the table and compares it with the committed one. Regenerate it with:
@@ -17,15 +18,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from rules._secrets import name_tokens
+from tests.infra_venv import cfnlint_schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "rules" / "cloudformation" / "_secret_properties.py"
 HEADER = '''"""CloudFormation properties that hold a credential, by resource type (generated).
 
-Derived from the CloudFormation resource provider schemas shipped with cfn-lint; regenerate
+Derived from the CloudFormation resource provider schemas shipped with cfn-lint (the version in
+requirements-infra.txt); regenerate
 with `.venv/bin/python -m tests.rules.test_secret_properties` (then `ruff format` it).
 `*` stands for any list item.
 """
@@ -73,14 +74,7 @@ _COVERED = frozenset({("AWS::SecretsManager::Secret", "SecretString")})
 
 
 def _schemas() -> Iterator[tuple[str, dict[str, Any]]]:
-    try:
-        import cfnlint  # the schemas come with it (bench/requirements-tools.txt)
-    except ImportError:
-        pytest.fail(
-            "cfn-lint is needed to read the resource schemas: install it from "
-            "bench/requirements-tools.txt"
-        )
-    base = Path(cfnlint.__file__).parent / "data" / "schemas"
+    base = cfnlint_schemas()
     index = json.loads((base / "providers" / "us-east-1.json").read_text())
     for type_name, digest in sorted(index.items()):
         yield type_name, json.loads((base / "resources" / f"{digest}.json").read_text())
