@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 UNAUTHORIZED_MESSAGE = "missing or invalid API key: send 'Authorization: Bearer <api key>'"
 MAX_CONNECTIONS = 64
 READ_TIMEOUT = 20.0
+SOCKET_GRACE = 1.0  # how much later than the deadline a single socket read times out
 LINGER_SECONDS = 2.0  # after refusing a body, how long its rest is read and dropped
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -241,7 +242,9 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     server: ApiServer
 
     def setup(self) -> None:
-        self.timeout = self.server.read_timeout  # each socket read and write, too
+        # Each socket read and write is bounded too, a little later than the request's deadline:
+        # the deadline answers 408, while a socket timeout would just drop the connection.
+        self.timeout = self.server.read_timeout + SOCKET_GRACE
         self._expired = False
         super().setup()
 
@@ -264,7 +267,11 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         try:
             if self._expired:
                 raise Refused(408, *self._protocol_error(408))
-            body = self._read_body()
+            try:
+                body = self._read_body()
+            except TimeoutError:
+                self._expired = True
+                raise Refused(408, *self._protocol_error(408)) from None
             self.server.deadlines.disarm(self)
             status, headers, payload = self._call_app(body)
         except Refused as refused:

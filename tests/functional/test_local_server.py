@@ -147,6 +147,24 @@ def test_a_stalled_request_gets_408_json_at_the_deadline(serve: ServerFactory, s
         assert _closed(sock, within=3)
 
 
+@pytest.mark.parametrize(
+    "sent", [b"Content-Length: 100\r\n\r\n{}", b"Transfer-Encoding: chunked\r\n\r\n9\r\n{"]
+)
+def test_a_body_read_timing_out_before_the_deadline_watcher_acts_is_still_a_408(
+    serve: ServerFactory, monkeypatch: pytest.MonkeyPatch, sent: bytes
+) -> None:
+    """On a loaded machine the socket's own timeout can fire first: still a 408 JSON body."""
+    from chalicelib.local import server
+
+    monkeypatch.setattr(server, "SOCKET_GRACE", -0.5)  # the socket read times out first
+    monkeypatch.setattr(server._Deadlines, "arm", lambda *_: None)  # the watcher never acts
+    url = serve(read_timeout=1.0)
+    with _connect(url) as sock:
+        sock.sendall(b"POST /v1/scans HTTP/1.1\r\nHost: x\r\n" + sent)
+        error = _json_error(*_response(sock), 408)
+        assert error["code"] == "request_timeout"
+
+
 def test_a_client_trickling_its_headers_is_cut_at_the_deadline(serve: ServerFactory) -> None:
     url = serve(read_timeout=1.0)
     with _connect(url) as sock:
