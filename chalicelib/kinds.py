@@ -10,6 +10,7 @@ class ArtifactType(StrEnum):
     DOCKERFILE = "dockerfile"
     CLOUDFORMATION = "cloudformation"
     JUNIT = "junit"
+    IMAGE = "image"
 
 
 class Severity(StrEnum):

@@ -20,6 +20,7 @@ _TYPE_TITLES = {
     ArtifactType.DOCKERFILE: "Dockerfile",
     ArtifactType.CLOUDFORMATION: "CloudFormation",
     ArtifactType.JUNIT: "JUnit",
+    ArtifactType.IMAGE: "Container image",
 }
 # references into a CIS benchmark carry the control as fragment: .../benchmark/docker#4.1
 _CIS = re.compile(r"^https://www\.cisecurity\.org/benchmark/([A-Za-z0-9_-]+)#(.+)$")

@@ -16,6 +16,7 @@ _MODULES = {
     ArtifactType.DOCKERFILE: "chalicelib.parsers.dockerfile",
     ArtifactType.CLOUDFORMATION: "chalicelib.parsers.cloudformation",
     ArtifactType.JUNIT: "chalicelib.parsers.junit",
+    ArtifactType.IMAGE: "chalicelib.parsers.image",
 }
 
 

@@ -1,10 +1,12 @@
 """Guess an artifact's type from its path and, when needed, a cheap look at its content.
 
 A name can settle the type on its own (`type_by_name`): Dockerfiles and JUnit reports have
-conventional names. Other candidates (`*.yaml`, `*.json`, `*.template`, `*.xml`) are told apart
-by their first 64 KiB, without a full parse: an XML root element is found after any
-declaration, comments and DOCTYPE (its internal subset included), so that a report with a DTD
-is still recognised as JUnit and then refused by the parser with its reason.
+conventional names, and so do image metadata files (`*.image.json`). Other candidates
+(`*.yaml`, `*.json`, `*.template`, `*.xml`) are told apart by their first 64 KiB, without a
+full parse (a JSON file may also be `docker image inspect` output or an OCI image config): an
+XML root element is found after any declaration, comments and DOCTYPE (its internal subset
+included), so that a report with a DTD is still recognised as JUnit and then refused by the
+parser with its reason.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ _XML_SKIP = re.compile(
 # Surefire's TEST-*.xml, junit.xml, junit-*.xml, junit_*.xml, junit.*.xml and *.junit.xml
 _JUNIT_NAME = re.compile(r"(?:TEST-.*|(?i:junit(?:[._-].*)?|.*\.junit))\.(?i:xml)")
 _INSTRUCTION = re.compile(r"[A-Za-z]+")
+# `docker image inspect` output, an OCI image config, or an image archive summary
+_IMAGE_NAME_SUFFIX = ".image.json"
+_INSPECT_CONFIG = re.compile(r'"Config"\s*:')
+_INSPECT_KEYS = re.compile(r'"(?:RepoTags|RepoDigests|RootFS|GraphDriver)"\s*:')
+_OCI_CONFIG = re.compile(r'"rootfs"\s*:\s*\{')
+_OCI_KEYS = re.compile(r'"(?:diff_ids|architecture|history)"\s*:')
+_ARCHIVE_SUMMARY = re.compile(r'^\{\s*"pipeguard_image_archive"\s*:')
 
 
 def type_by_name(path: str) -> ArtifactType | None:
@@ -39,6 +48,8 @@ def type_by_name(path: str) -> ArtifactType | None:
         return ArtifactType.DOCKERFILE
     if _JUNIT_NAME.fullmatch(name):
         return ArtifactType.JUNIT
+    if name.lower().endswith(_IMAGE_NAME_SUFFIX):
+        return ArtifactType.IMAGE
     return None
 
 
@@ -49,6 +60,8 @@ def detect_type(path: str, text: str | None = None) -> ArtifactType | None:
         return by_name
     lower = PurePosixPath(path.replace("\\", "/")).name.lower()
     suffix = PurePosixPath(lower).suffix
+    if suffix == ".json" and text is not None and _looks_like_image(text):
+        return ArtifactType.IMAGE
     if suffix in _TEMPLATE_SUFFIXES:
         if text is None:
             return ArtifactType.CLOUDFORMATION if suffix == ".template" else None
@@ -78,6 +91,18 @@ def _looks_like_template(text: str) -> bool:
     if head.lstrip().startswith("{"):
         return bool(_CFN_JSON.search(head))
     return bool(_CFN_YAML.search(head))
+
+
+def _looks_like_image(text: str) -> bool:
+    """`docker image inspect` output, an OCI image config or an image archive summary."""
+    head = _head(text).lstrip()
+    if not head.startswith(("{", "[")):
+        return False
+    if _ARCHIVE_SUMMARY.match(head):
+        return True
+    if _INSPECT_CONFIG.search(head) and _INSPECT_KEYS.search(head):
+        return True
+    return bool(_OCI_CONFIG.search(head) and _OCI_KEYS.search(head))
 
 
 def _looks_like_junit(text: str) -> bool:
@@ -112,6 +137,8 @@ def _by_content(text: str) -> ArtifactType | None:
     stripped = _head(text).lstrip()
     if stripped.startswith("<"):
         return ArtifactType.JUNIT if _looks_like_junit(text) else None
+    if _looks_like_image(text):
+        return ArtifactType.IMAGE
     if _looks_like_template(text):
         return ArtifactType.CLOUDFORMATION
     if _looks_like_dockerfile(text):

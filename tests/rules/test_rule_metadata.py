@@ -10,11 +10,12 @@ from chalicelib.engine.registry import Rule, all_rules
 from chalicelib.models import ArtifactType, Severity
 
 RULES = all_rules()
-ID_FORMAT = re.compile(r"^(DF|CF|JU)-[A-Z0-9]+-\d{3}$")
+ID_FORMAT = re.compile(r"^(DF|CF|JU|IMG)-[A-Z0-9]+-\d{3}$")
 PREFIX = {
     ArtifactType.DOCKERFILE: "DF",
     ArtifactType.CLOUDFORMATION: "CF",
     ArtifactType.JUNIT: "JU",
+    ArtifactType.IMAGE: "IMG",
 }
 
 
