@@ -14,6 +14,11 @@ No file selected as an artifact is dropped without a word:
   lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`, `*.json`, `!keep.json`,
   `/only-at-root`, `**/fixtures/**`), matched against the path relative to the working
   directory (or to the folder given, for folders outside it).
+- An image archive (an OCI image layout or `docker save` tarball, `*.tar`, uncompressed) is
+  not read whole: `chalicelib.parsers.image_archive` reads its index, manifest and config, and
+  the artifact's text is that JSON summary (an `image` artifact). A `*.tar` in a folder that
+  holds no image is skipped; one named on the command line (or by `--type PATTERN=image`)
+  that cannot be read as an image is an unreadable artifact.
 - Types are detected from the name, then the content; `--type TYPE` forces one type for every
   file, `--type PATTERN=TYPE` for the files matching a `.gitignore`-style pattern (or naming
   exactly that file). A file in a folder whose name does not look like an artifact is only read
@@ -40,6 +45,7 @@ IGNORE_FILE = ".pipeguardignore"
 MAX_SCAN_BYTES = 16 * 1024 * 1024  # what the collector reads at all (the API takes 1 MiB)
 _SNIFF_BYTES = 64 * 1024
 _CANDIDATE_SUFFIXES = {".yaml", ".yml", ".json", ".template", ".xml"}
+_ARCHIVE_SUFFIX = ".tar"
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".local"}
 
 # Kept for callers of the first version of this module.
@@ -267,6 +273,10 @@ def _add(
     forced = override or run.types.default
     # selected: named on the command line, or an artifact by its name or by --type
     selected = explicit or bool(by_name or forced)
+    named = explicit or forced is not None
+    if forced in (None, ArtifactType.IMAGE) and _is_archive(real_path, name, named):
+        _add_archive(out, real_path, name, selected=named)
+        return
     try:
         size = os.stat(real_path).st_size
         if size > MAX_SCAN_BYTES:
@@ -298,11 +308,45 @@ def _add(
         out.notes.append({"file": name, "message": decoded.note})
 
 
+def _is_archive(real_path: str, name: str, named: bool) -> bool:
+    """A tarball to read as an image archive: a `*.tar`; or, named on the command line or by
+    `--type`, any tar, and compressed ones (`*.tar.gz`, `*.tgz`), refused with a hint."""
+    lower = name.lower()
+    if lower.endswith(_ARCHIVE_SUFFIX):
+        return True
+    if not named:
+        return False
+    if ".tar." in lower or lower.endswith(".tgz"):
+        return True
+    from chalicelib.parsers.image_archive import is_archive
+
+    try:
+        with open(real_path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False  # reported as unreadable by the ordinary path
+    return is_archive(head)
+
+
+def _add_archive(out: Collected, real_path: str, name: str, selected: bool) -> None:
+    """An image archive, reduced to the JSON summary that is its artifact text."""
+    from chalicelib.parsers import ParseError
+    from chalicelib.parsers.image_archive import summarize
+
+    try:
+        text = summarize(real_path)
+    except ParseError as exc:
+        _unreadable(out, name, selected, f"not a readable image archive: {exc}")
+        return
+    out.artifacts.append(Artifact(path=name, type=ArtifactType.IMAGE, text=text))
+
+
 def _may_be_artifact(path: str) -> bool:
     """Cheap name test for files inside folders; content decides afterwards."""
     lower = path.rsplit("/", 1)[-1].lower()
     return (
-        lower.startswith(("dockerfile", "containerfile"))
+        lower.endswith(_ARCHIVE_SUFFIX)
+        or lower.startswith(("dockerfile", "containerfile"))
         or lower.endswith((".dockerfile", ".containerfile"))
         or os.path.splitext(lower)[1] in _CANDIDATE_SUFFIXES
     )
@@ -313,6 +357,11 @@ def _not_an_artifact(name: str) -> str:
     suffix = os.path.splitext(name.lower())[1]
     if suffix == ".xml":
         return "not a JUnit report (the root element is not testsuites or testsuite)"
+    if suffix == ".json":
+        return (
+            "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key) nor "
+            "image metadata"
+        )
     if suffix in _CANDIDATE_SUFFIXES:
         return "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key)"
     return "not a Dockerfile, CloudFormation template or JUnit report"
