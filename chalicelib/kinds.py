@@ -11,6 +11,7 @@ class ArtifactType(StrEnum):
     CLOUDFORMATION = "cloudformation"
     JUNIT = "junit"
     SARIF = "sarif"
+    IMAGE = "image"
 
 
 class Severity(StrEnum):

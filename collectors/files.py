@@ -8,14 +8,19 @@ No file selected as an artifact is dropped without a word:
   is not valid UTF-8 is read with the Latin-1 fallback of `collectors.decoding` (and a note),
   and a binary file is an unreadable artifact, which fails the run as a parse error does.
 - In folders and globs, candidates by suffix (`*.yaml`, `*.json`, `*.template`, `*.xml`) are
-  read and kept when their content is a template, a SARIF log or a JUnit report; the others
-  are skipped, and every skipped file is listed with its reason. Files with no artifact's
-  name or suffix are not read at all (counted as ignored), and excludes apply: `--exclude`
-  patterns and the lines of `.pipeguardignore`, with `.gitignore` semantics (`build/`,
-  `*.json`, `!keep.json`, `/only-at-root`, `**/fixtures/**`), matched against the path
-  relative to the working directory (or to the folder given, for folders outside it).
+  read and kept when their content is a template, a SARIF log, image metadata or a JUnit
+  report; the others are skipped, and every skipped file is listed with its reason. Files with
+  no artifact's name or suffix are not read at all (counted as ignored), and excludes apply:
+  `--exclude` patterns and the lines of `.pipeguardignore`, with `.gitignore` semantics
+  (`build/`, `*.json`, `!keep.json`, `/only-at-root`, `**/fixtures/**`), matched against the
+  path relative to the working directory (or to the folder given, for folders outside it).
 - A SARIF log that Pipeguard itself wrote (an earlier run's report left in the workspace) is
   skipped in folders and globs: imported, its findings would count twice.
+- An image archive (an OCI image layout or `docker save` tarball, `*.tar`, uncompressed) is
+  not read whole: `chalicelib.parsers.image_archive` reads its index, manifest and config, and
+  the artifact's text is that JSON summary (an `image` artifact). A `*.tar` in a folder that
+  holds no image is skipped; one named on the command line (or by `--type PATTERN=image`)
+  that cannot be read as an image is an unreadable artifact.
 - Types are detected from the name, then the content; `--type TYPE` forces one type for every
   file, `--type PATTERN=TYPE` for the files matching a `.gitignore`-style pattern (or naming
   exactly that file). A file in a folder whose name does not look like an artifact is only read
@@ -44,6 +49,7 @@ MAX_SCAN_BYTES = 16 * 1024 * 1024  # what the collector reads at all (the API ta
 _SNIFF_BYTES = 64 * 1024
 _CANDIDATE_SUFFIXES = {".yaml", ".yml", ".json", ".template", ".xml"}
 _OUR_REPORT = re.compile(r'"driver"\s*:\s*\{\s*"name"\s*:\s*"Pipeguard"')
+_ARCHIVE_SUFFIX = ".tar"
 _SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".local"}
 
 # Kept for callers of the first version of this module.
@@ -271,6 +277,10 @@ def _add(
     forced = override or run.types.default
     # selected: named on the command line, or an artifact by its name or by --type
     selected = explicit or bool(by_name or forced)
+    named = explicit or forced is not None
+    if forced in (None, ArtifactType.IMAGE) and _is_archive(real_path, name, named):
+        _add_archive(out, real_path, name, selected=named)
+        return
     try:
         size = os.stat(real_path).st_size
         if size > MAX_SCAN_BYTES:
@@ -312,11 +322,45 @@ def _is_our_report(text: str) -> bool:
     return bool(_OUR_REPORT.search(text[:_SNIFF_BYTES]))
 
 
+def _is_archive(real_path: str, name: str, named: bool) -> bool:
+    """A tarball to read as an image archive: a `*.tar`; or, named on the command line or by
+    `--type`, any tar, and compressed ones (`*.tar.gz`, `*.tgz`), refused with a hint."""
+    lower = name.lower()
+    if lower.endswith(_ARCHIVE_SUFFIX):
+        return True
+    if not named:
+        return False
+    if ".tar." in lower or lower.endswith(".tgz"):
+        return True
+    from chalicelib.parsers.image_archive import is_archive
+
+    try:
+        with open(real_path, "rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return False  # reported as unreadable by the ordinary path
+    return is_archive(head)
+
+
+def _add_archive(out: Collected, real_path: str, name: str, selected: bool) -> None:
+    """An image archive, reduced to the JSON summary that is its artifact text."""
+    from chalicelib.parsers import ParseError
+    from chalicelib.parsers.image_archive import summarize
+
+    try:
+        text = summarize(real_path)
+    except ParseError as exc:
+        _unreadable(out, name, selected, f"not a readable image archive: {exc}")
+        return
+    out.artifacts.append(Artifact(path=name, type=ArtifactType.IMAGE, text=text))
+
+
 def _may_be_artifact(path: str) -> bool:
     """Cheap name test for files inside folders; content decides afterwards."""
     lower = path.rsplit("/", 1)[-1].lower()
     return (
-        lower.startswith(("dockerfile", "containerfile"))
+        lower.endswith(_ARCHIVE_SUFFIX)
+        or lower.startswith(("dockerfile", "containerfile"))
         or lower.endswith((".dockerfile", ".containerfile"))
         or os.path.splitext(lower)[1] in _CANDIDATE_SUFFIXES
     )
@@ -329,8 +373,9 @@ def _not_an_artifact(name: str) -> str:
         return "not a JUnit report (the root element is not testsuites or testsuite)"
     if suffix == ".json":
         return (
-            "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key) "
-            "nor a SARIF log (no SARIF $schema, nor version 2.1.0 with runs)"
+            "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key), "
+            "nor a SARIF log (no SARIF $schema, nor version 2.1.0 with runs), nor image "
+            "metadata"
         )
     if suffix in _CANDIDATE_SUFFIXES:
         return "not a CloudFormation template (no AWSTemplateFormatVersion or Resources key)"

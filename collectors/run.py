@@ -13,17 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+from chalicelib.kinds import ArtifactType
 from collectors.ci import PipelineInfo, detect, pipeline_name, sanitize_name, valid_commit
 from collectors.outcome import SEVERITIES, Outcome, offline_finding, service_finding
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_SERVICE = 0, 1, 2, 3
 FORMATS = ("json", "sarif", "junit", "markdown", "table")
-ARTIFACT_TYPES = (
-    "dockerfile",
-    "cloudformation",
-    "junit",
-    "sarif",
-)
+ARTIFACT_TYPES = tuple(kind.value for kind in ArtifactType)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$")
 COMMIT_PATTERN = re.compile(r"^[A-Za-z0-9._/-]{0,100}$")
 
@@ -57,9 +53,18 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, fail_on_default: st
     """Options that `scan --offline` and `submit` share."""
     parser.add_argument(
         "paths",
-        nargs="+",
+        nargs="*",
         metavar="PATH",
-        help="files, folders or globs (quote globs: 'infra/**/*.yaml')",
+        help="files, folders or globs (quote globs: 'infra/**/*.yaml'); image archives "
+        "(*.tar) are read as their manifest and config",
+    )
+    parser.add_argument(
+        "--image",
+        dest="images",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="also evaluate a local image's metadata (`docker image inspect NAME`; repeatable)",
     )
     parser.add_argument(
         "--format",
@@ -215,10 +220,24 @@ def _collect(args: argparse.Namespace) -> Any:
     ignore_file = args.ignore_file or IGNORE_FILE
     if args.ignore_file and not Path(args.ignore_file).is_file():
         raise UsageError(f"--ignore-file {args.ignore_file}: no such file")
-    from chalicelib.kinds import ArtifactType
-
+    if not args.paths and not args.images:
+        raise UsageError("give at least one PATH or --image NAME")
     types = TypeOverrides((pattern, ArtifactType(kind)) for pattern, kind in args.types)
     collected = collect(args.paths, excludes=load_excludes(args.exclude, ignore_file), types=types)
+    if args.images:
+        from collectors.images import ImageSetupError, inspect_image
+
+        try:
+            collected.artifacts.extend(inspect_image(name) for name in args.images)
+        except ImageSetupError as exc:
+            raise UsageError(str(exc)) from None
+        paths = [artifact.path for artifact in collected.artifacts]
+        twice = sorted({path for path in paths if paths.count(path) > 1})
+        if twice:
+            raise UsageError(
+                f"two artifacts would have the path {twice[0]}: give --image one tag of each "
+                "repository per run"
+            )
     if collected.missing:
         for path in collected.missing:
             _err(f"{path}: no such file or folder (nor any file matching it)")

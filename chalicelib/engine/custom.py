@@ -28,6 +28,10 @@ condition is not known to hold. Shape of an upload (``parse_custom_rules``)::
   ``message``, ``flaky``, ``file``, ``key``) or ``suites`` (``name``, ``tests``, ``passed``,
   ``failures``, ``errors``, ``skipped``, ``time``, ``declared_tests``, ``depth``, ``parent``),
   optionally filtered by ``suites`` (globs on the suite name).
+- image: no ``target``; the item is the image, with fields ``Config`` (the runtime config with
+  its Docker/OCI key names: ``Config.User``, ``Config.ExposedPorts``, ``Config.Labels`` ...),
+  ``Env`` (name -> value), ``RepoTags``, ``RepoDigests``, ``Created``, ``Size``, ``Os``,
+  ``Architecture``, ``History`` (each entry's ``created_by``) and ``Source``.
 
 ``assert`` is ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}`` or a leaf
 ``{"path", "op", "value", "where"}``. A path is dotted, with list indexes (``A.B[0].C`` or
@@ -204,6 +208,20 @@ _TOP_FIELDS: dict[str, frozenset[str]] = {
     ),
     "cases": frozenset(
         ["name", "classname", "suite", "status", "time", "message", "flaky", "file", "key"]
+    ),
+    "image": frozenset(
+        [
+            "Source",
+            "Config",
+            "Env",
+            "RepoTags",
+            "RepoDigests",
+            "Created",
+            "Size",
+            "Os",
+            "Architecture",
+            "History",
+        ]
     ),
     "suites": frozenset(
         [
@@ -472,7 +490,7 @@ class Match(BaseModel):
         }.get(info.data.get("for_type"))
         if allowed is None:
             if value is not None:
-                raise ValueError("target does not apply to cloudformation rules")
+                raise ValueError(f"target does not apply to {info.data.get('for_type')} rules")
             return value
         if value not in allowed:
             raise ValueError(f"expected one of {', '.join(allowed)}")
@@ -593,6 +611,8 @@ class CustomRule(BaseModel):
             if self.artifact_type is ArtifactType.CLOUDFORMATION
             else self.match.target or ""
         )
+        if self.artifact_type is ArtifactType.IMAGE:
+            scope = "image"
         fields = _TOP_FIELDS.get(scope)
         for loc, leaf, nested in self.condition.leaves():
             if nested or fields is None:
@@ -645,6 +665,8 @@ def parse_custom_rules(document: Any) -> list[CustomRule]:
 def _scope_name(scope: str) -> str:
     if scope == "cloudformation":
         return "a resource"
+    if scope == "image":
+        return "the image"
     return {"cases": "a test case", "suites": "a suite", "instructions": "an instruction"}.get(
         scope, "a base image"
     )
@@ -1581,4 +1603,6 @@ def _items_for(
         return _cfn_items(model, compiled, cache)
     if kind is ArtifactType.DOCKERFILE:
         return _docker_items(model, rule)
+    if kind is ArtifactType.IMAGE:
+        return iter([_Item(model.as_item(), model.config_line, None, None)])
     return _junit_items(model, rule, compiled)

@@ -21,6 +21,7 @@ _TYPE_TITLES = {
     ArtifactType.CLOUDFORMATION: "CloudFormation",
     ArtifactType.JUNIT: "JUnit",
     ArtifactType.SARIF: "SARIF",
+    ArtifactType.IMAGE: "Container image",
 }
 _TYPE_NOTES = {
     ArtifactType.SARIF: (

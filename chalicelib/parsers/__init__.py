@@ -17,6 +17,7 @@ _MODULES = {
     ArtifactType.CLOUDFORMATION: "chalicelib.parsers.cloudformation",
     ArtifactType.JUNIT: "chalicelib.parsers.junit",
     ArtifactType.SARIF: "chalicelib.parsers.sarif",
+    ArtifactType.IMAGE: "chalicelib.parsers.image",
 }
 
 

@@ -1,11 +1,13 @@
 """Guess an artifact's type from its path and, when needed, a cheap look at its content.
 
 A name can settle the type on its own (`type_by_name`): Dockerfiles and JUnit reports have
-conventional names. Other candidates (`*.yaml`, `*.json`, `*.template`, `*.xml`) are told apart
-by their first 64 KiB, without a full parse (a JSON SARIF log by its `$schema`, or its version
-2.1.0 with `runs`, at the start or at the end of the file): an XML root element is found after any
-declaration, comments and DOCTYPE (its internal subset included), so that a report with a DTD
-is still recognised as JUnit and then refused by the parser with its reason.
+conventional names, and so do image metadata files (`*.image.json`). Other candidates
+(`*.yaml`, `*.json`, `*.template`, `*.xml`) are told apart by their first 64 KiB, without a
+full parse (a JSON SARIF log by its `$schema`, or its version 2.1.0 with `runs`, at the start
+or at the end of the file; a JSON file may also be `docker image inspect` output or an OCI
+image config): an XML root element is found after any declaration, comments and DOCTYPE (its
+internal subset included), so that a report with a DTD is still recognised as JUnit and then
+refused by the parser with its reason.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ _SARIF_SUFFIXES = (".sarif", ".sarif.json")
 _SARIF_SCHEMA = re.compile(r'"\$schema"\s*:\s*"[^"]*sarif[^"]*"', re.IGNORECASE)
 _SARIF_VERSION = re.compile(r'"version"\s*:\s*"2\.1\.0"')
 _SARIF_RUNS = re.compile(r'"runs"\s*:\s*\[')
+# `docker image inspect` output, an OCI image config, or an image archive summary
+_IMAGE_NAME_SUFFIX = ".image.json"
+_INSPECT_CONFIG = re.compile(r'"Config"\s*:')
+_INSPECT_KEYS = re.compile(r'"(?:RepoTags|RepoDigests|RootFS|GraphDriver)"\s*:')
+_OCI_CONFIG = re.compile(r'"rootfs"\s*:\s*\{')
+_OCI_KEYS = re.compile(r'"(?:diff_ids|architecture|history)"\s*:')
+_ARCHIVE_SUMMARY = re.compile(r'^\{\s*"pipeguard_image_archive"\s*:')
 
 
 def type_by_name(path: str) -> ArtifactType | None:
@@ -47,6 +56,8 @@ def type_by_name(path: str) -> ArtifactType | None:
         return ArtifactType.JUNIT
     if name.lower().endswith(_SARIF_SUFFIXES):
         return ArtifactType.SARIF
+    if name.lower().endswith(_IMAGE_NAME_SUFFIX):
+        return ArtifactType.IMAGE
     return None
 
 
@@ -57,6 +68,8 @@ def detect_type(path: str, text: str | None = None) -> ArtifactType | None:
         return by_name
     lower = PurePosixPath(path.replace("\\", "/")).name.lower()
     suffix = PurePosixPath(lower).suffix
+    if suffix == ".json" and text is not None and _looks_like_image(text):
+        return ArtifactType.IMAGE
     if suffix in _TEMPLATE_SUFFIXES:
         if text is None:
             return ArtifactType.CLOUDFORMATION if suffix == ".template" else None
@@ -105,6 +118,18 @@ def _document_indent(head: str) -> str:
     return ""
 
 
+def _looks_like_image(text: str) -> bool:
+    """`docker image inspect` output, an OCI image config or an image archive summary."""
+    head = _head(text).lstrip()
+    if not head.startswith(("{", "[")):
+        return False
+    if _ARCHIVE_SUMMARY.match(head):
+        return True
+    if _INSPECT_CONFIG.search(head) and _INSPECT_KEYS.search(head):
+        return True
+    return bool(_OCI_CONFIG.search(head) and _OCI_KEYS.search(head))
+
+
 def _looks_like_junit(text: str) -> bool:
     head = _head(text)
     position = 0
@@ -151,6 +176,8 @@ def _by_content(text: str) -> ArtifactType | None:
         return ArtifactType.JUNIT if _looks_like_junit(text) else None
     if _looks_like_sarif(text):
         return ArtifactType.SARIF
+    if _looks_like_image(text):
+        return ArtifactType.IMAGE
     if _looks_like_template(text):
         return ArtifactType.CLOUDFORMATION
     if _looks_like_dockerfile(text):

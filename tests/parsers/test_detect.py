@@ -128,3 +128,29 @@ def test_by_content(text: str, expected: ArtifactType | None) -> None:
 )
 def test_type_by_name(path: str, expected: ArtifactType | None) -> None:
     assert type_by_name(path) is expected
+
+
+IMG = ArtifactType.IMAGE
+INSPECT = '[\n  {\n    "Id": "sha256:1",\n    "RepoTags": ["a:1"],\n    "Config": {}\n  }\n]'
+OCI = '{"architecture":"amd64","config":{"User":"1"},"rootfs":{"type":"layers","diff_ids":[]}}'
+ARCHIVE = (
+    '{\n  "pipeguard_image_archive": {\n    "format": "docker-archive"\n  },\n  "config": {}\n}'
+)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected"),
+    [
+        ("images/api.image.json", None, IMG),
+        ("images/API.IMAGE.JSON", "anything", IMG),
+        ("inspect.json", INSPECT, IMG),
+        ("config.json", OCI, IMG),
+        ("summary.json", ARCHIVE, IMG),
+        ("inspect", INSPECT, IMG),
+        ("package.json", '{"name": "app", "config": {"port": 8080}}', None),
+        ("stack.json", TEMPLATE_JSON, CFN),
+        ("inspect.yaml", INSPECT, None),  # YAML files are templates or nothing
+    ],
+)
+def test_image_metadata(path: str, text: str | None, expected: ArtifactType | None) -> None:
+    assert detect_type(path, text) is expected

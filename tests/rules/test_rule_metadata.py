@@ -10,11 +10,13 @@ from chalicelib.engine.registry import Rule, all_rules
 from chalicelib.models import ArtifactType, Severity
 
 RULES = all_rules()
+ID_FORMAT = re.compile(r"^(DF|CF|JU|IMG)-[A-Z0-9]+-\d{3}$")
 PREFIX = {
     ArtifactType.DOCKERFILE: "DF",
     ArtifactType.CLOUDFORMATION: "CF",
     ArtifactType.JUNIT: "JU",
     ArtifactType.SARIF: "SA",
+    ArtifactType.IMAGE: "IMG",
 }
 ID_FORMAT = re.compile(rf"^({'|'.join(PREFIX.values())})-[A-Z0-9]+-\d{{3}}$")
 # A SARIF log's findings are its scanner's; the built-in rules only judge the runs it records.
