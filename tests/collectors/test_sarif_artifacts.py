@@ -46,7 +46,8 @@ def test_logs_are_found_by_name_and_by_content(
         {
             "file": "reports/package.json",
             "reason": "not a CloudFormation template (no AWSTemplateFormatVersion or Resources "
-            "key) nor a SARIF log (no SARIF $schema, nor version 2.1.0 with runs)",
+            "key), nor a SARIF log (no SARIF $schema, nor version 2.1.0 with runs), nor image "
+            "metadata",
         }
     ]
     assert report["errors"] == []
