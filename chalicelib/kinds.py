@@ -10,6 +10,7 @@ class ArtifactType(StrEnum):
     DOCKERFILE = "dockerfile"
     CLOUDFORMATION = "cloudformation"
     JUNIT = "junit"
+    AWS_INVENTORY = "aws_inventory"
 
 
 class Severity(StrEnum):

@@ -18,7 +18,12 @@ from collectors.outcome import SEVERITIES, Outcome, offline_finding, service_fin
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE, EXIT_SERVICE = 0, 1, 2, 3
 FORMATS = ("json", "sarif", "junit", "markdown", "table")
-ARTIFACT_TYPES = ("dockerfile", "cloudformation", "junit")
+ARTIFACT_TYPES = (
+    "dockerfile",
+    "cloudformation",
+    "junit",
+    "aws_inventory",
+)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/@:+-]*$")
 COMMIT_PATTERN = re.compile(r"^[A-Za-z0-9._/-]{0,100}$")
 

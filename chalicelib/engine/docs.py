@@ -20,6 +20,7 @@ _TYPE_TITLES = {
     ArtifactType.DOCKERFILE: "Dockerfile",
     ArtifactType.CLOUDFORMATION: "CloudFormation",
     ArtifactType.JUNIT: "JUnit",
+    ArtifactType.AWS_INVENTORY: "AWS account",
 }
 # references into a CIS benchmark carry the control as fragment: .../benchmark/docker#4.1
 _CIS = re.compile(r"^https://www\.cisecurity\.org/benchmark/([A-Za-z0-9_-]+)#(.+)$")
@@ -79,6 +80,8 @@ def _section(meta: Any) -> list[str]:
         "",
         *_paragraphs(meta.remediation),
     ]
+    if meta.compliance:
+        lines += ["**Compliance**: " + " · ".join(_control(c) for c in meta.compliance), ""]
     if meta.params:
         lines += ["**Parameters** (defaults)", "", "| Name | Default |", "|---|---|"]
         lines += [
@@ -108,6 +111,15 @@ def _reference(ref: str) -> str:
         name = _CIS_NAMES.get(match.group(1), match.group(1))
         return f"[CIS {name} Benchmark {match.group(2)}]({ref})"
     return f"<{ref}>"
+
+
+_FRAMEWORKS = {"CIS-AWS-3.0": "CIS AWS Foundations v3.0.0", "FSBP": "AWS FSBP"}
+
+
+def _control(control: str) -> str:
+    """`CIS-AWS-3.0 1.4` → `CIS AWS Foundations v3.0.0 1.4`."""
+    framework, _, ident = control.partition(" ")
+    return f"{_FRAMEWORKS.get(framework, framework)} {ident}".strip()
 
 
 def _anchor(rule_id: str) -> str:

@@ -29,6 +29,8 @@ class RuleMeta:
     remediation: str
     references: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    compliance: tuple[str, ...] = ()
+    """Controls the rule checks, as `<framework> <control>`: `CIS-AWS-3.0 1.4`, `FSBP IAM.4`."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +42,7 @@ class RuleMeta:
             "remediation": self.remediation,
             "references": list(self.references),
             "params": dict(self.params),
+            "compliance": list(self.compliance),
         }
 
 
@@ -84,6 +87,7 @@ def rule(
     remediation: str,
     references: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
+    compliance: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as the check of a rule with this metadata.
 
@@ -99,6 +103,7 @@ def rule(
         remediation=remediation,
         references=tuple(references),
         params=MappingProxyType(dict(params or {})),
+        compliance=tuple(compliance),
     )
 
     def register(check: CheckFn) -> CheckFn:
@@ -116,6 +121,7 @@ def rule(
 
 _PACKS = {kind: f"rules.{kind.value}" for kind in ArtifactType}
 """The built-in pack of each artifact type (a package under `rules/`)."""
+_PACKS[ArtifactType.AWS_INVENTORY] = "rules.aws"  # account-level checks of live accounts
 _loaded_packs: set[ArtifactType] = set()
 
 

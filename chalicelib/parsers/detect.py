@@ -22,6 +22,7 @@ _CFN_YAML = re.compile(
     r"""^(?:[ \t]*["']?AWSTemplateFormatVersion|["']?Resources)["']?[ \t]*:""", re.MULTILINE
 )
 _CFN_JSON = re.compile(r'"(?:AWSTemplateFormatVersion|Resources)"\s*:')
+_INVENTORY = re.compile(r'\A\s*\{[^{}\[\]]*"kind"\s*:\s*"aws_inventory"')
 _XML_ROOT = re.compile(r"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # a declaration, a comment, or a DOCTYPE with or without an internal subset ([...])
 _XML_SKIP = re.compile(
@@ -49,6 +50,8 @@ def detect_type(path: str, text: str | None = None) -> ArtifactType | None:
         return by_name
     lower = PurePosixPath(path.replace("\\", "/")).name.lower()
     suffix = PurePosixPath(lower).suffix
+    if suffix == ".json" and text is not None and _looks_like_inventory(text):
+        return ArtifactType.AWS_INVENTORY
     if suffix in _TEMPLATE_SUFFIXES:
         if text is None:
             return ArtifactType.CLOUDFORMATION if suffix == ".template" else None
@@ -78,6 +81,12 @@ def _looks_like_template(text: str) -> bool:
     if head.lstrip().startswith("{"):
         return bool(_CFN_JSON.search(head))
     return bool(_CFN_YAML.search(head))
+
+
+def _looks_like_inventory(text: str) -> bool:
+    """A JSON object whose top-level keys, before any nested value, include
+    `"kind": "aws_inventory"` (`collectors posture` writes it first)."""
+    return bool(_INVENTORY.match(_head(text)))
 
 
 def _looks_like_junit(text: str) -> bool:
@@ -112,6 +121,8 @@ def _by_content(text: str) -> ArtifactType | None:
     stripped = _head(text).lstrip()
     if stripped.startswith("<"):
         return ArtifactType.JUNIT if _looks_like_junit(text) else None
+    if stripped.startswith("{") and _looks_like_inventory(text):
+        return ArtifactType.AWS_INVENTORY
     if _looks_like_template(text):
         return ArtifactType.CLOUDFORMATION
     if _looks_like_dockerfile(text):

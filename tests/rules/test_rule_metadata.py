@@ -10,12 +10,13 @@ from chalicelib.engine.registry import Rule, all_rules
 from chalicelib.models import ArtifactType, Severity
 
 RULES = all_rules()
-ID_FORMAT = re.compile(r"^(DF|CF|JU)-[A-Z0-9]+-\d{3}$")
 PREFIX = {
     ArtifactType.DOCKERFILE: "DF",
     ArtifactType.CLOUDFORMATION: "CF",
     ArtifactType.JUNIT: "JU",
+    ArtifactType.AWS_INVENTORY: "AWS",
 }
+ID_FORMAT = re.compile(rf"^({'|'.join(PREFIX.values())})-[A-Z0-9]+-\d{{3}}$")
 
 
 def test_enough_rules_per_artifact_type() -> None:
@@ -45,3 +46,17 @@ def test_metadata_is_complete(rule: Rule) -> None:
 def test_titles_are_unique() -> None:
     titles = [r.meta.title.lower() for r in RULES]
     assert len(titles) == len(set(titles))
+
+
+_CONTROL = re.compile(r"^(CIS-AWS-3\.0 \d+(\.\d+)+|FSBP [A-Za-z0-9]+\.\d+)$")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [r for r in RULES if r.meta.artifact_type is ArtifactType.AWS_INVENTORY],
+    ids=lambda r: r.meta.id,
+)
+def test_account_rules_name_the_controls_they_check(rule: Rule) -> None:
+    assert all(_CONTROL.match(c) for c in rule.meta.compliance), rule.meta.compliance
+    if rule.meta.id != "AWS-ACCESS-001":  # the blind-spot report maps to no control
+        assert rule.meta.compliance, f"{rule.meta.id} names no CIS or FSBP control"
