@@ -1,7 +1,8 @@
 """AWS account inventories (`aws_inventory`): the JSON `collectors posture` writes.
 
-The model is `chalicelib.posture.inventory.Inventory`, judged by the account-level rules
-(`rules/aws`).
+The model is `chalicelib.posture.inventory.Inventory`. Besides the account-level rules
+(`rules/aws`), an inventory is judged by the CloudFormation rules through a view: each
+resource in its CloudFormation shape (`chalicelib.posture.shapes`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import re
 from pydantic import ValidationError
 
 from chalicelib import jsonbody
-from chalicelib.parsers import ParseError
+from chalicelib.kinds import ArtifactType
+from chalicelib.parsers import ParseError, View
 from chalicelib.posture.inventory import KIND, Inventory
 
-__all__ = ["location", "parse"]
+__all__ = ["location", "parse", "views"]
 
 _SHOWN_ERRORS = 5
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
@@ -42,6 +44,14 @@ def parse(text: str) -> Inventory:
         more = exc.error_count() - len(problems)
         tail = f" (and {more} more)" if more > 0 else ""
         raise ParseError("the inventory is invalid: " + "; ".join(problems) + tail) from None
+
+
+def views(inventory: Inventory) -> list[View]:
+    """The inventory as other artifact types' rules see it: its resources as a template."""
+    from chalicelib.posture import shapes
+
+    template, translate = shapes.as_template(inventory)
+    return [View(ArtifactType.CLOUDFORMATION, template, translate)]
 
 
 def location(inventory: Inventory, resource: str | None) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from chalicelib.engine.registry import Hit
 from chalicelib.posture.inventory import Inventory, NotAssessed
+from chalicelib.posture.shapes import FACT_RULES, MAPPINGS, SECTION_RULES
 from rules.aws._helpers import GLOBAL, NEEDS, account_rule
 
 _DOC = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/SecurityAudit.html"
@@ -14,16 +15,33 @@ _SHOWN = 8
 
 
 def checks_needing(feeds: list[str]) -> list[str]:
-    """The account rules that read any of `feeds` (facts or resource types)."""
+    """The rules that read any of `feeds` (facts or resource types)."""
     wanted = set(feeds)
-    return sorted(rule_id for rule_id, needs in NEEDS.items() if wanted.intersection(needs))
+    found = {rule_id for rule_id, needs in NEEDS.items() if wanted.intersection(needs)}
+    found |= {rule_id for fact in wanted for rule_id in FACT_RULES.get(fact, ())}
+    return sorted(found)
 
 
-def _describe(entries: list[NotAssessed]) -> str:
+def _section_checks(inventory: Inventory, entries: list[NotAssessed]) -> list[str]:
+    """The CloudFormation rules voided on resources whose section the entries could not read."""
+    found: set[str] = set()
+    by_arn = {e.resource: e.operation for e in entries if e.resource}
+    for res in inventory.resources:
+        operation = by_arn.get(res.arn)
+        if operation is None:
+            continue
+        known = SECTION_RULES.get(res.type, {})
+        for section, action in res.not_assessed.items():
+            if action == operation:
+                found.update(known.get(section, ()))
+    return sorted(found)
+
+
+def _describe(inventory: Inventory, entries: list[NotAssessed]) -> str:
     first = entries[0]
     feeds = sorted({feed for entry in entries for feed in entry.feeds})
-    checks = checks_needing(feeds)
-    types = sorted({f for f in feeds if f.startswith("AWS::") and "." not in f})
+    checks = sorted(set(checks_needing(feeds)) | set(_section_checks(inventory, entries)))
+    types = sorted(f for f in feeds if f in MAPPINGS)  # judged in their CloudFormation shape
     parts = [f"not assessed: {first.reason} {first.operation}"]
     resources = [e.resource for e in entries if e.resource]
     if resources:
@@ -69,4 +87,4 @@ def not_assessed(inventory: Inventory) -> Iterator[Hit]:
         groups.setdefault((entry.region, entry.operation, entry.reason), []).append(entry)
     for (region, operation, _), entries in groups.items():
         scope = inventory.account_id if region == GLOBAL else f"{inventory.account_id}/{region}"
-        yield Hit(_describe(entries), resource=f"{scope}/{operation}")
+        yield Hit(_describe(inventory, entries), resource=f"{scope}/{operation}")

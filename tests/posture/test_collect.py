@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from chalicelib.engine.runner import evaluate
+from chalicelib.kinds import ArtifactType
 from chalicelib.posture.aws import Reader
 from chalicelib.posture.collect import SERVICES, collect
 from chalicelib.posture.inventory import Inventory
@@ -215,6 +217,18 @@ def test_a_missing_permission_is_not_assessed_and_the_rest_is_read(account: Any)
     assert bucket.not_assessed == {"Policy": "s3:GetBucketPolicy"}
     assert "Policy" not in bucket.configuration and "Encryption" in bucket.configuration
     assert _by_type(inventory, "AWS::EC2::SecurityGroup")  # the rest was read
+
+    # judged: the bucket's policy rules are not assessed (not failed), and the report says so
+    report = evaluate(ArtifactType.AWS_INVENTORY, inventory.model_dump_json(), "aws")
+    on_bucket = {f.rule_id for f in report.findings if f.resource == bucket.arn}
+    assert {"CF-S3-001", "CF-S3-002"} <= on_bucket
+    assert not on_bucket & {"CF-S3-006", "CF-S3-007"}
+    blind = {f.resource: f.message for f in report.findings if f.rule_id == "AWS-ACCESS-001"}
+    policy = blind["123456789012/s3:GetBucketPolicy"]
+    assert policy.startswith("not assessed: missing permission s3:GetBucketPolicy on arn:aws:s3:::")
+    assert "and 1 more; not assessed: checks CF-S3-006, CF-S3-007" in policy
+    snapshots = blind["123456789012/us-east-1/ec2:DescribeSnapshots"]
+    assert snapshots.startswith("not assessed: missing permission ec2:DescribeSnapshots")
 
 
 def test_requests_in_flight_stay_within_the_bound_per_region(account: Any) -> None:
