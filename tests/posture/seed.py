@@ -39,6 +39,58 @@ def _role(iam: Any, name: str, service: str) -> str:
     return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
+def private_bucket(session: Any, name: str, *, lock: bool = False, acl: str | None = None) -> str:
+    """A bucket as the bucket rules want it: encrypted with KMS, public access blocked,
+    versioned, logged (into `hardened-logs`), TLS required."""
+    s3 = session.client("s3", region_name=REGION)
+    extra: dict[str, Any] = {"ObjectLockEnabledForBucket": True} if lock else {}
+    if acl:
+        extra["ACL"] = acl
+    s3.create_bucket(Bucket=name, **extra)
+    s3.put_bucket_encryption(
+        Bucket=name,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": f"arn:aws:kms:{REGION}:{ACCOUNT}:alias/data",
+                    }
+                }
+            ]
+        },
+    )
+    s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=BLOCK)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    if name != "hardened-logs":
+        s3.put_bucket_logging(
+            Bucket=name,
+            BucketLoggingStatus={
+                "LoggingEnabled": {"TargetBucket": "hardened-logs", "TargetPrefix": f"{name}/"}
+            },
+        )
+    deny = {
+        "Sid": "TlsOnly",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},  # moto's logging check cannot read a bare "*"
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    s3.put_bucket_policy(
+        Bucket=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [deny]})
+    )
+    return f"arn:aws:s3:::{name}"
+
+
+BLOCK = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
+
+
 def network(session: Any) -> dict[str, str]:
     """A VPC with a subnet (moto's default VPC stays as it is)."""
     ec2 = session.client("ec2", region_name=REGION)
@@ -67,6 +119,7 @@ def insecure(session: Any) -> dict[str, str]:
         ],
     )
     ids["group"] = group
+    ec2.modify_subnet_attribute(SubnetId=ids["subnet"], MapPublicIpOnLaunch={"Value": True})
     instance = ec2.run_instances(
         ImageId="ami-12c6146b",
         MinCount=1,
@@ -195,7 +248,7 @@ def insecure(session: Any) -> dict[str, str]:
     )
     session.client("logs", region_name=REGION).create_log_group(logGroupName="/app/forever")
 
-    s3.create_bucket(Bucket="trail-logs-insecure")
+    s3.create_bucket(Bucket="trail-logs-insecure", ACL="public-read")
     trail = session.client("cloudtrail", region_name=REGION)
     trail.create_trail(Name="single-region", S3BucketName="trail-logs-insecure")
 
@@ -248,29 +301,9 @@ def hardened(session: Any) -> dict[str, str]:
     ids["group"] = group
     volume = ec2.create_volume(Size=1, AvailabilityZone="us-east-1a", Encrypted=True)
     ids["volume"] = volume["VolumeId"]
-    s3 = session.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket="hardened-data")
-    s3.put_bucket_encryption(
-        Bucket="hardened-data",
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]
-        },
-    )
-    block = {
-        "BlockPublicAcls": True,
-        "IgnorePublicAcls": True,
-        "BlockPublicPolicy": True,
-        "RestrictPublicBuckets": True,
-    }
-    s3.put_public_access_block(Bucket="hardened-data", PublicAccessBlockConfiguration=block)
-    s3.put_bucket_versioning(Bucket="hardened-data", VersioningConfiguration={"Status": "Enabled"})
-    s3.create_bucket(Bucket="hardened-logs", ACL="log-delivery-write")
-    s3.put_bucket_logging(
-        Bucket="hardened-data",
-        BucketLoggingStatus={
-            "LoggingEnabled": {"TargetBucket": "hardened-logs", "TargetPrefix": "data/"}
-        },
-    )
+    private_bucket(session, "hardened-logs", acl="log-delivery-write")
+    private_bucket(session, "hardened-data")
+    block = BLOCK
     session.client("s3control", region_name=REGION).put_public_access_block(
         AccountId=ACCOUNT, PublicAccessBlockConfiguration=block
     )
@@ -294,4 +327,167 @@ def hardened(session: Any) -> dict[str, str]:
     gd = session.client("guardduty", region_name=REGION)
     gd.create_detector(Enable=True, DataSources={"S3Logs": {"Enable": True}})
     session.client("securityhub", region_name=REGION).enable_security_hub()
+    _recording(session)
+    ids["trail"] = _watched_trail(session, block)
+    _quiet_network(session)
+    for listed in kms.list_keys()["Keys"]:  # moto makes its aws/ebs key a customer key
+        if kms.describe_key(KeyId=listed["KeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER":
+            kms.enable_key_rotation(KeyId=listed["KeyId"])
     return ids
+
+
+def _quiet_network(session: Any) -> None:
+    """Flow logs on every VPC, no public IPs on launch, no egress to everywhere, network
+    ACLs that admit only the private range."""
+    ec2 = session.client("ec2", region_name=REGION)
+    vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+    ec2.create_flow_logs(
+        ResourceIds=vpcs,
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::hardened-logs",
+    )
+    for subnet in ec2.describe_subnets()["Subnets"]:
+        if subnet["MapPublicIpOnLaunch"]:
+            ec2.modify_subnet_attribute(
+                SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": False}
+            )
+    for group in ec2.describe_security_groups()["SecurityGroups"]:
+        if group["GroupName"] != "default" and group["IpPermissionsEgress"]:
+            ec2.revoke_security_group_egress(
+                GroupId=group["GroupId"], IpPermissions=group["IpPermissionsEgress"]
+            )
+    for acl in ec2.describe_network_acls()["NetworkAcls"]:
+        for entry in acl["Entries"]:
+            if entry["RuleNumber"] == 100 and entry["RuleAction"] == "allow":
+                ec2.replace_network_acl_entry(
+                    NetworkAclId=acl["NetworkAclId"],
+                    RuleNumber=100,
+                    Protocol="-1",
+                    RuleAction="allow",
+                    Egress=entry["Egress"],
+                    CidrBlock="10.0.0.0/8",
+                )
+
+
+def _recording(session: Any) -> None:
+    config = session.client("config", region_name=REGION)
+    config.put_configuration_recorder(
+        ConfigurationRecorder={
+            "name": "default",
+            "roleARN": f"arn:aws:iam::{ACCOUNT}:role/config",
+            "recordingGroup": {"allSupported": True, "includeGlobalResourceTypes": True},
+        }
+    )
+    private_bucket(session, "hardened-config")
+    config.put_delivery_channel(
+        DeliveryChannel={"name": "default", "s3BucketName": "hardened-config"}
+    )
+    config.start_configuration_recorder(ConfigurationRecorderName="default")
+
+
+# CIS AWS Foundations section 4: what each metric filter must match
+MONITORED = {
+    "unauthorized": '{ ($.errorCode = "*UnauthorizedOperation") || '
+    '($.errorCode = "AccessDenied*") }',
+    "no-mfa": '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }',
+    "root": '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && '
+    '$.eventType != "AwsServiceEvent" }',
+    "sign-in-failures": "{ ($.eventName = ConsoleLogin) && "
+    '($.errorMessage = "Failed authentication") }',
+}
+_EVENTS = {
+    "iam": (None, "DeleteGroupPolicy DeleteRolePolicy DeleteUserPolicy PutGroupPolicy "
+            "PutRolePolicy PutUserPolicy CreatePolicy DeletePolicy CreatePolicyVersion "
+            "DeletePolicyVersion AttachRolePolicy DetachRolePolicy AttachUserPolicy "
+            "DetachUserPolicy AttachGroupPolicy DetachGroupPolicy"),
+    "trail": (None, "CreateTrail UpdateTrail DeleteTrail StartLogging StopLogging"),
+    "kms": ("kms.amazonaws.com", "DisableKey ScheduleKeyDeletion"),
+    "s3": ("s3.amazonaws.com", "PutBucketAcl PutBucketPolicy PutBucketCors PutBucketLifecycle "
+           "PutBucketReplication DeleteBucketPolicy DeleteBucketCors DeleteBucketLifecycle "
+           "DeleteBucketReplication"),
+    "config": ("config.amazonaws.com", "StopConfigurationRecorder DeleteDeliveryChannel "
+               "PutDeliveryChannel PutConfigurationRecorder"),
+    "groups": (None, "AuthorizeSecurityGroupIngress AuthorizeSecurityGroupEgress "
+               "RevokeSecurityGroupIngress RevokeSecurityGroupEgress CreateSecurityGroup "
+               "DeleteSecurityGroup"),
+    "acls": (None, "CreateNetworkAcl CreateNetworkAclEntry DeleteNetworkAcl "
+             "DeleteNetworkAclEntry ReplaceNetworkAclEntry ReplaceNetworkAclAssociation"),
+    "gateways": (None, "CreateCustomerGateway DeleteCustomerGateway AttachInternetGateway "
+                 "CreateInternetGateway DeleteInternetGateway DetachInternetGateway"),
+    "routes": (None, "CreateRoute CreateRouteTable ReplaceRoute ReplaceRouteTableAssociation "
+               "DeleteRouteTable DeleteRoute DisassociateRouteTable"),
+    "vpcs": (None, "CreateVpc DeleteVpc ModifyVpcAttribute AcceptVpcPeeringConnection "
+             "CreateVpcPeeringConnection DeleteVpcPeeringConnection RejectVpcPeeringConnection "
+             "AttachClassicLinkVpc DetachClassicLinkVpc DisableVpcClassicLink "
+             "EnableVpcClassicLink"),
+    "organizations": ("organizations.amazonaws.com", "AcceptHandshake AttachPolicy "
+                      "CreateAccount CreateOrganizationalUnit CreatePolicy DeclineHandshake "
+                      "DeleteOrganization DeleteOrganizationalUnit DeletePolicy DetachPolicy "
+                      "DisablePolicyType EnablePolicyType InviteAccountToOrganization "
+                      "LeaveOrganization MoveAccount RemoveAccountFromOrganization UpdatePolicy "
+                      "UpdateOrganizationalUnit"),
+}  # fmt: skip
+for _name, (_source, _names) in _EVENTS.items():
+    _any = " || ".join(f"($.eventName = {event})" for event in _names.split())
+    _from = f"($.eventSource = {_source}) && " if _source else ""
+    MONITORED[_name] = "{ " + _from + "(" + _any + ") }"
+
+
+def _watched_trail(session: Any, block: dict[str, bool]) -> str:
+    """A multi-region trail into a private, logged bucket and a log group that metric filters
+    and alarms watch for every kind of activity CIS section 4 names."""
+    private_bucket(session, "hardened-trail", lock=True)
+    key = session.client("kms", region_name=REGION).create_key(Description="trail")
+    key_arn = key["KeyMetadata"]["Arn"]
+    logs = session.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="trail-events", kmsKeyId=key_arn)
+    logs.put_retention_policy(logGroupName="trail-events", retentionInDays=365)
+    cloudtrail = session.client("cloudtrail", region_name=REGION)
+    trail = cloudtrail.create_trail(
+        Name="everything",
+        S3BucketName="hardened-trail",
+        IsMultiRegionTrail=True,
+        EnableLogFileValidation=True,
+        CloudWatchLogsLogGroupArn=f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:trail-events:*",
+        CloudWatchLogsRoleArn=f"arn:aws:iam::{ACCOUNT}:role/trail-logs",
+        KmsKeyId=key_arn,
+    )["TrailARN"]
+    cloudtrail.put_event_selectors(
+        TrailName="everything",
+        EventSelectors=[
+            {
+                "ReadWriteType": "All",
+                "IncludeManagementEvents": True,
+                "DataResources": [{"Type": "AWS::S3::Object", "Values": ["arn:aws:s3"]}],
+            }
+        ],
+    )
+    cloudtrail.start_logging(Name="everything")
+    sns = session.client("sns", region_name=REGION)
+    topic = sns.create_topic(
+        Name="security-alarms", Attributes={"KmsMasterKeyId": "alias/aws/sns"}
+    )["TopicArn"]
+    alarms = session.client("cloudwatch", region_name=REGION)
+    for name, pattern in MONITORED.items():
+        logs.put_metric_filter(
+            logGroupName="trail-events",
+            filterName=name,
+            filterPattern=pattern,
+            metricTransformations=[
+                {"metricName": name, "metricNamespace": "Security", "metricValue": "1"}
+            ],
+        )
+        alarms.put_metric_alarm(
+            AlarmName=name,
+            MetricName=name,
+            Namespace="Security",
+            Statistic="Sum",
+            Period=300,
+            EvaluationPeriods=1,
+            Threshold=1,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+            AlarmActions=[topic],
+        )
+    return trail

@@ -125,7 +125,8 @@ def test_hardened_settings_are_read(account: Any) -> None:
     inventory = collect(Reader(account), regions=["us-east-1"])
     bucket = _by_type(inventory, "AWS::S3::Bucket")["hardened-data"].configuration
     assert bucket["Encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"] == {
-        "SSEAlgorithm": "aws:kms"
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": "arn:aws:kms:us-east-1:123456789012:alias/data",
     }
     assert bucket["PublicAccessBlock"]["RestrictPublicBuckets"] is True
     assert bucket["Versioning"]["Status"] == "Enabled"
@@ -228,7 +229,10 @@ def test_a_missing_permission_is_not_assessed_and_the_rest_is_read(account: Any)
     assert policy.startswith("not assessed: missing permission s3:GetBucketPolicy on arn:aws:s3:::")
     assert "and 1 more; not assessed: checks CF-S3-006, CF-S3-007" in policy
     snapshots = blind["123456789012/us-east-1/ec2:DescribeSnapshots"]
-    assert snapshots.startswith("not assessed: missing permission ec2:DescribeSnapshots")
+    assert snapshots.startswith(
+        "not assessed: missing permission ec2:DescribeSnapshots; "
+        "not assessed: checks AWS-EC2-003, AWS-EC2-005 ("
+    )
 
 
 def test_requests_in_flight_stay_within_the_bound_per_region(account: Any) -> None:
