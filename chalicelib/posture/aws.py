@@ -146,7 +146,7 @@ class Reader:
                 found = self.session.client(service, region_name=key[1], config=self.config)
                 found.meta.events.register("before-send", self._count)
                 if service == "s3control":
-                    _keep_custom_host(found)
+                    keep_custom_host(found)
                 self._clients[key] = found
         return found
 
@@ -179,7 +179,8 @@ class _HostFix:
             self.seen.append(netloc)
 
 
-def _keep_custom_host(client: Any) -> None:
+def keep_custom_host(client: Any) -> None:
+    """Make an S3 Control client send to its custom endpoint's own host."""
     endpoint = client.meta.endpoint_url or ""
     host = urllib.parse.urlsplit(endpoint).netloc
     if not host or host.endswith("amazonaws.com") or host.endswith("amazonaws.com.cn"):

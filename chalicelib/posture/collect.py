@@ -388,11 +388,11 @@ def collect(
         resources=sorted(sink.resources, key=lambda r: (r.type, r.region, r.arn)),
         facts={scope: dict(sorted(facts.items())) for scope, facts in sorted(sink.facts.items())},
         not_assessed=sink.not_assessed,
+        services=chosen,
         stats={
             "api_calls": reader.total_calls,
             "api_calls_by_service": dict(sorted(reader.calls.items())),
             "seconds": round(time.monotonic() - started, 3),
-            "services": chosen,
         },
     )
 

@@ -34,6 +34,21 @@ GLOBAL = "global"
 __all__ = ["GLOBAL", "KIND", "VERSION", "Inventory", "InventoryResource", "NotAssessed"]
 
 
+_SERVICE_OF_NAMESPACE = {
+    "opensearchservice": "opensearch",
+    "elasticloadbalancingv2": "elbv2",
+    "cloudwatch": "logs",  # alarms are read with the log groups and metric filters
+}
+
+
+def service_of(feed: str) -> str:
+    """The collected service a fact (`iam.password_policy`) or type (`AWS::IAM::User`) is
+    read by."""
+    name = feed.split("::")[1] if feed.startswith("AWS::") else feed.split(".", 1)[0]
+    name = name.split(".", 1)[0].lower()
+    return _SERVICE_OF_NAMESPACE.get(name, name)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,11 +104,23 @@ class Inventory(_Model):
     resources: list[InventoryResource] = Field(default_factory=list)
     facts: dict[str, dict[str, Any]] = Field(default_factory=dict)
     not_assessed: list[NotAssessed] = Field(default_factory=list)
+    services: list[str] | None = Field(
+        default=None, description="the services read (None: every one)"
+    )
     stats: dict[str, Any] = Field(
         default_factory=dict, description="how the collection went: API calls, duration"
     )
     _by_type: dict[str, list[InventoryResource]] | None = PrivateAttr(default=None)
     _regions: dict[str, str] | None = PrivateAttr(default=None)
+
+    def read(self, feed: str) -> bool:
+        """False when the service behind a fact (`guardduty.detectors`) or resource type
+        (`AWS::EC2::Snapshot`) was left out of the collection, or its listing failed."""
+        if self.services is not None and service_of(feed) not in self.services:
+            return False
+        if feed.startswith("AWS::"):
+            return not any(n.resource is None and feed in n.feeds for n in self.not_assessed)
+        return True
 
     def fact(self, scope: str, name: str, default: Any = None) -> Any:
         """A fact of `scope` (a region or `global`), or `default` when it was not read."""

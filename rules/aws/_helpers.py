@@ -3,11 +3,12 @@ account-level findings."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.engine.registry import CheckFn, rule
+from chalicelib.engine.registry import CheckFn, Hit, rule
 from chalicelib.posture.inventory import GLOBAL, Inventory
 
 __all__ = [
@@ -31,9 +32,22 @@ the rule "not assessed" (AWS-ACCESS-001 lists it)."""
 
 
 def account_rule(*, id: str, needs: Iterable[str], **meta: Any) -> Callable[[CheckFn], CheckFn]:  # noqa: A002
-    """`@rule` for the aws_inventory pack, recording what the rule reads."""
-    NEEDS[id] = tuple(needs)
-    return rule(id=id, artifact_type="aws_inventory", **meta)
+    """`@rule` for the aws_inventory pack, recording what the rule reads. The check runs only
+    when all of it was read: a service left out of the collection, or a listing that failed
+    (AWS-ACCESS-001 says which), makes the rule not assessed rather than pass or fail."""
+    wanted = NEEDS[id] = tuple(needs)
+
+    def register(check: CheckFn) -> CheckFn:
+        @functools.wraps(check)
+        def guarded(inventory: Inventory, *params: Any) -> Iterable[Hit]:
+            if not all(inventory.read(feed) for feed in wanted):
+                return ()
+            return check(inventory, *params)
+
+        rule(id=id, artifact_type="aws_inventory", **meta)(guarded)
+        return check
+
+    return register
 
 
 def where(inventory: Inventory, region: str = GLOBAL) -> str:

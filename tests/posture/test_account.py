@@ -127,3 +127,40 @@ def test_an_insecure_account_has_exactly_its_problems(account: Any) -> None:
         *{(f"CF-ECR-00{n}", _arn("repository/open-repo", "ecr")) for n in (1, 2, 3)},
     }
     assert _judge(account) == expected
+
+
+def _inventory(**fields: Any) -> str:
+    import json
+
+    base = {
+        "kind": "aws_inventory",
+        "version": 1,
+        "account_id": ACCOUNT,
+        "regions": [REGION],
+        "collected_at": "2026-01-01T00:00:00+00:00",
+    }
+    return json.dumps({**base, **fields})
+
+
+def _rules(text: str) -> set[str]:
+    return {f.rule_id for f in evaluate(ArtifactType.AWS_INVENTORY, text, "aws").findings}
+
+
+def test_a_service_left_out_is_not_judged() -> None:
+    everything = _rules(_inventory())  # nothing read, every service said to be read
+    assert {"AWS-TRAIL-001", "AWS-IAM-013", "AWS-MON-001"} <= everything
+    only_sqs = _rules(_inventory(services=["sqs"]))
+    assert only_sqs == set()  # no trail, role or alarm was looked for: nothing is claimed
+
+
+def test_a_listing_that_failed_makes_its_rules_not_assessed() -> None:
+    denied = {
+        "service": "iam",
+        "region": "global",
+        "operation": "iam:GetAccountAuthorizationDetails",
+        "reason": "missing permission",
+        "feeds": ["AWS::IAM::Group", "AWS::IAM::ManagedPolicy", "AWS::IAM::Role", "AWS::IAM::User"],
+    }
+    found = _rules(_inventory(not_assessed=[denied]))
+    assert "AWS-IAM-013" not in found and "AWS-IAM-016" not in found  # not "no support role"
+    assert "AWS-ACCESS-001" in found and "AWS-TRAIL-001" in found
