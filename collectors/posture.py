@@ -190,7 +190,7 @@ def _judge_here(
         mode="offline",
         fail_on=args.fail_on,
         findings=[offline_finding(f.location or path, ARTIFACT_TYPE, f) for f in report.findings],
-        artifacts=[{"path": path, "type": ARTIFACT_TYPE, "error": report.error}],
+        artifacts=run.artifact_entries(path, ARTIFACT_TYPE, report),
         errors=errors,
         **base,
     )

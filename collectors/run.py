@@ -368,15 +368,22 @@ def scan_offline(args: argparse.Namespace) -> int:
     prepare({artifact.type for artifact in collected.artifacts})
     reports = map_ordered(_evaluate_artifact, collected.artifacts, workers=args.jobs)
     for artifact, report in zip(collected.artifacts, reports, strict=True):
-        outcome.artifacts.append(
-            {"path": artifact.path, "type": artifact.type.value, "error": report.error}
-        )
+        outcome.artifacts.extend(artifact_entries(artifact.path, artifact.type.value, report))
         if report.error:
             outcome.errors.append({"file": artifact.path, "message": report.error})
         outcome.findings.extend(
             offline_finding(artifact.path, artifact.type.value, f) for f in report.findings
         )
     return _exit_code(outcome, args, _emit(outcome, args, destinations))
+
+
+def artifact_entries(path: str, kind: str, report: Any) -> list[dict[str, Any]]:
+    """The artifact as reports list it: once, or once per place it spans (an inventory's
+    account and regions, which its findings name), so no report claims a pass for a place
+    whose findings it files elsewhere."""
+    if report.locations and not report.error:
+        return [{"path": place, "type": kind, "error": None} for place in report.locations]
+    return [{"path": path, "type": kind, "error": report.error}]
 
 
 def _evaluate_artifact(artifact: Any) -> Any:

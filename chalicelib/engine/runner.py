@@ -47,6 +47,9 @@ class ArtifactReport:
     notes: list[str] = field(default_factory=list)
     """Remarks for the artifact's author that are not findings (e.g. a suppression without
     a reason)."""
+    locations: list[str] = field(default_factory=list)
+    """The places an artifact that spans several holds (an inventory's account and regions),
+    which findings' `location` name; empty for a file."""
 
 
 def prepare(artifact_types: Iterable[ArtifactType]) -> None:
@@ -89,6 +92,8 @@ def evaluate(
         return report
     parser = load_parser(artifact_type)
     views = list(parser.views(model)) if hasattr(parser, "views") else []
+    if hasattr(parser, "locations"):
+        report.locations = parser.locations(model)
     rules = rules_for(artifact_type)
     if enabled is not None:
         rules = [r for r in rules if enabled(r.meta.id)]

@@ -16,7 +16,7 @@ from chalicelib.kinds import ArtifactType
 from chalicelib.parsers import ParseError, View
 from chalicelib.posture.inventory import KIND, Inventory
 
-__all__ = ["location", "parse", "views"]
+__all__ = ["location", "locations", "parse", "views"]
 
 _SHOWN_ERRORS = 5
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d+")
@@ -57,6 +57,11 @@ def views(inventory: Inventory) -> list[View]:
 def location(inventory: Inventory, resource: str | None) -> str:
     """Where a finding on `resource` is: `aws://<account>/<region>` (`global` for IAM...)."""
     return inventory.location(inventory.region_of(resource or "") or _scope_of(resource))
+
+
+def locations(inventory: Inventory) -> list[str]:
+    """Every place the inventory's findings can be: the account's global scope, each region."""
+    return [inventory.location(scope) for scope in ["global", *inventory.regions]]
 
 
 def _scope_of(resource: str | None) -> str:

@@ -89,7 +89,15 @@ def test_offline_reports_name_the_arn_the_account_and_the_region(
         for r in sarif["runs"][0]["results"]
     }
     assert result_uris == {here, everywhere}
-    assert ET.parse(out / "junit.xml").getroot().tag == "testsuites"
+    suites = {s.get("name"): s for s in ET.parse(out / "junit.xml").getroot()}
+    assert set(suites) == {everywhere, here}  # one per place, as the findings are filed
+    failing = {
+        c.get("name", "").split(":")[0]
+        for name, suite in suites.items()
+        for c in suite
+        if c.find("failure") is not None and name == everywhere
+    }
+    assert {"AWS-IAM-005", "AWS-S3-001"} <= failing and "AWS-GD-001" not in failing
     assert "AWS-IAM-005" in (out / "summary.md").read_text()
 
     # the saved inventory is an artifact of its own: `scan` judges it the same way
