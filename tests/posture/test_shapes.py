@@ -894,3 +894,37 @@ def test_region_settings_are_judged_as_their_template_resource() -> None:
     }
     text = json.dumps(inventory)
     assert _findings(ArtifactType.AWS_INVENTORY, text, "CF-EBS-003") == {f"{ACCOUNT}/{REGION}"}
+
+
+def test_a_tenants_cloudformation_rule_judges_live_resources(account: Any) -> None:
+    from chalicelib.engine.custom import parse_custom_rules
+
+    s3 = account.client("s3")
+    s3.create_bucket(Bucket="tagged")
+    s3.put_bucket_tagging(
+        Bucket="tagged", Tagging={"TagSet": [{"Key": "cost-center", "Value": "7"}]}
+    )
+    s3.create_bucket(Bucket="untagged")
+    rules = parse_custom_rules(
+        [
+            {
+                "id": "X-ACME-001",
+                "title": "Buckets carry a cost center",
+                "severity": "low",
+                "artifact_type": "cloudformation",
+                "description": "Every bucket names who pays for it.",
+                "match": {"resource_types": ["AWS::S3::Bucket"]},
+                "assert": {
+                    "path": "Properties.Tags",
+                    "op": "any",
+                    "where": {"path": "Key", "op": "equals", "value": "cost-center"},
+                },
+            }
+        ]
+    )
+    inventory = collect(Reader(account), regions=[REGION], services=["s3"])
+    report = evaluate(
+        ArtifactType.AWS_INVENTORY, inventory.model_dump_json(), "a", custom_rules=rules
+    )
+    hits = {f.resource for f in report.findings if f.rule_id == "X-ACME-001"}
+    assert hits == {"arn:aws:s3:::untagged"}
