@@ -12,6 +12,7 @@ class ArtifactType(StrEnum):
     JUNIT = "junit"
     SARIF = "sarif"
     IMAGE = "image"
+    AWS_INVENTORY = "aws_inventory"
 
 
 class Severity(StrEnum):

@@ -45,17 +45,29 @@ def build_parser() -> argparse.ArgumentParser:
     submit = sub.add_parser("submit", help="submit a pipeline run to the service and wait")
     run.add_submit_arguments(submit)
 
+    posture = sub.add_parser(
+        "posture",
+        help="read the live AWS account, then submit the inventory (or judge it with --offline)",
+    )
+    from collectors.posture import add_arguments as add_posture_arguments
+
+    add_posture_arguments(posture)
+
     rules = sub.add_parser("rules", help="list the built-in rules (or print docs/rules.md)")
     rules.add_argument("--format", choices=("json", "table", "markdown"), default="table")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    from collectors.dependencies import MissingDependency, check, package_of
+    from collectors.dependencies import POSTURE_REQUIREMENTS, MissingDependency, check, package_of
 
     args = build_parser().parse_args(argv)
     try:
-        check()
+        check(POSTURE_REQUIREMENTS if args.command == "posture" else None)
+        if args.command == "posture":
+            from collectors.posture import posture
+
+            return posture(args)
         if args.command == "scan":
             return scan_offline(args)
         if args.command == "submit":

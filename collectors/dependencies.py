@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["REQUIREMENTS", "MissingDependency", "check", "missing"]
+__all__ = ["POSTURE_REQUIREMENTS", "REQUIREMENTS", "MissingDependency", "check", "missing"]
 
 # import name → the package in requirements.txt
 REQUIREMENTS = {
@@ -21,6 +22,8 @@ REQUIREMENTS = {
     "defusedxml": "defusedxml",
     "pathspec": "pathspec",
 }
+# needed by `posture` only (it reads the AWS account): other commands run without it
+POSTURE_REQUIREMENTS = {"boto3": "boto3"}
 REQUIREMENTS_FILE = Path(__file__).resolve().parent / "requirements.txt"
 
 
@@ -39,10 +42,11 @@ class MissingDependency(Exception):
         )
 
 
-def missing() -> list[str]:
-    """The packages of REQUIREMENTS this Python cannot find (without importing them)."""
+def missing(extra: Mapping[str, str] | None = None) -> list[str]:
+    """The packages of REQUIREMENTS (and `extra`) this Python cannot find, without importing
+    them."""
     absent = []
-    for module, package in REQUIREMENTS.items():
+    for module, package in {**REQUIREMENTS, **(extra or {})}.items():
         try:
             found = importlib.util.find_spec(module) is not None
         except (ImportError, ValueError):  # blocked, or a broken entry in sys.modules
@@ -52,9 +56,9 @@ def missing() -> list[str]:
     return absent
 
 
-def check() -> None:
-    """Raise MissingDependency when a package of requirements.txt is missing."""
-    absent = missing()
+def check(extra: Mapping[str, str] | None = None) -> None:
+    """Raise MissingDependency when a package of requirements.txt (the command's) is missing."""
+    absent = missing(extra)
     if absent:
         raise MissingDependency(absent)
 
@@ -62,4 +66,4 @@ def check() -> None:
 def package_of(error: ImportError) -> str | None:
     """The requirements.txt package an ImportError is about, if it is one of them."""
     name = (error.name or "").partition(".")[0]
-    return REQUIREMENTS.get(name)
+    return REQUIREMENTS.get(name) or POSTURE_REQUIREMENTS.get(name)

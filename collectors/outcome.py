@@ -116,12 +116,14 @@ class Outcome:
 
 
 def offline_finding(artifact_path: str, artifact_type: str, raw: Any) -> dict[str, Any]:
+    """A finding of a local evaluation; its path is where in the artifact it is, when the
+    artifact spans places (an AWS inventory: `aws://<account>/<region>`)."""
     return {
         "rule_id": raw.rule_id,
         "severity": raw.severity,
         "title": raw.title,
         "message": raw.message,
-        "path": artifact_path,
+        "path": getattr(raw, "location", None) or artifact_path,
         "resource": raw.resource,
         "line": raw.line,
         "artifact_type": artifact_type,

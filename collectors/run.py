@@ -10,6 +10,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,34 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, fail_on_default: st
         metavar="NAME",
         help="also evaluate a local image's metadata (`docker image inspect NAME`; repeatable)",
     )
+    add_report_arguments(parser, fail_on_default=fail_on_default)
+    parser.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help=".gitignore-style pattern of files to leave out of folders and globs (repeatable)",
+    )
+    parser.add_argument(
+        "--ignore-file",
+        default=None,
+        metavar="PATH",
+        help="file of exclude patterns (default: .pipeguardignore, if present)",
+    )
+    parser.add_argument(
+        "--type",
+        dest="types",
+        action="append",
+        default=[],
+        type=_type_option,
+        metavar="[PATTERN=]TYPE",
+        help="force the artifact type, for all files or for those matching PATTERN (repeatable)",
+    )
+    add_metadata_arguments(parser)
+
+
+def add_report_arguments(parser: argparse.ArgumentParser, *, fail_on_default: str | None) -> None:
+    """Reports and gating: --format, --output, --fail-on, --soft-fail, --step-summary."""
     parser.add_argument(
         "--format",
         dest="formats",
@@ -95,34 +124,6 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, fail_on_default: st
         help="exit 0 when the policy fails (reports still say FAIL); errors keep exit 2 and 3",
     )
     parser.add_argument(
-        "--exclude",
-        action="append",
-        default=[],
-        metavar="PATTERN",
-        help=".gitignore-style pattern of files to leave out of folders and globs (repeatable)",
-    )
-    parser.add_argument(
-        "--ignore-file",
-        default=None,
-        metavar="PATH",
-        help="file of exclude patterns (default: .pipeguardignore, if present)",
-    )
-    parser.add_argument(
-        "--type",
-        dest="types",
-        action="append",
-        default=[],
-        type=_type_option,
-        metavar="[PATTERN=]TYPE",
-        help="force the artifact type, for all files or for those matching PATTERN (repeatable)",
-    )
-    meta = parser.add_argument_group("pipeline metadata (detected from the CI environment)")
-    meta.add_argument("--pipeline", help="pipeline name (default: repository@branch)")
-    meta.add_argument("--run-id", help="the run's id (default: the CI run, or a new one)")
-    meta.add_argument("--commit")
-    meta.add_argument("--branch")
-    meta.add_argument("--repository", help="owner/name")
-    parser.add_argument(
         "--step-summary",
         action=argparse.BooleanOptionalAction,
         default=True,
@@ -130,7 +131,22 @@ def add_common_arguments(parser: argparse.ArgumentParser, *, fail_on_default: st
     )
 
 
+def add_metadata_arguments(parser: argparse.ArgumentParser) -> None:
+    meta = parser.add_argument_group("pipeline metadata (detected from the CI environment)")
+    meta.add_argument("--pipeline", help="pipeline name (default: repository@branch)")
+    meta.add_argument("--run-id", help="the run's id (default: the CI run, or a new one)")
+    meta.add_argument("--commit")
+    meta.add_argument("--branch")
+    meta.add_argument("--repository", help="owner/name")
+
+
 def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
+    add_service_arguments(parser)
+    add_common_arguments(parser, fail_on_default=None)
+
+
+def add_service_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the service is and how long to wait for it."""
     parser.add_argument(
         "--api-url",
         default=os.environ.get("PIPEGUARD_API_URL"),
@@ -159,7 +175,6 @@ def add_submit_arguments(parser: argparse.ArgumentParser) -> None:
         default=4,
         help="retries of a request on 429, 5xx or a connection failure (default: 4)",
     )
-    add_common_arguments(parser, fail_on_default=None)
 
 
 def add_scan_arguments(parser: argparse.ArgumentParser) -> None:
@@ -372,15 +387,22 @@ def scan_offline(args: argparse.Namespace) -> int:
     prepare({artifact.type for artifact in collected.artifacts})
     reports = map_ordered(_evaluate_artifact, collected.artifacts, workers=args.jobs)
     for artifact, report in zip(collected.artifacts, reports, strict=True):
-        outcome.artifacts.append(
-            {"path": artifact.path, "type": artifact.type.value, "error": report.error}
-        )
+        outcome.artifacts.extend(artifact_entries(artifact.path, artifact.type.value, report))
         if report.error:
             outcome.errors.append({"file": artifact.path, "message": report.error})
         outcome.findings.extend(
             offline_finding(artifact.path, artifact.type.value, f) for f in report.findings
         )
     return _exit_code(outcome, args, _emit(outcome, args, destinations))
+
+
+def artifact_entries(path: str, kind: str, report: Any) -> list[dict[str, Any]]:
+    """The artifact as reports list it: once, or once per place it spans (an inventory's
+    account and regions, which its findings name), so no report claims a pass for a place
+    whose findings it files elsewhere."""
+    if report.locations and not report.error:
+        return [{"path": place, "type": kind, "error": None} for place in report.locations]
+    return [{"path": path, "type": kind, "error": report.error}]
 
 
 def _evaluate_artifact(artifact: Any) -> Any:
@@ -540,6 +562,20 @@ def submit(args: argparse.Namespace) -> int:
         unsent = outcome_of(None)
         return _exit_code(unsent, args, _emit(unsent, args, destinations))
 
+    uploads = [(a.type.value, a.path, a.text) for a in large]
+    return send(args, scan_request, uploads, outcome_of, destinations, collected.unreadable)
+
+
+def send(
+    args: argparse.Namespace,
+    scan_request: dict[str, Any],
+    uploads: list[tuple[str, str, str]],
+    outcome_of: Any,
+    destinations: list[tuple[str, str]],
+    unreadable: Sequence[dict[str, str]] = (),
+) -> int:
+    """Upload the large artifacts (type, path, text), submit the scan, wait for the verdict
+    (unless --no-wait) and write the reports of `outcome_of(scan)`; the exit code."""
     from collectors.client import ApiFailure, Client, RetryPolicy, WaitTimeout
     from collectors.output import write_stdout
     from collectors.progress import Progress
@@ -563,13 +599,13 @@ def submit(args: argparse.Namespace) -> int:
         on_retry=on_retry,
     )
     try:
-        for artifact in large:
-            progress.note(f"uploading {artifact.path} ({artifact.size} bytes) …")
-            upload_id = client.upload(artifact.path, artifact.text.encode("utf-8"))
-            scan_request["artifacts"].append(
-                {"type": artifact.type.value, "path": artifact.path, "upload_id": upload_id}
-            )
-        count = len(collected.artifacts)
+        for kind, path, text in uploads:
+            data = text.encode("utf-8")
+            progress.note(f"uploading {path} ({len(data)} bytes) …")
+            upload_id = client.upload(path, data)
+            scan_request["artifacts"].append({"type": kind, "path": path, "upload_id": upload_id})
+        count = len(scan_request["artifacts"])
+        pipeline, run_id = scan_request["pipeline"], scan_request["run_id"]
         progress.note(f"submitting {count} artifact{'s' * (count != 1)} of {pipeline} …")
         accepted = client.submit_scan(scan_request)
         status_url = f"{args.api_url.rstrip('/')}{accepted['status_url']}"
@@ -584,7 +620,7 @@ def submit(args: argparse.Namespace) -> int:
                 )
             unsent = outcome_of(None)  # no reports: what was not sent goes to stderr
             _notices(unsent)
-            if collected.unreadable:  # the service's verdict cannot cover them
+            if unreadable:  # the service's verdict cannot cover them
                 _err("the artifacts above could not be read and were not sent: the run fails")
                 return _exit_code(unsent, args, EXIT_PASS)
             return EXIT_PASS

@@ -575,6 +575,16 @@ class CustomRule(BaseModel):
     condition: Condition = Field(alias="assert")
     _compiled: _Compiled = PrivateAttr()
 
+    @field_validator("artifact_type")
+    @classmethod
+    def _judged_directly(cls, value: ArtifactType) -> ArtifactType:
+        if value is ArtifactType.AWS_INVENTORY:
+            raise ValueError(
+                "an AWS account's resources are judged in their CloudFormation shape: "
+                "write a cloudformation rule: it judges live resources too"
+            )
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _tell_match_the_type(cls, data: Any) -> Any:

@@ -22,6 +22,7 @@ _TYPE_TITLES = {
     ArtifactType.JUNIT: "JUnit",
     ArtifactType.SARIF: "SARIF",
     ArtifactType.IMAGE: "Container image",
+    ArtifactType.AWS_INVENTORY: "AWS account",
 }
 _TYPE_NOTES = {
     ArtifactType.SARIF: (
@@ -91,6 +92,8 @@ def _section(meta: Any) -> list[str]:
         "",
         *_paragraphs(meta.remediation),
     ]
+    if meta.compliance:
+        lines += ["**Compliance**: " + " · ".join(_control(c) for c in meta.compliance), ""]
     if meta.params:
         lines += ["**Parameters** (defaults)", "", "| Name | Default |", "|---|---|"]
         lines += [
@@ -127,6 +130,15 @@ def _reference(ref: str) -> str:
         name = _CIS_NAMES.get(match.group(1), match.group(1))
         return f"[CIS {name} Benchmark {match.group(2)}]({ref})"
     return f"<{ref}>"
+
+
+_FRAMEWORKS = {"CIS-AWS-3.0": "CIS AWS Foundations v3.0.0", "FSBP": "AWS FSBP"}
+
+
+def _control(control: str) -> str:
+    """`CIS-AWS-3.0 1.4` → `CIS AWS Foundations v3.0.0 1.4`."""
+    framework, _, ident = control.partition(" ")
+    return f"{_FRAMEWORKS.get(framework, framework)} {ident}".strip()
 
 
 def _anchor(rule_id: str) -> str:

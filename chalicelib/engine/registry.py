@@ -32,6 +32,8 @@ class RuleMeta:
     resource_types: frozenset[str] = frozenset()
     """The CloudFormation resource types the rule reports on (empty: it looks at the whole
     template): the engine skips the rule for a template that declares none of them."""
+    compliance: tuple[str, ...] = ()
+    """Controls the rule checks, as `<framework> <control>`: `CIS-AWS-3.0 1.4`, `FSBP IAM.4`."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class RuleMeta:
             "remediation": self.remediation,
             "references": list(self.references),
             "params": dict(self.params),
+            "compliance": list(self.compliance),
         }
 
 
@@ -88,6 +91,7 @@ def rule(
     references: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
     resource_types: Iterable[str] = (),
+    compliance: Iterable[str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as the check of a rule with this metadata.
 
@@ -105,6 +109,7 @@ def rule(
         references=tuple(references),
         params=MappingProxyType(dict(params or {})),
         resource_types=frozenset(resource_types),
+        compliance=tuple(compliance),
     )
 
     def register(check: CheckFn) -> CheckFn:
@@ -122,6 +127,7 @@ def rule(
 
 _PACKS = {kind: f"rules.{kind.value}" for kind in ArtifactType}
 """The built-in pack of each artifact type (a package under `rules/`)."""
+_PACKS[ArtifactType.AWS_INVENTORY] = "rules.aws"  # account-level checks of live accounts
 _loaded_packs: set[ArtifactType] = set()
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from chalicelib.engine import suppressions
@@ -31,6 +31,9 @@ class RawFinding:
     fingerprint: str | None = None
     """What tells this hit apart from others of its rule on its resource, when the artifact
     says (an imported SARIF result's fingerprints or snippet); part of the finding's id."""
+    location: str | None = None
+    """Where in an artifact that spans places the resource is (an inventory's
+    `aws://<account>/<region>`); None for files."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -47,6 +50,9 @@ class ArtifactReport:
     notes: list[str] = field(default_factory=list)
     """Remarks for the artifact's author that are not findings (e.g. a suppression without
     a reason)."""
+    locations: list[str] = field(default_factory=list)
+    """The places an artifact that spans several holds (an inventory's account and regions),
+    which findings' `location` name; empty for a file."""
 
 
 def prepare(artifact_types: Iterable[ArtifactType]) -> None:
@@ -89,19 +95,27 @@ def evaluate(
     except ParseError as exc:
         report.error = str(exc)
         return report
+    parser = load_parser(artifact_type)
+    views = list(parser.views(model)) if hasattr(parser, "views") else []
+    if hasattr(parser, "locations"):
+        report.locations = parser.locations(model)
     rules = rules_for(artifact_type)
     if enabled is not None:
         rules = [r for r in rules if enabled(r.meta.id)]
     custom = [c for c in custom_rules if c.artifact_type == artifact_type]
+    plan: list[tuple[Any, Any, Any]] = [(rule, model, None) for rule in rules]
+    for view in views:
+        view_rules = rules_for(view.artifact_type)
+        plan += [(r, view.model, view) for r in view_rules if enabled is None or enabled(r.meta.id)]
     suppressed = suppressions.collect(artifact_type, text, model)
     if suppressed.entries:
         suppressed.check_rule_ids([rule.meta.id for rule in rules] + [c.id for c in custom])
     report.notes.extend(suppressed.notes)
     params = rule_params or {}
     budget = CpuBudget(budget_ms)
-    declares = getattr(model, "declares_any", None)  # a template: skip rules it cannot concern
-    for rule in rules:
+    for rule, judged, view in plan:
         meta = rule.meta
+        declares = getattr(judged, "declares_any", None)  # a template: skip rules it cannot concern
         if meta.resource_types and declares is not None and not declares(meta.resource_types):
             continue
         if budget.spent():
@@ -111,11 +125,13 @@ def evaluate(
             )
             break
         try:
-            hits = list(rule.run(model, params.get(meta.id) if params else None))
+            hits = list(rule.run(judged, params.get(meta.id) if params else None))
         except Exception:  # a broken rule must not take the artifact down with it
             log.exception("rule %s crashed on %s", meta.id, path)
             report.error = f"rule {meta.id} could not evaluate this artifact"
             continue
+        if view is not None:
+            hits = [h for h in (view.translate(meta.id, hit) for hit in hits) if h is not None]
         if hits:
             report.findings.extend(_finding(meta, hit, suppressed) for hit in hits)
     if artifact_type == ArtifactType.SARIF:
@@ -130,6 +146,22 @@ def evaluate(
         custom_hits, notes = evaluate_custom(custom, artifact_type, model)
         report.notes.extend(notes)
         report.findings.extend(_finding(c, hit, suppressed) for c, hit in custom_hits)
+    for view in views:
+        from chalicelib.engine.custom import evaluate_custom
+
+        seen = [c for c in custom_rules if c.artifact_type == view.artifact_type]
+        if not seen:
+            continue
+        custom_hits, notes = evaluate_custom(seen, view.artifact_type, view.model)
+        report.notes.extend(notes)
+        for c, hit in custom_hits:
+            translated = view.translate(c.id, hit)
+            if translated is not None:
+                report.findings.append(_finding(c, translated, suppressed))
+    if hasattr(parser, "location"):
+        report.findings = [
+            replace(f, location=parser.location(model, f.resource)) for f in report.findings
+        ]
     report.findings.sort(key=lambda f: (f.line or 0, f.rule_id, f.resource or ""))
     return report
 

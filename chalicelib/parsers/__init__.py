@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.kinds import ArtifactType
@@ -12,12 +14,24 @@ class ParseError(ValueError):
     """The artifact cannot be read; the message says why, for the person who wrote the file."""
 
 
+@dataclass(frozen=True)
+class View:
+    """An artifact seen as another type's model, so that type's rules judge it too (an AWS
+    inventory as a template). `translate(rule_id, hit)` turns a hit on the view into a hit
+    on the artifact, or None to drop it (the data it needs was not read)."""
+
+    artifact_type: ArtifactType
+    model: Any
+    translate: Callable[[str, Any], Any]
+
+
 _MODULES = {
     ArtifactType.DOCKERFILE: "chalicelib.parsers.dockerfile",
     ArtifactType.CLOUDFORMATION: "chalicelib.parsers.cloudformation",
     ArtifactType.JUNIT: "chalicelib.parsers.junit",
     ArtifactType.SARIF: "chalicelib.parsers.sarif",
     ArtifactType.IMAGE: "chalicelib.parsers.image",
+    ArtifactType.AWS_INVENTORY: "chalicelib.parsers.aws_inventory",
 }
 
 

@@ -25,6 +25,7 @@ _CFN_YAML = re.compile(
     r"""^(?:[ \t]*["']?AWSTemplateFormatVersion|["']?Resources)["']?[ \t]*:""", re.MULTILINE
 )
 _CFN_JSON = re.compile(r'"(?:AWSTemplateFormatVersion|Resources)"\s*:')
+_INVENTORY = re.compile(r'\A\s*\{[^{}\[\]]*"kind"\s*:\s*"aws_inventory"')
 _XML_ROOT = re.compile(r"<(?![?!])(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)")
 # a declaration, a comment, or a DOCTYPE with or without an internal subset ([...])
 _XML_SKIP = re.compile(
@@ -68,6 +69,8 @@ def detect_type(path: str, text: str | None = None) -> ArtifactType | None:
         return by_name
     lower = PurePosixPath(path.replace("\\", "/")).name.lower()
     suffix = PurePosixPath(lower).suffix
+    if suffix == ".json" and text is not None and _looks_like_inventory(text):
+        return ArtifactType.AWS_INVENTORY
     if suffix == ".json" and text is not None and _looks_like_image(text):
         return ArtifactType.IMAGE
     if suffix in _TEMPLATE_SUFFIXES:
@@ -130,6 +133,12 @@ def _looks_like_image(text: str) -> bool:
     return bool(_OCI_CONFIG.search(head) and _OCI_KEYS.search(head))
 
 
+def _looks_like_inventory(text: str) -> bool:
+    """A JSON object whose top-level keys, before any nested value, include
+    `"kind": "aws_inventory"` (`collectors posture` writes it first)."""
+    return bool(_INVENTORY.match(_head(text)))
+
+
 def _looks_like_junit(text: str) -> bool:
     head = _head(text)
     position = 0
@@ -174,6 +183,8 @@ def _by_content(text: str) -> ArtifactType | None:
     stripped = _head(text).lstrip()
     if stripped.startswith("<"):
         return ArtifactType.JUNIT if _looks_like_junit(text) else None
+    if stripped.startswith("{") and _looks_like_inventory(text):
+        return ArtifactType.AWS_INVENTORY
     if _looks_like_sarif(text):
         return ArtifactType.SARIF
     if _looks_like_image(text):

@@ -28,11 +28,14 @@ _INHERITED = (
     "SourceDBClusterIdentifier",
     "SnapshotIdentifier",
 )
+_CLUSTER_INHERITED = ("SourceDBClusterIdentifier", "SnapshotIdentifier")
 
 
 def _encryption_inherited(res: Resource) -> bool:
-    """Cluster members, replicas and snapshot restores take their encryption from elsewhere."""
-    if any(key in res.properties for key in _INHERITED):
+    """Cluster members, replicas and snapshot restores take their encryption from elsewhere
+    (a cluster's own DBClusterIdentifier is its name, not a cluster it belongs to)."""
+    inherited = _INHERITED if res.type == "AWS::RDS::DBInstance" else _CLUSTER_INHERITED
+    if any(key in res.properties for key in inherited):
         return True
     engine = res.prop("Engine")
     if res.type == "AWS::RDS::DBInstance" and isinstance(engine, str):

@@ -104,5 +104,15 @@ def test_every_requirement_is_checked() -> None:
         for line in (REPO_ROOT / "collectors" / "requirements.txt").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    assert names == set(MODULES)
+    from collectors.dependencies import POSTURE_REQUIREMENTS
+
+    assert names == set(MODULES) | set(POSTURE_REQUIREMENTS.values())
     assert {module: package for package, module in MODULES.items()} == REQUIREMENTS
+
+
+def test_posture_needs_boto3_and_nothing_else_does(blocker: Path, artifacts: Path) -> None:
+    result = collector(blocker, "boto3", "posture", "--offline")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "the Python package boto3 " in result.stderr and "Traceback" not in result.stderr
+    scan = collector(blocker, "boto3", "scan", "--format", "json", str(artifacts))
+    assert scan.returncode in (0, 1) and "boto3" not in scan.stderr, scan.stderr

@@ -970,3 +970,9 @@ USER root
     hits, _ = run([no_curl_pipe, nonroot], DOCKER, dockerfile)
     assert [(rid, line) for rid, _, line, _ in hits] == [("X-ACME-001", 3), ("X-ACME-002", 1)]
     assert hits[1][3] == "user is 'root' but must be none of ['root', '0']"
+
+
+def test_inventory_rules_are_written_as_cloudformation_rules() -> None:
+    rule = make_rule(artifact_type="aws_inventory", match={"target": "cases"})
+    assert "rules.0.artifact_type" in error_locs([rule])
+    assert "write a cloudformation rule: it judges live resources too" in error_text([rule])

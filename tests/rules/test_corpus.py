@@ -45,8 +45,8 @@ def _corpus_files(artifact_type: ArtifactType) -> list[Path]:
     return sorted(path for path in folder.rglob("*") if path.is_file())
 
 
-# the types the shared corpus holds (image metadata has none: its parser and rules are tested
-# on documents of each accepted shape in tests/parsers/test_image.py and tests/rules/fixtures)
+# the types the shared corpus holds (image metadata and AWS inventories have none: their parsers
+# and rules are tested on documents of each accepted shape in tests/parsers and tests/rules)
 @pytest.mark.parametrize("artifact_type", list(BUDGET_SECONDS), ids=lambda t: t.value)
 def test_corpus_evaluates_without_exceptions(artifact_type: ArtifactType) -> None:
     files = _corpus_files(artifact_type)

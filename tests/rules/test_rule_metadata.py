@@ -10,13 +10,13 @@ from chalicelib.engine.registry import Rule, all_rules
 from chalicelib.models import ArtifactType, Severity
 
 RULES = all_rules()
-ID_FORMAT = re.compile(r"^(DF|CF|JU|IMG)-[A-Z0-9]+-\d{3}$")
 PREFIX = {
     ArtifactType.DOCKERFILE: "DF",
     ArtifactType.CLOUDFORMATION: "CF",
     ArtifactType.JUNIT: "JU",
     ArtifactType.SARIF: "SA",
     ArtifactType.IMAGE: "IMG",
+    ArtifactType.AWS_INVENTORY: "AWS",
 }
 ID_FORMAT = re.compile(rf"^({'|'.join(PREFIX.values())})-[A-Z0-9]+-\d{{3}}$")
 # A SARIF log's findings are its scanner's; the built-in rules only judge the runs it records.
@@ -52,3 +52,19 @@ def test_metadata_is_complete(rule: Rule) -> None:
 def test_titles_are_unique() -> None:
     titles = [r.meta.title.lower() for r in RULES]
     assert len(titles) == len(set(titles))
+
+
+_CONTROL = re.compile(r"^(CIS-AWS-3\.0 \d+(\.\d+)+|FSBP [A-Za-z0-9]+\.\d+)$")
+# checks that no CIS or FSBP control covers (the blind-spot report, public AMIs, snapshots)
+_UNMAPPED = {"AWS-ACCESS-001", "AWS-EC2-004", "AWS-EC2-005"}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [r for r in RULES if r.meta.artifact_type is ArtifactType.AWS_INVENTORY],
+    ids=lambda r: r.meta.id,
+)
+def test_account_rules_name_the_controls_they_check(rule: Rule) -> None:
+    assert all(_CONTROL.match(c) for c in rule.meta.compliance), rule.meta.compliance
+    if rule.meta.id not in _UNMAPPED:
+        assert rule.meta.compliance, f"{rule.meta.id} names no CIS or FSBP control"
