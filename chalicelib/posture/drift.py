@@ -343,27 +343,30 @@ class _Comparison:
     ) -> Iterator[Drift]:
         declared = managed.properties
         block = declared.get("PublicAccessBlockConfiguration")
-        if block is not None and self._read(live, "PublicAccessBlockConfiguration"):
-            if isinstance(block, dict) and _comparable(block):
-                wanted = {f: bool(bool_text(block.get(f))) for f in _BLOCK_FLAGS}
-                found = props.get("PublicAccessBlockConfiguration")
-                now = {f: bool((found or {}).get(f)) for f in _BLOCK_FLAGS}
-                if wanted != now:
-                    changed = ", ".join(f for f in _BLOCK_FLAGS if wanted[f] != now[f])
-                    detail = (
-                        "removed outside the template"
-                        if found is None
-                        else f"{changed} changed outside the template"
-                    )
-                    yield Drift(
-                        "public access block",
-                        live.arn,
-                        "PublicAccessBlockConfiguration",
-                        _show(wanted),
-                        _show(found) if found is None else _show(now),
-                        stack.name,
-                        detail,
-                    )
+        if (
+            isinstance(block, dict)
+            and _comparable(block)
+            and self._read(live, "PublicAccessBlockConfiguration")
+        ):
+            wanted = {f: bool(bool_text(block.get(f))) for f in _BLOCK_FLAGS}
+            found = props.get("PublicAccessBlockConfiguration")
+            now = {f: bool((found or {}).get(f)) for f in _BLOCK_FLAGS}
+            if wanted != now:
+                changed = ", ".join(f for f in _BLOCK_FLAGS if wanted[f] != now[f])
+                detail = (
+                    "removed outside the template"
+                    if found is None
+                    else f"{changed} changed outside the template"
+                )
+                yield Drift(
+                    "public access block",
+                    live.arn,
+                    "PublicAccessBlockConfiguration",
+                    _show(wanted),
+                    _show(found) if found is None else _show(now),
+                    stack.name,
+                    detail,
+                )
         encryption = declared.get("BucketEncryption")
         if encryption is not None and self._read(live, "BucketEncryption"):
             wanted_sse = _sse(encryption)

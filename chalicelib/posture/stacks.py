@@ -157,6 +157,8 @@ def resolve_properties(template: cfn.Template, value: Any, known: _Known, depth:
     if isinstance(value, list):
         items = [resolve_properties(template, item, known, depth + 1) for item in value]
         return [item for item in items if item is not cfn.NO_VALUE]
+    if value is cfn.UNRESOLVED:
+        return value  # a part of a resolved value the stack cannot tell: rejected above
     return _plain(value)
 
 
@@ -290,7 +292,7 @@ def read_stacks(
     for name in dict.fromkeys(names):
         found = False
         unread = False
-        for region, one in readers.items():
+        for one in readers.values():
             described = one.find(name)
             if described is False:
                 unread = True
