@@ -170,6 +170,7 @@ def _collect(args: argparse.Namespace) -> tuple[Any, str] | int:
     print(
         f"pipeguard: account {inventory.account_id}: {len(inventory.resources)} resources, "
         f"{reader.total_calls} API calls, {seconds:.1f} s"
+        + (f", {len(inventory.stacks)} stack(s)" if inventory.stacks is not None else "")
         + (f"; {missing} read(s) not assessed (see AWS-ACCESS-001)" if missing else ""),
         file=sys.stderr,
     )

@@ -14,7 +14,7 @@ from chalicelib.parsers import cloudformation as cfn
 from chalicelib.posture.aws import Reader
 from chalicelib.posture.collect import collect
 from chalicelib.posture.inventory import Inventory
-from chalicelib.posture.stacks import _Known, resolve_properties
+from chalicelib.posture.stacks import _Known, _parameters, resolve_properties
 from tests.posture import seed
 
 ACCOUNT = seed.ACCOUNT
@@ -392,3 +392,22 @@ def test_an_unresolved_template_value_is_never_drift(account: Any) -> None:
         "Fn::ImportValue": "shared-cidr"
     }
     assert drift(findings) == {}
+
+
+def test_a_no_echo_parameter_is_never_compared() -> None:
+    stack = {
+        "StackName": "web",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1",
+        "Parameters": [
+            {"ParameterKey": "Secret", "ParameterValue": "****"},
+            {"ParameterKey": "Cidr", "ParameterValue": "10.0.0.0/8"},
+            {"ParameterKey": "Image", "ParameterValue": "/ami/latest", "ResolvedValue": "ami-1"},
+        ],
+    }
+    values = _parameters(stack, REGION, ACCOUNT, "aws")
+    assert values["Secret"] is cfn.UNRESOLVED
+    assert (values["Cidr"], values["Image"], values["AWS::StackName"]) == (
+        "10.0.0.0/8",
+        "ami-1",
+        "web",
+    )
