@@ -371,7 +371,11 @@ class _Comparison:
         if encryption is not None and self._read(live, "BucketEncryption"):
             wanted_sse = _sse(encryption)
             now_sse = _sse(props.get("BucketEncryption"))
-            if wanted_sse is not None and now_sse is not None and wanted_sse != now_sse:
+            if (
+                wanted_sse is not None
+                and now_sse is not None
+                and not _same_sse(wanted_sse, now_sse)
+            ):
                 yield Drift(
                     "encryption",
                     live.arn,
@@ -454,6 +458,24 @@ def _sse(encryption: Any) -> list[tuple[str | None, str | None]] | None:
         key = _key_id(default.get("KMSMasterKeyID"))
         out.append((default.get("SSEAlgorithm"), key))
     return sorted(out, key=repr)
+
+
+def _same_key(left: str | None, right: str | None) -> bool:
+    """Equal key ids; an alias and a key id may be the same key: not told apart."""
+    if left == right:
+        return True
+    return bool(left and right) and left.startswith("alias/") != right.startswith("alias/")  # type: ignore[union-attr]
+
+
+def _same_sse(
+    wanted: list[tuple[str | None, str | None]], now: list[tuple[str | None, str | None]]
+) -> bool:
+    if len(wanted) != len(now):
+        return False
+    return all(
+        a[0] == b[0] and _same_key(a[1], b[1])
+        for a, b in zip(sorted(wanted, key=repr), sorted(now, key=repr), strict=True)
+    )
 
 
 def drifts(inventory: Inventory) -> list[Drift]:

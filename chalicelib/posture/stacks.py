@@ -173,7 +173,7 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _parameters(stack: dict[str, Any], region: str, account: str, partition: str) -> dict:
+def _parameters(stack: dict[str, Any], region: str, account: str, partition: str) -> dict[str, Any]:
     values: dict[str, Any] = {
         "AWS::Region": region,
         "AWS::AccountId": account,

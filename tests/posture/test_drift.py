@@ -411,3 +411,39 @@ def test_a_no_echo_parameter_is_never_compared() -> None:
         "ami-1",
         "web",
     )
+
+
+YAML_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  Port:
+    Type: Number
+    Default: 443
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: !Sub "web in front of ${Logs}"
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: !Ref Port
+          ToPort: !Ref Port
+          CidrIp: 10.0.0.0/8
+"""
+
+
+def test_a_yaml_template_with_short_form_intrinsics(account: Any) -> None:
+    cloudformation = account.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName="yaml", TemplateBody=YAML_TEMPLATE)
+    inventory, findings = judge(account, "yaml")
+    managed = {r.logical_id: r for r in inventory.stacks[0].resources}  # type: ignore[index]
+    bucket = managed["Logs"].physical_id
+    assert managed["Web"].properties == {
+        "GroupDescription": f"web in front of {bucket}",
+        "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": "443", "ToPort": "443", "CidrIp": "10.0.0.0/8"}
+        ],
+    }  # parameter values are text, as the stack holds them: compared as port numbers
+    assert drift(findings) == {}
