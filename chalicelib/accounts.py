@@ -30,6 +30,7 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 # statuses of a registration
 PENDING, OK, CANNOT_ASSUME, SCAN_FAILED = "pending", "ok", "cannot_assume_role", "scan_failed"
+STATUSES = (PENDING, OK, CANNOT_ASSUME, SCAN_FAILED)
 CANNOT_ASSUME_MESSAGE = "cannot assume role: check its trust policy and external id"
 
 
