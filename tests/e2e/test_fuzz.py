@@ -114,7 +114,10 @@ def _seed(url: str, key: str, operator_key: str, spare_tenant: str) -> dict[str,
     waiver_id = _request(url, key, "POST", "/v1/waivers", 201, json=waiver)["waiver_id"]
     spare = _request(url, key, "POST", "/v1/keys", 201, json={"scopes": ["read"], "name": "spare"})
     _request(url, operator_key, "POST", "/v1/admin/tenants", 201, json={"tenant_id": spare_tenant})
+    account = {"account_id": "333344445555", "role_arn": "arn:aws:iam::333344445555:role/fuzz"}
+    _request(url, key, "POST", "/v1/accounts", 201, json=account)
     return {
+        "account_id": account["account_id"],
         "scan_id": scan_id,
         "finding_id": findings[0]["finding_id"],
         "waiver_id": waiver_id,
