@@ -23,10 +23,19 @@ def _public(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("pk", "sk")}
 
 
-def create(record: dict[str, Any]) -> bool:
-    """Store a new registration; False when the tenant registered this account already."""
+def create(record: dict[str, Any], audit_entry: dict[str, Any]) -> bool:
+    """Store a new registration with its audit entry; False (nothing written) when the tenant
+    registered this account already."""
     item = {**_key(record["tenant_id"], record["account_id"]), **record}
-    return dynamo.put_if_absent(_table(), item, "pk")
+    try:
+        dynamo.transact(
+            [dynamo.put_action(_table(), item, "attribute_not_exists(pk)"), audit_entry]
+        )
+    except dynamo.ConditionFailed as exc:
+        if exc.failed == [0]:
+            return False
+        raise
+    return True
 
 
 def get(tenant_id: str, account_id: str) -> dict[str, Any] | None:
@@ -70,16 +79,19 @@ def due(now: str) -> list[dict[str, Any]]:
     return [_public(dynamo.deserialize(i)) for p in pages for i in p["Items"]]
 
 
-def delete(tenant_id: str, account_id: str) -> bool:
-    """Remove a registration; False if the tenant has none for this account."""
+def delete(tenant_id: str, account_id: str, audit_entry: dict[str, Any]) -> bool:
+    """Remove a registration with its audit entry; False if the tenant has none for it."""
+    change = {
+        "Delete": {
+            "TableName": _table(),
+            "Key": dynamo.serialize(_key(tenant_id, account_id)),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
     try:
-        client("dynamodb").delete_item(
-            TableName=_table(),
-            Key=dynamo.serialize(_key(tenant_id, account_id)),
-            ConditionExpression="attribute_exists(pk)",
-        )
-    except Exception as exc:
-        if dynamo.is_conditional_failure(exc):
+        dynamo.transact([change, audit_entry])
+    except dynamo.ConditionFailed as exc:
+        if exc.failed == [0]:
             return False
         raise
     return True

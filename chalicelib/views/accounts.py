@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from chalicelib import accounts
+from chalicelib import accounts, audit
 from chalicelib.errors import Conflict, NotFound, from_pydantic
 from chalicelib.paging import PageQuery, page, parse_query
 from chalicelib.stores import accounts as store
@@ -24,7 +24,15 @@ def create_account(call: Call) -> Reply:
     except ValidationError as exc:
         raise from_pydantic(exc, "the account") from None
     record = accounts.new_record(call.tenant_id, request, call.principal.key_id, accounts.now())
-    if not store.create(record):
+    entry = audit.entry(
+        call.tenant_id,
+        call.principal.key_id,
+        "account.register",
+        request.account_id,
+        None,
+        accounts.public(record),
+    )
+    if not store.create(record, entry):
         raise Conflict(
             f"account {request.account_id} is registered in this tenant already: "
             "delete it first to register it again"
@@ -46,7 +54,11 @@ def get_account(call: Call, account_id: str) -> dict[str, Any]:
 
 
 def delete_account(call: Call, account_id: str) -> Reply:
-    if not (_ACCOUNT_ID.match(account_id) and store.delete(call.tenant_id, account_id)):
+    before = accounts.public(_registered(call, account_id))
+    entry = audit.entry(
+        call.tenant_id, call.principal.key_id, "account.delete", account_id, before, None
+    )
+    if not store.delete(call.tenant_id, account_id, entry):
         raise NotFound(f"no account {account_id[:40]!r} registered in this tenant")
     return Reply("", 204)
 

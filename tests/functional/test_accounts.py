@@ -115,6 +115,11 @@ def test_listing_pages_and_deleting(api_url: str, keys: dict[str, str]) -> None:
     assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"
     assert acme.get("/v1/accounts/not-an-account").status_code == 404
     assert [a["account_id"] for a in acme.get("/v1/accounts").json()["accounts"]] == ids[1:]
+    log = acme.get("/v1/audit", params={"limit": "2"}).json()["entries"]
+    assert [(e["action"], e["target"]) for e in log] == [
+        ("account.delete", ids[0]), ("account.register", ids[0]),
+    ]  # fmt: skip
+    assert log[0]["after"] is None and log[0]["before"]["role_arn"].endswith(":role/audit")
 
 
 def test_another_tenant_cannot_read_delete_or_scan_an_account(
@@ -143,6 +148,14 @@ def test_read_keys_list_but_only_admin_keys_register(api_url: str, aws: Any) -> 
     assert reader.get("/v1/accounts").status_code == 200
 
 
+def _register(record: dict[str, Any]) -> bool:
+    from chalicelib import audit
+    from chalicelib.stores import accounts as store
+
+    entry = audit.entry(record["tenant_id"], "key_x", "account.register", record["account_id"])
+    return store.create(record, entry)
+
+
 def test_the_sweep_scans_only_due_accounts_once(aws: Any) -> None:
     from chalicelib import account_scans, accounts
     from chalicelib.stores import accounts as store
@@ -156,7 +169,7 @@ def test_the_sweep_scans_only_due_accounts_once(aws: Any) -> None:
         request = accounts.AccountRequest(
             account_id=account, role_arn=f"arn:aws:iam::{account}:role/a", schedule=schedule
         )
-        assert store.create(accounts.new_record(tenant, request, "key_x", start))
+        assert _register(accounts.new_record(tenant, request, "key_x", start))
     scanned: list[tuple[str, str, datetime]] = []
 
     def scan(record: dict[str, Any], actor: str, moment: datetime) -> dict[str, Any]:
@@ -184,14 +197,13 @@ def test_the_sweep_scans_only_due_accounts_once(aws: Any) -> None:
 
 def test_a_failing_account_does_not_stop_the_sweep(aws: Any) -> None:
     from chalicelib import account_scans, accounts
-    from chalicelib.stores import accounts as store
 
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     for account in ("100000000001", "100000000002"):
         request = accounts.AccountRequest(
             account_id=account, role_arn=f"arn:aws:iam::{account}:role/a"
         )
-        store.create(accounts.new_record("acme", request, "key_x", start))
+        _register(accounts.new_record("acme", request, "key_x", start))
     seen: list[str] = []
 
     def scan(record: dict[str, Any], actor: str, moment: datetime) -> dict[str, Any]:

@@ -802,7 +802,7 @@ def test_account_schemas_match_what_the_code_stores_and_returns(
     from chalicelib.views import accounts
 
     stored: list[dict[str, Any]] = []
-    monkeypatch.setattr(store, "create", lambda record: stored.append(record) or True)
+    monkeypatch.setattr(store, "create", lambda record, entry: stored.append(record) or True)
     request = {"account_id": "111122223333", "role_arn": "arn:aws:iam::111122223333:role/r"}
     created = accounts.create_account(_call(request))
     assert created.status == 201
