@@ -138,11 +138,20 @@ def sweep(
     scan: Callable[..., dict[str, Any]] = scan_account,
 ) -> dict[str, int]:
     """Scan every registered account whose next scan is due at `clock()`; each is claimed
-    first, so overlapping sweeps scan it once. Returns how many were due and scanned."""
+    first, so overlapping sweeps scan it once; a disabled tenant's accounts are left alone.
+    Returns how many were due and how many were scanned."""
+    from chalicelib.stores.tenants import get_tenant
+
     moment = clock()
     due = store.due(accounts.iso(moment))
     scanned = 0
+    active: dict[str, bool] = {}
     for record in sorted(due, key=lambda r: (r["next_scan_at"], r["tenant_id"], r["account_id"])):
+        tenant = record["tenant_id"]
+        if tenant not in active:
+            active[tenant] = (get_tenant(tenant) or {}).get("status") == "active"
+        if not active[tenant]:  # a disabled tenant's accounts wait until it is enabled again
+            continue
         claimed = accounts.iso(moment + accounts.interval_of(record["schedule"]))
         if not store.claim(
             record["tenant_id"], record["account_id"], record["next_scan_at"], claimed

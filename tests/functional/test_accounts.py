@@ -156,7 +156,7 @@ def _register(record: dict[str, Any]) -> bool:
     return store.create(record, entry)
 
 
-def test_the_sweep_scans_only_due_accounts_once(aws: Any) -> None:
+def test_the_sweep_scans_only_due_accounts_once(keys: dict[str, str]) -> None:
     from chalicelib import account_scans, accounts
     from chalicelib.stores import accounts as store
 
@@ -195,7 +195,7 @@ def test_the_sweep_scans_only_due_accounts_once(aws: Any) -> None:
     assert sweep_at(start + timedelta(hours=6)) == everyone
 
 
-def test_a_failing_account_does_not_stop_the_sweep(aws: Any) -> None:
+def test_a_failing_account_does_not_stop_the_sweep(keys: dict[str, str]) -> None:
     from chalicelib import account_scans, accounts
 
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -214,3 +214,24 @@ def test_a_failing_account_does_not_stop_the_sweep(aws: Any) -> None:
 
     assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 2, "scanned": 1}
     assert seen == ["100000000001", "100000000002"]
+
+
+def test_the_sweep_leaves_a_disabled_tenants_accounts_alone(keys: dict[str, str]) -> None:
+    from chalicelib import account_scans, accounts, tenancy
+
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    for tenant in ("acme", "globex"):
+        request = accounts.AccountRequest(account_id=ACCOUNT, role_arn=ROLE)
+        _register(accounts.new_record(tenant, request, "key_x", start))
+    tenancy.set_status("globex", "disabled", actor="operator")
+    seen: list[str] = []
+
+    def scan(record: dict[str, Any], actor: str, moment: datetime) -> dict[str, Any]:
+        seen.append(record["tenant_id"])
+        return {}
+
+    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 2, "scanned": 1}
+    assert seen == ["acme"]
+    tenancy.set_status("globex", "active", actor="operator")
+    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 1, "scanned": 1}
+    assert seen == ["acme", "globex"]
