@@ -61,8 +61,11 @@ def test_an_account_is_submitted_judged_and_its_fixes_seen(
         tenant = server.session(endpoint)
         ids = seed.insecure(tenant)
         logs = tenant.client("logs")
-        for i in range(1200):  # enough resources for an inventory over 1 MiB
-            logs.create_log_group(logGroupName=f"/app/{'service-' * 20}{i:04d}")
+        key = tenant.client("kms").create_key()["KeyMetadata"]["Arn"]
+        for i in range(600):  # long names: an inventory over 1 MiB; kept, encrypted: no finding
+            name = f"/app/{'service-' * 60}{i:04d}"
+            logs.create_log_group(logGroupName=name, kmsKeyId=key)
+            logs.put_retention_policy(logGroupName=name, retentionInDays=365)
 
         first = posture(stack, endpoint, tmp_path / "first.json", "deploy-1")
         assert first.returncode == 1, first.stdout + first.stderr  # the tenant's verdict fails
