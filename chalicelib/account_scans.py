@@ -49,7 +49,7 @@ def scan_account(
         reader = tenant_reader(
             record["role_arn"], record["external_id"], tenant, record["regions"][0]
         )
-        inventory = collect(reader, regions=record["regions"])
+        inventory = collect(reader, regions=record["regions"], stacks=record.get("stacks") or [])
     except CannotAssume as exc:
         message = f"{accounts.CANNOT_ASSUME_MESSAGE} ({exc.code})"
         return _failed(record, run_id, moment, actor, accounts.CANNOT_ASSUME, message, outcome)

@@ -26,6 +26,12 @@ MIN_INTERVAL = timedelta(minutes=15)
 MAX_INTERVAL = timedelta(days=7)
 DEFAULT_SCHEDULE = "6h"
 MAX_REGIONS = 40
+MAX_STACKS = 50
+# a stack name (letters, digits, hyphens, from a letter) or a stack id (its ARN)
+STACK = re.compile(
+    r"^(?:[A-Za-z][A-Za-z0-9-]{0,127}"
+    r"|arn:(?:aws|aws-cn|aws-us-gov):cloudformation:[a-z0-9-]+:[0-9]{12}:stack/[A-Za-z][A-Za-z0-9-]{0,127}/[A-Za-z0-9-]{1,64})$"
+)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 # statuses of a registration
@@ -68,6 +74,20 @@ class AccountRequest(BaseModel):
     role_arn: str = Field(min_length=20, max_length=2048)
     regions: list[str] | None = Field(default=None, min_length=1, max_length=MAX_REGIONS)
     schedule: str = Field(default=DEFAULT_SCHEDULE, min_length=2, max_length=8)
+    stacks: list[str] = Field(default_factory=list, max_length=MAX_STACKS)
+    """CloudFormation stacks whose deployed template each scan compares with the account."""
+
+    @field_validator("stacks")
+    @classmethod
+    def _stack_names(cls, stacks: list[str]) -> list[str]:
+        bad = [s for s in stacks if not STACK.fullmatch(s)]
+        if bad:
+            shown = ", ".join(repr(s[:60]) for s in bad[:5])
+            raise ValueError(
+                f"not a stack name or stack id: {shown} (a name is letters, digits and "
+                "hyphens, starting with a letter, at most 128 characters)"
+            )
+        return list(dict.fromkeys(stacks))
 
     @field_validator("regions")
     @classmethod
@@ -109,6 +129,7 @@ def new_record(tenant_id: str, request: AccountRequest, actor: str, now: datetim
         "role_arn": request.role_arn,
         "regions": request.regions or [settings().region],
         "schedule": request.schedule,
+        "stacks": request.stacks,
         "external_id": secrets.token_urlsafe(32),
         "status": PENDING,
         "status_message": None,
@@ -122,7 +143,9 @@ def new_record(tenant_id: str, request: AccountRequest, actor: str, now: datetim
 
 def public(record: dict[str, Any]) -> dict[str, Any]:
     """A registration as the API shows it."""
-    return {k: v for k, v in record.items() if k not in ("tenant_id", "created_by")}
+    shown = {k: v for k, v in record.items() if k not in ("tenant_id", "created_by")}
+    shown.setdefault("stacks", [])  # registered before accounts named stacks
+    return shown
 
 
 def iso(moment: datetime) -> str:

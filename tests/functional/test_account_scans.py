@@ -199,3 +199,52 @@ def test_an_unreachable_sts_is_a_failed_scan_not_a_server_error(
     account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
     assert account["status"] == "cannot_assume_role"
     assert account["status_message"].endswith("(EndpointConnectionError)")
+
+
+WEB_STACK = {
+    "Resources": {
+        "Web": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupDescription": "web",
+                "SecurityGroupIngress": [
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+                     "CidrIp": "10.0.0.0/8", "Description": "https inside"}
+                ],
+            },
+        }
+    }
+}  # fmt: skip
+
+
+def test_a_registered_stack_changed_outside_its_template_is_drift(
+    api_url: str, keys: dict[str, str], pipeline: Any, tenant_account: boto3.Session
+) -> None:
+    cloudformation = tenant_account.client("cloudformation")
+    cloudformation.create_stack(StackName="web", TemplateBody=json.dumps(WEB_STACK))
+    [group] = [
+        r["PhysicalResourceId"]
+        for r in cloudformation.describe_stack_resources(StackName="web")["StackResources"]
+    ]
+    acme = Api(api_url, keys["acme"])
+    registered = acme.post(
+        "/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE, "stacks": ["web"]}
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["stacks"] == ["web"]
+
+    clean = _scan_now(acme, pipeline)
+    drift = acme.get("/v1/findings", params={"scan_id": clean["scan_id"], "q": "AWS-DRIFT"})
+    assert [f["rule_id"] for f in drift.json()["findings"]] == []  # as the template says
+
+    tenant_account.client("ec2").authorize_security_group_ingress(
+        GroupId=group, IpPermissions=[SSH_FROM_ANYWHERE]
+    )
+    changed = _scan_now(acme, pipeline)
+    found = acme.get(
+        "/v1/findings", params={"scan_id": changed["scan_id"], "rule_id": "AWS-DRIFT-001"}
+    )
+    [finding] = found.json()["findings"]
+    assert finding["resource"] == f"arn:aws:ec2:us-east-1:{TENANT_ACCOUNT}:security-group/{group}"
+    assert "0.0.0.0/0" in finding["message"] and "web" in finding["message"]
+    assert (finding["account"], finding["service"]) == (TENANT_ACCOUNT, "ec2")

@@ -59,7 +59,9 @@ def test_registering_an_account_answers_its_external_id_and_defaults(
         ({"schedule": "10m"}, "schedule", "at least 15m and at most 7d"),
         ({"schedule": "8d"}, "schedule", "at least 15m and at most 7d"),
         ({"schedule": "6 hours"}, "schedule", "e.g. 30m, 6h or 1d"),
-        ({"stacks": ["web"]}, "stacks", "Extra inputs are not permitted"),
+        ({"stacks": ["web", "9lives"]}, "stacks", "not a stack name or stack id: '9lives'"),
+        ({"stacks": ["a" * 129]}, "stacks", "not a stack name or stack id"),
+        ({"stack": ["web"]}, "stack", "Extra inputs are not permitted"),
     ],
 )
 def test_each_bad_field_is_a_422_that_names_it(
