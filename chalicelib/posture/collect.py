@@ -57,6 +57,10 @@ class _NotRead:
         return False
 
 
+TAGGED_TYPES = ("sns", "sqs", "dynamodb:table", "lambda:function", "kms:key")
+"""Resource types whose tags come from one Resource Groups Tagging read per region (their own
+services have no batch tag read)."""
+
 NOT_READ: Any = _NotRead()
 """What a read returns when it failed (and was recorded as not assessed)."""
 
@@ -70,6 +74,8 @@ class _Sink:
         self.arns: set[str] = set()
         self.facts: dict[str, dict[str, Any]] = {}
         self.not_assessed: list[inv.NotAssessed] = []
+        self.tag_maps: dict[str, dict[str, dict[str, str]] | None] = {}
+        self.tag_locks: dict[str, threading.Lock] = {}
 
     def claim(self, arn: str) -> bool:
         """True the first time an ARN is seen (multi-region trails show up in every region)."""
@@ -167,6 +173,41 @@ class Scope:
         except Exception as exc:
             self.failed(client, operation, exc, feeds, resource)
             return NOT_READ
+
+    def tags(self, arn: str, read: Callable[[], Any]) -> Any:
+        """The tags of a regional resource: from the region's Resource Groups Tagging map (one
+        paginated read for every resource type in TAGGED_TYPES), or `read()` for this resource
+        alone when the map cannot be read (e.g. without `tag:GetResources`)."""
+        found = self._tag_map()
+        return read() if found is None else found.get(arn, {})
+
+    def _tag_map(self) -> dict[str, dict[str, str]] | None:
+        region = self.client_region or self.reader.default_region
+        with self.sink.lock:
+            lock = self.sink.tag_locks.setdefault(region, threading.Lock())
+        with lock:  # the first scope of a region reads the map, the others wait for it
+            if region not in self.sink.tag_maps:
+                self.sink.tag_maps[region] = self._read_tag_map(region)
+            return self.sink.tag_maps[region]
+
+    def _read_tag_map(self, region: str) -> dict[str, dict[str, str]] | None:
+        client = self.reader.client("resourcegroupstaggingapi", region)
+        found: dict[str, dict[str, str]] = {}
+        try:
+            pages = iter(
+                client.get_paginator("get_resources").paginate(
+                    ResourceTypeFilters=list(TAGGED_TYPES), ResourcesPerPage=100
+                )
+            )
+            while True:
+                with self.gate:
+                    page = next(pages, None)
+                if page is None:
+                    return found
+                for item in page.get("ResourceTagMappingList") or []:
+                    found[item["ResourceARN"]] = tag_dict(item.get("Tags"))
+        except Exception:  # noqa: BLE001 - each resource's own tag read takes over
+            return None
 
     def each(self, items: Iterable[Any], read: Callable[[Any], Any]) -> list[Any]:
         """`read(item)` for every item, a few at a time (per-resource detail calls)."""

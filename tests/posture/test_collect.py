@@ -156,8 +156,10 @@ def test_every_page_is_read(account: Any) -> None:
     assert len(inventory.of_type("AWS::Logs::LogGroup")) == 60
     assert len(inventory.of_type("AWS::DynamoDB::Table")) == 105
     assert reader.calls["cloudwatch-logs"] == 2 + 1  # two pages of groups, one of filters
-    # DynamoDB has no batch describe: one list page per 100 names, two reads per table
-    assert reader.calls["dynamodb"] == 2 + 105 * 3
+    # DynamoDB has no batch describe: one list page per 100 names, two reads per table; the
+    # tags of all of them come from one Resource Groups Tagging page (none is tagged)
+    assert reader.calls["dynamodb"] == 2 + 105 * 2
+    assert reader.calls["resource-groups-tagging-api"] == 1
 
 
 def test_two_regions_and_global_services_once(account: Any) -> None:
