@@ -409,9 +409,10 @@ def seed(session: Any, scale: float = 1.0, workers: int = 8) -> list[Seeded]:
         found += volumes
         found += _parallel(pool, lambda i: s.snapshot(volumes, i), s.n("snapshot"))
         found += _parallel(pool, s.bucket, s.n("bucket"))
-        found += _parallel(pool, s.user, s.n("user"))
-        found += _parallel(pool, s.role, s.n("role"))
-        found += _parallel(pool, s.policy, s.n("policy"))
+        # one at a time: moto's IAM backend is not safe for concurrent writes
+        found += [s.user(i) for i in range(s.n("user"))]
+        found += [s.role(i) for i in range(s.n("role"))]
+        found += [s.policy(i) for i in range(s.n("policy"))]
         keys = _parallel(pool, s.key, s.n("key"))
         found += keys
         cmk = next(k for k in keys if k.defect is None).arn
