@@ -111,10 +111,13 @@ class Scope:
         self.gate = gate
         self.details = details
         self.client_region = client_region or (None if region == inv.GLOBAL else region)
+        self.used: set[str] = set()
+        """The AWS services whose clients this scope asked for."""
 
     # -- reading ---------------------------------------------------------------------------
 
     def client(self, service: str | None = None, region: str | None = None) -> Any:
+        self.used.add(service or self.service)
         return self.reader.client(service or self.service, region or self.client_region)
 
     def call(
@@ -355,6 +358,32 @@ def tag_dict(tags: Any) -> dict[str, str]:
     return out
 
 
+class _Releases:
+    """Lets go of a service's clients once the service is read in every region: a client's
+    model (EC2's is tens of MiB) is not kept for the rest of the scan."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.lock = threading.Lock()
+        self.left: dict[str, int] = {}
+        self.used: dict[str, set[str]] = {}
+
+    def expect(self, name: str, count: int) -> None:
+        self.left[name] = count
+        self.used[name] = set()
+
+    def run(self, read: Callable[[Scope], None], scope: Scope) -> None:
+        try:
+            read(scope)
+        finally:
+            with self.lock:
+                self.used[scope.service] |= scope.used
+                self.left[scope.service] -= 1
+                done = self.used[scope.service] if self.left[scope.service] == 0 else None
+            if done:
+                self.reader.release(done - {"sts"})
+
+
 def collect(
     reader: Reader | None = None,
     *,
@@ -389,8 +418,11 @@ def collect(
         ThreadPoolExecutor(workers, thread_name_prefix="posture-detail") as details,
     ):
         futures: list[tuple[str, str, Future[None]]] = []
+        releases = _Releases(reader)
         for name, module in modules.items():
-            for region in [inv.GLOBAL] if module.GLOBAL else wanted:
+            places = [inv.GLOBAL] if module.GLOBAL else wanted
+            releases.expect(name, len(places))
+            for region in places:
                 scope = Scope(
                     reader,
                     sink,
@@ -402,7 +434,7 @@ def collect(
                     details=details,
                     client_region=getattr(module, "CLIENT_REGION", None),
                 )
-                futures.append((name, region, pool.submit(module.collect, scope)))
+                futures.append((name, region, pool.submit(releases.run, module.collect, scope)))
         for name, region, future in futures:
             exc = future.exception()
             if exc is not None:  # a bug in one service's reader costs that service only

@@ -279,3 +279,17 @@ def test_clients_retry_adaptively(account: Any) -> None:
 def test_an_unknown_service_is_refused(account: Any) -> None:
     with pytest.raises(ValueError, match="unknown service"):
         collect(Reader(account), services=["ec3"])
+
+
+def test_a_service_read_in_every_region_lets_its_clients_go(account: Any) -> None:
+    account.client("ec2", region_name="eu-west-1").create_security_group(
+        GroupName="web", Description="web"
+    )
+    reader = Reader(account)
+    inventory = collect(reader, regions=["us-east-1", "eu-west-1"], services=["ec2", "s3", "kms"])
+    assert reader.open_clients <= {"sts"}  # the models of EC2, S3 and KMS are not kept
+    assert "eu-west-1" in {
+        r.region for r in inventory.resources if r.type == "AWS::EC2::SecurityGroup"
+    }
+    again = reader.client("ec2", "eu-west-1")  # a later read makes a new client
+    assert again.describe_security_groups(GroupNames=["web"])["SecurityGroups"]
