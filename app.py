@@ -75,3 +75,11 @@ def daily_digest(event: Any) -> dict:
     from chalicelib.notifications import send_digests
 
     return {"sent": send_digests()}
+
+
+@app.schedule(Rate(15, unit=Rate.MINUTES))
+def scan_due_accounts(event: Any) -> dict:
+    """Scan each registered AWS account whose interval has passed since its last scan."""
+    from chalicelib.account_scans import sweep
+
+    return sweep()

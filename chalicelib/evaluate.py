@@ -23,7 +23,7 @@ from typing import Any
 from chalicelib import alerts, ids, lifecycle, observability, waivers
 from chalicelib import policy as policies
 from chalicelib.engine.runner import ArtifactReport, RawFinding, evaluate
-from chalicelib.models import ArtifactEvent, Severity
+from chalicelib.models import ArtifactEvent, ArtifactType, Severity
 from chalicelib.policy import empty_counts, verdict
 from chalicelib.stores import blobs, findings, scans
 
@@ -254,6 +254,12 @@ def _item(
         "fixed_at": None,
         "fixed_in_scan": None,
     }
+    if event.type is ArtifactType.AWS_INVENTORY:
+        from chalicelib.posture.place import place
+
+        item.update(place(first.location, first.resource, first.rule_id)._asdict())
+    else:
+        item.update(account=None, region=None, service=None)
     suppression = getattr(first, "suppression", None)
     lifecycle.apply_overlays(item, suppression, active_waivers, event.received_at)
     return item

@@ -127,6 +127,10 @@ class Finding(BaseModel):
     severity: Severity
     message: str
     resource: str | None = None
+    account: str | None = None
+    """The AWS account, region and service of a finding on a live resource (else None)."""
+    region: str | None = None
+    service: str | None = None
     line: int | None = None
     lines: list[int] = Field(default_factory=list)
     status: str = "open"

@@ -91,6 +91,8 @@ def search_findings(tenant_id: str, params: dict[str, str] | None) -> FindingPag
     now = _now()
     for doc in page.findings:
         doc["status"] = public_status(doc, now)
+        for field in ("account", "region", "service"):  # indexed before findings had them
+            doc.setdefault(field, None)
     return page
 
 

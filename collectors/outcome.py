@@ -125,11 +125,21 @@ def offline_finding(artifact_path: str, artifact_type: str, raw: Any) -> dict[st
         "message": raw.message,
         "path": getattr(raw, "location", None) or artifact_path,
         "resource": raw.resource,
+        **_place(artifact_type, raw),
         "line": raw.line,
         "artifact_type": artifact_type,
         "suppression": getattr(raw, "suppression", None),
         "identity": getattr(raw, "fingerprint", None),
     }
+
+
+def _place(artifact_type: str, raw: Any) -> dict[str, str | None]:
+    """The account, region and service of a finding on a live AWS resource."""
+    if artifact_type != "aws_inventory":
+        return {}
+    from chalicelib.posture.place import place
+
+    return place(getattr(raw, "location", None), raw.resource, raw.rule_id)._asdict()
 
 
 def service_finding(finding: dict[str, Any]) -> dict[str, Any]:
@@ -140,6 +150,11 @@ def service_finding(finding: dict[str, Any]) -> dict[str, Any]:
         "message": finding.get("message") or finding.get("title") or "",
         "path": finding["path"],
         "resource": finding.get("resource"),
+        **(
+            {k: finding.get(k) for k in ("account", "region", "service")}
+            if finding.get("artifact_type") == "aws_inventory"
+            else {}
+        ),
         "line": finding.get("line"),
         "artifact_type": finding.get("artifact_type"),
         "suppression": finding.get("suppression")

@@ -39,6 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="SERVICE",
         help="read only this service (repeatable; default: every service, see collectors/README)",
     )
+    parser.add_argument(
+        "--stack",
+        dest="stacks",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a CloudFormation stack (name or ARN) whose template is compared with the live "
+        "resources for drift (repeatable); resources no named stack manages are listed",
+    )
     parser.add_argument("--profile", help="the AWS profile to use (default: $AWS_PROFILE)")
     parser.add_argument(
         "--offline",
@@ -151,7 +160,11 @@ def _collect(args: argparse.Namespace) -> tuple[str, str] | int:
         where = ", ".join(regions or [reader.default_region])
         print(f"pipeguard: reading the AWS account in {where} …", file=sys.stderr)
         inventory = collect(
-            reader, regions=regions, services=args.services or None, workers=args.workers
+            reader,
+            regions=regions,
+            services=args.services or None,
+            workers=args.workers,
+            stacks=args.stacks,
         )
     except ProfileNotFound as exc:
         run._err(f"{exc}: check --profile or $AWS_PROFILE")
@@ -173,6 +186,7 @@ def _collect(args: argparse.Namespace) -> tuple[str, str] | int:
     print(
         f"pipeguard: account {inventory.account_id}: {len(inventory.resources)} resources, "
         f"{reader.total_calls} API calls, {seconds:.1f} s"
+        + (f", {len(inventory.stacks)} stack(s)" if inventory.stacks is not None else "")
         + (f"; {missing} read(s) not assessed (see AWS-ACCESS-001)" if missing else ""),
         file=sys.stderr,
     )

@@ -50,6 +50,11 @@ _MOTO_MAIN = (
 )
 
 
+# moto also plays tenants' accounts (other account ids, through AssumeRole): AWS managed
+# policies exist, and no account starts with moto's ~1,400 default AMI snapshots.
+_MOTO_ACCOUNTS = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
+
+
 class PortUnavailable(OSError):
     """The API port is taken (or cannot be bound)."""
 
@@ -91,6 +96,7 @@ class EmbeddedStack:
         self._server: ApiServer | None = None
         self._server_thread: threading.Thread | None = None
         self._runner: Any = None
+        self._sweeper: Any = None
         self._lock = StateLock(self.state_dir)
 
     def start(self) -> StackInfo:
@@ -138,6 +144,9 @@ class EmbeddedStack:
         keys = self._seed()
         api_url = self._serve_api(app_module.app)
         self._start_runner(app_module, resources)
+        from chalicelib.local.schedule import account_sweeper
+
+        self._sweeper = account_sweeper()
         wired = ENVIRONMENT_KEYS + (
             "FINDINGS_STREAM_ARN",
             "ALERT_TOPIC_ARN",
@@ -151,11 +160,15 @@ class EmbeddedStack:
         return self.info
 
     def stop(self) -> None:
-        """Stop the API server (after the request it is serving), the runner (after its
-        batches), then moto; release the state directory (safe to call twice)."""
+        """Stop the API server (after the request it is serving), the account sweep (after
+        its scan), the runner (after its batches), then moto; release the state directory
+        (safe to call twice)."""
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
         if self._runner is not None:
             self._runner.stop()
             self._runner = None
@@ -196,7 +209,7 @@ class EmbeddedStack:
                 stdin=subprocess.PIPE,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**_MOTO_ACCOUNTS, **os.environ, "PYTHONUNBUFFERED": "1"},
                 start_new_session=True,
             )
         endpoint = f"http://{self.host}:{port}"

@@ -391,12 +391,14 @@ def collect(
     services: Iterable[str] | None = None,
     workers: int = 8,
     per_region: int = 4,
+    stacks: Iterable[str] = (),
 ) -> inv.Inventory:
     """Read the account `reader` reaches into an inventory.
 
     `regions` default to the session's region; `services` to every one in SERVICES. At most
     `workers` services are read at once, with at most `per_region` requests in flight per
     region (and per-resource detail reads on a second pool of `workers` threads).
+    `stacks` are CloudFormation stack names (or ARNs) to read for drift, in every region.
     """
     reader = reader or Reader()
     started = time.monotonic()
@@ -449,6 +451,13 @@ def collect(
                             message=failure.message,
                         )
                     )
+    named = list(dict.fromkeys(stacks))
+    read: list[inv.Stack] | None = None
+    if named:
+        from chalicelib.posture.stacks import read_stacks
+
+        read, unread = read_stacks(reader, named, wanted, account_id, partition)
+        sink.not_assessed.extend(unread)
     order = {name: i for i, name in enumerate(SERVICES)}
     sink.not_assessed.sort(key=lambda n: (order.get(n.service, 99), n.region, n.operation))
     return inv.Inventory(
@@ -462,6 +471,7 @@ def collect(
         facts={scope: dict(sorted(facts.items())) for scope, facts in sorted(sink.facts.items())},
         not_assessed=sink.not_assessed,
         services=chosen,
+        stacks=read,
         stats={
             "api_calls": reader.total_calls,
             "api_calls_by_service": dict(sorted(reader.calls.items())),

@@ -7,8 +7,14 @@
                 "id": "sg-...", "configuration": {...}, "tags": {"team": "web"}}],
  "facts": {"global": {"iam.account_summary": {...}}, "us-east-1": {"guardduty.detectors": []}},
  "not_assessed": [{"service": "ec2", "region": "us-east-1", "operation": "ec2:DescribeSnapshots",
-                   "reason": "missing permission", "message": "..."}]}
+                   "reason": "missing permission", "message": "..."}],
+ "stacks": [{"name": "web", "id": "arn:aws:cloudformation:...", "region": "us-east-1",
+             "resources": [{"logical_id": "WebGroup", "type": "AWS::EC2::SecurityGroup",
+                            "physical_id": "sg-...", "properties": {...}}]}]}
 ```
+
+`stacks` is present when the collection named stacks (`--stack`): their templates' resources,
+compared with the live ones for drift (`chalicelib.posture.drift`).
 
 `type` is the resource's CloudFormation type name (as AWS Config names them); `configuration`
 holds what the service's describe calls return for it, plus the sections read by further calls
@@ -22,6 +28,7 @@ could not be read is absent, and the `not_assessed` entry says why. Facts are ke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -31,7 +38,16 @@ VERSION = 1
 GLOBAL = "global"
 """The scope (region) of account-wide facts and of global resources (IAM, CloudFront)."""
 
-__all__ = ["GLOBAL", "KIND", "VERSION", "Inventory", "InventoryResource", "NotAssessed"]
+__all__ = [
+    "GLOBAL",
+    "KIND",
+    "VERSION",
+    "Inventory",
+    "InventoryResource",
+    "NotAssessed",
+    "Stack",
+    "StackResource",
+]
 
 
 _SERVICE_OF_NAMESPACE = {
@@ -92,6 +108,30 @@ class InventoryResource(_Model):
     )
 
 
+class StackResource(_Model):
+    """One resource a CloudFormation stack manages, with its template's properties."""
+
+    logical_id: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=1, max_length=256)
+    physical_id: str | None = Field(default=None, max_length=2048)
+    status: str | None = Field(default=None, max_length=64)
+    properties: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the template's properties, intrinsics resolved with the stack's "
+        "parameters and resources; what could not be resolved stays an intrinsic",
+    )
+
+
+class Stack(_Model):
+    """A named stack as deployed: its template's resources and their physical ids."""
+
+    name: str = Field(min_length=1, max_length=255)
+    id: str = Field(min_length=1, max_length=2048, description="the stack's ARN")
+    region: str = Field(min_length=1, max_length=64)
+    status: str | None = Field(default=None, max_length=64)
+    resources: list[StackResource] = Field(default_factory=list)
+
+
 class Inventory(_Model):
     """An account's inventory, as `collectors posture` (or the service) collected it."""
 
@@ -110,8 +150,20 @@ class Inventory(_Model):
     stats: dict[str, Any] = Field(
         default_factory=dict, description="how the collection went: API calls, duration"
     )
+    stacks: list[Stack] | None = Field(
+        default=None,
+        description="the named stacks that were read (None: no stack was named); a named "
+        "stack that could not be read is in `not_assessed`",
+    )
     _by_type: dict[str, list[InventoryResource]] | None = PrivateAttr(default=None)
     _regions: dict[str, str] | None = PrivateAttr(default=None)
+    _memo: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    def memo(self, key: str, build: Callable[[Inventory], Any]) -> Any:
+        """`build(self)`, computed once for every rule that asks by `key`."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        return self._memo[key]
 
     def read(self, feed: str) -> bool:
         """False when the service behind a fact (`guardduty.detectors`) or resource type

@@ -40,6 +40,9 @@ KEYWORD_MAPPED = (
     "artifact_type",
     "severity",
     "status",
+    "account",
+    "region",
+    "service",
 )
 # Fields searched by `q`. `path` and `resource` are text with a `.keyword` sub-field, `rule_id`
 # (a filter, so keyword) is copied into `rule_id_text`.
@@ -144,7 +147,7 @@ class OpenSearchIndex:
         self._lock = threading.Lock()
 
     def ensure_index(self) -> None:
-        """Create the index with its explicit mapping unless it exists."""
+        """Create the index with its explicit mapping, or add new fields to an existing one."""
         from opensearchpy.exceptions import RequestError
 
         with self._lock:
@@ -156,6 +159,10 @@ class OpenSearchIndex:
                 except RequestError as exc:  # created concurrently by another writer
                     if exc.error != "resource_already_exists_exception":
                         raise
+            else:  # an index made by an earlier release gets the fields added since (additive)
+                self.client.indices.put_mapping(
+                    index=self.index, body={"properties": INDEX_BODY["mappings"]["properties"]}
+                )
             self._ready = True
 
     def upsert(self, tenant_id: str, docs: list[dict[str, Any]]) -> None:

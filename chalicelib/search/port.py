@@ -29,10 +29,23 @@ KEYWORD_FIELDS = (
     "severity",
     "resource",
     "status",
+    "account",
+    "region",
+    "service",
 )
 TEXT_FIELDS = ("title", "message", "path", "resource", "rule_id")
 # The exact-match filters of `FindingQuery`, in the order adapters apply them.
-FILTER_FIELDS = ("scan_id", "pipeline", "severity", "rule_id", "artifact_type", "status")
+FILTER_FIELDS = (
+    "scan_id",
+    "pipeline",
+    "severity",
+    "rule_id",
+    "artifact_type",
+    "status",
+    "account",
+    "region",
+    "service",
+)
 
 _CURSOR_PREFIX = "f1:"
 _MAX_CURSOR_CHARS = 2048
@@ -95,6 +108,9 @@ class FindingQuery(NoQuery):
     rule_id: str | None = None
     artifact_type: str | None = None
     status: str | None = None
+    account: str | None = None
+    region: str | None = None
+    service: str | None = None
     q: str | None = Field(default=None, max_length=500)
     limit: QueryInt = Field(default=50, ge=1, le=500)
     cursor: str | None = None

@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS findings (
     message       TEXT,
     path          TEXT,
     resource      TEXT,
+    account       TEXT,
+    region        TEXT,
+    service       TEXT,
     tenant_token  TEXT NOT NULL,
     doc           TEXT NOT NULL,
     UNIQUE (tenant_id, finding_id)
@@ -79,6 +82,12 @@ CREATE TRIGGER IF NOT EXISTS findings_au AFTER UPDATE ON findings BEGIN
             new.rule_id);
 END;
 COMMIT;
+"""
+# Filter columns added after the first release: added to an index file that lacks them.
+_ADDED_COLUMNS = ("account", "region", "service")
+_ADDED_INDEXES = """
+CREATE INDEX IF NOT EXISTS findings_account ON findings (tenant_id, account, finding_id);
+CREATE INDEX IF NOT EXISTS findings_service ON findings (tenant_id, service, finding_id);
 """
 
 _COLUMNS = (
@@ -139,7 +148,14 @@ class SqliteIndex:
             raise ValueError("SqliteIndex needs a file path: each thread opens its own connection")
         self.path = path
         self._local = threading.local()
-        self._conn().executescript(_SCHEMA)
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+        with self._write() as conn:
+            have = {row[1] for row in conn.execute("PRAGMA table_info(findings)")}
+            for column in _ADDED_COLUMNS:
+                if column not in have:
+                    conn.execute(f"ALTER TABLE findings ADD COLUMN {column} TEXT")
+        conn.executescript(_ADDED_INDEXES)
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from chalicelib.engine.registry import Hit
 from chalicelib.posture.inventory import Inventory, NotAssessed
 from chalicelib.posture.shapes import FACT_RULES, MAPPINGS, SECTION_RULES
+from chalicelib.posture.stacks import FEED
 from rules.aws._helpers import GLOBAL, NEEDS, account_rule
 
 _DOC = "https://docs.aws.amazon.com/aws-managed-policy/latest/reference/SecurityAudit.html"
@@ -53,6 +54,8 @@ def _describe(inventory: Inventory, entries: list[NotAssessed]) -> str:
         told.append(f"checks {shown}")
     if types:
         told.append("the CloudFormation rules on " + ", ".join(types))
+    if FEED in feeds:
+        told.append("the drift checks (AWS-DRIFT-*) of that stack")
     if resources and not told:
         told.append("the checks that read this part of the resource")
     message = " ".join(parts)

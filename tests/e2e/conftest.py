@@ -29,12 +29,15 @@ def stack_command(state: Path, *args: str, port: int | str = 0) -> list[str]:
 def stack_environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
+    # Accounts are scanned when a test asks (POST /v1/accounts/{id}/scans), so that a tenant's
+    # data does not change under a test; test_stack runs the sweep on its own stack.
+    env.setdefault("PIPEGUARD_SWEEP_SECONDS", "86400")
     return env
 
 
 @contextlib.contextmanager
 def running_stack(
-    state: Path, log_path: Path, *args: str, **popen: Any
+    state: Path, log_path: Path, *args: str, env: dict[str, str] | None = None, **popen: Any
 ) -> Iterator[tuple[dict[str, Any], subprocess.Popen]]:
     """A stack on `state` seeded with alpha and beta; its ready file's content and process.
     Stopped with Ctrl-C (SIGINT) at the end unless the test stopped it."""
@@ -44,7 +47,7 @@ def running_stack(
     )
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=stack_environment(), stdout=log,
+            command, cwd=REPO_ROOT, env={**stack_environment(), **(env or {})}, stdout=log,
             stderr=subprocess.STDOUT, **popen,
         )  # fmt: skip
         try:

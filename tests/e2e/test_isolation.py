@@ -51,6 +51,9 @@ A_EMAIL = "alpha-secret@alpha.example"
 A_KEY_NAME = "alpha-secret-extra-key"
 A_JUSTIFICATION = "alpha secret justification for the waiver"
 B_DOCKERFILE = "FROM busybox:1.36\nUSER nobody\n"
+A_ACCOUNT = "444455556666"  # an AWS account of A's, played by the stack's moto
+A_ROLE = f"arn:aws:iam::{A_ACCOUNT}:role/alpha-secret-posture-role"
+B_ACCOUNT = "222233334444"
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class TenantA:
     policy_version: int
     audit_cursor: str
     findings_cursor: str | None
+    account_scan_id: str = ""
     needles: set[str] = field(default_factory=set)
 
 
@@ -134,6 +138,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "key_id": lambda w: w.a.extra_key_id,
     "name": lambda w: A_PIPELINE,
     "tenant_id": lambda w: "alpha",
+    "account_id": lambda w: A_ACCOUNT,
 }
 # Query strings that name A's data, by operation (each is tried; none may reveal A's data).
 QUERIES: dict[str, Callable[[World], list[dict[str, str]]]] = {
@@ -172,6 +177,10 @@ BODIES: dict[str, Callable[[World], Any]] = {
     "create_key": lambda w: {"scopes": ["read"], "name": "beta-matrix"},
     "create_tenant": lambda w: {"tenant_id": "alpha", "name": "take over"},
     "reindex": lambda w: {"tenant_id": "alpha"},
+    "create_account": lambda w: {
+        "account_id": B_ACCOUNT,
+        "role_arn": f"arn:aws:iam::{B_ACCOUNT}:role/beta-posture",
+    },
 }
 
 
@@ -288,6 +297,9 @@ def snapshot(world: World) -> dict[str, Any]:
         "keys": a.get("/v1/keys"),
         "audit": _all_pages(a, "/v1/audit", "entries", limit="3"),
         "pipeline": a.get(f"/v1/pipelines/{A_PIPELINE}"),
+        "accounts": a.get("/v1/accounts"),
+        "account": a.get(f"/v1/accounts/{A_ACCOUNT}"),
+        "account_scan": a.get(f"/v1/scans/{world.a.account_scan_id}"),
     }
 
 
@@ -355,6 +367,16 @@ def world(stack: dict[str, Any]) -> World:
     findings_cursor = a.get("/v1/findings", limit="1")["next_cursor"]
     assert audit_cursor and findings_cursor
 
+    account = a.request(
+        "POST", "/v1/accounts", 201, json={"account_id": A_ACCOUNT, "role_arn": A_ROLE}
+    )
+    account_scan = a.request("POST", f"/v1/accounts/{A_ACCOUNT}/scans", 202)
+    _wait(
+        lambda: a.get(account_scan["status_url"])["status"] == "complete",
+        "A's account scan to complete",
+    )
+    assert a.get(f"/v1/accounts/{A_ACCOUNT}")["status"] == "ok"
+
     secret_messages = {f["message"] for f in report["findings"] if "alpha" in f["message"]}
     assert len(secret_messages) >= 2, report["findings"]
     needles = {
@@ -374,6 +396,10 @@ def world(stack: dict[str, Any]) -> World:
         *(k["shown"] for k in keys),
         *(f["finding_id"] for f in report["findings"]),
         *secret_messages,
+        A_ACCOUNT,
+        A_ROLE,
+        account["external_id"],
+        account_scan["scan_id"],
     }
     alpha = TenantA(
         key=a_key,
@@ -386,6 +412,7 @@ def world(stack: dict[str, Any]) -> World:
         policy_version=policy["version"],
         audit_cursor=audit_cursor,
         findings_cursor=findings_cursor,
+        account_scan_id=account_scan["scan_id"],
         needles=needles,
     )
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from tests.collectors.helpers import clean_env
 from tests.conftest import REPO_ROOT
@@ -61,8 +62,11 @@ def test_an_account_is_submitted_judged_and_its_fixes_seen(
         tenant = server.session(endpoint)
         ids = seed.insecure(tenant)
         logs = tenant.client("logs")
-        for i in range(1200):  # enough resources for an inventory over 1 MiB
-            logs.create_log_group(logGroupName=f"/app/{'service-' * 20}{i:04d}")
+        key = tenant.client("kms").create_key()["KeyMetadata"]["Arn"]
+        for i in range(600):  # long names: an inventory over 1 MiB; kept, encrypted: no finding
+            name = f"/app/{'service-' * 60}{i:04d}"
+            logs.create_log_group(logGroupName=name, kmsKeyId=key)
+            logs.put_retention_policy(logGroupName=name, retentionInDays=365)
 
         first = posture(stack, endpoint, tmp_path / "first.json", "deploy-1")
         assert first.returncode == 1, first.stdout + first.stderr  # the tenant's verdict fails
@@ -86,6 +90,26 @@ def test_an_account_is_submitted_judged_and_its_fixes_seen(
         ) in found
         assert all(f["path"] == PATH and f["artifact_type"] == "aws_inventory"
                    for f in document["findings"])  # fmt: skip
+        placed = {f["resource"]: (f["account"], f["region"], f["service"])
+                  for f in document["findings"]}  # fmt: skip
+        assert placed[group] == (ACCOUNT, "us-east-1", "ec2")
+        assert placed[f"arn:aws:iam::{ACCOUNT}:user/alice"] == (ACCOUNT, "global", "iam")
+
+        # the tenant filters its findings by account, region and service
+        api = requests.Session()
+        api.headers["Authorization"] = f"Bearer {stack['api_keys']['alpha']}"
+        listed = api.get(
+            f"{stack['api_url']}/v1/findings",
+            params={"account": ACCOUNT, "service": "iam", "limit": "500"},
+            timeout=30,
+        )
+        assert listed.status_code == 200, listed.text
+        iam = listed.json()["findings"]
+        assert iam and {(f["account"], f["service"]) for f in iam} == {(ACCOUNT, "iam")}
+        assert {f["rule_id"] for f in iam} >= {"AWS-IAM-005", "CF-IAM-003"}
+        other = api.get(f"{stack['api_url']}/v1/findings", params={"account": "999999999999"},
+                        timeout=30)  # fmt: skip
+        assert other.status_code == 200 and other.json()["findings"] == []
 
         # the SSH rule is removed outside any template: the next run sees it fixed
         tenant.client("ec2").revoke_security_group_ingress(

@@ -233,7 +233,14 @@ def test_large_artifacts_go_through_a_presigned_upload(
     assert _error(api.post("/v1/scans", json=scan_body(artifacts=[both])), 422)
 
 
-LIST_ROUTES = ["/v1/findings", "/v1/waivers", "/v1/keys", "/v1/audit", "/v1/admin/tenants"]
+LIST_ROUTES = [
+    "/v1/findings",
+    "/v1/waivers",
+    "/v1/keys",
+    "/v1/audit",
+    "/v1/accounts",
+    "/v1/admin/tenants",
+]
 
 
 @pytest.mark.parametrize("path", LIST_ROUTES)
@@ -293,6 +300,7 @@ WRITE_ROUTES = [
     ("POST", "/v1/waivers"),
     ("POST", "/v1/keys"),
     ("PUT", "/v1/notifications"),
+    ("POST", "/v1/accounts"),
 ]
 
 

@@ -9,19 +9,25 @@ import pytest
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A boto3 session on an empty moto account (123456789012, us-east-1)."""
+def account(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A boto3 session on an empty moto account (123456789012, us-east-1).
+
+    AWS managed policies (a second of loading) exist only for tests marked
+    `managed_policies`."""
     import boto3
     from moto import mock_aws
 
+    # nothing of the caller's AWS setup (endpoints, profiles, retry settings) reaches moto
+    leftovers = ("AWS_ENDPOINT_URL", "AWS_CONFIG", "AWS_SHARED", "AWS_RETRY", "AWS_MAX", "AWS_CA")
     for name in list(__import__("os").environ):
-        if name.startswith("AWS_ENDPOINT_URL") or name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        if name.startswith(leftovers) or name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
-    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    managed = request.node.get_closest_marker("managed_policies") is not None
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true" if managed else "false")
     # moto's default AMI list brings ~1,400 snapshots "owned" by every account
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     with mock_aws():

@@ -22,10 +22,7 @@ _MAIN = (
     "threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start(); "
     "from moto.server import main; main(['-H', '127.0.0.1', '-p', sys.argv[1]])"
 )
-ENVIRONMENT = {
-    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # else ~1,400 snapshots in every account
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",  # AWS managed policies exist only then
-}
+ENVIRONMENT = {"MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}  # else ~1,400 snapshots in every account
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -34,13 +31,15 @@ CREDENTIALS = {
 
 
 @contextlib.contextmanager
-def moto_server(log: Path) -> Iterator[str]:
-    """The endpoint URL of a fresh moto server (reset it with `reset(endpoint)`)."""
+def moto_server(log: Path, managed_policies: bool = False) -> Iterator[str]:
+    """The endpoint URL of a fresh moto server (reset it with `reset(endpoint)`); AWS managed
+    policies exist in it only with `managed_policies` (they take a second to load)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(ENVIRONMENT, PYTHONUNBUFFERED="1")
+    env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true" if managed_policies else "false"
     with log.open("w") as output:
         process = subprocess.Popen(
             [sys.executable, "-c", _MAIN, str(port)],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from chalicelib.engine.runner import evaluate
 from chalicelib.kinds import ArtifactType
 from chalicelib.posture.aws import Reader
@@ -39,6 +41,7 @@ def _arn(resource: str, service: str = "ec2") -> str:
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"
 
 
+@pytest.mark.managed_policies
 def test_a_hardened_account_has_only_what_moto_cannot_show(account: Any) -> None:
     seed.hardened(account)
     assert _judge(account) == MOTO_GAPS

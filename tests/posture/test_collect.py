@@ -120,6 +120,7 @@ def test_every_service_of_an_insecure_account(account: Any) -> None:
     assert Inventory.model_validate(json.loads(text)).model_dump() == inventory.model_dump()
 
 
+@pytest.mark.managed_policies
 def test_hardened_settings_are_read(account: Any) -> None:
     seed.hardened(account)
     inventory = collect(Reader(account), regions=["us-east-1"])

@@ -91,6 +91,9 @@ FILTER_VALUES: dict[str, tuple[str, str, str]] = {
     "rule_id": ("DF001", "DF0010", "CFN_DF001"),
     "artifact_type": ("junit", "dockerfile", "cloudformation"),
     "status": ("new", "fixed", "waived"),
+    "account": ("123456789012", "1234567890123", "0123456789012"),
+    "region": ("us-east-1", "eu-west-1", "global"),
+    "service": ("s3", "s3control", "ec2"),
 }
 
 
@@ -303,6 +306,17 @@ def test_tenants_with_the_same_finding_ids_are_isolated(index: SearchIndex) -> N
     assert ids(index, T1, scan_id="scn_1", q="alpha") == [fid(n) for n in range(5)]
     assert ids(index, "t") == []
     assert ids(index, "t1 t10") == []
+
+
+def test_the_same_aws_account_in_two_tenants_stays_apart(index: SearchIndex) -> None:
+    where = {"account": "123456789012", "region": "us-east-1", "service": "ec2"}
+    index.upsert(T1, [make_doc(T1, n, **where) for n in range(3)])
+    index.upsert(T10, [make_doc(T10, n, **where) for n in range(2, 4)])
+
+    for field, value in where.items():
+        assert ids(index, T1, **{field: value}) == [fid(n) for n in range(3)]
+        assert ids(index, T10, **{field: value}) == [fid(n) for n in range(2, 4)]
+    assert ids(index, "t", account="123456789012") == []
 
 
 def test_pages_never_mix_tenants(index: SearchIndex) -> None:

@@ -99,3 +99,23 @@ def test_dynamodb_numbers_are_stored_as_json_numbers(tmp_path: Path) -> None:
     index.upsert("t1", [doc])
     doc = index.search("t1", FindingQuery()).findings[0]
     assert (doc["line"], doc["lines"]) == (12, [12, 13])
+
+
+def test_an_index_file_without_the_aws_columns_gets_them(tmp_path: Path) -> None:
+    path = str(tmp_path / "search.db")
+    SqliteIndex(path).upsert("t1", [make_doc("t1", 1)])
+    old = sqlite3.connect(path)  # the file as releases before the account filters left it
+    old.execute("DROP INDEX findings_account")
+    old.execute("DROP INDEX findings_service")
+    for column in ("account", "region", "service"):
+        old.execute(f"ALTER TABLE findings DROP COLUMN {column}")
+    old.commit()
+    old.close()
+
+    reopened = SqliteIndex(path)
+    reopened.upsert("t1", [make_doc("t1", 2, account="123456789012", service="ec2")])
+
+    assert [
+        d["finding_id"] for d in reopened.search("t1", FindingQuery(service="ec2")).findings
+    ] == [make_doc("t1", 2)["finding_id"]]
+    assert len(reopened.search("t1", FindingQuery(q="number")).findings) == 2

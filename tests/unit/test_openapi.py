@@ -41,6 +41,7 @@ REQUEST_MODELS = {
     "create_key": ("NewKey", "chalicelib.views.keys:NewKey"),
     "create_tenant": ("NewTenant", "chalicelib.views.admin:NewTenant"),
     "reindex": ("ReindexRequest", "chalicelib.views.admin:ReindexRequest"),
+    "create_account": ("AccountRequest", "chalicelib.accounts:AccountRequest"),
 }
 # Every status each operation can answer. 401, 403 (scope), 429 (rate limit) and 500 can
 # happen anywhere; 415 on every operation but GET (its Content-Type is checked); 400/422 where
@@ -70,6 +71,11 @@ STATUSES = {
     ("POST", "/v1/admin/tenants/{tenant_id}/disable"): {"200", "404", "409", "415"},
     ("POST", "/v1/admin/tenants/{tenant_id}/enable"): {"200", "404", "409", "415"},
     ("POST", "/v1/admin/reindex"): {"200", "400", "404", "413", "415", "422"},
+    ("POST", "/v1/accounts"): {"201", "400", "409", "413", "415", "422"},
+    ("GET", "/v1/accounts"): {"200", "400", "422"},
+    ("GET", "/v1/accounts/{account_id}"): {"200", "404"},
+    ("DELETE", "/v1/accounts/{account_id}"): {"204", "404", "415"},
+    ("POST", "/v1/accounts/{account_id}/scans"): {"202", "404", "415", "503"},
 }
 
 
@@ -425,6 +431,7 @@ def test_scan_request_artifacts_and_limits(spec: dict[str, Any], monkeypatch: An
         ("ScanStatus", "chalicelib.models:ScanStatus"),
         ("FindingStatus", "chalicelib.queries:STATUSES"),
         ("TenantScope", "chalicelib.tenancy:SCOPES"),
+        ("AccountStatus", "chalicelib.accounts:STATUSES"),
     ],
 )
 def test_enums_match_the_code(spec: dict[str, Any], name: str, values: str) -> None:
@@ -480,6 +487,7 @@ QUERY_MODELS = {
     "list_keys": "chalicelib.paging:PageQuery",
     "list_audit": "chalicelib.paging:PageQuery",
     "list_tenants": "chalicelib.paging:PageQuery",
+    "list_accounts": "chalicelib.paging:PageQuery",
     "get_policy": "chalicelib.views.policy:PolicyQuery",
 }
 
@@ -785,6 +793,25 @@ def test_tenant_schemas_match_what_the_code_stores(spec: dict[str, Any], monkeyp
     monkeypatch.setattr(store, "get_tenant", lambda tenant_id: dict(stored))
     _fields(spec, "Tenant", admin.disable_tenant(_call(), "initech"), set())
     _fields(spec, "TenantList", {"tenants": [stored], "next_cursor": None}, set())
+
+
+def test_account_schemas_match_what_the_code_stores_and_returns(
+    spec: dict[str, Any], monkeypatch: Any
+) -> None:
+    from chalicelib.stores import accounts as store
+    from chalicelib.views import accounts
+
+    stored: list[dict[str, Any]] = []
+    monkeypatch.setattr(store, "create", lambda record, entry: stored.append(record) or True)
+    request = {"account_id": "111122223333", "role_arn": "arn:aws:iam::111122223333:role/r"}
+    created = accounts.create_account(_call(request))
+    assert created.status == 201
+    _fields(spec, "Account", created.body, set())
+    done = {**stored[0], "status": "ok", "last_scan_at": NOW, "last_scan_id": "scn_" + "0" * 24}
+    monkeypatch.setattr(store, "get", lambda tenant_id, account_id: dict(done))
+    _fields(spec, "Account", accounts.get_account(_call(), "111122223333"), set())
+    monkeypatch.setattr(store, "of_tenant", lambda tenant_id: [dict(done), dict(stored[0])])
+    _fields(spec, "AccountList", accounts.list_accounts(_call()), set())
 
 
 def test_upload_schema_matches_the_presigned_form(spec: dict[str, Any], monkeypatch: Any) -> None:

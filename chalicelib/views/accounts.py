@@ -1,0 +1,78 @@
+"""Registered AWS accounts and their service-side posture scans."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import ValidationError
+
+from chalicelib import accounts, audit
+from chalicelib.errors import Conflict, NotFound, from_pydantic
+from chalicelib.paging import PageQuery, page, parse_query
+from chalicelib.stores import accounts as store
+from chalicelib.views.call import Call, Reply
+
+_ACCOUNT_ID = re.compile(accounts.ACCOUNT_ID)
+
+
+def create_account(call: Call) -> Reply:
+    try:
+        request = accounts.AccountRequest.model_validate(
+            call.json("the account (account_id, role_arn, regions, schedule)")
+        )
+    except ValidationError as exc:
+        raise from_pydantic(exc, "the account") from None
+    record = accounts.new_record(call.tenant_id, request, call.principal.key_id, accounts.now())
+    entry = audit.entry(
+        call.tenant_id,
+        call.principal.key_id,
+        "account.register",
+        request.account_id,
+        None,
+        accounts.public(record),
+    )
+    if not store.create(record, entry):
+        raise Conflict(
+            f"account {request.account_id} is registered in this tenant already: "
+            "delete it first to register it again"
+        )
+    return Reply(accounts.public(record), 201, {"Location": f"/v1/accounts/{request.account_id}"})
+
+
+def list_accounts(call: Call) -> dict[str, Any]:
+    """The tenant's accounts by account id, one page at a time."""
+    query = parse_query(PageQuery, call.query)
+    listed, next_cursor = page(
+        store.of_tenant(call.tenant_id), lambda a: a["account_id"], query, "accounts"
+    )
+    return {"accounts": [accounts.public(a) for a in listed], "next_cursor": next_cursor}
+
+
+def get_account(call: Call, account_id: str) -> dict[str, Any]:
+    return accounts.public(_registered(call, account_id))
+
+
+def delete_account(call: Call, account_id: str) -> Reply:
+    before = accounts.public(_registered(call, account_id))
+    entry = audit.entry(
+        call.tenant_id, call.principal.key_id, "account.delete", account_id, before, None
+    )
+    if not store.delete(call.tenant_id, account_id, entry):
+        raise NotFound(f"no account {account_id[:40]!r} registered in this tenant")
+    return Reply("", 204)
+
+
+def scan_account(call: Call, account_id: str) -> Reply:
+    from chalicelib.account_scans import scan_account as scan
+
+    record = _registered(call, account_id)
+    accepted = scan(record, call.principal.key_id, accounts.now(), call.correlation_id)
+    return Reply(accepted, 202, {"Location": accepted["status_url"]})
+
+
+def _registered(call: Call, account_id: str) -> dict[str, Any]:
+    record = store.get(call.tenant_id, account_id) if _ACCOUNT_ID.match(account_id) else None
+    if record is None:
+        raise NotFound(f"no account {account_id[:40]!r} registered in this tenant")
+    return record

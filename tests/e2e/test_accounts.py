@@ -1,0 +1,75 @@
+"""The embedded stack scans a registered account by itself: its timer runs the due-account
+sweep, its own moto plays the tenant's account (a second account id, reached by AssumeRole),
+and the findings arrive through the stack's stream, evaluation and index."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import Api
+from tests.e2e.conftest import running_stack
+
+pytestmark = pytest.mark.e2e
+
+ACCOUNT = "555566667777"
+
+
+def _tenant_session(endpoint: str) -> boto3.Session:
+    sts = boto3.client(
+        "sts", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="testing", aws_secret_access_key="testing",
+    )  # fmt: skip
+    credentials = sts.assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/seed", RoleSessionName="seed"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name="us-east-1",
+    )
+
+
+def test_the_stack_sweeps_due_accounts_on_its_timer(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    with running_stack(state, tmp_path / "stack.log", env={"PIPEGUARD_SWEEP_SECONDS": "1"}) as (
+        info,
+        _,
+    ):
+        ec2 = _tenant_session(info["aws_endpoint"]).client("ec2", endpoint_url=info["aws_endpoint"])
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        group = ec2.create_security_group(GroupName="ssh", Description="ssh", VpcId=vpc)["GroupId"]
+        ec2.authorize_security_group_ingress(
+            GroupId=group,
+            IpPermissions=[{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389,
+                            "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        )  # fmt: skip
+        alpha = Api(info["api_url"], info["api_keys"]["alpha"])
+        role = f"arn:aws:iam::{ACCOUNT}:role/pipeguard-posture"
+        created = alpha.post("/v1/accounts", json={"account_id": ACCOUNT, "role_arn": role})
+        assert created.status_code == 201, created.text
+
+        deadline = time.monotonic() + 120
+        account: dict[str, Any] = {}
+        while account.get("status") != "ok":
+            assert time.monotonic() < deadline, f"the sweep did not scan the account: {account}"
+            time.sleep(0.5)
+            account = alpha.get(f"/v1/accounts/{ACCOUNT}").json()
+        scan_id = account["last_scan_id"]
+        arn = f"arn:aws:ec2:us-east-1:{ACCOUNT}:security-group/{group}"
+        found: set[tuple[str, str]] = set()
+        while ("CF-EC2-001", arn) not in found:
+            assert time.monotonic() < deadline, f"no CF-EC2-001 on {arn}: {found}"
+            time.sleep(0.5)
+            page = alpha.get("/v1/findings", params={"scan_id": scan_id, "limit": "200"}).json()
+            found = {(f["rule_id"], f["resource"]) for f in page["findings"]}
+        scan = alpha.get(f"/v1/scans/{scan_id}").json()
+        assert scan["pipeline"] == f"aws/{ACCOUNT}" and scan["status"] == "complete"
+        # scanned once per interval (6 h), not once per tick
+        time.sleep(3)
+        assert alpha.get(f"/v1/accounts/{ACCOUNT}").json()["last_scan_id"] == scan_id

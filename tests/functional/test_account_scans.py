@@ -1,0 +1,201 @@
+"""Service-side posture scans: the service assumes a registered account's role, reads the
+account and judges its inventory through the normal stream → evaluate → findings path.
+
+The service runs on in-process moto (account 123456789012); the tenant's account is a second
+moto account (111122223333), reached through AssumeRole with the registration's external id.
+For a role that cannot be assumed, STS itself must refuse: a moto server with IAM
+authorisation enforced plays the tenant's side, and the service calls it with credentials
+whose policy does not allow `sts:AssumeRole` on the registered role (a real `AccessDenied`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.conftest import Api
+from tests.posture import server
+
+TENANT_ACCOUNT = "111122223333"
+ROLE = f"arn:aws:iam::{TENANT_ACCOUNT}:role/pipeguard-audit"
+JSON = {"Content-Type": "application/json"}
+
+
+@pytest.fixture
+def tenant_account(aws: Any, monkeypatch: pytest.MonkeyPatch) -> boto3.Session:
+    """A session in the tenant's moto account, with an SSH port open to the world."""
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    monkeypatch.delenv("PIPEGUARD_TENANT_AWS_ENDPOINT_URL", raising=False)
+    assumed = boto3.client("sts", region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{TENANT_ACCOUNT}:role/seed", RoleSessionName="seed"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=assumed["AccessKeyId"],
+        aws_secret_access_key=assumed["SecretAccessKey"],
+        aws_session_token=assumed["SessionToken"],
+        region_name="us-east-1",
+    )
+
+
+def _open_ssh(session: boto3.Session) -> str:
+    ec2 = session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    group = ec2.create_security_group(GroupName="bastion", Description="ssh", VpcId=vpc)["GroupId"]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[SSH_FROM_ANYWHERE])
+    return group
+
+
+SSH_FROM_ANYWHERE = {
+    "IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+}  # fmt: skip
+
+
+def _scan_now(acme: Api, pipeline: Any) -> dict[str, Any]:
+    started = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
+    assert started.status_code == 202, started.text
+    accepted = started.json()
+    assert started.headers["Location"] == accepted["status_url"]
+    pipeline.drain(timeout=60)
+    return accepted
+
+
+def test_a_registered_account_is_scanned_through_its_role(
+    api_url: str, keys: dict[str, str], pipeline: Any, tenant_account: boto3.Session
+) -> None:
+    group = _open_ssh(tenant_account)
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+
+    accepted = _scan_now(acme, pipeline)
+    assert accepted["status"] == "queued"
+    scan = acme.get(accepted["status_url"]).json()
+    assert scan["status"] == "complete", scan
+    assert scan["pipeline"] == f"aws/{TENANT_ACCOUNT}" and scan["verdict"] == "fail"
+    [artifact] = scan["artifacts"]
+    assert (artifact["type"], artifact["path"]) == ("aws_inventory", f"aws/{TENANT_ACCOUNT}.json")
+    found = acme.get("/v1/findings", params={"scan_id": accepted["scan_id"], "limit": "200"})
+    hits = {(f["rule_id"], f["resource"]) for f in found.json()["findings"]}
+    arn = f"arn:aws:ec2:us-east-1:{TENANT_ACCOUNT}:security-group/{group}"
+    assert ("CF-EC2-001", arn) in hits  # the tenant account's group, not the service's
+    assert not any("123456789012" in (resource or "") for _, resource in hits)
+
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    assert account["status"] == "ok" and account["status_message"] is None
+    assert account["last_scan_id"] == accepted["scan_id"]
+    assert account["last_scan_at"] < account["next_scan_at"]
+
+    # the port is closed outside any template: the next scan reports the finding fixed
+    tenant_account.client("ec2").revoke_security_group_ingress(
+        GroupId=group, IpPermissions=[SSH_FROM_ANYWHERE]
+    )
+    again = _scan_now(acme, pipeline)
+    assert again["scan_id"] != accepted["scan_id"]
+    pipeline_view = acme.get(f"/v1/pipelines/aws%2F{TENANT_ACCOUNT}").json()
+    assert [h["scan_id"] for h in pipeline_view["history"]][:2] == [
+        again["scan_id"], accepted["scan_id"],
+    ]  # fmt: skip
+    fixed = acme.get("/v1/findings", params={"rule_id": "CF-EC2-001", "status": "fixed"}).json()
+    assert [f["resource"] for f in fixed["findings"]] == [arn]
+
+
+def test_the_role_is_assumed_with_the_external_id_and_a_short_session(
+    aws: Any, keys: dict[str, str], tenant_account: boto3.Session, monkeypatch: Any
+) -> None:
+    from chalicelib.posture import assume
+
+    calls: list[dict[str, Any]] = []
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(dict(params))
+
+    original = boto3.session.Session.client
+
+    def client(self: Any, service: str, *args: Any, **kwargs: Any) -> Any:
+        made = original(self, service, *args, **kwargs)
+        if service == "sts":
+            made.meta.events.register("provide-client-params.sts.AssumeRole", record)
+        return made
+
+    monkeypatch.setattr(boto3.session.Session, "client", client)
+    reader = assume.tenant_reader(ROLE, "ext-id-of-acme", "acme", "us-east-1")
+    assert calls == [{
+        "RoleArn": ROLE, "ExternalId": "ext-id-of-acme", "RoleSessionName": "pipeguard-acme",
+        "DurationSeconds": 900,
+    }]  # fmt: skip
+    identity = reader.client("sts").get_caller_identity()
+    assert identity["Account"] == TENANT_ACCOUNT
+    assert identity["Arn"].endswith("assumed-role/pipeguard-audit/pipeguard-acme")
+    assert reader.config.retries["mode"] == "adaptive"
+
+
+@pytest.fixture
+def refusing_sts(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A moto server that enforces IAM: the service's user there may assume one other role."""
+    with contextlib.ExitStack() as stack:
+        with monkeypatch.context() as during_start:  # only the server's process sees it
+            during_start.setenv("INITIAL_NO_AUTH_ACTION_COUNT", "3")
+            endpoint = stack.enter_context(server.moto_server(tmp_path / "sts-moto.log"))
+        iam = server.session(endpoint).client("iam")
+        iam.create_user(UserName="pipeguard-service")
+        allowed = {
+            "Effect": "Allow",
+            "Action": "sts:AssumeRole",
+            "Resource": f"arn:aws:iam::{TENANT_ACCOUNT}:role/some-other-role",
+        }
+        iam.put_user_policy(
+            UserName="pipeguard-service",
+            PolicyName="assume-one-role",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [allowed]}),
+        )
+        key = iam.create_access_key(UserName="pipeguard-service")["AccessKey"]
+        monkeypatch.setenv("PIPEGUARD_TENANT_AWS_ENDPOINT_URL", endpoint)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", key["AccessKeyId"])
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", key["SecretAccessKey"])
+        yield endpoint
+
+
+def test_a_role_that_cannot_be_assumed_fails_the_scan_and_says_why(
+    api_url: str, keys: dict[str, str], refusing_sts: str
+) -> None:
+    from chalicelib.posture import assume
+
+    with pytest.raises(assume.CannotAssume) as refused:  # STS itself refuses
+        assume.tenant_reader(ROLE, "x" * 43, "acme", "us-east-1")
+    assert refused.value.code == "AccessDenied"
+
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    started = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
+    assert started.status_code == 202, started.text
+    assert started.json()["status"] == "failed"
+    expected = "cannot assume role: check its trust policy and external id (AccessDenied)"
+    scan = acme.get(started.json()["status_url"]).json()
+    assert (scan["status"], scan["failure"], scan["artifacts"]) == ("failed", expected, [])
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    assert (account["status"], account["status_message"]) == ("cannot_assume_role", expected)
+    assert account["last_scan_id"] == started.json()["scan_id"]
+    listed = acme.get("/v1/accounts").json()["accounts"]
+    assert [a["status"] for a in listed] == ["cannot_assume_role"]
+
+
+def test_an_unreachable_sts_is_a_failed_scan_not_a_server_error(
+    api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PIPEGUARD_TENANT_AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    started = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
+    assert started.status_code == 202, started.text
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    assert account["status"] == "cannot_assume_role"
+    assert account["status_message"].endswith("(EndpointConnectionError)")
