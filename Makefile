@@ -70,7 +70,7 @@ clean:
 TOOLS_VENV ?= bench/.venv-tools
 BENCH_ARGS ?=
 
-.PHONY: bench bench-tools parity
+.PHONY: bench bench-tools parity bench-prowler bench-posture
 
 bench-tools: $(TOOLS_VENV)/.installed
 
@@ -85,3 +85,17 @@ bench: install bench-tools
 
 parity: install bench-tools
 	$(PY) -m bench.parity
+
+# Prowler pins packages that conflict with checkov's: a venv of its own.
+PROWLER_VENV ?= bench/.venv-prowler
+bench-prowler: $(PROWLER_VENV)/.installed
+
+$(PROWLER_VENV)/.installed: bench/requirements-prowler.txt
+	@test -x $(PROWLER_VENV)/bin/python || { echo "==> creating $(PROWLER_VENV)"; $(PYTHON) -m venv $(PROWLER_VENV); }
+	@echo "==> installing bench/requirements-prowler.txt into $(PROWLER_VENV)"
+	@$(PROWLER_VENV)/bin/python -m pip install --disable-pip-version-check -r bench/requirements-prowler.txt
+	@touch $@
+
+# posture scan on a seeded moto account, ours and Prowler side by side (docs/benchmarks.md, docs/parity.md)
+bench-posture: install bench-prowler
+	$(PY) -m bench.posture_bench --write-docs $(BENCH_ARGS)

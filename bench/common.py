@@ -174,15 +174,41 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+def _own_kb(pid: int | str, field: str) -> int:
+    """A `/proc/<pid>/status` memory figure (`VmRSS`, `VmHWM`) in KiB; 0 when gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _cmdline(pid: int | str) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            return handle.read()
+    except OSError:
+        return b""
+
+
 class _TreeSampler(threading.Thread):
+    """Samples a process tree's summed RSS and the root's own high-water mark, from the moment
+    the root has exec'd its command (before that it is a copy of this process)."""
+
     def __init__(self, pid: int, interval: float) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak_kb = pid, interval, 0
+        self.pid, self.interval, self.peak_kb, self.hwm_kb = pid, interval, 0, 0
         self._halt = threading.Event()
 
     def run(self) -> None:
+        mine = _cmdline("self")
         while not self._halt.is_set():
-            self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
+            if _cmdline(self.pid) not in (mine, b""):
+                self.peak_kb = max(self.peak_kb, _tree_rss_kb(self.pid))
+                self.hwm_kb = max(self.hwm_kb, _own_kb(self.pid, "VmHWM"))
             self._halt.wait(self.interval)
 
     def stop(self) -> None:
@@ -202,13 +228,16 @@ def measure(
     """Run `cmd` to completion and measure it.
 
     Peak RSS comes from `wait4`, i.e. from the rusage of this very child (and the descendants
-    it waited for), not from RUSAGE_CHILDREN, whose maximum covers every child so far. When
+    it waited for), not from RUSAGE_CHILDREN, whose maximum covers every child so far; when
+    this process is larger than the command (a benchmark serving moto in-process), from the
+    command's own sampled high-water mark instead. When
     `sample_tree` is set, a thread also samples the summed RSS of the whole process tree
     every 20 ms, which is what matters for tools that fork workers.
     """
     out = open(stdout, "wb") if stdout else subprocess.DEVNULL  # noqa: SIM115
     err = open(stderr, "wb") if stderr else subprocess.DEVNULL  # noqa: SIM115
     load1 = os.getloadavg()[0]
+    inherited_kb = _own_kb("self", "VmRSS")
     try:
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), cwd=cwd, stdout=out, stderr=err, env=env)
@@ -225,6 +254,10 @@ def measure(
             if handle is not subprocess.DEVNULL:
                 handle.close()  # type: ignore[union-attr]
     max_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
+    if sampler and sampler.hwm_kb and usage.ru_maxrss <= inherited_kb * 1.05:
+        # Linux keeps the peak of the memory a child had before exec, a copy of this process:
+        # when that is all ru_maxrss shows, the command's own high-water mark is the figure.
+        max_rss_mb = sampler.hwm_kb / 1024
     tree_mb = (sampler.peak_kb / 1024) if sampler else max_rss_mb
     return RunStats(
         wall_s=wall,

@@ -55,6 +55,7 @@ from bench.common import (
     tool,
     tool_versions,
 )
+from bench.posture_bench import kept_block
 
 OURS = "pipeguard"
 TARGETS = {
@@ -844,7 +845,9 @@ def main(argv: list[str] | None = None) -> int:
         ok, why = _plot(results_path, png)
         results["plot"], results["plot_error"] = ok, why
         DOCS.mkdir(exist_ok=True)
-        (DOCS / "benchmarks.md").write_text(render(results))
+        page = DOCS / "benchmarks.md"
+        old = page.read_text() if page.is_file() else ""
+        page.write_text(render(results) + kept_block(old))  # the posture section stays
         log("wrote docs/benchmarks.md" + (" and docs/benchmarks.png" if ok else f" ({why})"))
     for t in results["targets"]:
         value = _fmt(t["value"], 3 if t["unit"] == "ms" else 1)

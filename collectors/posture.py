@@ -80,6 +80,20 @@ def _positive(value: str) -> int:
     return number
 
 
+def _fewer_malloc_arenas() -> None:
+    """glibc gives threads malloc arenas of their own (up to 8 per core), and the reading
+    threads' arenas keep what they freed: two arenas serve I/O-bound threads as well and
+    take a sixth off the peak memory of a scan. Elsewhere than glibc, nothing changes."""
+    import contextlib
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 2)
+
+
+_M_ARENA_MAX = -8  # glibc's malloc.h
+
+
 def posture(args: argparse.Namespace) -> int:
     try:
         destinations = run._destinations(args)
@@ -91,11 +105,12 @@ def posture(args: argparse.Namespace) -> int:
         return run.EXIT_USAGE
     if args.offline and args.fail_on is None:
         args.fail_on = "high"  # as `scan` does: offline there is no tenant verdict
+    _fewer_malloc_arenas()  # before the reading threads start
     collected = _collect(args)
     if isinstance(collected, int):
         return collected
-    inventory, text = collected
-    path = f"aws/{inventory.account_id}.json"
+    account_id, text = collected
+    path = f"aws/{account_id}.json"
     if args.inventory_output:
         try:
             Path(args.inventory_output).parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +120,7 @@ def posture(args: argparse.Namespace) -> int:
             return run.EXIT_USAGE
     base = {
         "info": info,
-        "pipeline": pipeline or f"aws/{inventory.account_id}",
+        "pipeline": pipeline or f"aws/{account_id}",
         "run_id": run_id,
         "commit": commit,
         "scanned": 1,
@@ -126,8 +141,9 @@ def _check_service_options(args: argparse.Namespace) -> None:
         raise run.UsageError("--timeout must be positive and --retries at least 0")
 
 
-def _collect(args: argparse.Namespace) -> tuple[Any, str] | int:
-    """The inventory and its JSON, or the exit code of why it could not be collected."""
+def _collect(args: argparse.Namespace) -> tuple[str, str] | int:
+    """The account id and the inventory's JSON (the inventory itself is let go before it is
+    judged), or the exit code of why it could not be collected."""
     from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
     from chalicelib.posture.aws import Reader
@@ -174,7 +190,7 @@ def _collect(args: argparse.Namespace) -> tuple[Any, str] | int:
         + (f"; {missing} read(s) not assessed (see AWS-ACCESS-001)" if missing else ""),
         file=sys.stderr,
     )
-    return inventory, inventory.model_dump_json()
+    return inventory.account_id, inventory.model_dump_json()
 
 
 def _regions(reader: Any, wanted: list[str]) -> list[str] | None:

@@ -12,6 +12,7 @@ import re
 import threading
 import urllib.parse
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,25 @@ class Reader:
                     keep_custom_host(found)
                 self._clients[key] = found
         return found
+
+    @property
+    def open_clients(self) -> set[str]:
+        """The services this reader holds clients of."""
+        with self._lock:
+            return {service for service, _ in self._clients}
+
+    def release(self, services: Iterable[str]) -> None:
+        """Forget the clients of `services` and the service models no client uses any more
+        (a later `client()` makes a new one)."""
+        names = set(services)
+        with self._lock:
+            for key in [k for k in self._clients if k[0] in names]:
+                del self._clients[key]
+            core = getattr(self.session, "_session", None)
+            loader = core.get_component("data_loader") if core is not None else None
+            cache = getattr(loader, "_cache", None)  # botocore's instance cache of loaded models
+            if isinstance(cache, dict):
+                cache.clear()
 
     def _count(self, request: Any = None, **kwargs: Any) -> None:
         host = urllib.parse.urlsplit(getattr(request, "url", "") or "").hostname or ""

@@ -57,6 +57,10 @@ class _NotRead:
         return False
 
 
+TAGGED_TYPES = ("sns", "sqs", "dynamodb:table", "lambda:function", "kms:key")
+"""Resource types whose tags come from one Resource Groups Tagging read per region (their own
+services have no batch tag read)."""
+
 NOT_READ: Any = _NotRead()
 """What a read returns when it failed (and was recorded as not assessed)."""
 
@@ -70,6 +74,8 @@ class _Sink:
         self.arns: set[str] = set()
         self.facts: dict[str, dict[str, Any]] = {}
         self.not_assessed: list[inv.NotAssessed] = []
+        self.tag_maps: dict[str, dict[str, dict[str, str]] | None] = {}
+        self.tag_locks: dict[str, threading.Lock] = {}
 
     def claim(self, arn: str) -> bool:
         """True the first time an ARN is seen (multi-region trails show up in every region)."""
@@ -105,10 +111,13 @@ class Scope:
         self.gate = gate
         self.details = details
         self.client_region = client_region or (None if region == inv.GLOBAL else region)
+        self.used: set[str] = set()
+        """The AWS services whose clients this scope asked for."""
 
     # -- reading ---------------------------------------------------------------------------
 
     def client(self, service: str | None = None, region: str | None = None) -> Any:
+        self.used.add(service or self.service)
         return self.reader.client(service or self.service, region or self.client_region)
 
     def call(
@@ -167,6 +176,41 @@ class Scope:
         except Exception as exc:
             self.failed(client, operation, exc, feeds, resource)
             return NOT_READ
+
+    def tags(self, arn: str, read: Callable[[], Any]) -> Any:
+        """The tags of a regional resource: from the region's Resource Groups Tagging map (one
+        paginated read for every resource type in TAGGED_TYPES), or `read()` for this resource
+        alone when the map cannot be read (e.g. without `tag:GetResources`)."""
+        found = self._tag_map()
+        return read() if found is None else found.get(arn, {})
+
+    def _tag_map(self) -> dict[str, dict[str, str]] | None:
+        region = self.client_region or self.reader.default_region
+        with self.sink.lock:
+            lock = self.sink.tag_locks.setdefault(region, threading.Lock())
+        with lock:  # the first scope of a region reads the map, the others wait for it
+            if region not in self.sink.tag_maps:
+                self.sink.tag_maps[region] = self._read_tag_map(region)
+            return self.sink.tag_maps[region]
+
+    def _read_tag_map(self, region: str) -> dict[str, dict[str, str]] | None:
+        client = self.reader.client("resourcegroupstaggingapi", region)
+        found: dict[str, dict[str, str]] = {}
+        try:
+            pages = iter(
+                client.get_paginator("get_resources").paginate(
+                    ResourceTypeFilters=list(TAGGED_TYPES), ResourcesPerPage=100
+                )
+            )
+            while True:
+                with self.gate:
+                    page = next(pages, None)
+                if page is None:
+                    return found
+                for item in page.get("ResourceTagMappingList") or []:
+                    found[item["ResourceARN"]] = tag_dict(item.get("Tags"))
+        except Exception:  # noqa: BLE001 - each resource's own tag read takes over
+            return None
 
     def each(self, items: Iterable[Any], read: Callable[[Any], Any]) -> list[Any]:
         """`read(item)` for every item, a few at a time (per-resource detail calls)."""
@@ -314,6 +358,32 @@ def tag_dict(tags: Any) -> dict[str, str]:
     return out
 
 
+class _Releases:
+    """Lets go of a service's clients once the service is read in every region: a client's
+    model (EC2's is tens of MiB) is not kept for the rest of the scan."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self.lock = threading.Lock()
+        self.left: dict[str, int] = {}
+        self.used: dict[str, set[str]] = {}
+
+    def expect(self, name: str, count: int) -> None:
+        self.left[name] = count
+        self.used[name] = set()
+
+    def run(self, read: Callable[[Scope], None], scope: Scope) -> None:
+        try:
+            read(scope)
+        finally:
+            with self.lock:
+                self.used[scope.service] |= scope.used
+                self.left[scope.service] -= 1
+                done = self.used[scope.service] if self.left[scope.service] == 0 else None
+            if done:
+                self.reader.release(done - {"sts"})
+
+
 def collect(
     reader: Reader | None = None,
     *,
@@ -350,8 +420,11 @@ def collect(
         ThreadPoolExecutor(workers, thread_name_prefix="posture-detail") as details,
     ):
         futures: list[tuple[str, str, Future[None]]] = []
+        releases = _Releases(reader)
         for name, module in modules.items():
-            for region in [inv.GLOBAL] if module.GLOBAL else wanted:
+            places = [inv.GLOBAL] if module.GLOBAL else wanted
+            releases.expect(name, len(places))
+            for region in places:
                 scope = Scope(
                     reader,
                     sink,
@@ -363,7 +436,7 @@ def collect(
                     details=details,
                     client_region=getattr(module, "CLIENT_REGION", None),
                 )
-                futures.append((name, region, pool.submit(module.collect, scope)))
+                futures.append((name, region, pool.submit(releases.run, module.collect, scope)))
         for name, region, future in futures:
             exc = future.exception()
             if exc is not None:  # a bug in one service's reader costs that service only

@@ -157,8 +157,10 @@ def test_every_page_is_read(account: Any) -> None:
     assert len(inventory.of_type("AWS::Logs::LogGroup")) == 60
     assert len(inventory.of_type("AWS::DynamoDB::Table")) == 105
     assert reader.calls["cloudwatch-logs"] == 2 + 1  # two pages of groups, one of filters
-    # DynamoDB has no batch describe: one list page per 100 names, two reads per table
-    assert reader.calls["dynamodb"] == 2 + 105 * 3
+    # DynamoDB has no batch describe: one list page per 100 names, two reads per table; the
+    # tags of all of them come from one Resource Groups Tagging page (none is tagged)
+    assert reader.calls["dynamodb"] == 2 + 105 * 2
+    assert reader.calls["resource-groups-tagging-api"] == 1
 
 
 def test_two_regions_and_global_services_once(account: Any) -> None:
@@ -278,3 +280,17 @@ def test_clients_retry_adaptively(account: Any) -> None:
 def test_an_unknown_service_is_refused(account: Any) -> None:
     with pytest.raises(ValueError, match="unknown service"):
         collect(Reader(account), services=["ec3"])
+
+
+def test_a_service_read_in_every_region_lets_its_clients_go(account: Any) -> None:
+    account.client("ec2", region_name="eu-west-1").create_security_group(
+        GroupName="web", Description="web"
+    )
+    reader = Reader(account)
+    inventory = collect(reader, regions=["us-east-1", "eu-west-1"], services=["ec2", "s3", "kms"])
+    assert reader.open_clients <= {"sts"}  # the models of EC2, S3 and KMS are not kept
+    assert "eu-west-1" in {
+        r.region for r in inventory.resources if r.type == "AWS::EC2::SecurityGroup"
+    }
+    again = reader.client("ec2", "eu-west-1")  # a later read makes a new client
+    assert again.describe_security_groups(GroupNames=["web"])["SecurityGroups"]

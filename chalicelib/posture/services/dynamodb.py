@@ -33,5 +33,5 @@ def _table(scope: Scope, name: str) -> None:
         resource=arn,
         TableName=name,
     )
-    tags = scope.pages("list_tags_of_resource", "Tags", ResourceArn=arn)
+    tags = scope.tags(arn, lambda: scope.pages("list_tags_of_resource", "Tags", ResourceArn=arn))
     scope.add("AWS::DynamoDB::Table", arn, name, config, tags=tags or [], not_assessed=missing)

@@ -45,5 +45,9 @@ def _key(scope: Scope, key: dict[str, Any]) -> None:
             PolicyName="default",
         )
     customer = config.get("KeyManager") == "CUSTOMER"
-    tags = scope.pages("list_resource_tags", "Tags", resource=arn, KeyId=arn) if customer else []
+    tags = (
+        scope.tags(arn, lambda: scope.pages("list_resource_tags", "Tags", resource=arn, KeyId=arn))
+        if customer
+        else []
+    )
     scope.add("AWS::KMS::Key", arn, key["KeyId"], config, tags=tags or [], not_assessed=missing)

@@ -46,12 +46,17 @@ def _function(scope: Scope, function: dict[str, Any]) -> None:
         config["ReservedConcurrentExecutions"] = (concurrency or {}).get(
             "ReservedConcurrentExecutions"
         )
-    tags = scope.call("list_tags", resource=arn, Resource=arn)
+    tags = scope.tags(arn, lambda: _own_tags(scope, arn))
     scope.add(
         "AWS::Lambda::Function",
         arn,
         name,
         config,
-        tags=(tags or {}).get("Tags") if tags is not NOT_READ else None,
+        tags=tags,
         not_assessed=missing,
     )
+
+
+def _own_tags(scope: Scope, arn: str) -> Any:
+    tags = scope.call("list_tags", resource=arn, Resource=arn)
+    return (tags or {}).get("Tags") if tags is not NOT_READ else None

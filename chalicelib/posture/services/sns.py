@@ -31,12 +31,17 @@ def _topic(scope: Scope, arn: str) -> None:
         resource=arn,
         TopicArn=arn,
     )
-    tags = scope.call("list_tags_for_resource", resource=arn, ResourceArn=arn)
+    tags = scope.tags(arn, lambda: _own_tags(scope, arn))
     scope.add(
         "AWS::SNS::Topic",
         arn,
         arn.rsplit(":", 1)[-1],
         config,
-        tags=(tags or {}).get("Tags") if tags is not NOT_READ else None,
+        tags=tags,
         not_assessed=missing,
     )
+
+
+def _own_tags(scope: Scope, arn: str) -> Any:
+    tags = scope.call("list_tags_for_resource", resource=arn, ResourceArn=arn)
+    return (tags or {}).get("Tags") if tags is not NOT_READ else None

@@ -33,12 +33,17 @@ def _queue(scope: Scope, url: str) -> None:
         AttributeNames=["All"],
     )
     arn = (config.get("Attributes") or {}).get("QueueArn") or arn
-    tags = scope.call("list_queue_tags", resource=arn, QueueUrl=url)
+    tags = scope.tags(arn, lambda: _own_tags(scope, arn, url))
     scope.add(
         "AWS::SQS::Queue",
         arn,
         name,
         config,
-        tags=(tags or {}).get("Tags") if tags is not NOT_READ else None,
+        tags=tags,
         not_assessed=missing,
     )
+
+
+def _own_tags(scope: Scope, arn: str, url: str) -> Any:
+    tags = scope.call("list_queue_tags", resource=arn, QueueUrl=url)
+    return (tags or {}).get("Tags") if tags is not NOT_READ else None
