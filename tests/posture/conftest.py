@@ -32,3 +32,22 @@ def account(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     with mock_aws():
         yield boto3.Session(region_name="us-east-1")
+
+
+@pytest.fixture(scope="module")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server in a process of its own, one per test module."""
+    from tests.posture import server
+
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with server.moto_server(log) as url:
+        yield url
+
+
+@pytest.fixture
+def tenant(endpoint: str) -> Any:
+    """The moto server, emptied: a session whose clients talk to it."""
+    from tests.posture import server
+
+    server.reset(endpoint)
+    return server.session(endpoint)

@@ -39,6 +39,29 @@ def _role(iam: Any, name: str, service: str) -> str:
     return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 
 
+def denied(session: Any, actions: list[str]) -> Any:
+    """A session of a user allowed everything but `actions` (moto judges the user's policy
+    only inside `enable_iam_authentication()` or `set_initial_no_auth_action_count(0)`)."""
+    import boto3
+
+    iam = session.client("iam")
+    iam.create_user(UserName="auditor")
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": actions, "Resource": "*"},
+        ],
+    }
+    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(document))
+    key = iam.create_access_key(UserName="auditor")["AccessKey"]
+    return boto3.Session(
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        region_name=REGION,
+    )
+
+
 def private_bucket(session: Any, name: str, *, lock: bool = False, acl: str | None = None) -> str:
     """A bucket as the bucket rules want it: encrypted with KMS, public access blocked,
     versioned, logged (into `hardened-logs`), TLS required."""

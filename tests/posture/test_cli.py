@@ -7,7 +7,6 @@ import json
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,6 @@ from tests.conftest import REPO_ROOT
 from tests.posture import seed, server
 
 ACCOUNT = seed.ACCOUNT
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with server.moto_server(log) as url:
-        yield url
-
-
-@pytest.fixture
-def tenant(endpoint: str) -> Any:
-    """The moto server, emptied: a session whose clients talk to it."""
-    server.reset(endpoint)
-    return server.session(endpoint)
 
 
 def posture(endpoint: str, *args: str, env: dict[str, str] | None = None) -> Any:

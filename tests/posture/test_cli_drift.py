@@ -4,31 +4,15 @@ in the JSON report, unmanaged resources, a stack that does not exist."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.posture import seed, server
+from tests.posture import seed
 from tests.posture.test_cli import posture
 from tests.posture.test_drift import deploy, group_arn
 
 ACCOUNT = seed.ACCOUNT
 HERE = f"aws://{ACCOUNT}/us-east-1"
-
-
-@pytest.fixture(scope="module")
-def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    log = tmp_path_factory.mktemp("moto") / "moto.log"
-    with server.moto_server(log) as url:
-        yield url
-
-
-@pytest.fixture
-def tenant(endpoint: str) -> Any:
-    server.reset(endpoint)
-    return server.session(endpoint)
 
 
 def test_offline_drift_report(endpoint: str, tenant: Any, tmp_path: Path) -> None:

@@ -181,28 +181,7 @@ def test_a_missing_permission_is_not_assessed_and_the_rest_is_read(account: Any)
     from moto.core.authorization import enable_iam_authentication
 
     seed.insecure(account)
-    iam = account.client("iam")
-    iam.create_user(UserName="auditor")
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {
-                "Effect": "Deny",
-                "Action": ["ec2:DescribeSnapshots", "s3:GetBucketPolicy"],
-                "Resource": "*",
-            },
-        ],
-    }
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    import boto3
-
-    auditor = boto3.Session(
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        region_name="us-east-1",
-    )
+    auditor = seed.denied(account, ["ec2:DescribeSnapshots", "s3:GetBucketPolicy"])
     with enable_iam_authentication():
         inventory = collect(Reader(auditor), regions=["us-east-1"], services=["ec2", "s3"])
 

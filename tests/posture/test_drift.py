@@ -270,26 +270,7 @@ def test_a_stack_that_cannot_be_read_is_not_assessed(account: Any) -> None:
     from moto.core import set_initial_no_auth_action_count
 
     deploy(account)
-    iam = account.client("iam")
-    iam.create_user(UserName="auditor")
-    allow_all_but_cfn = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            {"Effect": "Deny", "Action": "cloudformation:GetTemplate", "Resource": "*"},
-        ],
-    }
-    iam.put_user_policy(
-        UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(allow_all_but_cfn)
-    )
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    import boto3
-
-    session = boto3.Session(
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        region_name=REGION,
-    )
+    session = seed.denied(account, ["cloudformation:GetTemplate"])
     read = set_initial_no_auth_action_count(0)(collect)
     inventory = read(Reader(session), regions=[REGION], services=["ec2"], stacks=["web"])
     assert inventory.stacks == []

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.posture.aws import Reader
 from chalicelib.posture.collect import collect
+from tests.posture import seed
 
 SERVICES = ["sns", "sqs", "dynamodb", "lambda", "kms"]
 TYPES = {
@@ -95,31 +96,11 @@ def test_tags_come_from_one_tagging_read_per_region(account: Any) -> None:
 
 
 def test_without_the_tagging_permission_tags_are_read_per_resource(account: Any) -> None:
-    import boto3
     from moto.core.authorization import enable_iam_authentication
 
     expected = _seed(account)
-    iam = account.client("iam")
-    iam.create_user(UserName="auditor")
-    document = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            # moto names the action after the signing name ("tagging"), AWS says "tag"
-            {
-                "Effect": "Deny",
-                "Action": ["tag:GetResources", "tagging:GetResources"],
-                "Resource": "*",
-            },
-        ],
-    }
-    iam.put_user_policy(UserName="auditor", PolicyName="audit", PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName="auditor")["AccessKey"]
-    auditor = boto3.Session(
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        region_name="us-east-1",
-    )
+    # moto names the action after the signing name ("tagging"), AWS says "tag"
+    auditor = seed.denied(account, ["tag:GetResources", "tagging:GetResources"])
     reader = Reader(auditor)
     services = [s for s in SERVICES if s != "lambda"]  # moto's Lambda refuses signed-in users
     with enable_iam_authentication():
