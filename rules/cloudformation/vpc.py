@@ -235,10 +235,11 @@ def acl_duplicate_rule_number(tpl: Template) -> Iterator[Hit]:
     severity="low",
     resource_types=("AWS::EC2::NetworkAclEntry",),
     description=(
-        "An allow entry for TCP (6) or UDP (17) whose PortRange is missing or spans 0-65535 "
-        "opens every port of the protocol to its CIDR block, and Protocol -1 every port of "
-        "every protocol, so the ACL no longer limits which services the subnet exposes or "
-        "where it sends traffic. Return traffic needs only the ephemeral range "
+        "An allow entry for TCP (6) or UDP (17) whose PortRange is missing, spans 0-65535 or "
+        "gives only one of From and To (EC2 needs both for these protocols, so such a range "
+        "limits nothing) opens every port of the protocol to its CIDR block, and Protocol -1 "
+        "every port of every protocol, so the ACL no longer limits which services the subnet "
+        "exposes or where it sends traffic. Return traffic needs only the ephemeral range "
         "(1024-65535); services need their own ports. Ingress of every protocol from the "
         "internet is CF-VPC-003's."
     ),
@@ -268,14 +269,20 @@ def acl_all_ports(tpl: Template) -> Iterator[Hit]:
             continue
         if protocol not in (6, 17):
             continue
-        low = _number(tpl, res.prop("PortRange", "From", default=MISSING))
-        high = _number(tpl, res.prop("PortRange", "To", default=MISSING))
-        if res.prop("PortRange", "From", default=MISSING) is MISSING:
-            low = 0
-        if res.prop("PortRange", "To", default=MISSING) is MISSING:
-            high = 65535
+        name = "TCP" if protocol == 6 else "UDP"
+        bounds = {k: res.prop("PortRange", k, default=MISSING) for k in ("From", "To")}
+        given = [k for k, v in bounds.items() if v is not MISSING and v is not None]
+        if len(given) == 1:
+            yield Hit(
+                f"PortRange gives only {given[0]}, but a {name} entry needs both From and To: "
+                "the entry sets no port limit",
+                line=res.prop_line("PortRange"),
+                resource=res.logical_id,
+            )
+            continue
+        low = 0 if not given else _number(tpl, bounds["From"])
+        high = 65535 if not given else _number(tpl, bounds["To"])
         if low is not None and high is not None and low <= 1 and high >= 65535:
-            name = "TCP" if protocol == 6 else "UDP"
             yield Hit(
                 f"the entry allows every {name} port",
                 line=res.prop_line("PortRange"),
