@@ -13,6 +13,7 @@ from rules.cloudformation._helpers import (
     Possible,
     as_list,
     describe,
+    item_line,
     possibilities,
     refers_to,
     when_text,
@@ -98,7 +99,11 @@ def viewer_allows_http(tpl: Template) -> Iterator[Hit]:
                 unknown.append(name)
             else:
                 continue
-            first_line = first_line or res.prop_line(*path, "ViewerProtocolPolicy")
+            first_line = (
+                first_line
+                or item_line(behavior, "ViewerProtocolPolicy")
+                or res.prop_line(*path, "ViewerProtocolPolicy")
+            )
         if open_to_http:
             yield Hit(
                 f"ViewerProtocolPolicy is allow-all on the {', '.join(open_to_http)}",
@@ -173,6 +178,8 @@ def _viewer_tls_hit(tpl: Template, res: Resource) -> Hit | None:
             continue
         if not _custom_certificate(variant):
             default_cases.append(case)
+            if variant is certificate and "CloudFrontDefaultCertificate" in variant:
+                cert_line = item_line(variant, "CloudFrontDefaultCertificate") or cert_line
             continue
         inline = variant is certificate  # its keys carry their own lines
         line = res.prop_line(_CONFIG, "ViewerCertificate", "MinimumProtocolVersion")
