@@ -22,8 +22,11 @@ from rules.cloudformation._helpers import (
     POLICY_DOCUMENT_TYPES,
     as_list,
     describe,
+    each,
+    enabled,
     param_unknown,
     policy_documents,
+    present,
     truthy,
 )
 
@@ -863,3 +866,62 @@ def secret_key_in_outputs(tpl: Template) -> Iterator[Hit]:
                 line or getattr(tpl.outputs, "lines", {}).get(name),
                 target,
             )
+
+
+@rule(
+    id="CF-IAM-014",
+    artifact_type="cloudformation",
+    title="IAM user in no group",
+    severity="low",
+    resource_types=("AWS::IAM::User",),
+    description=(
+        "Account-wide guards on people are usually group policies: the policy denying "
+        "everything without MFA, the boundary every human shares. A user outside every group "
+        "escapes them, and whatever access it has is managed one user at a time. Relates to "
+        "CIS AWS Foundations Benchmark v1.4.0 1.15 (permissions only through groups)."
+    ),
+    remediation=(
+        "```yaml\nCiUser:\n  Type: AWS::IAM::User\n  Properties:\n"
+        "    Groups: [!Ref DeployersGroup]\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_groups.html",
+        _CIS,
+    ),
+)
+def user_in_no_group(tpl: Template) -> Iterator[Hit]:
+    return each(tpl, "AWS::IAM::User", present, "Groups", what="the user is in no group")
+
+
+@rule(
+    id="CF-IAM-015",
+    artifact_type="cloudformation",
+    title="IAM console password not reset at first sign-in",
+    severity="low",
+    resource_types=("AWS::IAM::User",),
+    description=(
+        "A console password set by a template is known to everyone who can read the "
+        "template, its parameters or the stack's history. Unless LoginProfile requires a "
+        "reset, the user keeps signing in with it, and so can anyone else who read it."
+    ),
+    remediation=(
+        "```yaml\nLoginProfile:\n  Password: '{{resolve:secretsmanager:ci-user-initial}}'\n"
+        "  PasswordResetRequired: true\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-iam-user-loginprofile.html",
+        "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_admin-change-user.html",
+    ),
+)
+def password_reset_not_required(tpl: Template) -> Iterator[Hit]:
+    for res in tpl.of_type("AWS::IAM::User"):
+        if isinstance(res.prop("LoginProfile"), dict):
+            hit = enabled(
+                tpl,
+                res,
+                "LoginProfile",
+                "PasswordResetRequired",
+                what="the forced reset of the password set here",
+            )
+            if hit:
+                yield hit
