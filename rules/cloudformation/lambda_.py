@@ -506,3 +506,44 @@ def function_without_tracing(tpl: Template) -> Iterator[Hit]:
         )
         if hit:
             yield hit
+
+
+@rule(
+    id="CF-LAMBDA-012",
+    artifact_type="cloudformation",
+    title="Lambda functions share an execution role",
+    severity="low",
+    resource_types=("AWS::Lambda::Function",),
+    description=(
+        "Functions that run under one execution role each hold the permissions all of them "
+        "need: a flaw in the smallest function reaches every table, queue and secret the "
+        "others use, and no policy can be trimmed to one function's needs. Give each "
+        "function a role of its own."
+    ),
+    remediation=(
+        "```yaml\nResizeRole:\n  Type: AWS::IAM::Role\n  Properties:\n"
+        "    AssumeRolePolicyDocument: ...\nResizeFunction:\n  Type: AWS::Lambda::Function\n"
+        "  Properties:\n    Role: !GetAtt ResizeRole.Arn\n```"
+    ),
+    references=(
+        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html",
+        "https://docs.aws.amazon.com/wellarchitected/latest/serverless-applications-lens/identity-and-access-management.html",
+    ),
+)
+def shared_execution_role(tpl: Template) -> Iterator[Hit]:
+    by_role: dict[str, list[Resource]] = {}
+    for res in tpl.of_type("AWS::Lambda::Function"):
+        role = res.prop("Role", default=MISSING)
+        if role is MISSING or role is None or role == {"Ref": "AWS::NoValue"}:
+            continue
+        by_role.setdefault(repr(role), []).append(res)
+    for functions in by_role.values():
+        if len(functions) < 2:
+            continue
+        for res in functions:
+            others = ", ".join(f.logical_id for f in functions if f is not res)
+            yield Hit(
+                f"the execution role is also the role of {others}",
+                line=res.prop_line("Role"),
+                resource=res.logical_id,
+            )
