@@ -25,6 +25,14 @@ def test_a_new_file_is_in_wal_mode_at_the_newest_schema_version(tmp_path: Path) 
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 
 
+def test_the_files_are_the_owners_only(tmp_path: Path) -> None:
+    stores = embedded.build(str(tmp_path / "state" / "pipeguard.db"))
+    stores.settings.put("acme", "notifications", {"emails": []}, entry("acme"))
+    assert (tmp_path / "state").stat().st_mode & 0o777 == 0o700
+    for name in ("pipeguard.db", "pipeguard.db-wal"):
+        assert (tmp_path / "state" / name).stat().st_mode & 0o777 == 0o600, name
+
+
 def test_nothing_is_opened_until_first_use(tmp_path: Path) -> None:
     embedded.build(str(tmp_path / "pipeguard.db"))
     assert not (tmp_path / "pipeguard.db").exists()
@@ -74,10 +82,12 @@ def _refused(path: Path) -> str:
 
 def test_a_file_of_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "pipeguard.db"
-    embedded.build(str(path)).tenants.get("acme")
+    database = db.Database(path)
+    database.connection()
+    database.close()
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
-    conn.close()
+    conn.close()  # the last connection: its WAL is checkpointed into the file
     content = path.read_bytes()
     assert "newer than this release" in _refused(path)
     assert path.read_bytes() == content
@@ -121,3 +131,47 @@ def test_threads_write_at_the_same_time_without_losing_a_write(tmp_path: Path) -
         thread.join()
     assert failures == []
     assert len(stores.settings.tenants_with("notifications")) == 150
+
+
+def test_of_two_simultaneous_policy_changes_from_one_version_one_wins(tmp_path: Path) -> None:
+    """SQLite's transactions keep the condition under concurrency. (moto cannot show it for
+    DynamoDB: a refused transaction restores a copy of the table taken before it began, so it
+    can undo a concurrent one that succeeded.)"""
+    from chalicelib.stores.ports import NotWritten, PolicyVersion
+
+    stores = embedded.build(str(tmp_path / "pipeguard.db"))
+
+    def version(n: int, fail_on: str) -> PolicyVersion:
+        return PolicyVersion(n, "2026-12-01T10:00:00+00:00", "key_x", f'{{"fail_on":"{fail_on}"}}')
+
+    stores.policies.save("acme", version(1, "high"), 0, entry("acme", "first"))
+    for _ in range(20):
+        current = stores.policies.current_version("acme")
+        start = threading.Barrier(3)
+        outcomes: list[str] = []
+
+        def change(
+            fail_on: str,
+            current: int = current,
+            start: threading.Barrier = start,
+            outcomes: list[str] = outcomes,
+        ) -> None:
+            start.wait()
+            try:
+                stores.policies.save(
+                    "acme", version(current + 1, fail_on), current, entry("acme", fail_on)
+                )
+                outcomes.append(fail_on)
+            except NotWritten:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=change, args=(f,)) for f in ("low", "info", "critical")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        (winner,) = [o for o in outcomes if o != "refused"]
+        assert outcomes.count("refused") == 2
+        assert stores.policies.current_version("acme") == current + 1
+        assert stores.policies.version("acme", current + 1) == {"fail_on": winner}
+        assert stores.audit.page("acme", 1)[0][0].action == winner

@@ -6,11 +6,14 @@ deadlock), and a writer waits up to `BUSY_TIMEOUT_MS` for another. `PRAGMA user_
 schema version: the migrations in `schema.MIGRATIONS` after it are applied in order, each in
 its own transaction, so a file of an older version is upgraded and never wiped. A file that is
 not a database, belongs to another application or was written by a newer version is refused
-before anything is written to it.
+before anything is written to it. The file (and so its WAL) is readable by its owner only: it
+holds key hashes and every tenant's settings.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -46,7 +49,9 @@ class Database:
         return conn
 
     def _open(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # owner only; SQLite gives its WAL the same
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
