@@ -5,6 +5,13 @@ Each port is a Protocol; `chalicelib.stores.aws` implements it on DynamoDB and
 that reads or changes a tenant's items takes the tenant id and applies it itself, so no caller
 reaches another tenant's items by passing that tenant's ids. A change that is audited takes its
 `AuditEntry` and writes both or neither.
+
+A new store adds: its Protocol here (`<Thing>Store`, or a name for what it is, like `AuditLog`),
+`aws/<things>.py` (`Dynamo<Things>`, on the tables `local/resources.py` creates) and
+`embedded/<things>.py` (`Sqlite<Things>`, its tables in a new migration appended to
+`embedded/schema.py`), a field of `Stores` filled by both `build()`s, and
+`tests/contract/test_<things>.py`, whose tests take the `stores` fixture (both backends). A
+condition that does not hold raises `NotWritten` on both, never a backend's own error.
 """
 
 from __future__ import annotations
