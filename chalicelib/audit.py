@@ -1,9 +1,9 @@
 """The audit log: every administrative and policy change, per tenant, newest first.
 
-An entry is written in the same DynamoDB transaction as the change it records (`entry` gives
-the transaction's `Put`), so a change is never live without its entry, nor an entry without
-its change. Each entry is bounded: a state whose JSON is over `INLINE_BYTES` is stored as its
-small fields plus `truncated` (the fields left out, the state's size and SHA-256).
+An entry is written by the store in the same transaction as the change it records (each audited
+store method takes its `AuditEntry`), so a change is never live without its entry, nor an entry
+without its change. Each entry is bounded: a state whose JSON is over `INLINE_BYTES` is stored
+as its small fields plus `truncated` (the fields left out, the state's size and SHA-256).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.config import settings
 from chalicelib.errors import BadRequest
-from chalicelib.stores import dynamo
-from chalicelib.stores.clients import client
+from chalicelib.stores.backend import stores
+from chalicelib.stores.ports import AuditEntry
 
 INLINE_BYTES = 64 * 1024
 """The most JSON a state (before or after) keeps in full in an entry."""
@@ -27,6 +26,29 @@ FIELD_BYTES = 1024
 """A truncated state keeps each of its fields up to this size of JSON."""
 PAGE_BYTES = 1024 * 1024
 """A page of `entries` ends early once its states reach this size (DynamoDB reads 1 MB)."""
+
+
+def new_entry(
+    tenant_id: str,
+    actor: str,
+    action: str,
+    target: str,
+    before: Any = None,
+    after: Any = None,
+) -> AuditEntry:
+    """An entry: who (key id), what (action on target), when, and the state before and after.
+    Pass it to the store method that makes the change."""
+    return AuditEntry(
+        tenant_id=tenant_id,
+        at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+        nonce=uuid.uuid4().hex[:8],
+        actor=actor,
+        action=action,
+        target=target,
+        # JSON strings: before/after keep their exact shape whatever the store's types allow
+        before=bounded(before),
+        after=bounded(after),
+    )
 
 
 def entry(
@@ -37,22 +59,11 @@ def entry(
     before: Any = None,
     after: Any = None,
 ) -> dict[str, Any]:
-    """The transaction `Put` of an entry: who (key id), what (action on target), when, and the
-    state before and after. Write it with the change: `dynamo.transact([change, entry])`."""
-    at = datetime.now(UTC).isoformat(timespec="milliseconds")
-    item = {
-        "pk": f"TENANT#{tenant_id}",
-        "sk": f"AUDIT#{at}#{uuid.uuid4().hex[:8]}",
-        "tenant_id": tenant_id,
-        "at": at,
-        "actor": actor,
-        "action": action,
-        "target": target,
-        # JSON strings: before/after keep their exact shape whatever DynamoDB types allow
-        "before": bounded(before),
-        "after": bounded(after),
-    }
-    return dynamo.put_action(settings().tenants_table, item, "attribute_not_exists(pk)")
+    """The DynamoDB transaction `Put` of a new entry, for the stores that write DynamoDB
+    transactions themselves (registered accounts): `dynamo.transact([change, entry])`."""
+    from chalicelib.stores.aws.audit import put_action
+
+    return put_action(new_entry(tenant_id, actor, action, target, before, after))
 
 
 def bounded(state: Any) -> str:
@@ -83,67 +94,53 @@ def bounded(state: Any) -> str:
 
 def entries(tenant_id: str, limit: int = 50, cursor: str | None = None) -> dict[str, Any]:
     """One page of the tenant's audit log, newest first, with `next_cursor`."""
-    query: dict[str, Any] = {
-        "TableName": settings().tenants_table,
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :audit)",
-        "ExpressionAttributeValues": {
-            ":pk": dynamo.value(f"TENANT#{tenant_id}"),
-            ":audit": dynamo.value("AUDIT#"),
-        },
-        "ScanIndexForward": False,
-        "Limit": limit,
-    }
-    if cursor:
-        query["ExclusiveStartKey"] = dynamo.serialize(
-            {"pk": f"TENANT#{tenant_id}", "sk": _decode(cursor)}
-        )
-    response = client("dynamodb").query(**query)
-    items = [dynamo.deserialize(i) for i in response["Items"]]
-    evaluated = response.get("LastEvaluatedKey")
-    next_cursor = _encode(dynamo.deserialize(evaluated)["sk"]) if evaluated else None
-    page: list[dict[str, Any]] = []
+    after = _decode(cursor) if cursor else None
+    listed, last = stores().audit.page(tenant_id, limit, after)
+    page: list[AuditEntry] = []
     size = 0
-    for item in items:
-        if page and size + len(item["before"]) + len(item["after"]) > PAGE_BYTES:
-            next_cursor = cursor_of(page[-1])
+    for item in listed:
+        if page and size + len(item.before) + len(item.after) > PAGE_BYTES:
+            last = page[-1].position
             break
-        size += len(item["before"]) + len(item["after"])
+        size += len(item.before) + len(item.after)
         page.append(item)
     return {
         "entries": [shown(i) for i in page],
-        "next_cursor": next_cursor,
+        "next_cursor": _encode(last) if last else None,
     }
 
 
-def shown(item: dict[str, Any]) -> dict[str, Any]:
+def shown(item: AuditEntry) -> dict[str, Any]:
     """A stored entry as `GET /v1/audit` shows it."""
     return {
-        "at": item["at"],
-        "actor": item["actor"],
-        "action": item["action"],
-        "target": item["target"],
-        "before": json.loads(item["before"]),
-        "after": json.loads(item["after"]),
+        "at": item.at,
+        "actor": item.actor,
+        "action": item.action,
+        "target": item.target,
+        "before": json.loads(item.before),
+        "after": json.loads(item.after),
     }
 
 
-def cursor_of(item: dict[str, Any]) -> str:
+def cursor_of(item: AuditEntry) -> str:
     """The cursor of the page that follows a stored entry."""
-    return _encode(item["sk"])
+    return _encode(item.position)
 
 
-_SORT_KEY = re.compile(r"AUDIT#[0-9T:.+-]{10,40}#[0-9a-f]{8}")
+# Cursors name a position as `AUDIT#<at>#<nonce>` (the DynamoDB sort key, as they always did).
+_CURSOR = re.compile(r"AUDIT#([0-9T:.+-]{10,40}#[0-9a-f]{8})")
 
 
-def _encode(sort_key: str) -> str:
-    return base64.urlsafe_b64encode(sort_key.encode()).decode().rstrip("=")
+def _encode(position: str) -> str:
+    return base64.urlsafe_b64encode(f"AUDIT#{position}".encode()).decode().rstrip("=")
 
 
 def _decode(cursor: str) -> str:
     try:
-        sort_key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except ValueError:
-        sort_key = ""
-    if not _SORT_KEY.fullmatch(sort_key):
+        text = ""
+    matched = _CURSOR.fullmatch(text)
+    if matched is None:
         raise BadRequest("the cursor is not valid: pass next_cursor from the previous page")
-    return sort_key
+    return matched.group(1)

@@ -12,6 +12,8 @@ class Settings:
     """Names of the resources the handlers talk to, and service limits."""
 
     region: str
+    backend: str
+    home: str
     tenants_table: str
     scans_table: str
     findings_table: str
@@ -35,6 +37,8 @@ class Settings:
         env = os.environ.get
         return cls(
             region=env("AWS_REGION") or env("AWS_DEFAULT_REGION") or "us-east-1",
+            backend=env("PIPEGUARD_BACKEND", "aws"),
+            home=env("PIPEGUARD_HOME", ".local"),
             tenants_table=env("TENANTS_TABLE", "pipeguard-tenants"),
             scans_table=env("SCANS_TABLE", "pipeguard-scans"),
             findings_table=env("FINDINGS_TABLE", "pipeguard-findings"),
@@ -54,6 +58,14 @@ class Settings:
             max_upload_bytes=int(env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             upload_expiry_seconds=int(env("UPLOAD_EXPIRY_SECONDS", "900")),
         )
+
+    @property
+    def database_path(self) -> str:
+        """The embedded backend's SQLite file, inside the state directory."""
+        return os.path.join(self.home, DATABASE_NAME)
+
+
+DATABASE_NAME = "pipeguard.db"
 
 
 @lru_cache(maxsize=1)

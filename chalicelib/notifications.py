@@ -12,8 +12,8 @@ from chalicelib import audit
 from chalicelib.config import settings
 from chalicelib.errors import from_pydantic
 from chalicelib.models import SEVERITY_ORDER, Severity
-from chalicelib.stores import dynamo, scans
-from chalicelib.stores import tenants as store
+from chalicelib.stores import scans
+from chalicelib.stores.backend import stores
 from chalicelib.stores.clients import client
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
@@ -40,7 +40,7 @@ class NotificationSettings(BaseModel):
 
 
 def get(tenant_id: str) -> NotificationSettings:
-    stored = store.get_setting(tenant_id, SETTING)
+    stored = stores().settings.get(tenant_id, SETTING)
     return NotificationSettings.model_validate(stored) if stored else NotificationSettings()
 
 
@@ -52,12 +52,8 @@ def put(tenant_id: str, document: dict[str, Any], actor: str) -> NotificationSet
         raise from_pydantic(exc, "the notification settings") from None
     before = get(tenant_id).model_dump(mode="json")
     after = chosen.model_dump(mode="json")
-    dynamo.transact(
-        [
-            store.setting_put(tenant_id, SETTING, after),
-            audit.entry(tenant_id, actor, "notifications.update", SETTING, before, after),
-        ]
-    )
+    entry = audit.new_entry(tenant_id, actor, "notifications.update", SETTING, before, after)
+    stores().settings.put(tenant_id, SETTING, after, entry)
     return chosen
 
 
@@ -87,7 +83,7 @@ def send_digests(now: datetime | None = None) -> int:
     now = now or datetime.now(UTC)
     since = (now - timedelta(days=1)).isoformat(timespec="milliseconds")
     sent = 0
-    for tenant_id in store.tenants_with_setting(SETTING):
+    for tenant_id in stores().settings.tenants_with(SETTING):
         chosen = get(tenant_id)
         if not (chosen.emails and chosen.daily_digest):
             continue

@@ -91,9 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(str(exc))
         result = {"tenant_id": args.tenant_id, "api_key": key}
     else:
-        from chalicelib.stores.tenants import get_tenant
-
-        if get_tenant(args.tenant_id) is None:
+        if tenancy.get_tenant(args.tenant_id) is None:
             parser.error(f"no tenant {args.tenant_id!r}: create it first")
         key = tenancy.issue_key(args.tenant_id, args.scope or list(tenancy.SCOPES))
         result = {"tenant_id": args.tenant_id, "api_key": key}

@@ -23,12 +23,11 @@ from pydantic import (
 
 from chalicelib.engine import imported
 from chalicelib.models import SEVERITY_ORDER, ArtifactType, Severity, Verdict
+from chalicelib.stores.ports import AuditEntry
 
 MAX_LIST = 500
 MAX_POLICY_BYTES = 256 * 1024
 """A policy's size as compact UTF-8 JSON: bounded so that a version is one DynamoDB item."""
-POINTER = "policy"
-_VERSION_FIELDS = ("version", "updated_at", "updated_by", "document")
 
 
 class Policy(BaseModel):
@@ -189,10 +188,9 @@ def forget_cached() -> None:
 
 
 def current_version(tenant_id: str) -> int:
-    from chalicelib.stores import tenants as store
+    from chalicelib.stores.backend import stores
 
-    pointer = store.get_setting(tenant_id, POINTER)
-    return int(pointer["version"]) if pointer else 0
+    return stores().policies.current_version(tenant_id)
 
 
 def load(tenant_id: str, version: int) -> Policy:
@@ -204,15 +202,11 @@ def load(tenant_id: str, version: int) -> Policy:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    from chalicelib.stores import tenants as store
+    from chalicelib.stores.backend import stores
 
-    stored = store.get_setting(tenant_id, _version_name(version))
-    if stored is None:
+    document = stores().policies.version(tenant_id, version)
+    if document is None:
         raise LookupError(f"policy version {version} of {tenant_id} does not exist")
-    if "document" in stored:
-        document = json.loads(stored["document"])
-    else:  # versions written before the document was stored as one JSON string
-        document = {k: v for k, v in stored.items() if k not in _VERSION_FIELDS}
     policy = Policy.model_validate(document)
     with _cache_lock:
         _cache[key] = policy
@@ -225,53 +219,24 @@ def save(
     expected_version: int,
     actor: str,
     now: str,
-    together: list[dict[str, Any]] | None = None,
+    audit: AuditEntry,
 ) -> int:
-    """Write the next version and point to it, with the `together` transaction items (the
-    audit entry) in one transaction; raises `PolicyConflict` if another change wrote first."""
-    from chalicelib.config import settings
-    from chalicelib.stores import dynamo
+    """Write the next version and point to it, with its audit entry, in one transaction;
+    raises `PolicyConflict` if another change wrote first."""
+    from chalicelib.stores.backend import stores
+    from chalicelib.stores.ports import NotWritten, PolicyVersion
 
     version = expected_version + 1
-    table = settings().tenants_table
-    pk = f"TENANT#{tenant_id}"
-    document = policy.model_dump(mode="json")
-    stored = {
-        "pk": pk,
-        "sk": f"SETTING#{_version_name(version)}",
-        "tenant_id": tenant_id,
-        "version": version,
-        "updated_at": now,
-        "updated_by": actor,
+    stored = PolicyVersion(
+        version=version,
+        updated_at=now,
+        updated_by=actor,
         # one JSON string: its size is exactly what `size_of` bounds, whatever the nesting
-        "document": _compact(document),
-    }
-    pointer = {
-        "pk": pk,
-        "sk": f"SETTING#{POINTER}",
-        "tenant_id": tenant_id,
-        "version": version,
-        "updated_at": now,
-    }
-    if expected_version:
-        point = dynamo.update_action(
-            table,
-            {"pk": pk, "sk": pointer["sk"]},
-            UpdateExpression="SET version = :next, updated_at = :now",
-            ConditionExpression="version = :expected",
-            ExpressionAttributeValues={
-                ":next": dynamo.value(version),
-                ":now": dynamo.value(now),
-                ":expected": dynamo.value(expected_version),
-            },
-        )
-    else:
-        point = dynamo.put_action(table, pointer, "attribute_not_exists(pk)")
+        document=_compact(policy.model_dump(mode="json")),
+    )
     try:
-        dynamo.transact(
-            [dynamo.put_action(table, stored, "attribute_not_exists(pk)"), point, *(together or [])]
-        )
-    except dynamo.ConditionFailed:
+        stores().policies.save(tenant_id, stored, expected_version, audit)
+    except NotWritten:
         raise PolicyConflict(version) from None
     return version
 
@@ -283,10 +248,6 @@ def size_of(document: Any) -> int:
 
 def _compact(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
-
-
-def _version_name(version: int) -> str:
-    return f"{POINTER}#v{version:06d}"
 
 
 class PolicyConflict(Exception):

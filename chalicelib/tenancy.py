@@ -13,8 +13,8 @@ from typing import Any
 
 from chalicelib import audit
 from chalicelib.errors import Conflict
-from chalicelib.stores import dynamo
-from chalicelib.stores import tenants as store
+from chalicelib.stores.backend import stores
+from chalicelib.stores.ports import NotWritten
 
 SCOPES = ("ingest", "read", "admin")
 KEY_PREFIX = "pgk_"
@@ -81,10 +81,11 @@ def authenticate(header: str | None) -> Principal | None:
     operator_hash = os.environ.get("OPERATOR_KEY_SHA256", "")
     if operator_hash and hmac.compare_digest(token_hash, operator_hash):
         return Principal(tenant_id=OPERATOR, key_id="operator", scopes=frozenset({"operator"}))
-    record = store.get_key(token_hash)
+    store = stores().tenants
+    record = store.key_by_hash(token_hash)
     if not record or record.get("status") != "active":
         return None
-    tenant = store.get_tenant(record["tenant_id"])
+    tenant = store.get(record["tenant_id"])
     if not tenant or tenant.get("status") != "active":
         return None
     return Principal(
@@ -120,36 +121,47 @@ def create_tenant(
         tenant["usage_key"] = _usage_plan_key(tenant_id, usage_plan)
     api_key, key_hash, record = _new_key(tenant_id, SCOPES, "")
     created = {"tenant_id": tenant_id, "name": tenant["name"], "key_id": record["key_id"]}
+    entry = audit.new_entry(tenant_id, actor, "tenant.create", tenant_id, None, created)
     try:
-        dynamo.transact(
-            [
-                store.tenant_put(tenant, new=not exist_ok),
-                *store.key_puts(key_hash, record),
-                audit.entry(tenant_id, actor, "tenant.create", tenant_id, None, created),
-            ]
-        )
-    except dynamo.ConditionFailed:
+        stores().tenants.create(tenant, key_hash, record, entry, exist_ok=exist_ok)
+    except NotWritten:
         raise TenantExists(tenant_id) from None
     return api_key
+
+
+def get_tenant(tenant_id: str) -> dict[str, Any] | None:
+    """The tenant as `GET /v1/admin/tenants` shows it, None if there is no such tenant."""
+    stored = stores().tenants.get(tenant_id) if valid_tenant_id(tenant_id) else None
+    return public(stored) if stored else None
+
+
+def list_tenants() -> list[dict[str, Any]]:
+    """Every tenant by id."""
+    return [public(t) for t in stores().tenants.all()]
+
+
+def list_keys(tenant_id: str) -> list[dict[str, Any]]:
+    """The tenant's keys by key id (masked; never the hash)."""
+    return [public(k) for k in stores().tenants.keys(tenant_id)]
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """A tenant or key without its secrets (the usage plan key; a key's hash)."""
+    return {k: v for k, v in record.items() if k not in ("usage_key", "key_hash")}
 
 
 def set_status(tenant_id: str, status: str, actor: str) -> dict[str, Any] | None:
     """Disable (`disabled`) or re-enable (`active`) a tenant, audited (`tenant.<status>`);
     returns the tenant as it is now, None if there is no such tenant."""
     for _ in range(3):
-        stored = store.get_tenant(tenant_id) if valid_tenant_id(tenant_id) else None
-        if stored is None:
+        before = get_tenant(tenant_id)
+        if before is None:
             return None
-        before = store.public(stored)
         after = {**before, "status": status}
+        entry = audit.new_entry(tenant_id, actor, f"tenant.{status}", tenant_id, before, after)
         try:
-            dynamo.transact(
-                [
-                    store.tenant_status_update(tenant_id, status, seen=before["status"]),
-                    audit.entry(tenant_id, actor, f"tenant.{status}", tenant_id, before, after),
-                ]
-            )
-        except dynamo.ConditionFailed:
+            stores().tenants.set_status(tenant_id, status, before["status"], entry)
+        except NotWritten:
             continue  # changed since it was read: read it again
         return after
     raise Conflict(f"tenant {tenant_id!r} was changed at the same time: retry")
@@ -185,30 +197,28 @@ def issue_key(
     key and its audit entry (`key.issue`, by `actor`) are written together."""
     api_key, key_hash, record = _new_key(tenant_id, scopes, name)
     issued = {"key_id": record["key_id"], "scopes": record["scopes"], "name": name}
-    dynamo.transact(
-        [
-            *store.key_puts(key_hash, record),
-            audit.entry(tenant_id, actor, "key.issue", record["key_id"], None, issued),
-        ]
-    )
+    entry = audit.new_entry(tenant_id, actor, "key.issue", record["key_id"], None, issued)
+    stores().tenants.add_key(key_hash, record, entry)
     return api_key
 
 
 def revoke_key(tenant_id: str, key_id: str, actor: str, now: str) -> dict[str, Any] | None:
     """Revoke one of the tenant's keys at once, audited (`key.revoke`); returns the key as it
     is now (masked, no hash), None if the tenant has no such key."""
-    listed = store.listed_key(tenant_id, key_id) if KEY_ID.match(key_id) else None
-    if listed is None:
-        return None
-    before = {k: v for k, v in listed.items() if k != "key_hash"}
-    after = {**before, "status": "revoked", "revoked_at": now}
-    dynamo.transact(
-        [
-            *store.key_revocation(tenant_id, listed, now),
-            audit.entry(tenant_id, actor, "key.revoke", key_id, before, after),
-        ]
-    )
-    return after
+    store = stores().tenants
+    for _ in range(3):
+        listed = store.key(tenant_id, key_id) if KEY_ID.match(key_id) else None
+        if listed is None:
+            return None
+        before = public(listed)
+        after = {**before, "status": "revoked", "revoked_at": now}
+        entry = audit.new_entry(tenant_id, actor, "key.revoke", key_id, before, after)
+        try:
+            store.revoke_key(tenant_id, key_id, now, entry)
+        except NotWritten:
+            continue  # gone since it was read: read it again
+        return after
+    raise Conflict(f"key {key_id!r} was changed at the same time: retry")
 
 
 def _new_key(

@@ -11,10 +11,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from chalicelib import audit
-from chalicelib.config import settings
 from chalicelib.errors import Conflict
-from chalicelib.stores import dynamo
-from chalicelib.stores.clients import client
+from chalicelib.stores.backend import stores
+from chalicelib.stores.ports import NotWritten
 
 MAX_DAYS = 366
 WAIVER_ID = re.compile(r"^wvr_[0-9a-f]{20}$")
@@ -75,41 +74,17 @@ def create(tenant_id: str, request: WaiverRequest, actor: str, now: str) -> dict
         "created_by": actor,
         "created_at": now,
     }
-    item = {"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver['waiver_id']}", **waiver}
-    dynamo.transact(
-        [
-            dynamo.put_action(settings().tenants_table, item, "attribute_not_exists(pk)"),
-            audit.entry(tenant_id, actor, "waiver.create", waiver["waiver_id"], None, waiver),
-        ]
-    )
+    entry = audit.new_entry(tenant_id, actor, "waiver.create", waiver["waiver_id"], None, waiver)
+    stores().waivers.create(tenant_id, waiver, entry)
     return waiver
 
 
 def get(tenant_id: str, waiver_id: str) -> dict[str, Any] | None:
-    got = client("dynamodb").get_item(
-        TableName=settings().tenants_table,
-        Key=dynamo.serialize({"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"}),
-        ConsistentRead=True,
-    )
-    item = dynamo.deserialize(got["Item"]) if "Item" in got else None
-    return None if item is None else {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    return stores().waivers.get(tenant_id, waiver_id)
 
 
 def all_of(tenant_id: str) -> list[dict[str, Any]]:
-    pages = (
-        client("dynamodb")
-        .get_paginator("query")
-        .paginate(
-            TableName=settings().tenants_table,
-            KeyConditionExpression="pk = :pk AND begins_with(sk, :w)",
-            ExpressionAttributeValues={
-                ":pk": dynamo.value(f"TENANT#{tenant_id}"),
-                ":w": dynamo.value("WAIVER#"),
-            },
-        )
-    )
-    items = [dynamo.deserialize(i) for p in pages for i in p["Items"]]
-    return [{k: v for k, v in i.items() if k not in ("pk", "sk")} for i in items]
+    return stores().waivers.all(tenant_id)
 
 
 def revoke(tenant_id: str, waiver_id: str, actor: str, now: str) -> dict[str, Any] | None:
@@ -120,22 +95,10 @@ def revoke(tenant_id: str, waiver_id: str, actor: str, now: str) -> dict[str, An
         if before is None:
             return None
         after = {**before, "status": "revoked", "revoked_at": now}
-        change = dynamo.update_action(
-            settings().tenants_table,
-            {"pk": f"TENANT#{tenant_id}", "sk": f"WAIVER#{waiver_id}"},
-            UpdateExpression="SET #s = :revoked, revoked_at = :now",
-            ConditionExpression="attribute_exists(pk) AND #s = :seen",
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues={
-                ":revoked": dynamo.value("revoked"),
-                ":now": dynamo.value(now),
-                ":seen": dynamo.value(before["status"]),
-            },
-        )
-        entry = audit.entry(tenant_id, actor, "waiver.revoke", waiver_id, before, after)
+        entry = audit.new_entry(tenant_id, actor, "waiver.revoke", waiver_id, before, after)
         try:
-            dynamo.transact([change, entry])
-        except dynamo.ConditionFailed:
+            stores().waivers.revoke(tenant_id, waiver_id, before["status"], now, entry)
+        except NotWritten:
             continue  # changed since it was read: read it again
         return after
     raise Conflict(f"waiver {waiver_id!r} was changed at the same time: retry")

@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib import tenancy
 from chalicelib.errors import Conflict, NotFound, from_pydantic
 from chalicelib.paging import PageQuery, page, parse_query
-from chalicelib.stores import tenants as store
 from chalicelib.views.call import Call, Reply
 
 
@@ -38,7 +37,7 @@ def create_tenant(call: Call) -> Reply:
 def list_tenants(call: Call) -> dict[str, Any]:
     """Every tenant by id, one page at a time."""
     query = parse_query(PageQuery, call.query)
-    listed, next_cursor = page(store.list_tenants(), lambda t: t["tenant_id"], query, "tenants")
+    listed, next_cursor = page(tenancy.list_tenants(), lambda t: t["tenant_id"], query, "tenants")
     return {"tenants": listed, "next_cursor": next_cursor}
 
 
@@ -75,6 +74,6 @@ def reindex(call: Call) -> dict[str, Any]:
         )
     except ValidationError as exc:
         raise from_pydantic(exc, "the reindex request") from None
-    if wanted.tenant_id and store.get_tenant(wanted.tenant_id) is None:
+    if wanted.tenant_id and tenancy.get_tenant(wanted.tenant_id) is None:
         raise NotFound(f"no tenant {wanted.tenant_id!r}")
     return asdict(maintenance.reindex(wanted.tenant_id))

@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from chalicelib import audit, tenancy
 from chalicelib.errors import NotFound, ValidationFailed, from_pydantic
 from chalicelib.paging import PageQuery, page, parse_query
-from chalicelib.stores import tenants as store
 from chalicelib.views.call import Call, Reply
 
 
@@ -37,7 +36,7 @@ def list_keys(call: Call) -> dict[str, Any]:
     """The tenant's keys by key id, one page at a time."""
     query = parse_query(PageQuery, call.query)
     listed, next_cursor = page(
-        store.list_keys(call.tenant_id), lambda k: k["key_id"], query, "keys"
+        tenancy.list_keys(call.tenant_id), lambda k: k["key_id"], query, "keys"
     )
     return {"keys": listed, "next_cursor": next_cursor}
 

@@ -61,9 +61,9 @@ def put_policy(call: Call) -> dict[str, Any]:
     before = _version(call.tenant_id, policies.current_version(call.tenant_id))
     after = {"version": before["version"] + 1, **policy.model_dump(mode="json")}
     actor = call.principal.key_id
-    entry = audit.entry(call.tenant_id, actor, "policy.update", "policy", before, after)
+    entry = audit.new_entry(call.tenant_id, actor, "policy.update", "policy", before, after)
     try:
-        policies.save(call.tenant_id, policy, before["version"], actor, _now(), [entry])
+        policies.save(call.tenant_id, policy, before["version"], actor, _now(), entry)
     except policies.PolicyConflict:
         raise Conflict(
             "the policy was changed at the same time: read it again, then retry"

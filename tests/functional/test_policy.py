@@ -352,10 +352,10 @@ def test_a_stale_policy_change_writes_nothing(api_url: str, keys: dict) -> None:
 
     api = Api(api_url, keys["acme"])
     assert _put_policy(api, {"fail_on": "low"}).status_code == 200
-    entry = audit.entry("acme", "key_x", "policy.update", "policy", {"version": 0}, {"version": 1})
+    entry = audit.new_entry("acme", "key_x", "policy.update", "policy", {"version": 0}, {})
     stale = policy.Policy.model_validate({"fail_on": "critical"})
     try:
-        policy.save("acme", stale, 0, "key_x", "2026-01-01T00:00:00+00:00", [entry])
+        policy.save("acme", stale, 0, "key_x", "2026-01-01T00:00:00+00:00", entry)
     except policy.PolicyConflict:
         pass
     else:

@@ -1,0 +1,24 @@
+"""The embedded adapters of the ports: one SQLite file (WAL mode) in the state directory."""
+
+from __future__ import annotations
+
+from chalicelib.stores.ports import Stores
+
+
+def build(path: str) -> Stores:
+    """Every tenancy port on the database at `path` (created and migrated on first use)."""
+    from chalicelib.stores.embedded.audit import SqliteAuditLog
+    from chalicelib.stores.embedded.database import Database
+    from chalicelib.stores.embedded.policies import SqlitePolicies
+    from chalicelib.stores.embedded.settings import SqliteSettings
+    from chalicelib.stores.embedded.tenants import SqliteTenants
+    from chalicelib.stores.embedded.waivers import SqliteWaivers
+
+    database = Database(path)
+    return Stores(
+        tenants=SqliteTenants(database),
+        policies=SqlitePolicies(database),
+        audit=SqliteAuditLog(database),
+        waivers=SqliteWaivers(database),
+        settings=SqliteSettings(database),
+    )

@@ -1,0 +1,128 @@
+"""The embedded database: one SQLite file in WAL mode, migrated to the schema when opened.
+
+Each thread gets its own connection (so the local server's threads share one `Database`), every
+write is one `BEGIN IMMEDIATE` transaction (the write lock is taken up front: no upgrade, no
+deadlock), and a writer waits up to `BUSY_TIMEOUT_MS` for another. `PRAGMA user_version` is the
+schema version: the migrations in `schema.MIGRATIONS` after it are applied in order, each in
+its own transaction, so a file of an older version is upgraded and never wiped. A file that is
+not a database, belongs to another application or was written by a newer version is refused
+before anything is written to it. The file (and so its WAL) is readable by its owner only: it
+holds key hashes and every tenant's settings.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from chalicelib.stores.embedded.schema import APPLICATION_ID, MIGRATIONS
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseRefused(RuntimeError):
+    """The file cannot be used as the embedded database (nothing was written to it)."""
+
+
+class Database:
+    """The embedded database file, shared by the threads of one process."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) in ("", ":memory:"):
+            raise ValueError("the embedded database needs a file: each thread opens its own")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._migrated = False
+
+    def connection(self) -> sqlite3.Connection:
+        """The calling thread's connection (opened, and the file migrated, on first use)."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._open()
+            self._local.conn = conn
+        return conn
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # owner only; SQLite gives its WAL the same
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            with self._lock:
+                if not self._migrated:
+                    migrate(conn, self.path)
+                    self._migrated = True
+            conn.execute("PRAGMA synchronous = NORMAL")  # WAL: a killed process loses nothing
+            conn.execute("PRAGMA foreign_keys = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed if the block returns, rolled back if it raises."""
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close the calling thread's connection (others close with their thread)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Bring the file to the newest schema version, or raise `DatabaseRefused`."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseRefused(f"{path} is not a SQLite database ({exc}): move it away") from None
+    try:
+        application = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = schema_version(conn)
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if application not in (0, APPLICATION_ID) or (application == 0 and tables):
+            raise DatabaseRefused(f"{path} is another application's database: move it away")
+        if version > len(MIGRATIONS):
+            raise DatabaseRefused(
+                f"{path} is at schema version {version}, newer than this release knows "
+                f"({len(MIGRATIONS)}): run the release that wrote it, or a newer one"
+            )
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA journal_mode = WAL")  # kept by the file: every connection uses it
+    for number, statements in enumerate(MIGRATIONS[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if schema_version(conn) >= number:  # another process migrated meanwhile
+                conn.execute("ROLLBACK")
+                continue
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

@@ -1,0 +1,62 @@
+"""The embedded database's schema: migrations in order; the file's `user_version` counts those
+applied. Append a migration for every change (never edit one that was released)."""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x50475244  # "PGRD": marks a file as this application's database
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: the tenancy stores
+    (
+        """CREATE TABLE tenants (
+            tenant_id TEXT PRIMARY KEY,
+            status    TEXT NOT NULL,
+            doc       TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE api_keys (
+            key_hash  TEXT PRIMARY KEY,
+            tenant_id TEXT NOT NULL,
+            key_id    TEXT NOT NULL,
+            doc       TEXT NOT NULL,
+            UNIQUE (tenant_id, key_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE policy_versions (
+            tenant_id  TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by TEXT NOT NULL,
+            document   TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, version)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE policy_pointers (
+            tenant_id  TEXT PRIMARY KEY,
+            version    INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE audit_log (
+            tenant_id TEXT NOT NULL,
+            position  TEXT NOT NULL,
+            at        TEXT NOT NULL,
+            nonce     TEXT NOT NULL,
+            actor     TEXT NOT NULL,
+            action    TEXT NOT NULL,
+            target    TEXT NOT NULL,
+            before    TEXT NOT NULL,
+            after     TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, position)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE waivers (
+            tenant_id TEXT NOT NULL,
+            waiver_id TEXT NOT NULL,
+            doc       TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, waiver_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE settings (
+            tenant_id TEXT NOT NULL,
+            name      TEXT NOT NULL,
+            doc       TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, name)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX settings_by_name ON settings (name, tenant_id)",
+    ),
+)

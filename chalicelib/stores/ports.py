@@ -1,0 +1,162 @@
+"""The ports of the tenancy stores: what every backend (AWS, embedded) keeps.
+
+Each port is a Protocol; `chalicelib.stores.aws` implements it on DynamoDB and
+`chalicelib.stores.embedded` on SQLite, and `chalicelib.stores.backend` picks one. Every method
+that reads or changes a tenant's items takes the tenant id and applies it itself, so no caller
+reaches another tenant's items by passing that tenant's ids. A change that is audited takes its
+`AuditEntry` and writes both or neither.
+
+A new store adds: its Protocol here (`<Thing>Store`, or a name for what it is, like `AuditLog`),
+`aws/<things>.py` (`Dynamo<Things>`, on the tables `local/resources.py` creates) and
+`embedded/<things>.py` (`Sqlite<Things>`, its tables in a new migration appended to
+`embedded/schema.py`), a field of `Stores` filled by both `build()`s, and
+`tests/contract/test_<things>.py`, whose tests take the `stores` fixture (both backends). A
+condition that does not hold raises `NotWritten` on both, never a backend's own error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class NotWritten(Exception):
+    """A condition of a write did not hold (the item exists already, is not the tenant's, or
+    changed since it was read): nothing of the write was stored."""
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit log entry; `before` and `after` are JSON text (bounded by the audit service).
+
+    `position` orders a tenant's log (time, then a random nonce) and is unique in it.
+    """
+
+    tenant_id: str
+    at: str
+    nonce: str
+    actor: str
+    action: str
+    target: str
+    before: str
+    after: str
+
+    @property
+    def position(self) -> str:
+        return f"{self.at}#{self.nonce}"
+
+
+@dataclass(frozen=True)
+class PolicyVersion:
+    """A stored policy version; `document` is the policy as compact JSON text."""
+
+    version: int
+    updated_at: str
+    updated_by: str
+    document: str
+
+
+class TenantStore(Protocol):
+    """Tenants and their API keys (only the keys' SHA-256 hashes are stored)."""
+
+    def create(
+        self,
+        tenant: dict[str, Any],
+        key_hash: str,
+        key: dict[str, Any],
+        audit: AuditEntry,
+        exist_ok: bool,
+    ) -> None:
+        """Store a tenant with its first key. An existing tenant is replaced when `exist_ok`;
+        otherwise `NotWritten`."""
+
+    def get(self, tenant_id: str) -> dict[str, Any] | None:
+        """The tenant's record (with its usage plan key, if any)."""
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every tenant by id, without usage plan keys."""
+
+    def set_status(self, tenant_id: str, status: str, seen: str, audit: AuditEntry) -> None:
+        """Set the status of an existing tenant whose status is still `seen`; else `NotWritten`."""
+
+    def add_key(self, key_hash: str, key: dict[str, Any], audit: AuditEntry) -> None:
+        """Store a new key of `key["tenant_id"]`; `NotWritten` if its hash is stored already."""
+
+    def key_by_hash(self, key_hash: str) -> dict[str, Any] | None:
+        """The key stored under this hash (what authentication looks up), of any tenant."""
+
+    def keys(self, tenant_id: str) -> list[dict[str, Any]]:
+        """The tenant's keys by key id, without their hashes."""
+
+    def key(self, tenant_id: str, key_id: str) -> dict[str, Any] | None:
+        """One of the tenant's keys, with its hash (`key_hash`); None if not the tenant's."""
+
+    def revoke_key(self, tenant_id: str, key_id: str, now: str, audit: AuditEntry) -> None:
+        """Mark one of the tenant's keys revoked at `now`; `NotWritten` if it has none such."""
+
+
+class PolicyStore(Protocol):
+    """A tenant's policy versions (never changed once written) and the current version."""
+
+    def current_version(self, tenant_id: str) -> int:
+        """The tenant's current version; 0 (the built-in policy) when it never saved one."""
+
+    def version(self, tenant_id: str, version: int) -> dict[str, Any] | None:
+        """The policy document of one of the tenant's versions, None if it has no such one."""
+
+    def save(self, tenant_id: str, stored: PolicyVersion, expected: int, audit: AuditEntry) -> None:
+        """Write `stored` and make it current if the current version is still `expected`
+        (`stored.version` is `expected + 1`), with its audit entry; else `NotWritten`."""
+
+
+class AuditLog(Protocol):
+    """The tenant's audit log, newest first. Entries are written by the changes they record."""
+
+    def page(
+        self, tenant_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[AuditEntry], str | None]:
+        """Up to `limit` entries older than position `after` (all when None), newest first,
+        and the position to continue after (None when no entry follows)."""
+
+
+class WaiverStore(Protocol):
+    """A tenant's waivers (records keyed by `waiver_id`)."""
+
+    def create(self, tenant_id: str, waiver: dict[str, Any], audit: AuditEntry) -> None:
+        """Store a new waiver; `NotWritten` if the tenant has one with its id."""
+
+    def get(self, tenant_id: str, waiver_id: str) -> dict[str, Any] | None:
+        """One of the tenant's waivers."""
+
+    def all(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Every waiver of the tenant, by waiver id."""
+
+    def revoke(
+        self, tenant_id: str, waiver_id: str, seen: str, now: str, audit: AuditEntry
+    ) -> None:
+        """Mark one of the tenant's waivers revoked at `now` if its status is still `seen`;
+        else `NotWritten`."""
+
+
+class SettingStore(Protocol):
+    """Named settings documents of a tenant (e.g. `notifications`)."""
+
+    def get(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        """The tenant's document, None if it never stored one."""
+
+    def put(self, tenant_id: str, name: str, value: dict[str, Any], audit: AuditEntry) -> None:
+        """Replace the tenant's document."""
+
+    def tenants_with(self, name: str) -> list[str]:
+        """The tenants that stored a document of this name, sorted."""
+
+
+@dataclass(frozen=True)
+class Stores:
+    """One backend's adapters, as `chalicelib.stores.backend.stores()` gives them."""
+
+    tenants: TenantStore
+    policies: PolicyStore
+    audit: AuditLog
+    waivers: WaiverStore
+    settings: SettingStore

@@ -1,0 +1,73 @@
+"""The services on each backend: what the routes do, end to end through the ports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.stores.ports import Stores
+
+
+def test_tenants_keys_and_authentication(stores: Stores) -> None:
+    from chalicelib import tenancy
+
+    api_key = tenancy.create_tenant("acme")
+    with pytest.raises(tenancy.TenantExists):
+        tenancy.create_tenant("acme", exist_ok=False)
+    principal = tenancy.authenticate(f"Bearer {api_key}")
+    assert principal is not None and principal.tenant_id == "acme"
+    reader = tenancy.issue_key("acme", ["read"], "ci", actor=principal.key_id)
+    reader_id = tenancy.key_id_of(tenancy.hash_key(reader))
+    assert tenancy.authenticate(f"Bearer {reader}").scopes == frozenset({"read"})
+
+    tenancy.create_tenant("globex")
+    assert tenancy.revoke_key("globex", reader_id, "key_g", "2026-12-04") is None
+    assert tenancy.authenticate(f"Bearer {reader}") is not None
+    revoked = tenancy.revoke_key("acme", reader_id, principal.key_id, "2026-12-04")
+    assert revoked is not None and revoked["status"] == "revoked"
+    assert tenancy.authenticate(f"Bearer {reader}") is None
+
+    assert tenancy.set_status("acme", "disabled", "operator")["status"] == "disabled"
+    assert tenancy.authenticate(f"Bearer {api_key}") is None
+    assert [t["status"] for t in tenancy.list_tenants()] == ["disabled", "active"]
+    assert all("key_hash" not in k for k in tenancy.list_keys("acme"))
+    assert tenancy.set_status("nobody", "disabled", "operator") is None
+
+
+def test_policy_versions_and_their_audit_entries(stores: Stores) -> None:
+    from chalicelib import audit, policy
+
+    chosen = policy.Policy.model_validate({"fail_on": "low", "disabled_rules": ["CF-S3-001"]})
+    assert policy.current_version("acme") == 0
+    now = "2026-12-04T10:00:00+00:00"
+    saved = audit.new_entry("acme", "key_x", "policy.update", "policy", {"version": 0}, {})
+    assert policy.save("acme", chosen, 0, "key_x", now, saved) == 1
+    stale = audit.new_entry("acme", "key_x", "policy.update", "policy", {"version": 0}, {})
+    with pytest.raises(policy.PolicyConflict):
+        policy.save("acme", policy.DEFAULT_POLICY, 0, "key_x", now, stale)
+    policy.forget_cached()
+    assert policy.load("acme", 1) == chosen
+    with pytest.raises(LookupError):
+        policy.load("globex", 1)
+    assert [e["action"] for e in audit.entries("acme")["entries"]] == ["policy.update"]
+
+
+def test_waivers_and_notification_settings(stores: Stores) -> None:
+    from chalicelib import notifications, waivers
+
+    request = waivers.WaiverRequest(
+        rule_id="DF-USER-001",
+        justification="root needed for now",
+        approver="ciso@acme.example",
+        expires_at=datetime.now(UTC) + timedelta(days=3),
+    )
+    created = waivers.create("acme", request, "key_x", "2026-12-04T10:00:00+00:00")
+    assert waivers.all_of("acme") == [created]
+    assert waivers.revoke("globex", created["waiver_id"], "key_g", "now") is None
+    revoked = waivers.revoke("acme", created["waiver_id"], "key_x", "2026-12-04T11:00:00")
+    assert revoked is not None and waivers.get("acme", created["waiver_id"]) == revoked
+
+    notifications.put("acme", {"emails": ["sec@acme.example"]}, "key_x")
+    assert notifications.get("acme").emails == ["sec@acme.example"]
+    assert notifications.get("globex").emails == []
