@@ -69,7 +69,9 @@ def index_findings(event: Any) -> dict:
     return index_batch(event)
 
 
-@app.on_sqs_message(queue=settings().account_scan_queue, batch_size=1)
+# At most 10 concurrent jobs (the mapping's maximum concurrency, not reserved concurrency: a
+# throttled delivery would count as an attempt and push jobs to the dead-letter queue).
+@app.on_sqs_message(queue=settings().account_scan_queue, batch_size=1, maximum_concurrency=10)
 def collect_account_scans(event: Any) -> None:
     """Assume a registered account's role, collect its inventory, put it on the scan stream."""
     from chalicelib.handlers import account_scan_batch
