@@ -36,7 +36,8 @@ SCHEDULER = "schedule"
 QUEUE_FAILURE = "the account scan could not be queued"
 STALE_AFTER = timedelta(hours=1)
 """A scan still collecting this long after it started lost its job (every attempt timed out:
-3 attempts of at most 15 minutes each); the next sweep of its account fails it."""
+3 attempts of at most 15 minutes each); the next sweep of its account fails it (one of its 20
+most recent scans)."""
 
 # what `run_job` did with a job
 COLLECTED, STREAMED, FAILED, DROPPED = "collected", "streamed", "failed", "dropped"
@@ -236,17 +237,19 @@ def _fail(job: AccountScanJob, status: str | None, message: str) -> None:
 
 
 def _fail_stale(record: dict[str, Any], moment: datetime) -> None:
-    """Fail the account's last scan if it is still collecting long after it started."""
-    last = record.get("last_scan_id")
-    scan = scans.get(record["tenant_id"], last) if last else None
-    if not scan or scan["status"] != ScanStatus.COLLECTING.value:
-        return
-    if datetime.fromisoformat(scan["received_at"]) > moment - STALE_AFTER:
-        return
-    job = AccountScanJob(
-        tenant_id=record["tenant_id"], account_id=record["account_id"], scan_id=last, actor=""
-    )
-    _fail(job, accounts.SCAN_FAILED, "the account scan did not finish: every attempt timed out")
+    """Fail the account's recent scans that are still collecting long after they started."""
+    tenant, account_id = record["tenant_id"], record["account_id"]
+    oldest = (moment - STALE_AFTER).isoformat(timespec="milliseconds")
+    for scan in scans.of_pipeline(ids.pipeline_key(tenant, pipeline_of(account_id)), limit=20):
+        if scan["status"] == ScanStatus.COLLECTING.value and scan["received_at"] <= oldest:
+            job = AccountScanJob(
+                tenant_id=tenant, account_id=account_id, scan_id=scan["scan_id"], actor=""
+            )
+            _fail(
+                job,
+                accounts.SCAN_FAILED,
+                "the account scan did not finish: every attempt timed out",
+            )
 
 
 def sweep(

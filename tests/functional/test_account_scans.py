@@ -380,3 +380,54 @@ def test_a_job_that_keeps_failing_fails_its_scan_and_goes_to_the_dead_letter_que
     assert _queued_jobs(aws) == []
     [dead] = _queued_jobs(aws, _dead_letters(aws))
     assert dead["scan_id"] == accepted["scan_id"]
+
+
+def test_a_job_that_cannot_be_queued_is_a_503_and_a_failed_scan(
+    api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.stores import clients
+
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    gone = aws.account_scan_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    monkeypatch.setenv("ACCOUNT_SCAN_QUEUE_URL", gone)
+    clients.reset()
+    refused = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] == "2"
+    error = refused.json()["error"]
+    assert error["message"] == "the account scan could not be queued: start it again"
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    scan = acme.get(f"/v1/scans/{account['last_scan_id']}").json()
+    assert (scan["status"], scan["failure"]) == ("failed", "the account scan could not be queued")
+
+
+def test_the_sweep_fails_a_scan_whose_job_never_finished(keys: dict[str, str], aws: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib import account_scans, accounts
+    from chalicelib import audit as audits
+    from chalicelib.stores import accounts as store
+    from chalicelib.stores import scans
+
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    request = accounts.AccountRequest(account_id=TENANT_ACCOUNT, role_arn=ROLE, schedule="30m")
+    record = accounts.new_record("acme", request, "key_x", start)
+    assert store.create(record, audits.entry("acme", "key_x", "account.register", TENANT_ACCOUNT))
+    assert account_scans.sweep(clock=lambda: start) == {"due": 1, "queued": 1}
+    lost = store.get("acme", TENANT_ACCOUNT)["last_scan_id"]  # its job is never run
+
+    later = start + timedelta(minutes=30)  # due again, but the first scan is not stale yet
+    assert account_scans.sweep(clock=lambda: later) == {"due": 1, "queued": 1}
+    assert scans.get("acme", lost)["status"] == "collecting"
+    newer = store.get("acme", TENANT_ACCOUNT)["last_scan_id"]
+
+    stale = start + timedelta(minutes=90)
+    assert account_scans.sweep(clock=lambda: stale) == {"due": 1, "queued": 1}
+    for scan_id in (lost, newer):  # 90 and 60 minutes old
+        failed = scans.get("acme", scan_id)
+        assert (failed["status"], failed["failure"]) == (
+            "failed", "the account scan did not finish: every attempt timed out",
+        )  # fmt: skip
+    assert store.get("acme", TENANT_ACCOUNT)["last_scan_id"] not in (lost, newer)
+    assert store.get("acme", TENANT_ACCOUNT)["status"] == "scan_failed"
