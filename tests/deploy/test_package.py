@@ -125,6 +125,9 @@ def test_account_scan_jobs_are_retried_then_dead_lettered_with_an_alarm(packaged
     assert "sts:AssumeRole" in actions("CollectAccountScansRole")
     for role in ("ApiHandlerRole", "ScanDueAccountsRole"):
         assert "sts:AssumeRole" not in actions(role) and "sqs:SendMessage" in actions(role)
+    sweep = resources["ScanDueAccountsRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    [tables] = [s for s in sweep["Statement"] if s["Sid"] == "Tables"]
+    assert {"Fn::Sub": "${ScansTable.Arn}/index/*"} in tables["Resource"]  # recent scans
 
 
 ACCESS_LOG_FIELDS = {
