@@ -69,6 +69,16 @@ def index_findings(event: Any) -> dict:
     return index_batch(event)
 
 
+# At most 10 concurrent jobs (the mapping's maximum concurrency, not reserved concurrency: a
+# throttled delivery would count as an attempt and push jobs to the dead-letter queue).
+@app.on_sqs_message(queue=settings().account_scan_queue, batch_size=1, maximum_concurrency=10)
+def collect_account_scans(event: Any) -> None:
+    """Assume a registered account's role, collect its inventory, put it on the scan stream."""
+    from chalicelib.handlers import account_scan_batch
+
+    account_scan_batch(event)
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS))
 def daily_digest(event: Any) -> dict:
     """Email each tenant that asked for it a summary of its last 24 hours."""
@@ -79,7 +89,7 @@ def daily_digest(event: Any) -> dict:
 
 @app.schedule(Rate(15, unit=Rate.MINUTES))
 def scan_due_accounts(event: Any) -> dict:
-    """Scan each registered AWS account whose interval has passed since its last scan."""
+    """Queue a scan of each registered AWS account whose interval has passed."""
     from chalicelib.account_scans import sweep
 
     return sweep()

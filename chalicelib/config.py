@@ -22,6 +22,9 @@ class Settings:
     alert_topic_arn: str
     alert_sender: str
     dead_letter_queue_url: str
+    account_scan_queue: str
+    account_scan_queue_url: str
+    account_scan_attempts: int
     search_backend: str
     search_sqlite_path: str
     opensearch_endpoint: str
@@ -47,6 +50,10 @@ class Settings:
             alert_topic_arn=env("ALERT_TOPIC_ARN", ""),
             alert_sender=env("ALERT_SENDER", "alerts@pipeguard.local"),
             dead_letter_queue_url=env("DEAD_LETTER_QUEUE_URL", ""),
+            account_scan_queue=env("ACCOUNT_SCAN_QUEUE", "pipeguard-account-scans"),
+            account_scan_queue_url=env("ACCOUNT_SCAN_QUEUE_URL", ""),
+            # the queue's redrive policy moves a job to its dead-letter queue after this many
+            account_scan_attempts=int(env("ACCOUNT_SCAN_ATTEMPTS", "3")),
             search_backend=env("SEARCH_BACKEND", "sqlite"),
             search_sqlite_path=env("SEARCH_SQLITE_PATH", "/tmp/pipeguard-search.db"),
             opensearch_endpoint=env("OPENSEARCH_ENDPOINT", ""),

@@ -49,3 +49,16 @@ def index_batch(event: Any) -> dict[str, list[dict[str, str]]]:
     observability.count("FindingsIndexed", indexed)
     observability.flush()
     return {"batchItemFailures": []}
+
+
+def account_scan_batch(event: Any) -> None:
+    """Run each account-scan job; an error fails the invocation and the queue delivers the
+    job again (after its visibility timeout), up to its redrive policy's receive count."""
+    from chalicelib.account_scans import run_job
+
+    try:
+        for record in event:
+            attributes = record.to_dict().get("attributes") or {}
+            run_job(record.body, int(attributes.get("ApproximateReceiveCount") or 1))
+    finally:
+        observability.flush()

@@ -180,6 +180,14 @@ def _unavailable(scan: dict[str, Any]) -> NoReturn:
 
 def _enqueue(scan: dict[str, Any]) -> None:
     """Put one record per artifact on the stream; on failure the scan is marked for a retry."""
+    try:
+        stream.put_records(stream_records(scan))
+    except stream.StreamUnavailable:
+        _unavailable(scan)
+
+
+def stream_records(scan: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The scan's stream records: (partition key, artifact event), one per artifact."""
     events = [
         ArtifactEvent(
             tenant_id=scan["tenant_id"],
@@ -202,10 +210,7 @@ def _enqueue(scan: dict[str, Any]) -> None:
         for a in scan["artifacts"]
     ]
     partition_key = f"{scan['tenant_id']}:{scan['pipeline']}"
-    try:
-        stream.put_records([(partition_key, e.model_dump_json().encode()) for e in events])
-    except stream.StreamUnavailable:
-        _unavailable(scan)
+    return [(partition_key, e.model_dump_json().encode()) for e in events]
 
 
 def accepted(scan_id: str, status: str) -> dict[str, Any]:

@@ -31,6 +31,7 @@ SEVERITY_ORDER = [Severity.INFO, Severity.LOW, Severity.MEDIUM, Severity.HIGH, S
 
 
 class ScanStatus(StrEnum):
+    COLLECTING = "collecting"
     QUEUED = "queued"
     RUNNING = "running"
     COMPLETE = "complete"

@@ -23,7 +23,10 @@ def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     from chalicelib.search.factory import reset_index
     from chalicelib.stores import clients
 
-    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "ALERT_TOPIC_ARN", "DEAD_LETTER_QUEUE_URL"):
+    for name in (
+        "AWS_ENDPOINT_URL", "AWS_PROFILE", "ALERT_TOPIC_ARN", "DEAD_LETTER_QUEUE_URL",
+        "ACCOUNT_SCAN_QUEUE_URL",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -44,6 +47,7 @@ def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         monkeypatch.setenv("FINDINGS_STREAM_ARN", resources.findings_stream_arn)
         monkeypatch.setenv("ALERT_TOPIC_ARN", resources.alert_topic_arn)
         monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", resources.dead_letter_queue_url)
+        monkeypatch.setenv("ACCOUNT_SCAN_QUEUE_URL", resources.account_scan_queue_url)
         clients.reset()
         yield resources
         clients.reset()
@@ -78,7 +82,13 @@ class Pipeline:
 def pipeline(aws: Any, app_module: Any) -> Pipeline:
     from chalice.local import LambdaContext
 
-    from chalicelib.local.runner import DynamoDBStreamSource, KinesisSource, SourceOptions
+    from chalicelib.local.runner import (
+        DynamoDBStreamSource,
+        KinesisSource,
+        QueueOptions,
+        QueueSource,
+        SourceOptions,
+    )
 
     def context() -> Any:
         return LambdaContext("test", 512, max_runtime_ms=60_000)
@@ -106,7 +116,14 @@ def pipeline(aws: Any, app_module: Any) -> Pipeline:
     ]
     for source in sources:
         source.discover(force=True)
-    return Pipeline(sources)
+    jobs = QueueSource(
+        name="collect_account_scans",
+        queue_url=aws.account_scan_queue_url,
+        handler=app_module.collect_account_scans,
+        options=QueueOptions(retry_after=0),
+        context_factory=context,
+    )
+    return Pipeline([*sources, jobs])
 
 
 @pytest.fixture

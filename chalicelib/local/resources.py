@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from chalicelib.config import Settings
@@ -17,6 +18,8 @@ class Resources:
     alert_topic_arn: str
     dead_letter_queue_url: str
     dead_letter_queue_arn: str
+    account_scan_queue_url: str
+    account_scan_dead_letter_queue_url: str
 
 
 def _table(
@@ -67,8 +70,8 @@ FINDING_INDEXES = {
 
 
 def create_all(cfg: Settings, shards: int = 2) -> Resources:
-    """Create tables (findings with a stream), bucket, Kinesis stream, SNS topic, SES sender
-    and SQS dead-letter queue."""
+    """Create tables (findings with a stream), bucket, Kinesis stream, SNS topic, SES sender,
+    SQS dead-letter queue and the account-scan queue with its own dead-letter queue."""
     ddb = client("dynamodb")
     ddb.create_table(**_table(cfg.tenants_table, "pk", "sk", stream=False))
     ddb.create_table(
@@ -102,10 +105,29 @@ def create_all(cfg: Settings, shards: int = 2) -> Resources:
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    scan_queue_url, scan_dlq_url = _account_scan_queues(cfg)
     return Resources(
         scan_stream_arn=stream_arn,
         findings_stream_arn=findings["TableDescription"]["LatestStreamArn"],
         alert_topic_arn=topic_arn,
         dead_letter_queue_url=dlq_url,
         dead_letter_queue_arn=dlq_arn,
+        account_scan_queue_url=scan_queue_url,
+        account_scan_dead_letter_queue_url=scan_dlq_url,
     )
+
+
+def _account_scan_queues(cfg: Settings) -> tuple[str, str]:
+    """The account-scan job queue and its dead-letter queue, which takes a job after
+    `account_scan_attempts` deliveries (as .chalice/infra.yaml declares them)."""
+    sqs = client("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"{cfg.account_scan_queue}-dead-letters")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": cfg.account_scan_attempts}
+    url = sqs.create_queue(
+        QueueName=cfg.account_scan_queue,
+        Attributes={"VisibilityTimeout": "960", "RedrivePolicy": json.dumps(redrive)},
+    )["QueueUrl"]
+    return url, dlq_url

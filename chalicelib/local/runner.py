@@ -1,4 +1,5 @@
-"""Local event-source runner: feeds Kinesis shards and DynamoDB streams to the app's handlers.
+"""Local event-source runner: feeds Kinesis shards, DynamoDB streams and SQS queues to the
+app's handlers.
 
 It keeps Lambda's event-source semantics, per shard and in order:
 - batches of at most `batch_size` records, converted to Lambda's event shapes;
@@ -311,6 +312,111 @@ def _epoch(value: Any) -> float:
     return value.timestamp() if isinstance(value, datetime) else float(value)
 
 
+@dataclass
+class QueueOptions:
+    batch_size: int = 1
+    wait_seconds: int = 0
+    """Long polling: how long one receive waits for a message."""
+    retry_after: int = 2
+    """After a failed invocation the batch is visible again after this many seconds (Lambda
+    waits for the queue's visibility timeout; the embedded stack need not)."""
+
+
+class QueueSource:
+    """An SQS queue, as Lambda's SQS event source sees it: a batch of received messages per
+    invocation; messages are deleted after the handler returned (except those it reports in
+    `batchItemFailures`); after an error they are delivered again, and the queue's redrive
+    policy moves a message that was received too often to its dead-letter queue."""
+
+    def __init__(
+        self,
+        name: str,
+        queue_url: str,
+        handler: Handler,
+        options: QueueOptions,
+        context_factory: Callable[[], Any],
+        region: str = "us-east-1",
+    ) -> None:
+        self.name = name
+        self.queue_url = queue_url
+        self.handler = handler
+        self.options = options
+        self.context_factory = context_factory
+        self.region = region
+        self.stats = SourceStats()
+        self._arn: str | None = None
+
+    def arn(self) -> str:
+        if self._arn is None:
+            self._arn = client("sqs").get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["QueueArn"]
+            )["Attributes"]["QueueArn"]
+        return self._arn
+
+    def pending(self) -> int:
+        """Messages received but not yet handled (none: each poll handles what it received)."""
+        return 0
+
+    def poll(self) -> int:
+        """Receive one batch and invoke the handler; returns how many messages it received."""
+        sqs = client("sqs")
+        messages = sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.options.batch_size,
+            WaitTimeSeconds=self.options.wait_seconds,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        self.stats.invocations += 1
+        try:
+            response = self.handler(self._event(messages), self.context_factory())
+        except Exception:
+            log.exception("%s handler raised on a batch of %d", self.name, len(messages))
+            self.stats.retries += 1
+            self._retry(messages)
+            return len(messages)
+        failed = {f.get("itemIdentifier") for f in (response or {}).get("batchItemFailures") or []}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        self._retry([m for m in messages if m["MessageId"] in failed])
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+                ],
+            )
+        self.stats.processed += len(done)
+        return len(messages)
+
+    def _retry(self, messages: list[dict]) -> None:
+        for message in messages:
+            client("sqs").change_message_visibility(
+                QueueUrl=self.queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=self.options.retry_after,
+            )
+
+    def _event(self, messages: list[dict]) -> dict:
+        return {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": m.get("MessageAttributes", {}),
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.arn(),
+                    "awsRegion": self.region,
+                }
+                for m in messages
+            ]
+        }
+
+
 class EventSourceRunner:
     """Polls every shard of every source in a background thread of its own until stopped.
 
@@ -326,8 +432,10 @@ class EventSourceRunner:
         idle_sleep: float = 0.05,
         max_idle_sleep: float = 0.25,
         discovery_interval: float = 2.0,
+        queues: list[QueueSource] | None = None,
     ) -> None:
         self.sources = sources
+        self.queues = queues or []
         self.idle_sleep = idle_sleep
         self.max_idle_sleep = max_idle_sleep
         self.discovery_interval = discovery_interval
@@ -338,6 +446,18 @@ class EventSourceRunner:
         for source in self.sources:
             source.discover(force=True)
             self._spawn(self._discover_loop, source, name=f"runner-{source.name}")
+        for queue in self.queues:
+            self._spawn(self._queue_loop, queue, name=f"runner-{queue.name}")
+
+    def _queue_loop(self, queue: QueueSource) -> None:
+        """Receive from the queue until stopped (its receives long-poll, so no sleep)."""
+        while not self._stop.is_set():
+            try:
+                if not queue.poll() and not queue.options.wait_seconds:
+                    self._stop.wait(self.idle_sleep)
+            except Exception:
+                log.exception("polling %s failed; retrying", queue.name)
+                self._stop.wait(0.5)
 
     def _spawn(self, target: Callable[..., None], *args: Any, name: str) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)

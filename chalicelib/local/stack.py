@@ -135,6 +135,7 @@ class EmbeddedStack:
             FINDINGS_STREAM_ARN=resources.findings_stream_arn,
             ALERT_TOPIC_ARN=resources.alert_topic_arn,
             DEAD_LETTER_QUEUE_URL=resources.dead_letter_queue_url,
+            ACCOUNT_SCAN_QUEUE_URL=resources.account_scan_queue_url,
         )
         clients.reset()
         reset_index()
@@ -151,6 +152,7 @@ class EmbeddedStack:
             "FINDINGS_STREAM_ARN",
             "ALERT_TOPIC_ARN",
             "DEAD_LETTER_QUEUE_URL",
+            "ACCOUNT_SCAN_QUEUE_URL",
         )
         environment = {k: os.environ[k] for k in wired if k in os.environ}
         self.info = StackInfo(
@@ -285,6 +287,8 @@ class EmbeddedStack:
             DynamoDBStreamSource,
             EventSourceRunner,
             KinesisSource,
+            QueueOptions,
+            QueueSource,
             SourceOptions,
         )
 
@@ -311,5 +315,17 @@ class EmbeddedStack:
                 context_factory=context("pipeguard-dev-index_findings"),
             ),
         ]
-        self._runner = EventSourceRunner(sources)
+        queues = [
+            QueueSource(
+                name="collect_account_scans",
+                queue_url=resources.account_scan_queue_url,
+                handler=app_module.collect_account_scans,
+                options=QueueOptions(batch_size=1, wait_seconds=1),
+                context_factory=lambda: LambdaContext(
+                    "pipeguard-dev-collect_account_scans", 512, max_runtime_ms=900_000
+                ),
+                region=REGION,
+            )
+        ]
+        self._runner = EventSourceRunner(sources, queues=queues)
         self._runner.start()

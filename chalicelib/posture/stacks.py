@@ -4,6 +4,10 @@ properties resolved as far as the stack tells: its parameter values, pseudo para
 `Ref` / `Fn::GetAtt` / `${...}` to its own resources (their physical ids). What cannot be
 resolved stays an intrinsic, which drift treats as not comparable.
 
+Nested stacks (`AWS::CloudFormation::Stack` resources of a named stack) are read too, as
+stacks of their own named by their path (`parent/Logical`), so drift judges their resources
+and none of them counts as unmanaged; at most `MAX_NESTING` levels and `MAX_STACKS` stacks.
+
 A stack that does not exist, or cannot be read, is a `not_assessed` entry, never an error.
 """
 
@@ -24,6 +28,9 @@ __all__ = ["FEED", "read_stacks", "resolve_properties"]
 FEED = "cloudformation.stacks"
 """What a stack's `not_assessed` entry feeds: the drift checks."""
 _NO_ECHO = "****"
+NESTED = "AWS::CloudFormation::Stack"
+MAX_NESTING = 5
+MAX_STACKS = 200
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
 
 # (type, attribute) → its value from (physical id, region, account, partition)
@@ -223,7 +230,46 @@ class _StackReader:
         live = [s for s in stacks if s.get("StackStatus") != "DELETE_COMPLETE"]
         return live[0] if live else None
 
-    def read(self, stack: dict[str, Any]) -> inv.Stack | None:
+    def read_tree(self, stack: dict[str, Any], budget: list[int]) -> tuple[list[inv.Stack], bool]:
+        """The stack and its nested stacks, depth first; and whether any could not be read.
+        `budget` holds how many stacks may still be read (shared by every named stack)."""
+        read: list[inv.Stack] = []
+        unread = False
+        pending: list[tuple[dict[str, Any], str, int]] = [(stack, stack["StackName"], 0)]
+        seen: set[str] = set()
+        while pending:
+            described, name, depth = pending.pop()
+            stack_id = described.get("StackId") or described["StackName"]
+            if stack_id in seen:
+                continue
+            seen.add(stack_id)
+            if budget[0] <= 0:
+                self.note("DescribeStacks", "too many stacks", f"over {MAX_STACKS}", name)
+                return read, True
+            budget[0] -= 1
+            try:
+                one = self.read(described, name)
+            except Exception as exc:  # a bug in reading one stack costs that stack only
+                self.note("DescribeStacks", "collection failed", str(exc), name)
+                one = None
+            if one is None:
+                unread = True
+                continue
+            read.append(one)
+            children = [r for r in one.resources if r.type == NESTED and r.physical_id]
+            if children and depth >= MAX_NESTING:
+                self.note("DescribeStacks", "nested too deeply", f"over {MAX_NESTING} levels", name)
+                unread = True
+                continue
+            for child in reversed(children):
+                found = self.find(child.physical_id or "")
+                if found is False or found is None:
+                    unread = unread or found is False
+                    continue
+                pending.append((found, f"{name}/{child.logical_id}", depth + 1))
+        return read, unread
+
+    def read(self, stack: dict[str, Any], name: str | None = None) -> inv.Stack | None:
         stack_id = stack.get("StackId") or stack["StackName"]
         try:
             body = self._template(stack_id)
@@ -261,7 +307,7 @@ class _StackReader:
                 )
             )
         return inv.Stack(
-            name=stack["StackName"],
+            name=(name or stack["StackName"])[:255],
             id=stack_id,
             region=self.region,
             status=stack.get("StackStatus"),
@@ -289,6 +335,7 @@ def read_stacks(
     stacks: list[inv.Stack] = []
     missing: list[inv.NotAssessed] = []
     readers = {region: _StackReader(reader, region, account, partition) for region in regions}
+    budget = [MAX_STACKS]
     for name in dict.fromkeys(names):
         found = False
         unread = False
@@ -297,15 +344,10 @@ def read_stacks(
             if described is False:
                 unread = True
             elif described is not None:
-                try:
-                    stack = one.read(described)
-                except Exception as exc:  # a bug in reading one stack costs that stack only
-                    one.note("DescribeStacks", "collection failed", str(exc), name)
-                    stack = None
-                unread = unread or stack is None
-                if stack is not None:
-                    stacks.append(stack)
-                    found = True
+                tree, tree_unread = one.read_tree(described, budget)
+                unread = unread or tree_unread
+                stacks.extend(tree)
+                found = found or bool(tree)
         if not found and not unread:
             missing.append(
                 inv.NotAssessed(

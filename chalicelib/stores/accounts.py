@@ -112,15 +112,23 @@ def claim(tenant_id: str, account_id: str, seen_next: str, next_scan_at: str) ->
     return updated is not None
 
 
-def record_scan(tenant_id: str, account_id: str, changes: dict[str, Any]) -> None:
-    """Set the outcome of a scan (status, message, last scan) on an existing registration."""
+def record_scan(
+    tenant_id: str, account_id: str, changes: dict[str, Any], if_last_scan: str | None = None
+) -> bool:
+    """Set the outcome of a scan (status, message, last scan) on an existing registration;
+    with `if_last_scan`, only while that scan is still its last one. False if nothing was set."""
     names = {f"#f{i}": name for i, name in enumerate(changes)}
     values = {f":v{i}": dynamo.value(value) for i, value in enumerate(changes.values())}
-    dynamo.update_if(
+    condition = "attribute_exists(pk)"
+    if if_last_scan is not None:
+        condition += " AND last_scan_id = :last"
+        values[":last"] = dynamo.value(if_last_scan)
+    updated = dynamo.update_if(
         _table(),
         _key(tenant_id, account_id),
         UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
-        ConditionExpression="attribute_exists(pk)",
+        ConditionExpression=condition,
         ExpressionAttributeNames=names,
         ExpressionAttributeValues=values,
     )
+    return updated is not None

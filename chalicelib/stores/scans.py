@@ -177,3 +177,63 @@ def of_pipeline(pipeline_key: str, limit: int = 50) -> list[dict[str, Any]]:
         Limit=limit,
     )
     return [dynamo.deserialize(item) for item in response["Items"]]
+
+
+def collected(
+    tenant_id: str, scan_id: str, artifacts: list[dict[str, Any]], now: str
+) -> dict[str, Any] | None:
+    """A collecting scan gets its artifacts and is queued for evaluation; returns the updated
+    scan, None if it was not collecting (another delivery of its job got there first)."""
+    updated = dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression=(
+            "SET artifacts = :artifacts, artifacts_total = :total, #status = :queued, "
+            "updated_at = :now"
+        ),
+        ConditionExpression="#status = :collecting",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":artifacts": dynamo.value(artifacts),
+            ":total": dynamo.value(len(artifacts)),
+            ":queued": dynamo.value("queued"),
+            ":collecting": dynamo.value("collecting"),
+            ":now": dynamo.value(now),
+        },
+        ReturnValues="ALL_NEW",
+    )
+    return updated or None
+
+
+def mark_streamed(tenant_id: str, scan_id: str) -> None:
+    """Note that the scan's artifacts are on the stream (a later delivery of the same job
+    then has nothing left to do)."""
+    dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression="SET streamed = :yes",
+        ConditionExpression="attribute_exists(scan_id)",
+        ExpressionAttributeValues={":yes": dynamo.value(True)},
+    )
+
+
+def fail_unstreamed(tenant_id: str, scan_id: str, reason: str, now: str) -> bool:
+    """Fail a scan whose artifacts never reached the stream (still collecting, or queued but
+    not streamed); False if it had moved on."""
+    updated = dynamo.update_if(
+        _table(),
+        {"tenant_id": tenant_id, "scan_id": scan_id},
+        UpdateExpression="SET #status = :failed, failure = :reason, updated_at = :now",
+        ConditionExpression=(
+            "#status = :collecting OR (#status = :queued AND attribute_not_exists(streamed))"
+        ),
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={
+            ":failed": dynamo.value("failed"),
+            ":collecting": dynamo.value("collecting"),
+            ":queued": dynamo.value("queued"),
+            ":reason": dynamo.value(reason),
+            ":now": dynamo.value(now),
+        },
+    )
+    return updated is not None

@@ -16,13 +16,15 @@ from chalicelib.views.call import Call, Reply
 _ACCOUNT_ID = re.compile(accounts.ACCOUNT_ID)
 
 
+_WHAT = f"the account ({', '.join(accounts.AccountRequest.model_fields)})"
+"""How 4xx messages name an account body: with every field it may hold."""
+
+
 def create_account(call: Call) -> Reply:
     try:
-        request = accounts.AccountRequest.model_validate(
-            call.json("the account (account_id, role_arn, regions, schedule)")
-        )
+        request = accounts.AccountRequest.model_validate(call.json(_WHAT))
     except ValidationError as exc:
-        raise from_pydantic(exc, "the account") from None
+        raise from_pydantic(exc, _WHAT) from None
     record = accounts.new_record(call.tenant_id, request, call.principal.key_id, accounts.now())
     entry = audit.entry(
         call.tenant_id,
@@ -64,10 +66,10 @@ def delete_account(call: Call, account_id: str) -> Reply:
 
 
 def scan_account(call: Call, account_id: str) -> Reply:
-    from chalicelib.account_scans import scan_account as scan
+    from chalicelib.account_scans import start_scan
 
     record = _registered(call, account_id)
-    accepted = scan(record, call.principal.key_id, accounts.now(), call.correlation_id)
+    accepted = start_scan(record, call.principal.key_id, accounts.now(), call.correlation_id)
     return Reply(accepted, 202, {"Location": accepted["status_url"]})
 
 

@@ -29,7 +29,7 @@ reports = [
              '"invocations": [{"executionSuccessful": false}], "results": [{"ruleId": "CVE-1", '
              '"message": {"text": "m"}}]}]}', "trivy.sarif"),
 ]
-handlers = ("evaluate_artifacts", "index_findings", "tenant_key")
+handlers = ("evaluate_artifacts", "index_findings", "collect_account_scans", "tenant_key")
 print(json.dumps({
     "rules": sorted({f.rule_id for r in reports for f in r.findings}),
     "errors": [r.error for r in reports],
@@ -74,8 +74,9 @@ def test_template_passes_cfn_lint_and_our_rules(packaged: Path) -> None:
         for r in template["Resources"].values()
         if r["Type"] == "AWS::Lambda::EventSourceMapping"
     ]
-    assert len(mappings) == 2
-    for mapping in mappings:
+    streams = [m for m in mappings if "StartingPosition" in m]
+    assert len(mappings) == 3 and len(streams) == 2
+    for mapping in streams:
         assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
         assert mapping["BisectBatchOnFunctionError"] is True
         assert mapping["MaximumRetryAttempts"] >= 1
@@ -86,6 +87,47 @@ def test_template_passes_cfn_lint_and_our_rules(packaged: Path) -> None:
     assert report["errors"] == []
     serious = [f for f in report["findings"] if f["severity"] in ("high", "critical")]
     assert serious == []
+
+
+def test_account_scan_jobs_are_retried_then_dead_lettered_with_an_alarm(packaged: Path) -> None:
+    from chalicelib.config import Settings
+
+    resources = json.loads((packaged / "template.json").read_text())["Resources"]
+    [jobs] = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::EventSourceMapping"
+        and "StartingPosition" not in r["Properties"]
+    ]
+    assert jobs["EventSourceArn"] == {"Fn::Sub": "${AccountScanQueue.Arn}"}
+    assert jobs["BatchSize"] == 1
+    assert jobs["ScalingConfig"] == {"MaximumConcurrency": 10}
+    assert jobs["FunctionName"] == {"Ref": "CollectAccountScans"}
+    worker = resources["CollectAccountScans"]["Properties"]
+    assert "ReservedConcurrentExecutions" not in worker  # throttled deliveries would count
+    queue = resources["AccountScanQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] > worker["Timeout"] == 900
+    redrive = queue["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["AccountScanDeadLetterQueue", "Arn"]}
+    # the worker fails a scan on the delivery after which the queue gives the job up
+    assert redrive["maxReceiveCount"] == Settings.from_env().account_scan_attempts
+    alarm = resources["AccountScanDeadLetterDepthAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["AccountScanDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": "OpsTopic"}] and alarm["Threshold"] == 0
+
+    # only the worker assumes tenants' roles; the API and the sweep only queue jobs
+    def actions(role: str) -> set[str]:
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        return {a for s in statements for a in s["Action"]}
+
+    assert "sts:AssumeRole" in actions("CollectAccountScansRole")
+    for role in ("ApiHandlerRole", "ScanDueAccountsRole"):
+        assert "sts:AssumeRole" not in actions(role) and "sqs:SendMessage" in actions(role)
+    sweep = resources["ScanDueAccountsRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    [tables] = [s for s in sweep["Statement"] if s["Sid"] == "Tables"]
+    assert {"Fn::Sub": "${ScansTable.Arn}/index/*"} in tables["Resource"]  # recent scans
 
 
 ACCESS_LOG_FIELDS = {
@@ -179,4 +221,6 @@ def test_deployment_zip_runs_on_its_own(packaged: Path, tmp_path: Path) -> None:
         outcome["rules"]
     )
     assert outcome["boto3"] is False
-    assert outcome["handlers"] == ["evaluate_artifacts", "index_findings", "tenant_key"]
+    assert outcome["handlers"] == [
+        "evaluate_artifacts", "index_findings", "collect_account_scans", "tenant_key",
+    ]  # fmt: skip

@@ -55,24 +55,53 @@ SSH_FROM_ANYWHERE = {
 }  # fmt: skip
 
 
-def _scan_now(acme: Api, pipeline: Any) -> dict[str, Any]:
+def _start(acme: Api) -> dict[str, Any]:
+    """POST a scan of the tenant's account: 202 with a scan that is still collecting."""
     started = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
     assert started.status_code == 202, started.text
     accepted = started.json()
     assert started.headers["Location"] == accepted["status_url"]
+    assert accepted["status"] == "collecting"
+    return accepted
+
+
+def _scan_now(acme: Api, pipeline: Any) -> dict[str, Any]:
+    accepted = _start(acme)
     pipeline.drain(timeout=60)
     return accepted
 
 
+def _queued_jobs(aws: Any, url: str | None = None) -> list[dict[str, Any]]:
+    """The jobs waiting on the account-scan queue (or another queue), left there."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue = url or aws.account_scan_queue_url
+    messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, VisibilityTimeout=0)
+    return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+
+
 def test_a_registered_account_is_scanned_through_its_role(
-    api_url: str, keys: dict[str, str], pipeline: Any, tenant_account: boto3.Session
+    api_url: str, keys: dict[str, str], pipeline: Any, tenant_account: boto3.Session, aws: Any
 ) -> None:
     group = _open_ssh(tenant_account)
     acme = Api(api_url, keys["acme"])
     assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
 
-    accepted = _scan_now(acme, pipeline)
-    assert accepted["status"] == "queued"
+    accepted = _start(acme)  # answered before the account is read: the scan is collecting
+    pending = acme.get(accepted["status_url"]).json()
+    assert (pending["status"], pending["artifacts"], pending["verdict"]) == ("collecting", [], None)
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    assert (account["status"], account["last_scan_id"]) == ("pending", accepted["scan_id"])
+    [job] = _queued_jobs(aws)
+    assert (job["tenant_id"], job["account_id"], job["scan_id"]) == (
+        "acme", TENANT_ACCOUNT, accepted["scan_id"],
+    )  # fmt: skip
+    assert "external_id" not in json.dumps(job)  # the secret stays in the registration
+
+    # another tenant can neither read this scan nor its findings
+    globex = Api(api_url, keys["globex"])
+    assert globex.get(accepted["status_url"]).status_code == 404
+
+    pipeline.drain(timeout=60)
     scan = acme.get(accepted["status_url"]).json()
     assert scan["status"] == "complete", scan
     assert scan["pipeline"] == f"aws/{TENANT_ACCOUNT}" and scan["verdict"] == "fail"
@@ -83,6 +112,9 @@ def test_a_registered_account_is_scanned_through_its_role(
     arn = f"arn:aws:ec2:us-east-1:{TENANT_ACCOUNT}:security-group/{group}"
     assert ("CF-EC2-001", arn) in hits  # the tenant account's group, not the service's
     assert not any("123456789012" in (resource or "") for _, resource in hits)
+    assert globex.get(accepted["status_url"]).status_code == 404
+    theirs = globex.get("/v1/findings", params={"scan_id": accepted["scan_id"]}).json()
+    assert theirs["findings"] == []
 
     account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
     assert account["status"] == "ok" and account["status_message"] is None
@@ -160,7 +192,7 @@ def refusing_sts(aws: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> A
 
 
 def test_a_role_that_cannot_be_assumed_fails_the_scan_and_says_why(
-    api_url: str, keys: dict[str, str], refusing_sts: str
+    api_url: str, keys: dict[str, str], refusing_sts: str, pipeline: Any
 ) -> None:
     from chalicelib.posture import assume
 
@@ -170,21 +202,20 @@ def test_a_role_that_cannot_be_assumed_fails_the_scan_and_says_why(
 
     acme = Api(api_url, keys["acme"])
     assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
-    started = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
-    assert started.status_code == 202, started.text
-    assert started.json()["status"] == "failed"
+    started = _start(acme)  # the route does not assume the role: the worker does
+    pipeline.drain(timeout=60)
     expected = "cannot assume role: check its trust policy and external id (AccessDenied)"
-    scan = acme.get(started.json()["status_url"]).json()
+    scan = acme.get(started["status_url"]).json()
     assert (scan["status"], scan["failure"], scan["artifacts"]) == ("failed", expected, [])
     account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
     assert (account["status"], account["status_message"]) == ("cannot_assume_role", expected)
-    assert account["last_scan_id"] == started.json()["scan_id"]
+    assert account["last_scan_id"] == started["scan_id"]
     listed = acme.get("/v1/accounts").json()["accounts"]
     assert [a["status"] for a in listed] == ["cannot_assume_role"]
 
 
 def test_an_unreachable_sts_is_a_failed_scan_not_a_server_error(
-    api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
+    api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch, pipeline: Any
 ) -> None:
     import socket
 
@@ -194,11 +225,13 @@ def test_an_unreachable_sts_is_a_failed_scan_not_a_server_error(
     monkeypatch.setenv("PIPEGUARD_TENANT_AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
     acme = Api(api_url, keys["acme"])
     assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
-    started = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
-    assert started.status_code == 202, started.text
+    started = _start(acme)
+    pipeline.drain(timeout=60)
     account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
     assert account["status"] == "cannot_assume_role"
     assert account["status_message"].endswith("(EndpointConnectionError)")
+    assert acme.get(started["status_url"]).json()["status"] == "failed"
+    assert _queued_jobs(aws) == [] and _queued_jobs(aws, _dead_letters(aws)) == []
 
 
 WEB_STACK = {
@@ -248,3 +281,153 @@ def test_a_registered_stack_changed_outside_its_template_is_drift(
     assert finding["resource"] == f"arn:aws:ec2:us-east-1:{TENANT_ACCOUNT}:security-group/{group}"
     assert "0.0.0.0/0" in finding["message"] and "web" in finding["message"]
     assert (finding["account"], finding["service"]) == (TENANT_ACCOUNT, "ec2")
+
+
+def _dead_letters(aws: Any) -> str:
+    return aws.account_scan_dead_letter_queue_url
+
+
+def _findings_of(acme: Api, scan_id: str) -> list[tuple[str, str, str]]:
+    page = acme.get("/v1/findings", params={"scan_id": scan_id, "limit": "200"}).json()
+    return sorted((f["finding_id"], f["rule_id"], f["resource"]) for f in page["findings"])
+
+
+def test_a_job_delivered_again_makes_no_second_scan_nor_findings(
+    api_url: str, keys: dict[str, str], pipeline: Any, tenant_account: boto3.Session, aws: Any
+) -> None:
+    _open_ssh(tenant_account)
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    accepted = _start(acme)
+    [job] = _queued_jobs(aws)
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    # the same job twice more: once while the first is waiting, once after it was done
+    sqs.send_message(QueueUrl=aws.account_scan_queue_url, MessageBody=json.dumps(job))
+    pipeline.drain(timeout=60)
+    first = _findings_of(acme, accepted["scan_id"])
+    assert first and any(rule == "CF-EC2-001" for _, rule, _ in first)
+    sqs.send_message(QueueUrl=aws.account_scan_queue_url, MessageBody=json.dumps(job))
+    pipeline.drain(timeout=60)
+
+    history = acme.get(f"/v1/pipelines/aws%2F{TENANT_ACCOUNT}").json()["history"]
+    assert [h["scan_id"] for h in history] == [accepted["scan_id"]]
+    scan = acme.get(accepted["status_url"]).json()
+    assert (scan["status"], scan["artifacts_total"], scan["artifacts_done"]) == ("complete", 1, 1)
+    assert _findings_of(acme, accepted["scan_id"]) == first
+    everything = acme.get("/v1/findings", params={"limit": "200"}).json()["findings"]
+    assert len(everything) == len(first)  # no finding twice, none from another scan
+    [jobs] = [s for s in pipeline.sources if s.name == "collect_account_scans"]
+    assert jobs.stats.processed == 3 and _queued_jobs(aws) == []
+
+
+def test_a_job_whose_inventory_missed_the_stream_puts_it_there_on_its_next_delivery(
+    api_url: str,
+    keys: dict[str, str],
+    pipeline: Any,
+    tenant_account: boto3.Session,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib import account_scans
+    from chalicelib.stores import stream
+
+    _open_ssh(tenant_account)
+    real = stream.put_records
+    calls: list[int] = []
+
+    def refuse_once(records: list[tuple[str, bytes]]) -> None:
+        calls.append(len(records))
+        if len(calls) == 1:
+            raise stream.StreamUnavailable("the scan stream refused the records")
+        real(records)
+
+    monkeypatch.setattr(account_scans.stream, "put_records", refuse_once)
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    accepted = _scan_now(acme, pipeline)
+    assert calls == [1, 1]  # collected once, put on the stream on the second delivery
+    scan = acme.get(accepted["status_url"]).json()
+    assert (scan["status"], scan["verdict"]) == ("complete", "fail")
+    assert acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()["status"] == "ok"
+
+
+def test_a_job_that_keeps_failing_fails_its_scan_and_goes_to_the_dead_letter_queue(
+    api_url: str,
+    keys: dict[str, str],
+    pipeline: Any,
+    tenant_account: boto3.Session,
+    aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.posture import collect
+
+    attempts: list[str] = []
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        attempts.append("collect")
+        raise RuntimeError("collector bug")
+
+    monkeypatch.setattr(collect, "collect", broken)
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    accepted = _scan_now(acme, pipeline)
+
+    assert len(attempts) == 3  # the queue's redrive policy: three deliveries
+    scan = acme.get(accepted["status_url"]).json()
+    assert scan["status"] == "failed"
+    assert scan["failure"] == "the account scan failed 3 times; the last error: collector bug"
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    assert (account["status"], account["status_message"]) == ("scan_failed", scan["failure"])
+    assert _queued_jobs(aws) == []
+    [dead] = _queued_jobs(aws, _dead_letters(aws))
+    assert dead["scan_id"] == accepted["scan_id"]
+
+
+def test_a_job_that_cannot_be_queued_is_a_503_and_a_failed_scan(
+    api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.stores import clients
+
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    gone = aws.account_scan_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    monkeypatch.setenv("ACCOUNT_SCAN_QUEUE_URL", gone)
+    clients.reset()
+    refused = acme.post(f"/v1/accounts/{TENANT_ACCOUNT}/scans", headers=JSON)
+    assert refused.status_code == 503, refused.text
+    assert refused.headers["Retry-After"] == "2"
+    error = refused.json()["error"]
+    assert error["message"] == "the account scan could not be queued: start it again"
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    scan = acme.get(f"/v1/scans/{account['last_scan_id']}").json()
+    assert (scan["status"], scan["failure"]) == ("failed", "the account scan could not be queued")
+
+
+def test_the_sweep_fails_a_scan_whose_job_never_finished(keys: dict[str, str], aws: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib import account_scans, accounts
+    from chalicelib import audit as audits
+    from chalicelib.stores import accounts as store
+    from chalicelib.stores import scans
+
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    request = accounts.AccountRequest(account_id=TENANT_ACCOUNT, role_arn=ROLE, schedule="30m")
+    record = accounts.new_record("acme", request, "key_x", start)
+    assert store.create(record, audits.entry("acme", "key_x", "account.register", TENANT_ACCOUNT))
+    assert account_scans.sweep(clock=lambda: start) == {"due": 1, "queued": 1}
+    lost = store.get("acme", TENANT_ACCOUNT)["last_scan_id"]  # its job is never run
+
+    later = start + timedelta(minutes=30)  # due again, but the first scan is not stale yet
+    assert account_scans.sweep(clock=lambda: later) == {"due": 1, "queued": 1}
+    assert scans.get("acme", lost)["status"] == "collecting"
+    newer = store.get("acme", TENANT_ACCOUNT)["last_scan_id"]
+
+    stale = start + timedelta(minutes=90)
+    assert account_scans.sweep(clock=lambda: stale) == {"due": 1, "queued": 1}
+    for scan_id in (lost, newer):  # 90 and 60 minutes old
+        failed = scans.get("acme", scan_id)
+        assert (failed["status"], failed["failure"]) == (
+            "failed", "the account scan did not finish: every attempt timed out",
+        )  # fmt: skip
+    assert store.get("acme", TENANT_ACCOUNT)["last_scan_id"] not in (lost, newer)
+    assert store.get("acme", TENANT_ACCOUNT)["status"] == "scan_failed"

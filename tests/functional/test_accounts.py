@@ -182,7 +182,7 @@ def test_the_sweep_scans_only_due_accounts_once(keys: dict[str, str]) -> None:
     def sweep_at(moment: datetime) -> list[tuple[str, str]]:
         scanned.clear()
         summary = account_scans.sweep(clock=lambda: moment, scan=scan)
-        assert summary == {"due": len(scanned), "scanned": len(scanned)}
+        assert summary == {"due": len(scanned), "queued": len(scanned)}
         return sorted((t, a) for t, a, _ in scanned)
 
     assert sweep_at(start - timedelta(seconds=1)) == []
@@ -214,7 +214,7 @@ def test_a_failing_account_does_not_stop_the_sweep(keys: dict[str, str]) -> None
             raise RuntimeError("boom")
         return {}
 
-    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 2, "scanned": 1}
+    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 2, "queued": 1}
     assert seen == ["100000000001", "100000000002"]
 
 
@@ -232,8 +232,77 @@ def test_the_sweep_leaves_a_disabled_tenants_accounts_alone(keys: dict[str, str]
         seen.append(record["tenant_id"])
         return {}
 
-    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 2, "scanned": 1}
+    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 2, "queued": 1}
     assert seen == ["acme"]
     tenancy.set_status("globex", "active", actor="operator")
-    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 1, "scanned": 1}
+    assert account_scans.sweep(clock=lambda: start, scan=scan) == {"due": 1, "queued": 1}
     assert seen == ["acme", "globex"]
+
+
+def test_overlapping_sweeps_queue_one_job_per_due_account(
+    keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import threading
+
+    import boto3
+
+    from chalicelib import account_scans, accounts
+    from chalicelib.stores import accounts as store
+    from chalicelib.stores import scans
+
+    start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    due = [("acme", "100000000001"), ("acme", "100000000002"), ("globex", "100000000001")]
+    for tenant, account in due:
+        request = accounts.AccountRequest(
+            account_id=account, role_arn=f"arn:aws:iam::{account}:role/a"
+        )
+        assert _register(accounts.new_record(tenant, request, "key_x", start))
+    # both sweeps have read the due accounts before either claims one
+    both_read = threading.Barrier(2, timeout=30)
+    read = store.due
+
+    def due_then_wait(now: str) -> list[dict[str, Any]]:
+        found = read(now)
+        both_read.wait()
+        return found
+
+    monkeypatch.setattr(store, "due", due_then_wait)
+    summaries: list[dict[str, int]] = []
+    sweeps = [
+        threading.Thread(target=lambda: summaries.append(account_scans.sweep(clock=lambda: start)))
+        for _ in range(2)
+    ]
+    for sweep in sweeps:
+        sweep.start()
+    for sweep in sweeps:
+        sweep.join(60)
+    assert sorted(s["due"] for s in summaries) == [3, 3]
+    assert sum(s["queued"] for s in summaries) == 3
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    messages = sqs.receive_message(QueueUrl=aws.account_scan_queue_url, MaxNumberOfMessages=10)
+    jobs = [json.loads(m["Body"]) for m in messages.get("Messages", [])]
+    assert sorted((j["tenant_id"], j["account_id"]) for j in jobs) == due
+    for job in jobs:
+        assert job["actor"] == account_scans.SCHEDULER
+        record = store.get(job["tenant_id"], job["account_id"])
+        assert record["last_scan_id"] == job["scan_id"]
+        assert record["next_scan_at"] == "2026-12-01T18:00:00+00:00"
+        assert scans.get(job["tenant_id"], job["scan_id"])["status"] == "collecting"
+    made = {t: len(scans.received_since(t, "2026-01-01")) for t in ("acme", "globex")}
+    assert made == {"acme": 2, "globex": 1}  # one scan per due account, none twice
+
+
+def test_a_bad_account_body_names_every_field_an_account_may_hold(
+    api_url: str, keys: dict[str, str]
+) -> None:
+    acme = Api(api_url, keys["acme"])
+    fields = "account_id, role_arn, regions, schedule, stacks"
+    not_an_object = acme.post("/v1/accounts", json=["web"])
+    assert not_an_object.status_code == 422, not_an_object.text
+    assert f"the account ({fields}) must be a JSON object" in not_an_object.text
+    unknown = acme.post("/v1/accounts", json=body(stack=["web"]))
+    assert unknown.status_code == 422, unknown.text
+    message = unknown.json()["error"]["message"]
+    assert message == f"the account ({fields}) is invalid: check stack"

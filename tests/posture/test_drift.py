@@ -428,3 +428,77 @@ def test_a_yaml_template_with_short_form_intrinsics(account: Any) -> None:
         ],
     }  # parameter values are text, as the stack holds them: compared as port numbers
     assert drift(findings) == {}
+
+
+CHILD: dict[str, Any] = {
+    "Resources": {
+        "Edge": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupDescription": "https from the internal network",
+                "SecurityGroupIngress": [
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": "10.0.0.0/8"}
+                ],
+            },
+        }
+    }
+}
+
+
+def _deploy_nested(session: Any) -> tuple[str, str]:
+    """A stack `platform` whose `Network` resource is a nested stack holding a security group
+    (its own `Inner` stack one level further down); the group's id and the nested stack's."""
+    s3 = session.client("s3")
+    s3.create_bucket(Bucket="templates")
+    inner = {"Resources": {"Inner": {"Type": "AWS::SQS::Queue", "Properties": {}}}}
+    s3.put_object(Bucket="templates", Key="inner.json", Body=json.dumps(inner))
+    child = json.loads(json.dumps(CHILD))
+    child["Resources"]["Deeper"] = {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {"TemplateURL": "https://templates.s3.amazonaws.com/inner.json"},
+    }
+    s3.put_object(Bucket="templates", Key="network.json", Body=json.dumps(child))
+    parent = {
+        "Resources": {
+            "Network": {
+                "Type": "AWS::CloudFormation::Stack",
+                "Properties": {"TemplateURL": "https://templates.s3.amazonaws.com/network.json"},
+            }
+        }
+    }
+    cloudformation = session.client("cloudformation", region_name=REGION)
+    cloudformation.create_stack(StackName="platform", TemplateBody=json.dumps(parent))
+    [nested] = cloudformation.list_stack_resources(StackName="platform")["StackResourceSummaries"]
+    listed = cloudformation.list_stack_resources(StackName=nested["PhysicalResourceId"])
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"] for r in listed["StackResourceSummaries"]
+    }
+    return physical["Edge"], nested["PhysicalResourceId"]
+
+
+def test_drift_follows_nested_stacks(account: Any) -> None:
+    group, _ = _deploy_nested(account)
+    inventory, findings = judge(account, "platform")
+    assert [s.name for s in inventory.stacks or []] == [
+        "platform", "platform/Network", "platform/Network/Deeper",
+    ]  # fmt: skip
+    # the nested stacks' group and queue are managed, and as declared: only the bucket that
+    # holds the templates, made by hand, is unmanaged
+    assert set(drift(findings)) == {("AWS-DRIFT-009", "arn:aws:s3:::templates")}
+
+    account.client("ec2").authorize_security_group_ingress(
+        GroupId=group,
+        IpPermissions=[
+            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+             "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+        ],
+    )  # fmt: skip
+    _, findings = judge(account, "platform")
+    found = drift(findings)
+    assert set(found) == {
+        ("AWS-DRIFT-001", group_arn(group)), ("AWS-DRIFT-009", "arn:aws:s3:::templates"),
+    }  # fmt: skip
+    assert found[("AWS-DRIFT-001", group_arn(group))].startswith(
+        f"{group_arn(group)} (platform/Network): SecurityGroupIngress: tcp 22 from 0.0.0.0/0 "
+        "added outside the template"
+    )
