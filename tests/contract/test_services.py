@@ -143,3 +143,23 @@ def test_reindex_rebuilds_the_search_index_from_the_findings_store(
     assert (result.tenants, result.indexed, result.removed) == (1, len(stored), 1)
     found = index.search("acme", FindingQuery(limit=500)).findings
     assert {f["finding_id"] for f in found} == stored
+
+
+def test_an_uploaded_file_is_read_back_through_the_blob_store(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib import uploads
+    from chalicelib.config import settings
+    from chalicelib.errors import PayloadTooLarge, ValidationFailed
+
+    upload_id = "upl_" + "a" * 24
+    with pytest.raises(ValidationFailed, match="has no file"):
+        uploads.fetch("acme", upload_id, "artifacts.0.upload_id")
+    stores.blobs.put("acme", uploads.upload_key("acme", upload_id), b"FROM ubuntu\n")
+    assert uploads.fetch("acme", upload_id, "artifacts.0.upload_id") == b"FROM ubuntu\n"
+    with pytest.raises(ValidationFailed):  # another tenant's upload id names nothing of its own
+        uploads.fetch("globex", upload_id, "artifacts.0.upload_id")
+    monkeypatch.setenv("MAX_UPLOAD_BYTES", "4")
+    settings.cache_clear()
+    with pytest.raises(PayloadTooLarge):
+        uploads.fetch("acme", upload_id, "artifacts.0.upload_id")
