@@ -240,7 +240,9 @@ def _fail_stale(record: dict[str, Any], moment: datetime) -> None:
     """Fail the account's recent scans that are still collecting long after they started."""
     tenant, account_id = record["tenant_id"], record["account_id"]
     oldest = (moment - STALE_AFTER).isoformat(timespec="milliseconds")
-    for scan in scans.of_pipeline(ids.pipeline_key(tenant, pipeline_of(account_id)), limit=20):
+    for scan in scans.of_pipeline(
+        tenant, ids.pipeline_key(tenant, pipeline_of(account_id)), limit=20
+    ):
         if scan["status"] == ScanStatus.COLLECTING.value and scan["received_at"] <= oldest:
             job = AccountScanJob(
                 tenant_id=tenant, account_id=account_id, scan_id=scan["scan_id"], actor=""

@@ -5,7 +5,7 @@ A batch is evaluated together, in stream order: each tenant's waivers and each p
 findings are read once per batch, every finding of the batch goes out in as few `BatchWriteItem`
 calls as possible, each scan's results are recorded with one conditional update, and a scan whose
 artifacts are all in the batch has its report assembled in memory (per-artifact report parts go
-to S3 only when a scan spans batches).
+to the blob store only when a scan spans batches).
 
 Idempotent: a redelivered record rewrites the same finding items, and the scan counts each
 artifact once.
@@ -182,12 +182,12 @@ class _Batch:
             if self.per_pipeline[pipeline_key] > 1:
                 if pipeline_key not in self.loaded_pipelines:
                     self.loaded_pipelines.add(pipeline_key)
-                    for item in findings.of_pipeline(pipeline_key):
+                    for item in findings.of_pipeline(event.tenant_id, pipeline_key):
                         by_id = self.previous.setdefault(item["artifact_key"], {})
                         by_id[item["finding_id"]] = item
                 self.previous.setdefault(artifact_key, {})
             else:
-                self.previous[artifact_key] = findings.of_artifact(artifact_key)
+                self.previous[artifact_key] = findings.of_artifact(event.tenant_id, artifact_key)
         return self.previous[artifact_key]
 
     def _waivers(self, tenant_id: str) -> list[dict[str, Any]]:
@@ -197,7 +197,7 @@ class _Batch:
 
 
 def _evaluate_artifact(event: ArtifactEvent, policy: policies.Policy) -> ArtifactReport:
-    body = blobs.get_bytes(event.body_key)
+    body = blobs.get_bytes(event.tenant_id, event.body_key)
     if ids.sha256_hex(body) != event.sha256:
         raise ValueError(f"artifact body {event.body_key} does not match its sha256")
     try:
@@ -317,7 +317,7 @@ def _record_scan(members: list[_Evaluated]) -> _Completion | None:
         if len(scan.get("results", {})) >= scan["artifacts_total"]:
             return _Completion(members[0].index, scan, now, parts)
         for index, part in parts.items():
-            blobs.put_json(report_key(event.tenant_id, event.scan_id, index), part)
+            blobs.put_json(event.tenant_id, report_key(event.tenant_id, event.scan_id, index), part)
         return None
 
 
@@ -362,7 +362,7 @@ def _complete(completing: list[_Completion]) -> None:
     judged = [(c.scan, _judge(c.scan, c.now)) for c in completing]
     for (scan, fields), c in zip(judged, completing, strict=True):
         key = report_key(scan["tenant_id"], scan["scan_id"])
-        blobs.put_json(key, _report(scan, fields, c.parts))
+        blobs.put_json(scan["tenant_id"], key, _report(scan, fields, c.parts))
     alerts.scan_alerts(
         [alerts.ScanAlert(s["tenant_id"], s, f["verdict"], f["counts"]) for s, f in judged]
     )
@@ -401,7 +401,7 @@ def _judge(scan: dict[str, Any], now: str) -> dict[str, Any]:
 
 
 def report_key(tenant_id: str, scan_id: str, artifact_index: int | None = None) -> str:
-    """Where a scan's report (or one artifact's part of it) lives in S3."""
+    """Where a scan's report (or one artifact's part of it) lives in the blob store."""
     if artifact_index is None:
         return blobs.tenant_key(tenant_id, "reports", f"{scan_id}.json")
     return blobs.tenant_key(tenant_id, "reports", scan_id, f"{artifact_index}.json")
@@ -412,11 +412,12 @@ def _report(
 ) -> dict[str, Any]:
     """The scan as it completed, with every finding it saw: a snapshot that later runs keep.
 
-    Each artifact's part comes from `parts` (this batch), else from S3 (an earlier batch)."""
-    given = parts or {}
+    Each artifact's part comes from `parts` (this batch), else from the blob store (an
+    earlier batch)."""
+    given, tenant_id = parts or {}, scan["tenant_id"]
     parts_in_order = [
         given.get(a["index"])
-        or blobs.get_json(report_key(scan["tenant_id"], scan["scan_id"], a["index"]))
+        or blobs.get_json(tenant_id, report_key(tenant_id, scan["scan_id"], a["index"]))
         for a in scan["artifacts"]
     ]
     results = scan["results"]

@@ -149,7 +149,7 @@ def _queue(scan: dict[str, Any], bodies: list[bytes], *, only_missing: bool = Fa
     """Store the bodies, then put one record per artifact on the stream; if either fails, the
     scan is marked for a retry (the same request sent again queues it) and the answer is 503."""
     try:
-        _store_bodies(scan["artifacts"], bodies, only_missing=only_missing)
+        _store_bodies(scan["tenant_id"], scan["artifacts"], bodies, only_missing=only_missing)
     except Exception:  # botocore already retried; the caller sends the same request again
         observability.logger().exception("artifact bodies could not be stored")
         _unavailable(scan)
@@ -157,18 +157,18 @@ def _queue(scan: dict[str, Any], bodies: list[bytes], *, only_missing: bool = Fa
 
 
 def _store_bodies(
-    artifacts: list[dict[str, Any]], bodies: list[bytes], *, only_missing: bool
+    tenant_id: str, artifacts: list[dict[str, Any]], bodies: list[bytes], *, only_missing: bool
 ) -> None:
     """Write each distinct body once (keys are per tenant and by content); `only_missing`
-    writes only those S3 does not confirm it holds."""
+    writes only those the blob store does not confirm it holds."""
     written: set[str] = set()
     for artifact, body in zip(artifacts, bodies, strict=True):
         key = artifact["body_key"]
         if key in written:
             continue
         written.add(key)
-        if not (only_missing and blobs.exists(key)):
-            blobs.put_bytes(key, body, "text/plain; charset=utf-8")
+        if not (only_missing and blobs.exists(tenant_id, key)):
+            blobs.put_bytes(tenant_id, key, body, "text/plain; charset=utf-8")
 
 
 def _unavailable(scan: dict[str, Any]) -> NoReturn:
@@ -223,7 +223,8 @@ def _resubmitted(
     """The same run again: the same scan (re-queued if queueing it failed), or a conflict.
 
     Its bodies were stored by the first request, unless that one stopped before or could not
-    store them: a scan that is queued again stores the bodies S3 does not confirm it holds.
+    store them: a scan that is queued again stores the bodies the blob store does not confirm
+    it holds.
     """
 
     def digest(items: list[dict[str, Any]]) -> list[tuple[str, str, str]]:

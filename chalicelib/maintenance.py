@@ -11,26 +11,19 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.search.factory import get_index
 from chalicelib.search.port import FindingQuery
-from chalicelib.stores import dynamo
+from chalicelib.stores.backend import stores
 from chalicelib.stores.clients import client
 
 
-def _stored_findings(tenant_id: str | None) -> Iterator[dict[str, Any]]:
-    """Every finding in DynamoDB (one tenant's by key, or all), the source of truth."""
-    ddb = client("dynamodb")
-    table = settings().findings_table
-    if tenant_id is None:
-        pages = ddb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
-    else:
-        pages = ddb.get_paginator("query").paginate(
-            TableName=table,
-            KeyConditionExpression="tenant_id = :t",
-            ExpressionAttributeValues={":t": dynamo.value(tenant_id)},
-            ConsistentRead=True,
-        )
-    for page in pages:
-        for item in page["Items"]:
-            yield dynamo.deserialize(item)
+def _stored_findings(tenant_id: str, page_size: int = 500) -> Iterator[dict[str, Any]]:
+    """Every stored finding of the tenant (the findings store is the source of truth)."""
+    store = stores().findings
+    after: str | None = None
+    while True:
+        page, after = store.page(tenant_id, page_size, after)
+        yield from page
+        if after is None:
+            return
 
 
 def _indexed_ids(tenant_id: str) -> set[str]:
@@ -53,17 +46,16 @@ class ReindexResult:
 
 
 def reindex(tenant_id: str | None = None, batch: int = 500) -> ReindexResult:
-    """Make the search index equal DynamoDB for one tenant, or for every tenant with findings."""
+    """Make the search index equal the findings store for one tenant, or for every tenant with
+    findings."""
     index = get_index()
-    by_tenant: dict[str, list[dict[str, Any]]] = {}
-    for item in _stored_findings(tenant_id):
-        for internal in ("artifact_key", "pipeline_key"):
-            item.pop(internal, None)
-        by_tenant.setdefault(item["tenant_id"], []).append(item)
-    if tenant_id is not None:
-        by_tenant.setdefault(tenant_id, [])
-    result = ReindexResult(tenants=len(by_tenant))
-    for tenant, items in by_tenant.items():
+    tenants = [tenant_id] if tenant_id is not None else stores().findings.tenants()
+    result = ReindexResult(tenants=len(tenants))
+    for tenant in tenants:
+        items = list(_stored_findings(tenant))
+        for item in items:
+            for internal in ("artifact_key", "pipeline_key"):
+                item.pop(internal, None)
         for start in range(0, len(items), batch):
             index.upsert(tenant, items[start : start + batch])
         stale = sorted(_indexed_ids(tenant) - {i["finding_id"] for i in items})
@@ -122,7 +114,7 @@ def redrive(max_messages: int = 1000) -> RedriveResult:
                 continue
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             result.replayed += 1
-    if index_failures:  # the index is rebuilt from DynamoDB, then those messages are done
+    if index_failures:  # the index is rebuilt from the findings store, then they are done
         reindex()
         result.reindexed = True
         for receipt in index_failures:

@@ -64,7 +64,7 @@ def get_scan(tenant_id: str, scan_id: str) -> dict[str, Any]:
 
 
 def get_scan_report(tenant_id: str, scan_id: str) -> dict[str, Any]:
-    """The complete scan with every finding it saw (from its report in S3)."""
+    """The complete scan with every finding it saw (from its stored report)."""
     from chalicelib.evaluate import report_key
     from chalicelib.stores import blobs
 
@@ -73,7 +73,7 @@ def get_scan_report(tenant_id: str, scan_id: str) -> dict[str, Any]:
         raise Conflict(
             f"scan {scan_id!r} is {scan['status']}: its report exists once it is complete"
         )
-    return blobs.get_json(report_key(tenant_id, scan_id))
+    return blobs.get_json(tenant_id, report_key(tenant_id, scan_id))
 
 
 def search_findings(tenant_id: str, params: dict[str, str] | None) -> FindingPage:

@@ -1,4 +1,5 @@
-"""Large artifacts: a presigned S3 upload under the tenant's prefix, bounded in size and time."""
+"""Large artifacts: a presigned S3 upload under the tenant's prefix, bounded in size and time;
+the uploaded file is read back through the blob store."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from chalicelib.config import settings
 from chalicelib.errors import PayloadTooLarge, ValidationFailed
 from chalicelib.models import UploadRequest
 from chalicelib.stores import blobs
+from chalicelib.stores.backend import stores
 from chalicelib.stores.clients import client
 
 
@@ -43,18 +45,20 @@ def start(tenant_id: str, request: UploadRequest) -> dict[str, Any]:
 
 def fetch(tenant_id: str, upload_id: str, where: str) -> bytes:
     """The uploaded file (422 when it was never uploaded, 413 when it is too large)."""
-    s3 = client("s3")
     key = upload_key(tenant_id, upload_id)
-    try:
-        head = s3.head_object(Bucket=settings().artifact_bucket, Key=key)
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code")
-        if code in ("404", "NoSuchKey", "NotFound"):
-            raise ValidationFailed(
-                f"{where}: upload {upload_id!r} has no file: upload it to the URL you were given",
-                [{"field": where, "message": "not uploaded"}],
-            ) from None
-        raise
-    if head["ContentLength"] > settings().max_upload_bytes:
+    size = stores().blobs.size(tenant_id, key)
+    if size is None:
+        raise _not_uploaded(upload_id, where)
+    if size > settings().max_upload_bytes:
         raise PayloadTooLarge(f"{where}: the uploaded file is larger than allowed")
-    return blobs.get_bytes(key)
+    data = stores().blobs.get(tenant_id, key)
+    if data is None:  # removed since
+        raise _not_uploaded(upload_id, where)
+    return data
+
+
+def _not_uploaded(upload_id: str, where: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"{where}: upload {upload_id!r} has no file: upload it to the URL you were given",
+        [{"field": where, "message": "not uploaded"}],
+    )

@@ -1,48 +1,44 @@
-"""Artifact bodies and scan reports in S3, always under the tenant's prefix."""
+"""Artifact bodies and scan reports, on the configured backend's `BlobStore`: each call names
+its tenant, and a key outside that tenant's prefix is a `ValueError`."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from chalicelib.config import settings
-from chalicelib.stores.clients import client
+from chalicelib.stores.backend import stores
+from chalicelib.stores.keys import tenant_key
+
+__all__ = ["BlobMissing", "exists", "get_bytes", "get_json", "put_bytes", "put_json", "tenant_key"]
 
 
-def tenant_key(tenant_id: str, *parts: str) -> str:
-    """`tenants/<tenant>/<parts...>`: every object key starts with its tenant."""
-    if not tenant_id or "/" in tenant_id:
-        raise ValueError("invalid tenant id")
-    return "/".join(("tenants", tenant_id, *parts))
+class BlobMissing(LookupError):
+    """Nothing is stored under the key."""
 
 
-def put_bytes(key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
-    client("s3").put_object(
-        Bucket=settings().artifact_bucket, Key=key, Body=data, ContentType=content_type
-    )
+def put_bytes(
+    tenant_id: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+) -> None:
+    stores().blobs.put(tenant_id, key, data, content_type)
 
 
-def exists(key: str) -> bool:
-    """Whether `key` is known to be stored. A key S3 will not confirm (404, or 403 for a role
-    without s3:ListBucket, which is how S3 answers for a missing key then) is not."""
-    s3 = client("s3")
-    try:
-        s3.head_object(Bucket=settings().artifact_bucket, Key=key)
-    except s3.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403"):
-            return False
-        raise
-    return True
+def exists(tenant_id: str, key: str) -> bool:
+    """Whether `key` is known to be stored."""
+    return stores().blobs.size(tenant_id, key) is not None
 
 
-def get_bytes(key: str) -> bytes:
-    obj = client("s3").get_object(Bucket=settings().artifact_bucket, Key=key)
-    return obj["Body"].read()
+def get_bytes(tenant_id: str, key: str) -> bytes:
+    """The bytes under `key`; `BlobMissing` when nothing is stored there."""
+    data = stores().blobs.get(tenant_id, key)
+    if data is None:
+        raise BlobMissing(f"no blob {key!r}")
+    return data
 
 
-def put_json(key: str, document: Any) -> None:
-    put_bytes(key, json.dumps(document, sort_keys=True).encode("utf-8"), "application/json")
+def put_json(tenant_id: str, key: str, document: Any) -> None:
+    data = json.dumps(document, sort_keys=True).encode("utf-8")
+    put_bytes(tenant_id, key, data, "application/json")
 
 
-def get_json(key: str) -> Any:
-    return json.loads(get_bytes(key))
+def get_json(tenant_id: str, key: str) -> Any:
+    return json.loads(get_bytes(tenant_id, key))

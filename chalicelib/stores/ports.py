@@ -1,4 +1,4 @@
-"""The ports of the tenancy stores: what every backend (AWS, embedded) keeps.
+"""The ports of the stores: what every backend (AWS, embedded) keeps.
 
 Each port is a Protocol; `chalicelib.stores.aws` implements it on DynamoDB and
 `chalicelib.stores.embedded` on SQLite, and `chalicelib.stores.backend` picks one. Every method
@@ -151,6 +151,103 @@ class SettingStore(Protocol):
         """The tenants that stored a document of this name, sorted."""
 
 
+class ScanStore(Protocol):
+    """Scans (keyed by tenant and `scan_id`) and their per-artifact results (`results`, by
+    artifact index as text; `artifacts_done` counts them)."""
+
+    def create(self, scan: dict[str, Any]) -> None:
+        """Store a new scan of `scan["tenant_id"]`; `NotWritten` if it has one with its id."""
+
+    def get(self, tenant_id: str, scan_id: str) -> dict[str, Any] | None:
+        """One of the tenant's scans."""
+
+    def record_artifacts(
+        self, tenant_id: str, scan_id: str, results: dict[int, dict[str, Any]], now: str
+    ) -> dict[str, Any]:
+        """Record results of a queued or running scan (it becomes running) if none of them is
+        recorded yet; the scan as updated. Else `NotWritten`, nothing recorded."""
+
+    def complete(self, tenant_id: str, scan_id: str, fields: dict[str, Any]) -> None:
+        """Set `fields` and mark an existing, not yet complete scan complete; else `NotWritten`."""
+
+    def mark_failed(self, tenant_id: str, scan_id: str, reason: str, now: str) -> None:
+        """Mark an existing scan failed with `reason`; `NotWritten` if there is none."""
+
+    def requeue(self, tenant_id: str, scan_id: str, now: str) -> None:
+        """Put a failed scan back to queued (its failure removed); else `NotWritten`."""
+
+    def received_since(self, tenant_id: str, since: str) -> list[dict[str, Any]]:
+        """The tenant's scans received at or after `since` (ISO-8601), by scan id."""
+
+    def of_pipeline(
+        self, tenant_id: str, pipeline_key: str, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` of the pipeline's scans, newest `received_at` first, older than the
+        cursor `after`; and the cursor of the next page (None when no scan follows). A key
+        that is not the tenant's (`ids.pipeline_key`) has no scans."""
+
+    def collected(
+        self, tenant_id: str, scan_id: str, artifacts: list[dict[str, Any]], now: str
+    ) -> dict[str, Any]:
+        """Give a `collecting` scan its artifacts and make it `queued`; the scan as updated.
+        `NotWritten` if it is not collecting (nothing written)."""
+
+    def mark_streamed(self, tenant_id: str, scan_id: str) -> None:
+        """Note that an existing scan's artifacts are on the stream (`streamed`); else
+        `NotWritten`."""
+
+    def fail_unstreamed(self, tenant_id: str, scan_id: str, reason: str, now: str) -> None:
+        """Fail a scan still `collecting`, or `queued` and not streamed, with `reason`; else
+        `NotWritten` (it had moved on)."""
+
+
+class FindingStore(Protocol):
+    """Findings (keyed by tenant and `finding_id`), grouped by `artifact_key` and
+    `pipeline_key` (`ids`), each the whole current state of the finding with its lifecycle."""
+
+    def put_many(self, tenant_id: str, findings: list[dict[str, Any]]) -> None:
+        """Write the tenant's findings: one per id, a later write replacing the finding (so a
+        redelivered write changes nothing). A finding of another tenant is a `ValueError`."""
+
+    def get(self, tenant_id: str, finding_id: str) -> dict[str, Any] | None:
+        """One of the tenant's findings."""
+
+    def get_many(self, tenant_id: str, finding_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The tenant's findings among `finding_ids`, by id."""
+
+    def of_artifact(self, tenant_id: str, artifact_key: str) -> dict[str, dict[str, Any]]:
+        """The tenant's findings of one file of one pipeline, by id."""
+
+    def of_pipeline(self, tenant_id: str, pipeline_key: str) -> list[dict[str, Any]]:
+        """The tenant's findings of one pipeline, by id."""
+
+    def page(
+        self, tenant_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` of the tenant's findings by id, after the id `after`; and the id to
+        continue after (None when no finding follows)."""
+
+    def tenants(self) -> list[str]:
+        """The tenants that have findings, sorted."""
+
+
+class BlobStore(Protocol):
+    """Artifact bodies and reports, by key `tenants/<tenant>/<path>` (`blobs.tenant_key`). A
+    key outside the tenant's prefix, or one with empty, `.` or `..` parts, is a `ValueError`."""
+
+    def put(
+        self, tenant_id: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> None:
+        """Store `data` under the key, replacing what it held, all at once: a reader sees the
+        old bytes or the new ones, never a part."""
+
+    def get(self, tenant_id: str, key: str) -> bytes | None:
+        """The bytes under the key, None when nothing is stored there."""
+
+    def size(self, tenant_id: str, key: str) -> int | None:
+        """The size of what is stored under the key, None when nothing is."""
+
+
 @dataclass(frozen=True)
 class Stores:
     """One backend's adapters, as `chalicelib.stores.backend.stores()` gives them."""
@@ -160,3 +257,6 @@ class Stores:
     audit: AuditLog
     waivers: WaiverStore
     settings: SettingStore
+    scans: ScanStore
+    findings: FindingStore
+    blobs: BlobStore

@@ -130,12 +130,12 @@ def get_pipeline(call: Call, name: str) -> dict[str, Any]:
     """The pipeline's current findings (not fixed), its latest verdict and its scan history."""
     name = unquote(name)
     key = ids.pipeline_key(call.tenant_id, name)
-    history = scans.of_pipeline(key)
+    history = scans.of_pipeline(call.tenant_id, key)
     if not history:
         raise NotFound(f"no scans of pipeline {name!r} in this tenant")
     now = _now()
     current = []
-    for item in findings.of_pipeline(key):
+    for item in findings.of_pipeline(call.tenant_id, key):
         if item.get("lifecycle") == "fixed":
             continue
         item["status"] = lifecycle.public_status(item, now)

@@ -23,9 +23,14 @@ def stores(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: Any) -> 
     if request.param == "aws":
         request.getfixturevalue("aws")
     else:
+        from chalicelib.search.factory import reset_index
+
         monkeypatch.setenv("PIPEGUARD_BACKEND", "embedded")
         monkeypatch.setenv("PIPEGUARD_HOME", str(tmp_path / "state"))
+        monkeypatch.setenv("SEARCH_BACKEND", "sqlite")
+        monkeypatch.setenv("SEARCH_SQLITE_PATH", str(tmp_path / "search.db"))
         settings.cache_clear()
+        reset_index()
     forget_cached()
     backend.reset()
     yield backend.stores()

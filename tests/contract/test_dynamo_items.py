@@ -47,3 +47,58 @@ def test_an_audit_cursor_of_an_earlier_release_continues_the_log(aws: Any) -> No
         "change.1",
         "change.0",
     ]
+
+
+def test_scans_findings_and_blobs_keep_the_tables_and_keys_of_earlier_releases(aws: Any) -> None:
+    from chalicelib import ids
+    from chalicelib.config import settings
+    from chalicelib.stores import dynamo
+    from chalicelib.stores.aws import build
+    from chalicelib.stores.clients import client
+
+    ddb, config = client("dynamodb"), settings()
+    pipeline_key = ids.pipeline_key("acme", "web")
+    scan = {
+        "tenant_id": "acme",
+        "scan_id": "scn_1",
+        "status": "queued",
+        "received_at": "2026-01-01T00:00:00+00:00",
+        "pipeline_key": pipeline_key,
+        "results": {},
+        "artifacts_done": 0,
+    }
+    finding = {
+        "tenant_id": "acme",
+        "finding_id": "fnd_1",
+        "artifact_key": ids.artifact_key("acme", "web", "Dockerfile"),
+        "pipeline_key": pipeline_key,
+        "severity": "high",
+    }
+    ddb.put_item(TableName=config.scans_table, Item=dynamo.serialize(scan))
+    ddb.put_item(TableName=config.findings_table, Item=dynamo.serialize(finding))
+    key = "tenants/acme/artifacts/" + "0" * 64
+    client("s3").put_object(Bucket=config.artifact_bucket, Key=key, Body=b"FROM x\n")
+    stores = build()
+    assert stores.scans.get("acme", "scn_1") == scan
+    assert stores.scans.of_pipeline("acme", pipeline_key, 5) == ([scan], None)
+    assert stores.findings.of_pipeline("acme", pipeline_key) == [finding]
+    assert stores.findings.of_artifact("acme", finding["artifact_key"]) == {"fnd_1": finding}
+    assert stores.blobs.get("acme", key) == b"FROM x\n"
+    # and what the adapters write is what earlier releases read: the same items under the same keys
+    stores.scans.record_artifacts("acme", "scn_1", {0: {"n": 1}}, "2026-01-01T00:01:00+00:00")
+    raw = ddb.get_item(
+        TableName=config.scans_table,
+        Key=dynamo.serialize({"tenant_id": "acme", "scan_id": "scn_1"}),
+    )
+    assert dynamo.deserialize(raw["Item"])["results"] == {"0": {"n": 1}}
+    stores.findings.put_many("acme", [{**finding, "finding_id": "fnd_2"}])
+    raw = ddb.get_item(
+        TableName=config.findings_table,
+        Key=dynamo.serialize({"tenant_id": "acme", "finding_id": "fnd_2"}),
+    )
+    assert dynamo.deserialize(raw["Item"]) == {**finding, "finding_id": "fnd_2"}
+    stores.blobs.put("acme", "tenants/acme/reports/scn_1.json", b"{}", "application/json")
+    obj = client("s3").get_object(
+        Bucket=config.artifact_bucket, Key="tenants/acme/reports/scn_1.json"
+    )
+    assert (obj["Body"].read(), obj["ContentType"]) == (b"{}", "application/json")

@@ -632,7 +632,7 @@ def test_report_schema_matches_the_report_evaluate_writes(
 
     fixed = _finding(status="fixed", lifecycle="fixed", fixed_at=NOW, fixed_in_scan="scn_y")
     part = {"findings": [_finding()], "fixed": [fixed]}
-    monkeypatch.setattr(evaluate.blobs, "get_json", lambda key: part)
+    monkeypatch.setattr(evaluate.blobs, "get_json", lambda tenant_id, key: part)
     scan = {
         "tenant_id": "acme",
         "scan_id": "scn_" + "b" * 24,
@@ -675,8 +675,10 @@ def test_pipeline_schema_matches_the_view(spec: dict[str, Any], monkeypatch: Any
     stored = {**_finding(), "tenant_id": "acme", "artifact_key": "k", "pipeline_key": "p"}
     stored.pop("fixed_at"), stored.pop("fixed_in_scan")
     waived = {**stored, "finding_id": "fnd_" + "c" * 24, "status": "waived"}
-    monkeypatch.setattr(view.scans, "of_pipeline", lambda key: [scan])
-    monkeypatch.setattr(view.findings, "of_pipeline", lambda key: [dict(stored), dict(waived)])
+    monkeypatch.setattr(view.scans, "of_pipeline", lambda tenant_id, key: [scan])
+    monkeypatch.setattr(
+        view.findings, "of_pipeline", lambda tenant_id, key: [dict(stored), dict(waived)]
+    )
     pipeline = view.get_pipeline(_call(), "web")
     _fields(spec, "Pipeline", pipeline, set())
     assert len(pipeline["open_findings"]) == len(pipeline["accepted_findings"]) == 1

@@ -1,4 +1,4 @@
-"""The AWS adapters of the ports: DynamoDB (boto3), the tables `resources.create_all` makes."""
+"""The AWS adapters of the ports: DynamoDB and S3 (boto3), as `resources.create_all` makes them."""
 
 from __future__ import annotations
 
@@ -6,9 +6,13 @@ from chalicelib.stores.ports import Stores
 
 
 def build() -> Stores:
-    """Every tenancy port on the tenants table (named by `settings().tenants_table`)."""
+    """The tenancy ports on the tenants table, scans and findings on their tables, blobs in
+    the artifact bucket (as `settings()` names them)."""
     from chalicelib.stores.aws.audit import DynamoAuditLog
+    from chalicelib.stores.aws.blobs import S3Blobs
+    from chalicelib.stores.aws.findings import DynamoFindings
     from chalicelib.stores.aws.policies import DynamoPolicies
+    from chalicelib.stores.aws.scans import DynamoScans
     from chalicelib.stores.aws.settings import DynamoSettings
     from chalicelib.stores.aws.tenants import DynamoTenants
     from chalicelib.stores.aws.waivers import DynamoWaivers
@@ -19,4 +23,7 @@ def build() -> Stores:
         audit=DynamoAuditLog(),
         waivers=DynamoWaivers(),
         settings=DynamoSettings(),
+        scans=DynamoScans(),
+        findings=DynamoFindings(),
+        blobs=S3Blobs(),
     )

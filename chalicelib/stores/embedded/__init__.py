@@ -1,15 +1,24 @@
-"""The embedded adapters of the ports: one SQLite file (WAL mode) in the state directory."""
+"""The embedded adapters of the ports: one SQLite file (WAL mode) in the state directory, and
+blobs as files in its `blobs/` directory."""
 
 from __future__ import annotations
 
 from chalicelib.stores.ports import Stores
 
+BLOB_DIRECTORY = "blobs"
+
 
 def build(path: str) -> Stores:
-    """Every tenancy port on the database at `path` (created and migrated on first use)."""
+    """Every port on the database at `path` (created and migrated on first use); blobs in
+    `blobs/` beside it."""
+    from pathlib import Path
+
     from chalicelib.stores.embedded.audit import SqliteAuditLog
+    from chalicelib.stores.embedded.blobs import FileBlobs
     from chalicelib.stores.embedded.database import Database
+    from chalicelib.stores.embedded.findings import SqliteFindings
     from chalicelib.stores.embedded.policies import SqlitePolicies
+    from chalicelib.stores.embedded.scans import SqliteScans
     from chalicelib.stores.embedded.settings import SqliteSettings
     from chalicelib.stores.embedded.tenants import SqliteTenants
     from chalicelib.stores.embedded.waivers import SqliteWaivers
@@ -21,4 +30,7 @@ def build(path: str) -> Stores:
         audit=SqliteAuditLog(database),
         waivers=SqliteWaivers(database),
         settings=SqliteSettings(database),
+        scans=SqliteScans(database),
+        findings=SqliteFindings(database),
+        blobs=FileBlobs(Path(path).parent / BLOB_DIRECTORY),
     )

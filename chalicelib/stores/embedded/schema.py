@@ -59,4 +59,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX settings_by_name ON settings (name, tenant_id)",
     ),
+    # 2: scans and findings
+    (
+        """CREATE TABLE scans (
+            tenant_id    TEXT NOT NULL,
+            scan_id      TEXT NOT NULL,
+            pipeline_key TEXT,
+            received_at  TEXT,
+            status       TEXT,
+            doc          TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, scan_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX scans_by_pipeline ON scans (pipeline_key, received_at, scan_id)",
+        """CREATE TABLE findings (
+            tenant_id    TEXT NOT NULL,
+            finding_id   TEXT NOT NULL,
+            artifact_key TEXT,
+            pipeline_key TEXT,
+            doc          TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, finding_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX findings_by_artifact ON findings (artifact_key, finding_id)",
+        "CREATE INDEX findings_by_pipeline ON findings (pipeline_key, finding_id)",
+    ),
 )
