@@ -192,7 +192,7 @@ def _collect(job: AccountScanJob) -> str:
         "size": len(body),
         "body_key": blobs.tenant_key(job.tenant_id, "artifacts", sha256),
     }
-    blobs.put_bytes(artifact["body_key"], body, "text/plain; charset=utf-8")
+    blobs.put_bytes(job.tenant_id, artifact["body_key"], body, "text/plain; charset=utf-8")
     scan = scans.collected(job.tenant_id, job.scan_id, [artifact], _now())
     if scan is None:  # another delivery of this job collected it first
         return DROPPED
