@@ -407,13 +407,15 @@ def test_the_sweep_fails_a_scan_whose_job_never_finished(keys: dict[str, str], a
 
     from chalicelib import account_scans, accounts
     from chalicelib import audit as audits
-    from chalicelib.stores import accounts as store
     from chalicelib.stores import scans
+    from chalicelib.stores.backend import stores
+
+    store = stores().accounts
 
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     request = accounts.AccountRequest(account_id=TENANT_ACCOUNT, role_arn=ROLE, schedule="30m")
     record = accounts.new_record("acme", request, "key_x", start)
-    assert store.create(record, audits.entry("acme", "key_x", "account.register", TENANT_ACCOUNT))
+    store.create("acme", record, audits.new_entry("acme", "key_x", "account.register", "x"))
     assert account_scans.sweep(clock=lambda: start) == {"due": 1, "queued": 1}
     lost = store.get("acme", TENANT_ACCOUNT)["last_scan_id"]  # its job is never run
 

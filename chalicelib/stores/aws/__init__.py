@@ -7,6 +7,7 @@ from chalicelib.stores.ports import Stores
 
 def build() -> Stores:
     """Every tenancy port on the tenants table (named by `settings().tenants_table`)."""
+    from chalicelib.stores.aws.accounts import DynamoAccounts
     from chalicelib.stores.aws.audit import DynamoAuditLog
     from chalicelib.stores.aws.policies import DynamoPolicies
     from chalicelib.stores.aws.settings import DynamoSettings
@@ -19,4 +20,5 @@ def build() -> Stores:
         audit=DynamoAuditLog(),
         waivers=DynamoWaivers(),
         settings=DynamoSettings(),
+        accounts=DynamoAccounts(),
     )

@@ -7,6 +7,7 @@ from chalicelib.stores.ports import Stores
 
 def build(path: str) -> Stores:
     """Every tenancy port on the database at `path` (created and migrated on first use)."""
+    from chalicelib.stores.embedded.accounts import SqliteAccounts
     from chalicelib.stores.embedded.audit import SqliteAuditLog
     from chalicelib.stores.embedded.database import Database
     from chalicelib.stores.embedded.policies import SqlitePolicies
@@ -21,4 +22,5 @@ def build(path: str) -> Stores:
         audit=SqliteAuditLog(database),
         waivers=SqliteWaivers(database),
         settings=SqliteSettings(database),
+        accounts=SqliteAccounts(database),
     )

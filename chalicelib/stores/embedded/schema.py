@@ -59,4 +59,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX settings_by_name ON settings (name, tenant_id)",
     ),
+    # 2: registered AWS accounts (the sweep reads them by next scan)
+    (
+        """CREATE TABLE accounts (
+            tenant_id    TEXT NOT NULL,
+            account_id   TEXT NOT NULL,
+            next_scan_at TEXT NOT NULL,
+            doc          TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, account_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX accounts_by_next_scan ON accounts (next_scan_at)",
+    ),
 )
