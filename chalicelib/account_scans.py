@@ -36,6 +36,7 @@ SCHEDULER = "schedule"
 """Who started a scheduled scan (where a key id names who started one through the API)."""
 
 QUEUE_FAILURE = "the account scan could not be queued"
+UNFINISHED = "the account scan did not finish: every attempt timed out"
 STALE_AFTER = timedelta(hours=1)
 """A scan still collecting this long after it started lost its job (every attempt timed out:
 3 attempts of at most 15 minutes each); the next sweep of its account fails it (one of its 20
@@ -246,11 +247,13 @@ def _fail_stale(record: dict[str, Any], moment: datetime) -> None:
             job = AccountScanJob(
                 tenant_id=tenant, account_id=account_id, scan_id=scan["scan_id"], actor=""
             )
-            _fail(
-                job,
-                accounts.SCAN_FAILED,
-                "the account scan did not finish: every attempt timed out",
-            )
+            fail_unfinished(job)
+
+
+def fail_unfinished(job: AccountScanJob) -> None:
+    """Fail a scan whose job was given up while it was still collecting (every attempt timed
+    out, so the worker had no chance to fail it)."""
+    _fail(job, accounts.SCAN_FAILED, UNFINISHED)
 
 
 def sweep(
