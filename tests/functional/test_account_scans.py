@@ -474,6 +474,47 @@ def test_redrive_scans_again_each_account_whose_scan_was_given_up(
     assert _queued_jobs(aws) == []
 
 
+def test_redrive_leaves_a_disabled_tenants_accounts_to_their_schedule(
+    api_url: str, keys: dict[str, str], aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib import tenancy
+
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    started = _start(acme)
+    [job] = _queued_jobs(aws)  # its every attempt timed out: the queue gave it up
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.purge_queue(QueueUrl=aws.account_scan_queue_url)
+    sqs.send_message(QueueUrl=_dead_letters(aws), MessageBody=json.dumps(job))
+    tenancy.set_status("acme", "disabled", actor="operator")
+
+    done = _redrive(capsys)
+    assert done["rescanned"] == [] and done["failed"] == [started["scan_id"]]
+    [skipped] = done["skipped"]
+    assert skipped["reason"].startswith("the tenant is not active")
+    assert _queued_jobs(aws) == [] and _queued_jobs(aws, _dead_letters(aws)) == []
+
+
+def test_redrive_without_the_account_scan_queue_exits_2_before_replaying_anything(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib import ops
+    from chalicelib.stores import clients
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.send_message(QueueUrl=aws.dead_letter_queue_url, MessageBody=json.dumps({"x": 1}))
+    gone = aws.account_scan_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    monkeypatch.setenv("ACCOUNT_SCAN_QUEUE_URL", gone)
+    clients.reset()
+    with pytest.raises(SystemExit) as exited:
+        ops.main(["redrive"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "dead-letter queue cannot be found" in error and "ACCOUNT_SCAN_QUEUE_URL" in error
+    left = sqs.receive_message(QueueUrl=aws.dead_letter_queue_url, VisibilityTimeout=0)
+    assert len(left["Messages"]) == 1  # the stream's dead letter was not touched
+
+
 def test_a_job_that_cannot_be_queued_is_a_503_and_a_failed_scan(
     api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
