@@ -3,7 +3,6 @@ sweep's due list and claim, scan outcomes that never overwrite a newer scan's, t
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
@@ -150,30 +149,21 @@ def test_a_claim_moves_the_next_scan_once(stores: Stores) -> None:
 def test_two_overlapping_sweeps_claim_an_account_once(stores: Stores) -> None:
     for n in range(1, 6):
         _register(stores, "acme", n)
-    due = stores.accounts.due(NOON)
-    both_read = threading.Barrier(2, timeout=30)
-    claimed: list[str] = []
-    errors: list[BaseException] = []
-
-    def sweep() -> None:
-        try:
-            both_read.wait()
-            for record in due:
-                try:
-                    stores.accounts.claim("acme", record["account_id"], NOON, LATER)
-                except NotWritten:
-                    continue
-                claimed.append(record["account_id"])
-        except BaseException as exc:  # reported below: a thread's failure fails the test
-            errors.append(exc)
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
-    assert sorted(claimed) == sorted(r["account_id"] for r in due)  # each once, by either
+    first, second = stores.accounts.due(NOON), stores.accounts.due(NOON)  # both read it due
+    claimed: dict[str, list[str]] = {"first": [], "second": []}
+    # their claims interleave: each account goes to whichever sweep claims it first
+    for n, (a, b) in enumerate(zip(first, second, strict=True)):
+        order = [("first", a), ("second", b)] if n % 2 else [("second", b), ("first", a)]
+        for sweep, record in order:
+            try:
+                stores.accounts.claim("acme", record["account_id"], record["next_scan_at"], LATER)
+            except NotWritten:
+                continue
+            claimed[sweep].append(record["account_id"])
+    assert len(claimed["first"]) == 2 and len(claimed["second"]) == 3
+    everyone = sorted(r["account_id"] for r in first)
+    assert sorted(claimed["first"] + claimed["second"]) == everyone  # each once, by either
+    assert _due(stores, NOON) == []
 
 
 def test_a_scan_outcome_never_overwrites_a_newer_scans(stores: Stores) -> None:
