@@ -15,6 +15,7 @@ its dead-letter queue).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,13 +28,15 @@ from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailable
 from chalicelib.ingest import accepted, stream_records
 from chalicelib.kinds import ArtifactType, ScanStatus
-from chalicelib.stores import accounts as store
 from chalicelib.stores import blobs, jobs, scans, stream
+from chalicelib.stores.backend import stores
+from chalicelib.stores.ports import NotWritten
 
 SCHEDULER = "schedule"
 """Who started a scheduled scan (where a key id names who started one through the API)."""
 
 QUEUE_FAILURE = "the account scan could not be queued"
+UNFINISHED = "the account scan did not finish: every attempt timed out"
 STALE_AFTER = timedelta(hours=1)
 """A scan still collecting this long after it started lost its job (every attempt timed out:
 3 attempts of at most 15 minutes each); the next sweep of its account fails it (one of its 20
@@ -95,15 +98,16 @@ def start_scan(
     if not scans.create(scan):  # the same account, the same microsecond: the same scan
         existing = scans.get(tenant, scan_id) or scan
         return accepted(scan_id, existing["status"])
-    store.record_scan(
-        tenant,
-        account_id,
-        {
-            "last_scan_at": accounts.iso(moment),
-            "last_scan_id": scan_id,
-            "next_scan_at": accounts.iso(moment + accounts.interval_of(record["schedule"])),
-        },
-    )
+    with contextlib.suppress(NotWritten):  # deleted meanwhile: its job fails the scan
+        stores().accounts.record_scan(
+            tenant,
+            account_id,
+            {
+                "last_scan_at": accounts.iso(moment),
+                "last_scan_id": scan_id,
+                "next_scan_at": accounts.iso(moment + accounts.interval_of(record["schedule"])),
+            },
+        )
     job = AccountScanJob(
         tenant_id=tenant,
         account_id=account_id,
@@ -163,7 +167,7 @@ def _collect(job: AccountScanJob) -> str:
     from chalicelib.posture.assume import CannotAssume, tenant_reader
     from chalicelib.posture.collect import collect
 
-    record = store.get(job.tenant_id, job.account_id)
+    record = stores().accounts.get(job.tenant_id, job.account_id)
     if record is None:
         _fail(job, None, "the account was deleted before it was scanned")
         return FAILED
@@ -207,12 +211,15 @@ def _collect(job: AccountScanJob) -> str:
 
 def _scanned(job: AccountScanJob) -> None:
     """The account could be read: its status is ok (while this scan is its last one)."""
-    store.record_scan(
-        job.tenant_id,
-        job.account_id,
-        {"status": accounts.OK, "status_message": None},
-        if_last_scan=job.scan_id,
-    )
+    _record_outcome(job, {"status": accounts.OK, "status_message": None})
+
+
+def _record_outcome(job: AccountScanJob, changes: dict[str, Any]) -> None:
+    """Give the account the scan's outcome, unless a newer scan (or a deletion) came since."""
+    with contextlib.suppress(NotWritten):
+        stores().accounts.record_scan(
+            job.tenant_id, job.account_id, changes, if_last_scan=job.scan_id
+        )
 
 
 def _stream(scan: dict[str, Any]) -> None:
@@ -225,12 +232,7 @@ def _stream(scan: dict[str, Any]) -> None:
 def _fail(job: AccountScanJob, status: str | None, message: str) -> None:
     """Fail the scan (if it never reached the stream) and give the account `status`."""
     if scans.fail_unstreamed(job.tenant_id, job.scan_id, message, _now()) and status:
-        store.record_scan(
-            job.tenant_id,
-            job.account_id,
-            {"status": status, "status_message": message},
-            if_last_scan=job.scan_id,
-        )
+        _record_outcome(job, {"status": status, "status_message": message})
     observability.logger().warning(
         "account scan failed", extra={"account_id": job.account_id, "reason": message}
     )
@@ -247,11 +249,13 @@ def _fail_stale(record: dict[str, Any], moment: datetime) -> None:
             job = AccountScanJob(
                 tenant_id=tenant, account_id=account_id, scan_id=scan["scan_id"], actor=""
             )
-            _fail(
-                job,
-                accounts.SCAN_FAILED,
-                "the account scan did not finish: every attempt timed out",
-            )
+            fail_unfinished(job)
+
+
+def fail_unfinished(job: AccountScanJob) -> None:
+    """Fail a scan whose job was given up while it was still collecting (every attempt timed
+    out, so the worker had no chance to fail it)."""
+    _fail(job, accounts.SCAN_FAILED, UNFINISHED)
 
 
 def sweep(
@@ -264,7 +268,7 @@ def sweep(
     from chalicelib.stores.tenants import get_tenant
 
     moment = clock()
-    due = store.due(accounts.iso(moment))
+    due = stores().accounts.due(accounts.iso(moment))
     queued = 0
     active: dict[str, bool] = {}
     for record in sorted(due, key=lambda r: (r["next_scan_at"], r["tenant_id"], r["account_id"])):
@@ -274,9 +278,11 @@ def sweep(
         if not active[tenant]:  # a disabled tenant's accounts wait until it is enabled again
             continue
         claimed = accounts.iso(moment + accounts.interval_of(record["schedule"]))
-        if not store.claim(
-            record["tenant_id"], record["account_id"], record["next_scan_at"], claimed
-        ):
+        try:
+            stores().accounts.claim(
+                record["tenant_id"], record["account_id"], record["next_scan_at"], claimed
+            )
+        except NotWritten:  # another sweep claimed it (or it was deleted) since it was read
             continue
         try:
             _fail_stale(record, moment)

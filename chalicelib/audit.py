@@ -51,21 +51,6 @@ def new_entry(
     )
 
 
-def entry(
-    tenant_id: str,
-    actor: str,
-    action: str,
-    target: str,
-    before: Any = None,
-    after: Any = None,
-) -> dict[str, Any]:
-    """The DynamoDB transaction `Put` of a new entry, for the stores that write DynamoDB
-    transactions themselves (registered accounts): `dynamo.transact([change, entry])`."""
-    from chalicelib.stores.aws.audit import put_action
-
-    return put_action(new_entry(tenant_id, actor, action, target, before, after))
-
-
 def bounded(state: Any) -> str:
     """`state` as the JSON an entry stores: in full up to `INLINE_BYTES`, else truncated."""
     text = json.dumps(state, sort_keys=True, default=str)

@@ -1,9 +1,9 @@
 """`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key`: operator commands.
 
 Deployed, they use the environment's AWS credentials and the same variables as the functions
-(FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, OPENSEARCH_ENDPOINT...). With `--local`, they talk to
-the embedded stack running on `.local` (or on `--state-dir DIR`), which describes itself in
-`stack.json` there.
+(FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, ACCOUNT_SCAN_QUEUE_URL, OPENSEARCH_ENDPOINT...). With
+`--local`, they talk to the embedded stack running on `.local` (or on `--state-dir DIR`), which
+describes itself in `stack.json` there.
 """
 
 from __future__ import annotations
@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     reindex_p = sub.add_parser("reindex", help="rebuild the search index from DynamoDB")
     reindex_p.add_argument("--tenant", help="only this tenant (default: every tenant)")
-    redrive_p = sub.add_parser("redrive", help="replay the dead-letter queue")
+    redrive_p = sub.add_parser(
+        "redrive",
+        help="replay the dead-letter queue; scan again the accounts whose scan jobs were given up",
+    )
     redrive_p.add_argument("--max", type=int, default=1000, help="messages at most")
     tenant_p = sub.add_parser("create-tenant", help="create a tenant; prints its first API key")
     tenant_p.add_argument("tenant_id", help="2-63 lowercase letters, digits or dashes")
@@ -83,7 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "reindex":
         result: dict = asdict(maintenance.reindex(args.tenant))
     elif args.command == "redrive":
+        from chalicelib import account_scan_redrive
+        from chalicelib.stores.jobs import QueueUnavailable
+
+        try:
+            dead_jobs = account_scan_redrive.dead_letter_queue_url()
+        except QueueUnavailable as exc:
+            parser.exit(
+                2,
+                f"error: {exc}: set ACCOUNT_SCAN_QUEUE_URL (stack output AccountScanQueueUrl)\n",
+            )
         result = asdict(maintenance.redrive(args.max))
+        result["account_scans"] = asdict(account_scan_redrive.redrive(dead_jobs, args.max))
     elif args.command == "create-tenant":
         try:
             key = tenancy.create_tenant(args.tenant_id, args.name)

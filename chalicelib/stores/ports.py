@@ -248,6 +248,48 @@ class BlobStore(Protocol):
         """The size of what is stored under the key, None when nothing is."""
 
 
+class AccountStore(Protocol):
+    """A tenant's registered AWS accounts (records keyed by `account_id`) and their scan
+    schedule: `next_scan_at` (when the sweep scans it next) and `last_scan_id`."""
+
+    def create(self, tenant_id: str, record: dict[str, Any], audit: AuditEntry) -> None:
+        """Store a new registration with its audit entry; `NotWritten` if the tenant
+        registered this account already."""
+
+    def get(self, tenant_id: str, account_id: str) -> dict[str, Any] | None:
+        """One of the tenant's registrations."""
+
+    def page(
+        self, tenant_id: str, limit: int, after: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Up to `limit` of the tenant's registrations with an account id after `after` (from
+        the first when None), by account id, and the account id to continue after (None when
+        no registration follows)."""
+
+    def delete(self, tenant_id: str, account_id: str, audit: AuditEntry) -> None:
+        """Remove one of the tenant's registrations with its audit entry; `NotWritten` if the
+        tenant has none for this account."""
+
+    def due(self, now: str) -> list[dict[str, Any]]:
+        """Every tenant's registrations whose `next_scan_at` is at or before `now` (ISO-8601
+        UTC, compared as text): what the sweep scans."""
+
+    def claim(self, tenant_id: str, account_id: str, seen_next: str, next_scan_at: str) -> None:
+        """Move the next scan to `next_scan_at` if it is still `seen_next` (so that of two
+        sweeps that read it due, one scans it); else `NotWritten`."""
+
+    def record_scan(
+        self,
+        tenant_id: str,
+        account_id: str,
+        changes: dict[str, Any],
+        if_last_scan: str | None = None,
+    ) -> None:
+        """Set fields of an existing registration (a scan's outcome, its last and next scan);
+        with `if_last_scan`, only while that scan is still its `last_scan_id`, so that an
+        older scan never overwrites a newer one's status. `NotWritten` if nothing was set."""
+
+
 @dataclass(frozen=True)
 class Stores:
     """One backend's adapters, as `chalicelib.stores.backend.stores()` gives them."""
@@ -260,3 +302,4 @@ class Stores:
     scans: ScanStore
     findings: FindingStore
     blobs: BlobStore
+    accounts: AccountStore

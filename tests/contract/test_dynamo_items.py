@@ -102,3 +102,41 @@ def test_scans_findings_and_blobs_keep_the_tables_and_keys_of_earlier_releases(a
         Bucket=config.artifact_bucket, Key="tenants/acme/reports/scn_1.json"
     )
     assert (obj["Body"].read(), obj["ContentType"]) == (b"{}", "application/json")
+
+
+def test_a_registered_account_of_an_earlier_release_is_read_due_and_scanned(aws: Any) -> None:
+    from chalicelib.stores import dynamo
+    from chalicelib.stores.aws import build
+    from chalicelib.stores.clients import client
+
+    old = {  # as earlier releases wrote it: before accounts named stacks
+        "pk": "TENANT#acme",
+        "sk": "ACCOUNT#111122223333",
+        "tenant_id": "acme",
+        "account_id": "111122223333",
+        "role_arn": "arn:aws:iam::111122223333:role/audit",
+        "regions": ["eu-west-1"],
+        "schedule": "6h",
+        "external_id": "ext",
+        "status": "ok",
+        "status_message": None,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "created_by": "key_x",
+        "last_scan_at": "2026-01-01T00:00:00+00:00",
+        "last_scan_id": "scn_old",
+        "next_scan_at": "2026-01-01T06:00:00+00:00",
+    }
+    client("dynamodb").put_item(TableName="pipeguard-tenants", Item=dynamo.serialize(old))
+    accounts = build().accounts
+    record = {k: v for k, v in old.items() if k not in ("pk", "sk")}
+    assert accounts.get("acme", "111122223333") == record
+    assert accounts.page("acme", 10) == ([record], None)
+    assert accounts.due("2026-01-01T06:00:00+00:00") == [record]
+    accounts.claim("acme", "111122223333", old["next_scan_at"], "2026-01-01T12:00:00+00:00")
+    accounts.record_scan("acme", "111122223333", {"status": "scan_failed"}, "scn_old")
+    stored = client("dynamodb").get_item(
+        TableName="pipeguard-tenants", Key=dynamo.serialize({"pk": old["pk"], "sk": old["sk"]})
+    )["Item"]
+    assert dynamo.deserialize(stored) == {
+        **old, "status": "scan_failed", "next_scan_at": "2026-01-01T12:00:00+00:00",
+    }  # fmt: skip

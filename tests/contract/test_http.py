@@ -99,3 +99,46 @@ def test_tenancy_routes_answer_alike(api_url: str) -> None:
     assert alpha.get("/v1/policy").status_code == 401
     listed = operator.get("/v1/admin/tenants").json()["tenants"]
     assert [(t["tenant_id"], t["status"]) for t in listed] == [("a1", "disabled"), ("b1", "active")]
+
+
+def test_account_routes_answer_alike(api_url: str) -> None:
+    operator = Api(api_url, OPERATOR)
+    created = {t: operator.post("/v1/admin/tenants", json={"tenant_id": t}) for t in ("a2", "b2")}
+    alpha = Api(api_url, created["a2"].json()["api_key"])
+    beta = Api(api_url, created["b2"].json()["api_key"])
+    ids = [f"20000000000{n}" for n in range(3)]
+    for account_id in reversed(ids):
+        role = f"arn:aws:iam::{account_id}:role/audit"
+        registered = alpha.post("/v1/accounts", json={"account_id": account_id, "role_arn": role})
+        assert registered.status_code == 201, registered.text
+    again = alpha.post(
+        "/v1/accounts", json={"account_id": ids[0], "role_arn": f"arn:aws:iam::{ids[0]}:role/x"}
+    )
+    assert again.status_code == 409
+    theirs = beta.post(  # the same AWS account in another tenant: a registration of its own
+        "/v1/accounts", json={"account_id": ids[0], "role_arn": f"arn:aws:iam::{ids[0]}:role/b"}
+    )
+    assert theirs.status_code == 201
+
+    first = alpha.get("/v1/accounts", params={"limit": "2"}).json()
+    assert [a["account_id"] for a in first["accounts"]] == ids[:2]
+    rest = alpha.get("/v1/accounts", params={"limit": "2", "cursor": first["next_cursor"]}).json()
+    assert ([a["account_id"] for a in rest["accounts"]], rest["next_cursor"]) == (ids[2:], None)
+    mine = alpha.get(f"/v1/accounts/{ids[0]}").json()
+    assert mine["role_arn"].endswith(":role/audit") and "tenant_id" not in mine
+    assert beta.get(f"/v1/accounts/{ids[0]}").json()["external_id"] != mine["external_id"]
+    assert beta.get(f"/v1/accounts/{ids[1]}").status_code == 404
+    assert _delete(beta, f"/v1/accounts/{ids[1]}").status_code == 404
+
+    assert _delete(alpha, f"/v1/accounts/{ids[0]}").status_code == 204
+    assert _delete(alpha, f"/v1/accounts/{ids[0]}").status_code == 404
+    assert alpha.get(f"/v1/accounts/{ids[0]}").status_code == 404
+    assert beta.get(f"/v1/accounts/{ids[0]}").status_code == 200
+    logged = [e["action"] for e in alpha.get("/v1/audit").json()["entries"]]
+    assert logged[:4] == [
+        "account.delete",
+        "account.register",
+        "account.register",
+        "account.register",
+    ]
+    assert [e["action"] for e in beta.get("/v1/audit").json()["entries"]][0] == "account.register"

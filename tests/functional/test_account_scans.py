@@ -382,6 +382,139 @@ def test_a_job_that_keeps_failing_fails_its_scan_and_goes_to_the_dead_letter_que
     assert dead["scan_id"] == accepted["scan_id"]
 
 
+def _broken(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("collector bug")
+
+
+def _redrive(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    """`python -m chalicelib.ops redrive`: what it did with the account-scan dead letters."""
+    from chalicelib import ops
+
+    capsys.readouterr()
+    assert ops.main(["redrive"]) == 0
+    printed = capsys.readouterr().out.splitlines()  # the logs' JSON lines, then the result
+    done = json.loads(printed[-1])["redrive"]
+    assert (done["replayed"], done["left"]) == (0, [])  # the stream's dead letters: none
+    return dict(done["account_scans"])
+
+
+def test_redrive_scans_again_each_account_whose_scan_was_given_up(
+    api_url: str,
+    keys: dict[str, str],
+    pipeline: Any,
+    tenant_account: boto3.Session,
+    aws: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from chalicelib.posture import collect
+    from chalicelib.stores import scans
+
+    real_collect = collect.collect
+    monkeypatch.setattr(collect, "collect", _broken)
+    _open_ssh(tenant_account)
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    given_up = _scan_now(acme, pipeline)
+    [dead] = _queued_jobs(aws, _dead_letters(aws))
+    assert acme.get(given_up["status_url"]).json()["status"] == "failed"
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    globex = Api(api_url, keys["globex"])
+    other = "444455556666"
+    role = f"arn:aws:iam::{other}:role/pipeguard-audit"
+    assert globex.post("/v1/accounts", json={"account_id": other, "role_arn": role}).ok
+    timed_out = globex.post(f"/v1/accounts/{other}/scans", headers=JSON).json()  # never run
+    [stuck] = _queued_jobs(aws)
+    sqs.purge_queue(QueueUrl=aws.account_scan_queue_url)
+    assert globex.session.delete(f"{api_url}/v1/accounts/{other}", timeout=30).status_code == 204
+    for body in (json.dumps(dead), json.dumps(stuck), "not a job"):  # and acme's job twice
+        sqs.send_message(QueueUrl=_dead_letters(aws), MessageBody=body)
+
+    monkeypatch.setattr(collect, "collect", real_collect)  # the cause is fixed
+    done = _redrive(capsys)
+    [again] = done["rescanned"]  # one new scan of the account, however many of its jobs died
+    assert (again["tenant_id"], again["account_id"]) == ("acme", TENANT_ACCOUNT)
+    assert again["given_up"] == [given_up["scan_id"]] and again["scan_id"] != given_up["scan_id"]
+    assert done["skipped"] == [
+        {
+            "tenant_id": "globex",
+            "account_id": other,
+            "reason": "the account is no longer registered",
+        }
+    ]
+    assert done["failed"] == [timed_out["scan_id"]]  # it was still collecting: failed now
+    failed = globex.get(timed_out["status_url"]).json()
+    assert (failed["status"], failed["failure"]) == (
+        "failed", "the account scan did not finish: every attempt timed out",
+    )  # fmt: skip
+    assert len(done["left"]) == 1  # the unreadable message stays for someone to read
+    [job] = _queued_jobs(aws)
+    assert (job["scan_id"], job["actor"]) == (again["scan_id"], "redrive")
+
+    pipeline.drain(timeout=60)
+    scan = acme.get(f"/v1/scans/{again['scan_id']}").json()
+    assert (scan["status"], scan["verdict"]) == ("complete", "fail")
+    assert scans.get("acme", again["scan_id"])["submitted_by"] == "redrive"
+    assert any(rule == "CF-EC2-001" for _, rule, _ in _findings_of(acme, again["scan_id"]))
+    account = acme.get(f"/v1/accounts/{TENANT_ACCOUNT}").json()
+    assert (account["status"], account["last_scan_id"]) == ("ok", again["scan_id"])
+
+    # the same dead letter again, after the account was scanned: nothing to scan again
+    sqs.send_message(QueueUrl=_dead_letters(aws), MessageBody=json.dumps(dead))
+    late = _redrive(capsys)
+    assert late["rescanned"] == [] and late["failed"] == [] and late["left"] == []
+    assert late["skipped"] == [
+        {
+            "tenant_id": "acme",
+            "account_id": TENANT_ACCOUNT,
+            "reason": f"scanned since: {again['scan_id']}",
+        }
+    ]
+    assert _queued_jobs(aws) == []
+
+
+def test_redrive_leaves_a_disabled_tenants_accounts_to_their_schedule(
+    api_url: str, keys: dict[str, str], aws: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib import tenancy
+
+    acme = Api(api_url, keys["acme"])
+    assert acme.post("/v1/accounts", json={"account_id": TENANT_ACCOUNT, "role_arn": ROLE}).ok
+    started = _start(acme)
+    [job] = _queued_jobs(aws)  # its every attempt timed out: the queue gave it up
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.purge_queue(QueueUrl=aws.account_scan_queue_url)
+    sqs.send_message(QueueUrl=_dead_letters(aws), MessageBody=json.dumps(job))
+    tenancy.set_status("acme", "disabled", actor="operator")
+
+    done = _redrive(capsys)
+    assert done["rescanned"] == [] and done["failed"] == [started["scan_id"]]
+    [skipped] = done["skipped"]
+    assert skipped["reason"].startswith("the tenant is not active")
+    assert _queued_jobs(aws) == [] and _queued_jobs(aws, _dead_letters(aws)) == []
+
+
+def test_redrive_without_the_account_scan_queue_exits_2_before_replaying_anything(
+    aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from chalicelib import ops
+    from chalicelib.stores import clients
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.send_message(QueueUrl=aws.dead_letter_queue_url, MessageBody=json.dumps({"x": 1}))
+    gone = aws.account_scan_queue_url.rsplit("/", 1)[0] + "/no-such-queue"
+    monkeypatch.setenv("ACCOUNT_SCAN_QUEUE_URL", gone)
+    clients.reset()
+    with pytest.raises(SystemExit) as exited:
+        ops.main(["redrive"])
+    assert exited.value.code == 2
+    error = capsys.readouterr().err
+    assert "dead-letter queue cannot be found" in error and "ACCOUNT_SCAN_QUEUE_URL" in error
+    left = sqs.receive_message(QueueUrl=aws.dead_letter_queue_url, VisibilityTimeout=0)
+    assert len(left["Messages"]) == 1  # the stream's dead letter was not touched
+
+
 def test_a_job_that_cannot_be_queued_is_a_503_and_a_failed_scan(
     api_url: str, keys: dict[str, str], aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -407,13 +540,15 @@ def test_the_sweep_fails_a_scan_whose_job_never_finished(keys: dict[str, str], a
 
     from chalicelib import account_scans, accounts
     from chalicelib import audit as audits
-    from chalicelib.stores import accounts as store
     from chalicelib.stores import scans
+    from chalicelib.stores.backend import stores
+
+    store = stores().accounts
 
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     request = accounts.AccountRequest(account_id=TENANT_ACCOUNT, role_arn=ROLE, schedule="30m")
     record = accounts.new_record("acme", request, "key_x", start)
-    assert store.create(record, audits.entry("acme", "key_x", "account.register", TENANT_ACCOUNT))
+    store.create("acme", record, audits.new_entry("acme", "key_x", "account.register", "x"))
     assert account_scans.sweep(clock=lambda: start) == {"due": 1, "queued": 1}
     lost = store.get("acme", TENANT_ACCOUNT)["last_scan_id"]  # its job is never run
 

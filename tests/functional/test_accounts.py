@@ -91,6 +91,8 @@ def test_schedule_bounds_are_accepted(api_url: str, keys: dict[str, str]) -> Non
 
 
 def test_listing_pages_and_deleting(api_url: str, keys: dict[str, str]) -> None:
+    from chalicelib.paging import encode_cursor
+
     acme = Api(api_url, keys["acme"])
     ids = [f"10000000000{i}" for i in range(5)]
     for account in reversed(ids):
@@ -109,6 +111,10 @@ def test_listing_pages_and_deleting(api_url: str, keys: dict[str, str]) -> None:
     assert seen == ids
     assert acme.get("/v1/accounts", params={"limit": "0"}).status_code == 422
     assert acme.get("/v1/accounts", params={"cursor": "bogus"}).status_code == 400
+    for position in ("x" * 1500, "10000000000", "1000000000010"):  # not an account id
+        refused = acme.get("/v1/accounts", params={"cursor": encode_cursor("accounts", position)})
+        assert refused.status_code == 400, refused.text
+        assert "pass next_cursor" in refused.json()["error"]["message"]
 
     gone = acme.session.delete(f"{api_url}/v1/accounts/{ids[0]}", timeout=30)
     assert gone.status_code == 204 and gone.content == b""
@@ -150,18 +156,19 @@ def test_read_keys_list_but_only_admin_keys_register(api_url: str, aws: Any) -> 
     assert reader.get("/v1/accounts").status_code == 200
 
 
-def _register(record: dict[str, Any]) -> bool:
+def _register(record: dict[str, Any]) -> None:
     from chalicelib import audit
-    from chalicelib.stores import accounts as store
+    from chalicelib.stores.backend import stores
 
-    entry = audit.entry(record["tenant_id"], "key_x", "account.register", record["account_id"])
-    return store.create(record, entry)
+    entry = audit.new_entry(record["tenant_id"], "key_x", "account.register", record["account_id"])
+    stores().accounts.create(record["tenant_id"], record, entry)
 
 
 def test_the_sweep_scans_only_due_accounts_once(keys: dict[str, str]) -> None:
     from chalicelib import account_scans, accounts
-    from chalicelib.stores import accounts as store
+    from chalicelib.stores.backend import stores
 
+    store = stores().accounts
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     for tenant, account, schedule in (
         ("acme", "100000000001", "1h"),
@@ -171,7 +178,7 @@ def test_the_sweep_scans_only_due_accounts_once(keys: dict[str, str]) -> None:
         request = accounts.AccountRequest(
             account_id=account, role_arn=f"arn:aws:iam::{account}:role/a", schedule=schedule
         )
-        assert _register(accounts.new_record(tenant, request, "key_x", start))
+        _register(accounts.new_record(tenant, request, "key_x", start))
     scanned: list[tuple[str, str, datetime]] = []
 
     def scan(record: dict[str, Any], actor: str, moment: datetime) -> dict[str, Any]:
@@ -248,8 +255,10 @@ def test_overlapping_sweeps_queue_one_job_per_due_account(
     import boto3
 
     from chalicelib import account_scans, accounts
-    from chalicelib.stores import accounts as store
     from chalicelib.stores import scans
+    from chalicelib.stores.backend import stores
+
+    store = stores().accounts
 
     start = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     due = [("acme", "100000000001"), ("acme", "100000000002"), ("globex", "100000000001")]
@@ -257,7 +266,7 @@ def test_overlapping_sweeps_queue_one_job_per_due_account(
         request = accounts.AccountRequest(
             account_id=account, role_arn=f"arn:aws:iam::{account}:role/a"
         )
-        assert _register(accounts.new_record(tenant, request, "key_x", start))
+        _register(accounts.new_record(tenant, request, "key_x", start))
     # both sweeps have read the due accounts before either claims one
     both_read = threading.Barrier(2, timeout=30)
     read = store.due

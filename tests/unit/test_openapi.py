@@ -804,22 +804,25 @@ def test_tenant_schemas_match_what_the_code_stores(spec: dict[str, Any], embedde
 
 
 def test_account_schemas_match_what_the_code_stores_and_returns(
-    spec: dict[str, Any], monkeypatch: Any
+    spec: dict[str, Any], embedded: None
 ) -> None:
-    from chalicelib.stores import accounts as store
+    from chalicelib.stores.backend import stores
     from chalicelib.views import accounts
 
-    stored: list[dict[str, Any]] = []
-    monkeypatch.setattr(store, "create", lambda record, entry: stored.append(record) or True)
-    request = {"account_id": "111122223333", "role_arn": "arn:aws:iam::111122223333:role/r"}
-    created = accounts.create_account(_call(request))
-    assert created.status == 201
-    _fields(spec, "Account", created.body, set())
-    done = {**stored[0], "status": "ok", "last_scan_at": NOW, "last_scan_id": "scn_" + "0" * 24}
-    monkeypatch.setattr(store, "get", lambda tenant_id, account_id: dict(done))
+    for account_id in ("111122223333", "444455556666"):
+        request = {"account_id": account_id, "role_arn": f"arn:aws:iam::{account_id}:role/r"}
+        created = accounts.create_account(_call(request))
+        assert created.status == 201
+        _fields(spec, "Account", created.body, set())
+    stored = stores().accounts.get("acme", "111122223333")
+    assert stored is not None and stored["tenant_id"] == "acme"
+    done = {"status": "ok", "last_scan_at": NOW, "last_scan_id": "scn_" + "0" * 24}
+    stores().accounts.record_scan("acme", "111122223333", done)
     _fields(spec, "Account", accounts.get_account(_call(), "111122223333"), set())
-    monkeypatch.setattr(store, "of_tenant", lambda tenant_id: [dict(done), dict(stored[0])])
     _fields(spec, "AccountList", accounts.list_accounts(_call()), set())
+    first = accounts.list_accounts(_call(query={"limit": "1"}))
+    assert_valid(spec, "AccountList", first)
+    assert first["next_cursor"]
 
 
 def test_upload_schema_matches_the_presigned_form(spec: dict[str, Any], monkeypatch: Any) -> None:

@@ -6,8 +6,9 @@ from chalicelib.stores.ports import Stores
 
 
 def build() -> Stores:
-    """The tenancy ports on the tenants table, scans and findings on their tables, blobs in
-    the artifact bucket (as `settings()` names them)."""
+    """The tenancy ports and registered accounts on the tenants table, scans and findings on
+    their tables, blobs in the artifact bucket (as `settings()` names them)."""
+    from chalicelib.stores.aws.accounts import DynamoAccounts
     from chalicelib.stores.aws.audit import DynamoAuditLog
     from chalicelib.stores.aws.blobs import S3Blobs
     from chalicelib.stores.aws.findings import DynamoFindings
@@ -26,4 +27,5 @@ def build() -> Stores:
         scans=DynamoScans(),
         findings=DynamoFindings(),
         blobs=S3Blobs(),
+        accounts=DynamoAccounts(),
     )

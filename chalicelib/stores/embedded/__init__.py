@@ -13,6 +13,7 @@ def build(path: str) -> Stores:
     `blobs/` beside it."""
     from pathlib import Path
 
+    from chalicelib.stores.embedded.accounts import SqliteAccounts
     from chalicelib.stores.embedded.audit import SqliteAuditLog
     from chalicelib.stores.embedded.blobs import FileBlobs
     from chalicelib.stores.embedded.database import Database
@@ -33,4 +34,5 @@ def build(path: str) -> Stores:
         scans=SqliteScans(database),
         findings=SqliteFindings(database),
         blobs=FileBlobs(Path(path).parent / BLOB_DIRECTORY),
+        accounts=SqliteAccounts(database),
     )

@@ -82,4 +82,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX findings_by_artifact ON findings (artifact_key, finding_id)",
         "CREATE INDEX findings_by_pipeline ON findings (pipeline_key, finding_id)",
     ),
+    # 3: registered AWS accounts (the sweep reads them by next scan)
+    (
+        """CREATE TABLE accounts (
+            tenant_id    TEXT NOT NULL,
+            account_id   TEXT NOT NULL,
+            next_scan_at TEXT NOT NULL,
+            doc          TEXT NOT NULL,
+            PRIMARY KEY (tenant_id, account_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX accounts_by_next_scan ON accounts (next_scan_at)",
+    ),
 )
