@@ -236,12 +236,13 @@ class OpenSearchIndex:
             )
 
 
-def client_from_endpoint(endpoint: str, region: str) -> OpenSearch:
+def client_from_endpoint(endpoint: str, region: str, *, sign: bool | None = None) -> OpenSearch:
     """An OpenSearch client for `endpoint`: SigV4-signed (botocore credential chain) over HTTPS.
 
     A plain `http://` endpoint is a local cluster: no signing (user:password in the URL is
     sent as basic auth). A host without scheme means HTTPS. `*.aoss.amazonaws.com` hosts are
-    signed for OpenSearch Serverless, others for the `es` service.
+    signed for OpenSearch Serverless, others for the `es` service. `sign` overrides the
+    choice (the tests sign requests to a local plain-HTTP node, which ignores the signature).
     """
     from opensearchpy import OpenSearch, RequestsHttpConnection
 
@@ -260,7 +261,7 @@ def client_from_endpoint(endpoint: str, region: str) -> OpenSearch:
     }
     if url.path.strip("/"):
         options["url_prefix"] = url.path.strip("/")
-    if https:
+    if (https if sign is None else sign):
         import botocore.session
         from requests_aws4auth import AWS4Auth
 

@@ -1,9 +1,8 @@
-"""One contract, every adapter: the `index` fixture runs each test on SQLite, on OpenSearch through
-openmock's fake client and, when `OPENSEARCH_URL` is set, on a real cluster.
+"""One contract, every adapter: the `index` fixture runs each test on SQLite and on a real
+OpenSearch 2.19 (the run's local node, or `OPENSEARCH_URL`).
 
-openmock matches `term` by substring ("t1" matches "t10") and free text by substring of any
-word; the tenant ids, filter values and texts below are chosen so that a substring match would
-show up as a wrong answer, and the expected sets hold for exact (real) semantics.
+Tenant ids, filter values and texts contain one another ("t1" and "t10", "api" and "api-v2"):
+an adapter that matched substrings instead of exact values would give a wrong answer.
 """
 
 from __future__ import annotations
