@@ -9,6 +9,7 @@ owner's process ends (killed or crashed).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
@@ -75,10 +76,8 @@ def _stop(pid: int) -> None:
 
 def _reap(pid: int) -> None:
     """Collect the node's exit status when this process is its parent (else a no-op)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def _classpath() -> str:

@@ -261,7 +261,7 @@ def client_from_endpoint(endpoint: str, region: str, *, sign: bool | None = None
     }
     if url.path.strip("/"):
         options["url_prefix"] = url.path.strip("/")
-    if (https if sign is None else sign):
+    if https if sign is None else sign:
         import botocore.session
         from requests_aws4auth import AWS4Auth
 

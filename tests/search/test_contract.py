@@ -77,6 +77,18 @@ def test_upsert_is_idempotent_and_replaces(index: SearchIndex) -> None:
     assert ids(index, T1, q="number") == []
 
 
+def test_bulk_upsert_larger_than_one_request(index: SearchIndex) -> None:
+    docs = [make_doc(T1, n, severity=("high", "low")[n % 2]) for n in range(1234)]
+    index.upsert(T1, docs)
+    index.upsert(T1, [make_doc(T1, n, severity="critical") for n in range(0, 1234, 100)])
+
+    pages = walk(index, T1, limit=500)
+
+    assert [len(page) for page in pages] == [500, 500, 234]
+    assert [i for page in pages for i in page] == [fid(n) for n in range(1234)]
+    assert ids(index, T1, severity="critical") == [fid(n) for n in range(0, 1234, 100)]
+
+
 def test_upsert_of_nothing(index: SearchIndex) -> None:
     index.upsert(T1, [])
     assert ids(index, T1) == []
