@@ -20,6 +20,14 @@ def pytest_configure(config: pytest.Config) -> None:
     opensearch_node.configure(config)
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from tests import opensearch_node
+
+    line = opensearch_node.summary(config)
+    if line:
+        terminalreporter.write_line(line)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     from tests import opensearch_node
 

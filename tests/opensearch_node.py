@@ -45,6 +45,15 @@ def configure(config: pytest.Config) -> None:
     config.stash[_owned] = state
 
 
+def summary(config: pytest.Config) -> str | None:
+    """In the owning process: how long the node took to start, if one was started."""
+    state = config.stash.get(_owned, None)
+    if state is None or not (state / "start-seconds").exists():
+        return None
+    seconds = (state / "start-seconds").read_text()
+    return f"OpenSearch test node: {(state / 'url').read_text().strip()}, started in {seconds} s"
+
+
 def unconfigure(config: pytest.Config) -> None:
     """In the owning process: stop the node if one was started and remove its data."""
     state = config.stash.get(_owned, None)
