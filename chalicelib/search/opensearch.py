@@ -55,11 +55,15 @@ INDEX_BODY: dict[str, Any] = {
             # Tokens are runs of letters and digits, lowercased and folded: the same words the
             # SQLite adapter's `unicode61 remove_diacritics 2` tokenizer sees.
             "tokenizer": {"finding_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+            # A word longer than Lucene's term limit (32,766 bytes; e.g. a base64 blob in a
+            # message) would make the whole document fail to index: words are cut to 1,000
+            # characters (at most 4,000 bytes), the query's words alike.
+            "filter": {"finding_word_length": {"type": "truncate", "length": 1000}},
             "analyzer": {
                 "finding_text": {
                     "type": "custom",
                     "tokenizer": "finding_words",
-                    "filter": ["lowercase", "asciifolding"],
+                    "filter": ["lowercase", "asciifolding", "finding_word_length"],
                 }
             },
         }

@@ -89,6 +89,17 @@ def test_bulk_upsert_larger_than_one_request(index: SearchIndex) -> None:
     assert ids(index, T1, severity="critical") == [fid(n) for n in range(0, 1234, 100)]
 
 
+def test_a_very_long_word_is_indexed_and_found(index: SearchIndex) -> None:
+    # e.g. a base64 blob in a test failure message: one token longer than a Lucene term may be
+    blob = "QUJD" * 10_000
+    docs = [make_doc(T1, 1, message=f"leaked {blob} here", title=blob), make_doc(T1, 2)]
+    index.upsert(T1, docs)
+
+    assert ids(index, T1) == [fid(1), fid(2)]
+    assert ids(index, T1, q="leaked here") == [fid(1)]
+    assert ids(index, T1, q="QUJDQUJD") == [fid(1)]
+
+
 def test_upsert_of_nothing(index: SearchIndex) -> None:
     index.upsert(T1, [])
     assert ids(index, T1) == []
