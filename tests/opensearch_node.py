@@ -140,7 +140,6 @@ def _start(state: Path, url_file: Path, pid_file: Path) -> str:
         f"-Xms{HEAP}",
         f"-Xmx{HEAP}",
         "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
         "-Djava.awt.headless=true",
         "-Dlog4j2.disable.jmx=true",
         "-cp",
