@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run demo test lint format clean package lint-infra infra-venv
+.PHONY: install run demo test lint format clean package lint-infra infra-venv opensearch-node
 
 install: $(VENV)/.installed
 
@@ -26,8 +26,23 @@ run: install
 demo: install
 	$(PY) -m chalicelib.local demo
 
-test: install lint
+test: install lint opensearch-node
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The single-node OpenSearch 2.19 that the search tests start (tests/opensearch_node.py): the
+# server and its plugins from Maven Central and a launcher class. Built once; again only when
+# the pom or the launcher changed. Needs Java 17 and Maven.
+OPENSEARCH_NODE := tools/opensearch-node/target/.built
+opensearch-node: $(OPENSEARCH_NODE)
+
+$(OPENSEARCH_NODE): tools/opensearch-node/pom.xml $(wildcard tools/opensearch-node/src/main/java/dev/pipeguard/search/*.java)
+	@command -v java >/dev/null && command -v mvn >/dev/null || { \
+		echo "make opensearch-node needs Java 17 and Maven: apt-get install openjdk-17-jdk-headless maven"; \
+		exit 1; }
+	@echo "==> building the local OpenSearch node in tools/opensearch-node (Maven Central, first time about a minute)"
+	@mvn -B -q -Dstyle.color=never -f tools/opensearch-node/pom.xml clean package
+	@touch $@
+	@echo "==> tools/opensearch-node is ready"
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -64,7 +79,7 @@ lint-infra: package $(INFRA_VENV)/.installed
 	$(PY) -m collectors scan --offline --fail-on high dist/template.json
 
 clean:
-	rm -rf $(VENV) $(INFRA_VENV) .local .pytest_cache .ruff_cache dist vendor
+	rm -rf $(VENV) $(INFRA_VENV) .local .pytest_cache .ruff_cache dist vendor tools/opensearch-node/target
 
 # --- benchmarks (bench/): third-party tools live in their own venv, never in .venv ---------------
 TOOLS_VENV ?= bench/.venv-tools

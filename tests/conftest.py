@@ -14,6 +14,26 @@ import requests
 REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import opensearch_node
+
+    opensearch_node.configure(config)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    from tests import opensearch_node
+
+    line = opensearch_node.summary(config)
+    if line:
+        terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from tests import opensearch_node
+
+    opensearch_node.unconfigure(config)
+
+
 @pytest.fixture
 def aws(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto (in-process) with every resource the app uses; clients and index reset around it."""

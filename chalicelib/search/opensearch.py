@@ -55,11 +55,15 @@ INDEX_BODY: dict[str, Any] = {
             # Tokens are runs of letters and digits, lowercased and folded: the same words the
             # SQLite adapter's `unicode61 remove_diacritics 2` tokenizer sees.
             "tokenizer": {"finding_words": {"type": "pattern", "pattern": "[^\\p{L}\\p{N}]+"}},
+            # A word longer than Lucene's term limit (32,766 bytes; e.g. a base64 blob in a
+            # message) would make the whole document fail to index: words are cut to 1,000
+            # characters (at most 4,000 bytes), the query's words alike.
+            "filter": {"finding_word_length": {"type": "truncate", "length": 1000}},
             "analyzer": {
                 "finding_text": {
                     "type": "custom",
                     "tokenizer": "finding_words",
-                    "filter": ["lowercase", "asciifolding"],
+                    "filter": ["lowercase", "asciifolding", "finding_word_length"],
                 }
             },
         }
@@ -236,12 +240,13 @@ class OpenSearchIndex:
             )
 
 
-def client_from_endpoint(endpoint: str, region: str) -> OpenSearch:
+def client_from_endpoint(endpoint: str, region: str, *, sign: bool | None = None) -> OpenSearch:
     """An OpenSearch client for `endpoint`: SigV4-signed (botocore credential chain) over HTTPS.
 
     A plain `http://` endpoint is a local cluster: no signing (user:password in the URL is
     sent as basic auth). A host without scheme means HTTPS. `*.aoss.amazonaws.com` hosts are
-    signed for OpenSearch Serverless, others for the `es` service.
+    signed for OpenSearch Serverless, others for the `es` service. `sign` overrides the
+    choice (the tests sign requests to a local plain-HTTP node, which ignores the signature).
     """
     from opensearchpy import OpenSearch, RequestsHttpConnection
 
@@ -260,7 +265,7 @@ def client_from_endpoint(endpoint: str, region: str) -> OpenSearch:
     }
     if url.path.strip("/"):
         options["url_prefix"] = url.path.strip("/")
-    if https:
+    if https if sign is None else sign:
         import botocore.session
         from requests_aws4auth import AWS4Auth
 

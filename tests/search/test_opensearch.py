@@ -1,4 +1,5 @@
-"""Unit tests of the OpenSearch adapter: mapping, request bodies, client factory, import cost."""
+"""The OpenSearch adapter: mapping, request bodies, client factory and import cost, and what
+only a real cluster shows (the mapping it keeps, refresh, mapping updates, signed requests)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openmock import FakeOpenSearch
 
 from chalicelib.search.opensearch import (
     INDEX_BODY,
@@ -75,34 +75,109 @@ def test_search_body_filters_text_and_cursor() -> None:
     assert "must" not in search_body("t1", FindingQuery(q=' * " '))["query"]["bool"]
 
 
-class RecordingClient(FakeOpenSearch):
-    """The fake client, remembering every search body it was sent."""
+def test_adapter_sends_the_tenant_filter_and_scoped_ids(
+    opensearch_client: Any, index_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bodies: list[dict[str, Any]] = []
+    send = opensearch_client.search
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.bodies: list[dict[str, Any]] = []
+    def recording_search(**kwargs: Any) -> Any:
+        bodies.append(kwargs["body"])
+        return send(**kwargs)
 
-    def search(self, body: Any = None, index: Any = None, **kwargs: Any) -> Any:
-        self.bodies.append(body)
-        return super().search(body=body, index=index, **kwargs)
-
-
-def test_adapter_sends_the_tenant_filter_and_scoped_ids() -> None:
-    client = RecordingClient()
-    index = OpenSearchIndex(client, "findings")
+    monkeypatch.setattr(opensearch_client, "search", recording_search)
+    index = OpenSearchIndex(opensearch_client, index_name)
     index.upsert("t1", [make_doc("t1", 1)])
 
-    index.search("t1", FindingQuery(q="number", severity="high"))
+    page = index.search("t1", FindingQuery(q="number", severity="high"))
 
-    assert client.bodies[-1]["query"]["bool"]["filter"][0] == TENANT_FILTER
-    assert client.exists(index="findings", id=doc_id("t1", make_doc("t1", 1)["finding_id"]))
+    assert [doc["finding_id"] for doc in page.findings] == [make_doc("t1", 1)["finding_id"]]
+    assert bodies[-1]["query"]["bool"]["filter"][0] == TENANT_FILTER
+    assert opensearch_client.exists(
+        index=index_name, id=doc_id("t1", make_doc("t1", 1)["finding_id"])
+    )
 
 
-def test_upsert_creates_the_index_with_the_mapping() -> None:
-    client = FakeOpenSearch()
-    OpenSearchIndex(client, "findings").upsert("t1", [make_doc("t1", 1)])
-    mapping = client.indices.get_mapping(index="findings")["findings"]["mappings"]
+def test_upsert_creates_the_index_with_the_mapping(opensearch_client: Any, index_name: str) -> None:
+    OpenSearchIndex(opensearch_client, index_name).upsert("t1", [make_doc("t1", 1)])
+
+    mapping = opensearch_client.indices.get_mapping(index=index_name)[index_name]["mappings"]
+
+    assert mapping["dynamic"] == "false"
     assert mapping["properties"]["tenant_id"] == {"type": "keyword"}
+    assert mapping["properties"]["title"] == {"type": "text", "analyzer": "finding_text"}
+    assert set(mapping["properties"]) == set(PROPERTIES)
+
+
+def test_writes_are_searchable_when_upsert_returns(opensearch_client: Any, index_name: str) -> None:
+    index = OpenSearchIndex(opensearch_client, index_name)  # refresh="wait_for", as deployed
+    index.upsert("t1", [make_doc("t1", 1)])
+    assert len(index.search("t1", FindingQuery(q="number")).findings) == 1
+
+    index.delete("t1", [make_doc("t1", 1)["finding_id"]])
+    assert index.search("t1", FindingQuery()).findings == []
+
+
+def test_missing_index_searches_and_clears_as_empty(
+    opensearch_client: Any, index_name: str
+) -> None:
+    index = OpenSearchIndex(opensearch_client, index_name)
+
+    assert index.search("t1", FindingQuery(q="anything")).findings == []
+    index.clear()
+    assert not opensearch_client.indices.exists(index=index_name)
+
+
+def test_an_index_of_an_earlier_release_gets_the_new_fields(
+    opensearch_client: Any, index_name: str
+) -> None:
+    old_fields = ("tenant_id", "finding_id", "scan_id", "severity", "title")
+    opensearch_client.indices.create(
+        index=index_name,
+        body={
+            "settings": INDEX_BODY["settings"],
+            "mappings": {
+                "dynamic": False,
+                "properties": {field: PROPERTIES[field] for field in old_fields},
+            },
+        },
+    )
+    index = OpenSearchIndex(opensearch_client, index_name, refresh=True)
+
+    index.upsert("t1", [make_doc("t1", 1, account="123456789012"), make_doc("t1", 2)])
+
+    mapping = opensearch_client.indices.get_mapping(index=index_name)[index_name]["mappings"]
+    assert set(mapping["properties"]) == set(PROPERTIES)
+    page = index.search("t1", FindingQuery(account="123456789012", q="number"))
+    assert [doc["finding_id"] for doc in page.findings] == [make_doc("t1", 1)["finding_id"]]
+
+
+def test_index_created_concurrently_is_not_an_error(
+    opensearch_client: Any, index_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opensearch_client.indices.create(index=index_name, body=INDEX_BODY)
+    # Another writer created it between this writer's exists() and create().
+    monkeypatch.setattr(opensearch_client.indices, "exists", lambda **kwargs: False)
+
+    OpenSearchIndex(opensearch_client, index_name).ensure_index()
+
+
+def test_requests_to_the_cluster_are_sigv4_signed(opensearch_client: Any) -> None:
+    from requests_aws4auth import AWS4Auth
+
+    connection = opensearch_client.transport.get_connection()
+    assert isinstance(connection.session.auth, AWS4Auth)
+    sent: list[Any] = []
+    connection.session.hooks["response"].append(lambda response, **_: sent.append(response))
+
+    assert opensearch_client.ping()
+
+    (response,) = sent
+    assert response.status_code == 200
+    headers = response.request.headers
+    assert headers["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/")
+    assert "/us-east-1/es/aws4_request" in headers["Authorization"]
+    assert headers["X-Amz-Security-Token"] == "token"
 
 
 def test_doc_ids_are_unambiguous() -> None:
@@ -115,6 +190,19 @@ def test_plain_http_endpoint_is_not_signed() -> None:
     connection = client.transport.get_connection()
     assert connection.host == "http://localhost:9200"
     assert connection.session.auth is None
+
+
+def test_signing_can_be_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    from requests_aws4auth import AWS4Auth
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+
+    signed = client_from_endpoint("http://localhost:9200", "eu-west-1", sign=True)
+    unsigned = client_from_endpoint("search-x.eu-west-1.es.amazonaws.com", "eu-west-1", sign=False)
+
+    assert isinstance(signed.transport.get_connection().session.auth, AWS4Auth)
+    assert unsigned.transport.get_connection().session.auth is None
 
 
 def test_https_endpoint_is_signed_with_sigv4(monkeypatch: pytest.MonkeyPatch) -> None:
