@@ -18,7 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from chalicelib.search.port import (
+    FACET_SIZE,
     FILTER_FIELDS,
+    FacetCount,
     FindingPage,
     FindingQuery,
     decode_cursor,
@@ -127,6 +129,29 @@ def fts_query(q: str | None) -> str | None:
     return " ".join(quoted)
 
 
+def _where(tenant_id: str, query: FindingQuery) -> tuple[list[str], list[Any]]:
+    """WHERE terms and parameters of `query`'s filters and text (not its cursor)."""
+    where = ["f.tenant_id = ?"]
+    params: list[Any] = [tenant_id]
+    for field in FILTER_FIELDS:
+        value = getattr(query, field)
+        if value is not None:
+            where.append(f"f.{field} = ?")
+            params.append(value)
+    match = fts_query(query.q)
+    if match is not None:
+        # The tenant's token narrows the full-text match to its own rows; `f.tenant_id = ?`
+        # above stays the rule. `+f.id` keeps SQLite from looking up each match by rowid
+        # and sorting them all: it walks the tenant's (filter, finding_id) index in page
+        # order instead, testing membership in the match set, and stops at the page's end.
+        where.append("+f.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)")
+        params.append(
+            f'tenant_token : "{tenant_token(tenant_id)}" AND '
+            f"{{title message path resource rule_id}} : ({match})"
+        )
+    return where, params
+
+
 def _json_default(value: Any) -> Any:
     """Numbers from DynamoDB arrive as Decimal; sets as sets."""
     if isinstance(value, Decimal):
@@ -213,35 +238,19 @@ class SqliteIndex:
             )
 
     def search(self, tenant_id: str, query: FindingQuery) -> FindingPage:
-        """One page of this tenant's matching documents, by ascending finding id."""
-        where = ["f.tenant_id = ?"]
-        params: list[Any] = [tenant_id]
-        for field in FILTER_FIELDS:
-            value = getattr(query, field)
-            if value is not None:
-                where.append(f"f.{field} = ?")
-                params.append(value)
+        """One page of this tenant's matching documents, by ascending finding id, and the
+        facets asked for (over every match, the cursor ignored)."""
+        where, params = _where(tenant_id, query)
         if query.cursor is not None:
             where.append("f.finding_id > ?")
             params.append(decode_cursor(query.cursor))
-        match = fts_query(query.q)
-        if match is not None:
-            # The tenant's token narrows the full-text match to its own rows; `f.tenant_id = ?`
-            # above stays the rule. `+f.id` keeps SQLite from looking up each match by rowid
-            # and sorting them all: it walks the tenant's (filter, finding_id) index in page
-            # order instead, testing membership in the match set, and stops at the page's end.
-            where.append("+f.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)")
-            params.append(
-                f'tenant_token : "{tenant_token(tenant_id)}" AND '
-                f"{{title message path resource rule_id}} : ({match})"
-            )
         sql = (
             "SELECT f.finding_id, f.doc FROM findings AS f WHERE "
             + " AND ".join(where)
             + " ORDER BY f.finding_id LIMIT ?"
         )
-        params.append(query.limit + 1)
-        rows = self._conn().execute(sql, params).fetchall()
+        conn = self._conn()
+        rows = conn.execute(sql, [*params, query.limit + 1]).fetchall()
         page = rows[: query.limit]
         findings = []
         for _, doc_json in page:
@@ -249,7 +258,29 @@ class SqliteIndex:
             doc.pop("tenant_id", None)
             findings.append(doc)
         next_cursor = encode_cursor(page[-1][0]) if len(rows) > query.limit else None
-        return FindingPage(findings=findings, next_cursor=next_cursor)
+        facets = None
+        if query.facet_fields:
+            facets = self._facets(conn, tenant_id, query)
+        return FindingPage(findings=findings, next_cursor=next_cursor, facets=facets)
+
+    @staticmethod
+    def _facets(
+        conn: sqlite3.Connection, tenant_id: str, query: FindingQuery
+    ) -> dict[str, list[FacetCount]]:
+        """Top values of each facet field among the matches: one GROUP BY per field, read from
+        the `findings_facets` covering index (no table rows) unless `q` is given."""
+        where, params = _where(tenant_id, query)
+        facets: dict[str, list[FacetCount]] = {}
+        for field in query.facet_fields:
+            sql = (
+                f"SELECT f.{field}, count(*) AS n FROM findings AS f WHERE "
+                + " AND ".join([*where, f"f.{field} IS NOT NULL"])
+                + f" GROUP BY f.{field} ORDER BY n DESC, f.{field} LIMIT {FACET_SIZE}"
+            )
+            facets[field] = [
+                FacetCount(value=value, count=count) for value, count in conn.execute(sql, params)
+            ]
+        return facets
 
     def clear(self) -> None:
         """Drop every document of every tenant."""

@@ -17,7 +17,7 @@ from chalicelib.search.opensearch import (
     doc_id,
     search_body,
 )
-from chalicelib.search.port import FILTER_FIELDS, FindingQuery, encode_cursor
+from chalicelib.search.port import FACET_FIELDS, FILTER_FIELDS, FindingQuery, encode_cursor
 
 from .helpers import make_doc
 
@@ -96,6 +96,51 @@ def test_adapter_sends_the_tenant_filter_and_scoped_ids() -> None:
 
     assert client.bodies[-1]["query"]["bool"]["filter"][0] == TENANT_FILTER
     assert client.exists(index="findings", id=doc_id("t1", make_doc("t1", 1)["finding_id"]))
+
+
+@pytest.mark.parametrize("field", FACET_FIELDS)
+def test_facet_fields_are_keywords(field: str) -> None:
+    assert PROPERTIES[field]["type"] == "keyword"
+
+
+def test_facets_of_a_first_page_ride_on_its_request() -> None:
+    client = RecordingClient()
+    index = OpenSearchIndex(client, "findings")
+    index.upsert("t1", [make_doc("t1", n) for n in range(3)])
+
+    page = index.search("t1", FindingQuery(facets="severity,status", limit=2))
+
+    [body] = client.bodies
+    assert body["aggs"]["severity"]["terms"] == {
+        "field": "severity",
+        "size": 50,
+        "shard_size": 500,
+        "order": [{"_count": "desc"}, {"_key": "asc"}],
+    }
+    assert set(body["aggs"]) == {"severity", "status"}
+    assert page.facets is not None and set(page.facets) == {"severity", "status"}
+
+
+def test_facets_after_a_cursor_are_counted_without_it() -> None:
+    client = RecordingClient()
+    index = OpenSearchIndex(client, "findings")
+    index.upsert("t1", [make_doc("t1", n) for n in range(3)])
+
+    index.search(
+        "t1", FindingQuery(facets="rule_id", cursor=encode_cursor("fnd_0"), severity="high")
+    )
+
+    page_body, facets_body = client.bodies
+    assert "aggs" not in page_body
+    assert facets_body["size"] == 0 and set(facets_body["aggs"]) == {"rule_id"}
+    filters = facets_body["query"]["bool"]["filter"]
+    assert filters == [TENANT_FILTER, {"term": {"severity": "high"}}]
+
+
+def test_facets_of_a_missing_index_are_empty() -> None:
+    index = OpenSearchIndex(FakeOpenSearch(), "nothing-yet")
+    page = index.search("t1", FindingQuery(facets="pipeline"))
+    assert page.findings == [] and page.facets == {"pipeline": []}
 
 
 def test_upsert_creates_the_index_with_the_mapping() -> None:
