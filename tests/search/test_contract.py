@@ -481,3 +481,20 @@ def test_facet_names_dedupe_and_refuse_unknown_ones() -> None:
     assert FindingQuery(facets="status, severity,,status").facet_fields == ("status", "severity")
     with pytest.raises(ValueError, match="severity, rule_id, pipeline, artifact_type, status"):
         FindingQuery(facets="severity,owner")
+
+
+def test_facets_under_filters_outside_the_facet_fields(facet_index: SearchIndex) -> None:
+    facet_index.upsert(
+        T1,
+        [
+            make_doc(T1, 1, scan_id="scn_a", service="ec2", severity="low"),
+            make_doc(T1, 2, scan_id="scn_a", service="s3"),
+            make_doc(T1, 3, scan_id="scn_b", service="ec2"),
+        ],
+    )
+
+    by_scan = facet_index.search(T1, FindingQuery(scan_id="scn_a", facets="severity"))
+    by_service = facet_index.search(T1, FindingQuery(service="ec2", q="number", facets="severity"))
+
+    assert counts(by_scan) == {"severity": [("high", 1), ("low", 1)]}
+    assert counts(by_service) == {"severity": [("high", 1), ("low", 1)]}
