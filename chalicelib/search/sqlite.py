@@ -144,11 +144,12 @@ def _by_count_then_value(item: tuple[str, int]) -> tuple[int, str]:
 
 
 def _where(
-    tenant_id: str, query: FindingQuery, *, tested: bool = False
+    tenant_id: str, query: FindingQuery, *, tested: bool = False, from_text: bool = False
 ) -> tuple[list[str], list[Any]]:
     """WHERE terms and parameters of `query`'s filters and text (not its cursor). `tested`
-    filters are checked on each row, never used to pick an index (`+f.x = ?`)."""
-    where = ["f.tenant_id = ?"]
+    filters are checked on each row, never used to pick an index (`+f.x = ?`); `from_text`
+    (with `tested`) leaves the full-text match set as the only way in: rows by rowid."""
+    where = [f"{'+' if from_text else ''}f.tenant_id = ?"]
     params: list[Any] = [tenant_id]
     for field in FILTER_FIELDS:
         value = getattr(query, field)
@@ -161,7 +162,10 @@ def _where(
         # above stays the rule. `+f.id` keeps SQLite from looking up each match by rowid
         # and sorting them all: it walks the tenant's (filter, finding_id) index in page
         # order instead, testing membership in the match set, and stops at the page's end.
-        where.append("+f.id IN (SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)")
+        where.append(
+            f"{'' if from_text else '+'}f.id IN "
+            "(SELECT rowid FROM findings_fts WHERE findings_fts MATCH ?)"
+        )
         params.append(
             f'tenant_token : "{tenant_token(tenant_id)}" AND '
             f"{{title message path resource rule_id}} : ({match})"
@@ -288,21 +292,25 @@ class SqliteIndex:
 
         It groups the matches by the `findings_facets` columns up to the last one asked for,
         in that index's order: SQLite walks the tenant's index entries once, aggregating as it
-        goes (no table rows, no sort, the full-text set built once), and the few groups are
-        summed per field here. A filter outside those columns (`scan_id`, `account`, ...)
-        narrows better through its own index (SQLite, to skip a sort, would walk the facets
-        index and read every row of the tenant).
+        goes (no table rows, no sort), and the few groups are summed per field here. With `q`
+        it reads the rows of the full-text match set by rowid instead (a fraction of the
+        tenant: measured faster than walking the whole tenant). A filter outside those
+        columns (`scan_id`, `account`, ...) narrows better through its own index (SQLite, to
+        skip a sort, would walk the facets index and read every row of the tenant).
         """
-        covered = all(getattr(query, f) is None for f in FILTER_FIELDS if f not in _FACET_COLUMNS)
+        from_text = fts_query(query.q) is not None
+        covered = not from_text and all(
+            getattr(query, f) is None for f in FILTER_FIELDS if f not in _FACET_COLUMNS
+        )
         # An equality on a grouped column, used as an index bound, would cost a sort.
-        where, params = _where(tenant_id, query, tested=covered)
+        where, params = _where(tenant_id, query, tested=covered or from_text, from_text=from_text)
         fields = query.facet_fields
         grouped = ", ".join(
             f"f.{c}" for c in _FACET_COLUMNS[: 1 + max(map(_FACET_COLUMNS.index, fields))]
         )
         index = "findings_facets" if covered else None
         for field, narrower in _NARROWER_INDEXES.items():
-            if index is None and getattr(query, field) is not None:
+            if index is None and not from_text and getattr(query, field) is not None:
                 index = narrower
         sql = (
             f"SELECT {grouped}, count(*) FROM findings AS f"

@@ -141,17 +141,19 @@ def _facet_statements(index: SqliteIndex, query: FindingQuery) -> list[str]:
     ]
 
 
-def test_facets_are_one_walk_of_the_covering_index(tmp_path: Path) -> None:
+def test_facets_walk_the_covering_index_or_the_text_matches(tmp_path: Path) -> None:
     index = SqliteIndex(str(tmp_path / "search.db"))
     index.upsert("t1", [make_doc("t1", n) for n in range(5)])
 
     for query in (
         FindingQuery(facets="severity,rule_id,pipeline"),
-        FindingQuery(facets="status", severity="high", q="number"),
+        FindingQuery(facets="status", severity="high"),
     ):
         [plan] = _facet_statements(index, query)
         assert "USING COVERING INDEX findings_facets (tenant_id=?)" in plan
         assert "TEMP B-TREE" not in plan
+    [by_text] = _facet_statements(index, FindingQuery(facets="status", severity="high", q="n"))
+    assert by_text.startswith("SEARCH f USING INTEGER PRIMARY KEY (rowid=?)")
     [by_scan] = _facet_statements(index, FindingQuery(facets="severity", scan_id="scn_1"))
     assert "INDEX findings_scan (tenant_id=? AND scan_id=?)" in by_scan
 
