@@ -8,6 +8,8 @@ document's `_id` is scoped by its tenant (so tenants never overwrite or delete e
 documents, even with equal finding ids), and hits are checked again on the client side against
 the exact filter values (a no-op on a cluster with this module's mapping; it keeps a wrongly
 mapped index, or a fake client whose `term` matches substrings, from leaking across tenants).
+Facet counts come from terms aggregations, which no client can check again: they rest on the
+keyword mapping of `tenant_id` and the facet fields, which every release of the index has had.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from chalicelib.search.port import (
+    FACET_SIZE,
     FILTER_FIELDS,
+    FacetCount,
     FindingPage,
     FindingQuery,
     decode_cursor,
@@ -44,6 +48,8 @@ KEYWORD_MAPPED = (
     "region",
     "service",
 )
+# Candidates per shard of a facet's terms aggregation (OpenSearch's default: size * 1.5 + 10).
+FACET_SHARD_SIZE = 500
 # Fields searched by `q`. `path` and `resource` are text with a `.keyword` sub-field, `rule_id`
 # (a filter, so keyword) is copied into `rule_id_text`.
 QUERY_FIELDS = ("title", "message", "path", "resource", "rule_id_text")
@@ -100,14 +106,13 @@ def _phrase(term: str, *, prefix: bool) -> dict[str, Any]:
     return {"multi_match": clause}
 
 
-def search_body(tenant_id: str, query: FindingQuery) -> dict[str, Any]:
-    """The request body of one page of `query` for this tenant (tenant filter always first)."""
+def _bool_query(tenant_id: str, query: FindingQuery, after: str | None) -> dict[str, Any]:
+    """`query`'s filters and text as a bool query (tenant filter always first); `after` seeks."""
     filters: list[dict[str, Any]] = [{"term": {"tenant_id": tenant_id}}]
     for field in FILTER_FIELDS:
         value = getattr(query, field)
         if value is not None:
             filters.append({"term": {field: value}})
-    after = decode_cursor(query.cursor) if query.cursor is not None else None
     if after is not None:
         # Same seek as `search_after`, stated as a filter too (fake clients ignore search_after).
         filters.append({"range": {"finding_id": {"gt": after}}})
@@ -118,15 +123,65 @@ def search_body(tenant_id: str, query: FindingQuery) -> dict[str, Any]:
         must = [_phrase(term, prefix=False) for term in terms[:-1]]
         must.append(_phrase(terms[-1], prefix=True))
         bool_query["must"] = must
+    return {"bool": bool_query}
+
+
+def facet_aggs(fields: tuple[str, ...]) -> dict[str, Any]:
+    """One terms aggregation per facet field: top values by count, then by value."""
+    return {
+        field: {
+            "terms": {
+                "field": field,
+                "size": FACET_SIZE,
+                # Each shard sends more candidates than it keeps, so the top values are exact
+                # for fields with fewer distinct values than this (all but large rule sets).
+                "shard_size": FACET_SHARD_SIZE,
+                "order": [{"_count": "desc"}, {"_key": "asc"}],
+            }
+        }
+        for field in fields
+    }
+
+
+def search_body(tenant_id: str, query: FindingQuery) -> dict[str, Any]:
+    """The request body of one page of `query` for this tenant.
+
+    Without a cursor the facets ride on the same request (aggregations see every match, not
+    only the page's hits); after a cursor they need `facets_body`, which seeks nowhere.
+    """
+    after = decode_cursor(query.cursor) if query.cursor is not None else None
     body: dict[str, Any] = {
-        "query": {"bool": bool_query},
+        "query": _bool_query(tenant_id, query, after),
         "sort": [{"finding_id": {"order": "asc"}}],
         "size": query.limit + 1,
         "track_total_hits": False,
     }
     if after is not None:
         body["search_after"] = [after]
+    elif query.facet_fields:
+        body["aggs"] = facet_aggs(query.facet_fields)
     return body
+
+
+def facets_body(tenant_id: str, query: FindingQuery) -> dict[str, Any]:
+    """Only the facet counts of `query` (no hits, no cursor): `size: 0`."""
+    return {
+        "query": _bool_query(tenant_id, query, None),
+        "size": 0,
+        "track_total_hits": False,
+        "aggs": facet_aggs(query.facet_fields),
+    }
+
+
+def _facet_counts(response: dict[str, Any], fields: tuple[str, ...]) -> dict[str, list[FacetCount]]:
+    aggregations = response.get("aggregations", {})
+    return {
+        field: [
+            FacetCount(value=str(bucket["key"]), count=int(bucket["doc_count"]))
+            for bucket in aggregations.get(field, {}).get("buckets", [])
+        ]
+        for field in fields
+    }
 
 
 def _matches(source: dict[str, Any], tenant_id: str, query: FindingQuery) -> bool:
@@ -209,11 +264,17 @@ class OpenSearchIndex:
         """One page of this tenant's matching documents, by ascending finding id."""
         from opensearchpy.exceptions import NotFoundError
 
+        fields = query.facet_fields
         body = search_body(tenant_id, query)
         try:
             response = self.client.search(index=self.index, body=body)
+            if fields and "aggs" not in body:
+                counted = self.client.search(index=self.index, body=facets_body(tenant_id, query))
+            else:
+                counted = response
         except NotFoundError:  # nothing indexed yet
-            return FindingPage(findings=[])
+            return FindingPage(findings=[], facets={field: [] for field in fields} or None)
+        facets = _facet_counts(counted, fields) if fields else None
         hits = response["hits"]["hits"]
         page = hits[: query.limit]
         findings = [
@@ -225,7 +286,7 @@ class OpenSearchIndex:
         next_cursor = None
         if len(hits) > query.limit:
             next_cursor = encode_cursor(page[-1]["_source"]["finding_id"])
-        return FindingPage(findings=findings, next_cursor=next_cursor)
+        return FindingPage(findings=findings, next_cursor=next_cursor, facets=facets)
 
     def clear(self) -> None:
         """Delete every document (the index and its mapping stay)."""

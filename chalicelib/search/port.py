@@ -11,7 +11,7 @@ import binascii
 import re
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from chalicelib.paging import NoQuery, QueryInt
 
@@ -46,6 +46,10 @@ FILTER_FIELDS = (
     "region",
     "service",
 )
+
+# Fields `facets=` can count, and how many values each facet lists at most.
+FACET_FIELDS = ("severity", "rule_id", "pipeline", "artifact_type", "status")
+FACET_SIZE = 50
 
 _CURSOR_PREFIX = "f1:"
 _MAX_CURSOR_CHARS = 2048
@@ -98,9 +102,29 @@ def text_terms(q: str | None) -> list[str]:
     return terms
 
 
+class UnknownFacet(ValueError):
+    """A `facets` name outside `FACET_FIELDS`."""
+
+
+def parse_facets(value: str | None) -> tuple[str, ...]:
+    """The facet names of `facets=a,b`: in the order given, duplicates and blanks dropped."""
+    if value is None:
+        return ()
+    names: list[str] = []
+    for part in value.split(","):
+        name = part.strip(" ")
+        if not name or name in names:
+            continue
+        if name not in FACET_FIELDS:
+            raise UnknownFacet(name)
+        names.append(name)
+    return tuple(names)
+
+
 class FindingQuery(NoQuery):
     """Filters of `GET /v1/findings`; all optional, combined with AND; `limit` and `cursor`
-    as every list route takes them (`PageQuery`), with larger pages."""
+    as every list route takes them (`PageQuery`), with larger pages; `facets` (comma-separated
+    names of `FACET_FIELDS`) asks for value counts beside the page."""
 
     scan_id: str | None = None
     pipeline: str | None = None
@@ -114,11 +138,39 @@ class FindingQuery(NoQuery):
     q: str | None = Field(default=None, max_length=500)
     limit: QueryInt = Field(default=50, ge=1, le=500)
     cursor: str | None = None
+    facets: str | None = Field(default=None, max_length=200)
+
+    @field_validator("facets")
+    @classmethod
+    def _known_facets(cls, value: str | None) -> str | None:
+        try:
+            parse_facets(value)
+        except UnknownFacet as exc:
+            raise ValueError(
+                f"unknown facet {str(exc)[:40]!r}: facets takes a comma-separated subset of "
+                + ", ".join(FACET_FIELDS)
+            ) from None
+        return value
+
+    @property
+    def facet_fields(self) -> tuple[str, ...]:
+        """The facets asked for, validated (see `parse_facets`)."""
+        return parse_facets(self.facets)
+
+
+class FacetCount(BaseModel):
+    value: str
+    count: int
 
 
 class FindingPage(BaseModel):
+    """One page of findings; `facets` (only when asked for) counts the values of each named
+    field over every finding that matches the filters and `q`, whatever the cursor: at most
+    `FACET_SIZE` values per field, by descending count, then by value."""
+
     findings: list[dict[str, Any]]
     next_cursor: str | None = None
+    facets: dict[str, list[FacetCount]] | None = None
 
 
 class SearchIndex(Protocol):
@@ -131,7 +183,8 @@ class SearchIndex(Protocol):
         """Delete this tenant's documents with these ids (absent ids are ignored)."""
 
     def search(self, tenant_id: str, query: FindingQuery) -> FindingPage:
-        """This tenant's documents matching `query`, ordered by `finding_id`, one page."""
+        """This tenant's documents matching `query`, ordered by `finding_id`, one page; with
+        `query.facet_fields`, their counts over the whole filtered result (cursor ignored)."""
 
     def clear(self) -> None:
         """Drop every document (tests and `reindex`)."""

@@ -10,7 +10,10 @@ from chalicelib.views.call import Call
 def list_findings(call: Call) -> dict[str, Any]:
     from chalicelib.queries import search_findings
 
-    return search_findings(call.tenant_id, call.query).model_dump()
+    page = search_findings(call.tenant_id, call.query).model_dump()
+    if page["facets"] is None:  # `facets` appears only when asked for
+        del page["facets"]
+    return page
 
 
 def get_finding(call: Call, finding_id: str) -> dict[str, Any]:

@@ -140,6 +140,7 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "tenant_id": lambda w: "alpha",
     "account_id": lambda w: A_ACCOUNT,
 }
+ALL_FACETS = "severity,rule_id,pipeline,artifact_type,status"
 # Query strings that name A's data, by operation (each is tried; none may reveal A's data).
 QUERIES: dict[str, Callable[[World], list[dict[str, str]]]] = {
     "list_findings": lambda w: [
@@ -148,6 +149,10 @@ QUERIES: dict[str, Callable[[World], list[dict[str, str]]]] = {
         {"rule_id": "X-ALPHA-001"},
         {"q": "alpha"},
         *([{"cursor": w.a.findings_cursor}] if w.a.findings_cursor else []),
+        {"facets": ALL_FACETS},
+        {"facets": ALL_FACETS, "q": "alpha"},
+        {"facets": "pipeline,rule_id", "rule_id": "X-ALPHA-001"},
+        *([{"facets": ALL_FACETS, "cursor": w.a.findings_cursor}] if w.a.findings_cursor else []),
     ],
     "list_audit": lambda w: [{"cursor": w.a.audit_cursor}],
 }
@@ -290,6 +295,7 @@ def snapshot(world: World) -> dict[str, Any]:
         "scan": a.get(f"/v1/scans/{world.a.scan_id}"),
         "report": a.get(f"/v1/scans/{world.a.scan_id}/report"),
         "findings": _all_pages(a, "/v1/findings", "findings", limit="2"),
+        "facets": a.get("/v1/findings", facets=ALL_FACETS)["facets"],
         "finding": [a.get(f"/v1/findings/{fid}") for fid in world.a.finding_ids],
         "waivers": a.get("/v1/waivers"),
         "policy": a.get("/v1/policy"),
@@ -526,7 +532,12 @@ def test_the_same_pipeline_and_run_in_two_tenants_are_two_scans(world: World) ->
     view = b.get(f"/v1/pipelines/{A_PIPELINE}")
     assert [h["scan_id"] for h in view["history"]] == [accepted["scan_id"]]
     found = b.get("/v1/findings", pipeline=A_PIPELINE)
-    text = json.dumps([view, found], ensure_ascii=False)
+    counted = b.get("/v1/findings", pipeline=A_PIPELINE, facets=ALL_FACETS)["facets"]
+    mine = _all_pages(b, "/v1/findings", "findings", pipeline=A_PIPELINE)
+    assert counted["pipeline"] == [{"value": A_PIPELINE, "count": len(mine)}]
+    assert sum(c["count"] for c in counted["severity"]) == len(mine)
+    assert {c["value"] for c in counted["rule_id"]} == {f["rule_id"] for f in mine}
+    text = json.dumps([view, found, counted], ensure_ascii=False)
     leaked = {n for n in world.a.needles if n in text and n not in json.dumps(body)}
     assert not leaked
     after = snapshot(world)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from tests.conftest import Api, scan_body
@@ -231,3 +232,51 @@ def test_tenants_never_see_each_other(api_url: str, keys: dict[str, str], pipeli
     # The same pipeline and run id in another tenant is another scan.
     mine = _submit(globex, scan_body())
     assert mine["scan_id"] != accepted["scan_id"]
+
+
+def test_findings_facets_count_the_filtered_findings(
+    api_url: str, keys: dict[str, str], pipeline: Any
+) -> None:
+    api, other = Api(api_url, keys["acme"]), Api(api_url, keys["globex"])
+    _submit(api, scan_body(pipeline="web"))
+    _submit(
+        api,
+        scan_body(
+            pipeline="infra",
+            artifacts=[{"type": "cloudformation", "path": "sg.yaml", "content": CFN_OPEN_SSH}],
+        ),
+    )
+    pipeline.drain()
+    everything = api.get("/v1/findings", params={"limit": 500}).json()["findings"]
+    fields = ("severity", "rule_id", "pipeline", "artifact_type", "status")
+
+    def expected(findings: list[dict[str, Any]], field: str) -> list[dict[str, Any]]:
+        tally = Counter(f[field] for f in findings)
+        ordered = sorted(tally.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [{"value": value, "count": count} for value, count in ordered]
+
+    first = api.get("/v1/findings", params={"facets": ",".join(fields), "limit": 1}).json()
+    assert_matches("FindingPage", first)
+    assert first["facets"] == {field: expected(everything, field) for field in fields}
+    later = api.get(
+        "/v1/findings",
+        params={"facets": ",".join(fields), "limit": 1, "cursor": first["next_cursor"]},
+    ).json()
+    assert later["facets"] == first["facets"]
+
+    web = [f for f in everything if f["pipeline"] == "web"]
+    scoped = api.get(
+        "/v1/findings", params={"pipeline": "web", "facets": "severity, rule_id,severity"}
+    ).json()
+    assert scoped["facets"] == {f: expected(web, f) for f in ("severity", "rule_id")}
+    assert "facets" not in api.get("/v1/findings", params={"facets": ""}).json()
+
+    wrong = api.get("/v1/findings", params={"facets": "severity,owner"})
+    assert wrong.status_code == 422
+    error = wrong.json()["error"]
+    assert error["details"][0]["field"] == "facets"
+    assert "owner" in error["details"][0]["message"]
+    assert "severity, rule_id, pipeline, artifact_type, status" in error["details"][0]["message"]
+
+    theirs = other.get("/v1/findings", params={"facets": ",".join(fields)}).json()
+    assert theirs == {"findings": [], "next_cursor": None, "facets": {f: [] for f in fields}}

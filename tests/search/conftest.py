@@ -71,3 +71,10 @@ ADAPTERS: dict[str, Callable[[pytest.FixtureRequest, Path], Iterator[SearchIndex
 @pytest.fixture(params=list(ADAPTERS))
 def index(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SearchIndex]:
     yield from ADAPTERS[request.param](request, tmp_path)
+
+
+@pytest.fixture
+def facet_index(index: SearchIndex) -> SearchIndex:
+    """`index`, for the facet tests: every adapter counts terms exactly (SQLite by its
+    covering index, OpenSearch by terms aggregations on keyword fields)."""
+    return index

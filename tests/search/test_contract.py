@@ -385,3 +385,138 @@ def test_clear(index: SearchIndex) -> None:
     assert ids(index, T10, q="number") == []
     index.upsert(T1, [make_doc(T1, 1)])
     assert ids(index, T1, q="number") == [fid(1)]
+
+
+# --- facets ----------------------------------------------------------------------------------
+
+
+def counts(page: Any) -> dict[str, list[tuple[str, int]]]:
+    return {field: [(c.value, c.count) for c in values] for field, values in page.facets.items()}
+
+
+def _facet_world(index: SearchIndex) -> None:
+    """T1: 6 docs over two pipelines and three severities; T10: look-alike values, more docs."""
+    index.upsert(
+        T1,
+        [
+            make_doc(T1, 1, pipeline="api", severity="high", rule_id="DF001", title="Root user"),
+            make_doc(T1, 2, pipeline="api", severity="high", rule_id="DF002", title="Root shell"),
+            make_doc(T1, 3, pipeline="api", severity="low", rule_id="DF001", status="fixed"),
+            make_doc(T1, 4, pipeline="web", severity="critical", rule_id="DF001"),
+            make_doc(T1, 5, pipeline="web", severity="low", rule_id="CF010", title="Root key"),
+            make_doc(T1, 6, pipeline="web", severity="low", rule_id="CF010", artifact_type="cfn"),
+        ],
+    )
+    index.upsert(
+        T10,
+        [
+            make_doc(T10, n, pipeline="api-x", severity="high", rule_id="DF001", title="Root")
+            for n in range(1, 12)
+        ],
+    )
+
+
+ALL_FACETS = "severity,rule_id,pipeline,artifact_type,status"
+
+
+def test_facets_count_every_match_of_the_tenant(facet_index: SearchIndex) -> None:
+    _facet_world(facet_index)
+
+    page = facet_index.search(T1, FindingQuery(facets=ALL_FACETS))
+
+    assert counts(page) == {
+        "severity": [("low", 3), ("high", 2), ("critical", 1)],
+        "rule_id": [("DF001", 3), ("CF010", 2), ("DF002", 1)],
+        "pipeline": [("api", 3), ("web", 3)],
+        "artifact_type": [("dockerfile", 5), ("cfn", 1)],
+        "status": [("open", 5), ("fixed", 1)],
+    }
+    assert len(page.findings) == 6
+
+
+def test_facets_follow_filters_and_full_text(facet_index: SearchIndex) -> None:
+    _facet_world(facet_index)
+
+    by_pipeline = facet_index.search(T1, FindingQuery(pipeline="web", facets="severity,rule_id"))
+    assert counts(by_pipeline) == {
+        "severity": [("low", 2), ("critical", 1)],
+        "rule_id": [("CF010", 2), ("DF001", 1)],
+    }
+    by_text = facet_index.search(T1, FindingQuery(q="root", facets="pipeline,severity"))
+    assert counts(by_text) == {
+        "pipeline": [("api", 2), ("web", 1)],
+        "severity": [("high", 2), ("low", 1)],
+    }
+    both = facet_index.search(T1, FindingQuery(q="root", severity="high", facets="rule_id"))
+    assert counts(both) == {"rule_id": [("DF001", 1), ("DF002", 1)]}
+
+
+def test_facets_ignore_the_cursor(facet_index: SearchIndex) -> None:
+    _facet_world(facet_index)
+    query = {"severity": "low", "facets": "pipeline,status", "limit": 1}
+
+    first = facet_index.search(T1, FindingQuery(**query))
+    second = facet_index.search(T1, FindingQuery(**query, cursor=first.next_cursor))
+
+    expected = {"pipeline": [("web", 2), ("api", 1)], "status": [("open", 2), ("fixed", 1)]}
+    assert counts(first) == counts(second) == expected
+    assert [d["finding_id"] for d in first.findings + second.findings] == [fid(3), fid(5)]
+
+
+def test_facets_never_count_another_tenants_docs(facet_index: SearchIndex) -> None:
+    _facet_world(facet_index)
+
+    ten = facet_index.search(T10, FindingQuery(facets="pipeline,rule_id"))
+    one = facet_index.search(T1, FindingQuery(facets="pipeline", q="root", severity="high"))
+
+    assert counts(ten) == {"pipeline": [("api-x", 11)], "rule_id": [("DF001", 11)]}
+    assert counts(one) == {"pipeline": [("api", 2)]}
+    assert counts(facet_index.search("t", FindingQuery(facets="pipeline"))) == {"pipeline": []}
+
+
+def test_facets_of_nothing_are_empty_lists(facet_index: SearchIndex) -> None:
+    empty = facet_index.search(T1, FindingQuery(facets="severity,status"))
+    assert counts(empty) == {"severity": [], "status": []}
+    _facet_world(facet_index)
+    none = facet_index.search(T1, FindingQuery(q="nowhere", facets="severity"))
+    assert counts(none) == {"severity": []} and none.findings == []
+
+
+def test_facets_keep_the_top_50_by_count_then_value(facet_index: SearchIndex) -> None:
+    # rule R00..R59: R00-R09 twice each, the others once; ties break by value
+    docs = [make_doc(T1, n, rule_id=f"R{n % 60:02d}") for n in range(70)]
+    facet_index.upsert(T1, docs)
+
+    page = facet_index.search(T1, FindingQuery(facets="rule_id", limit=1))
+
+    expected = [(f"R{n:02d}", 2) for n in range(10)] + [(f"R{n:02d}", 1) for n in range(10, 50)]
+    assert counts(page) == {"rule_id": expected}
+
+
+def test_facets_only_when_asked(index: SearchIndex) -> None:
+    index.upsert(T1, [make_doc(T1, 1)])
+    assert index.search(T1, FindingQuery()).facets is None
+    assert index.search(T1, FindingQuery(facets=" , ")).facets is None
+
+
+def test_facet_names_dedupe_and_refuse_unknown_ones() -> None:
+    assert FindingQuery(facets="status, severity,,status").facet_fields == ("status", "severity")
+    with pytest.raises(ValueError, match="severity, rule_id, pipeline, artifact_type, status"):
+        FindingQuery(facets="severity,owner")
+
+
+def test_facets_under_filters_outside_the_facet_fields(facet_index: SearchIndex) -> None:
+    facet_index.upsert(
+        T1,
+        [
+            make_doc(T1, 1, scan_id="scn_a", service="ec2", severity="low"),
+            make_doc(T1, 2, scan_id="scn_a", service="s3"),
+            make_doc(T1, 3, scan_id="scn_b", service="ec2"),
+        ],
+    )
+
+    by_scan = facet_index.search(T1, FindingQuery(scan_id="scn_a", facets="severity"))
+    by_service = facet_index.search(T1, FindingQuery(service="ec2", q="number", facets="severity"))
+
+    assert counts(by_scan) == {"severity": [("high", 1), ("low", 1)]}
+    assert counts(by_service) == {"severity": [("high", 1), ("low", 1)]}

@@ -17,7 +17,7 @@ from chalicelib.search.opensearch import (
     doc_id,
     search_body,
 )
-from chalicelib.search.port import FILTER_FIELDS, FindingQuery, encode_cursor
+from chalicelib.search.port import FACET_FIELDS, FILTER_FIELDS, FindingQuery, encode_cursor
 
 from .helpers import make_doc
 
@@ -96,6 +96,68 @@ def test_adapter_sends_the_tenant_filter_and_scoped_ids(
     assert opensearch_client.exists(
         index=index_name, id=doc_id("t1", make_doc("t1", 1)["finding_id"])
     )
+
+
+@pytest.mark.parametrize("field", FACET_FIELDS)
+def test_facet_fields_are_keywords(field: str) -> None:
+    assert PROPERTIES[field]["type"] == "keyword"
+
+
+def _recording(client: Any, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The search bodies the adapter sends through the real client, in order."""
+    bodies: list[dict[str, Any]] = []
+    search = client.search
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        bodies.append(kwargs["body"])
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr(client, "search", recorded)
+    return bodies
+
+
+def test_facets_of_a_first_page_ride_on_its_request(
+    opensearch_client: Any, index_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = OpenSearchIndex(opensearch_client, index_name, refresh=True)
+    index.upsert("t1", [make_doc("t1", n) for n in range(3)])
+    bodies = _recording(opensearch_client, monkeypatch)
+
+    page = index.search("t1", FindingQuery(facets="severity,status", limit=2))
+
+    [body] = bodies
+    assert body["aggs"]["severity"]["terms"] == {
+        "field": "severity",
+        "size": 50,
+        "shard_size": 500,
+        "order": [{"_count": "desc"}, {"_key": "asc"}],
+    }
+    assert set(body["aggs"]) == {"severity", "status"}
+    assert page.facets is not None and set(page.facets) == {"severity", "status"}
+
+
+def test_facets_after_a_cursor_are_counted_without_it(
+    opensearch_client: Any, index_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = OpenSearchIndex(opensearch_client, index_name, refresh=True)
+    index.upsert("t1", [make_doc("t1", n) for n in range(3)])
+    bodies = _recording(opensearch_client, monkeypatch)
+
+    index.search(
+        "t1", FindingQuery(facets="rule_id", cursor=encode_cursor("fnd_0"), severity="high")
+    )
+
+    page_body, facets_body = bodies
+    assert "aggs" not in page_body
+    assert facets_body["size"] == 0 and set(facets_body["aggs"]) == {"rule_id"}
+    filters = facets_body["query"]["bool"]["filter"]
+    assert filters == [TENANT_FILTER, {"term": {"severity": "high"}}]
+
+
+def test_facets_of_a_missing_index_are_empty(opensearch_client: Any, index_name: str) -> None:
+    index = OpenSearchIndex(opensearch_client, index_name)
+    page = index.search("t1", FindingQuery(facets="pipeline"))
+    assert page.findings == [] and page.facets == {"pipeline": []}
 
 
 def test_upsert_creates_the_index_with_the_mapping(opensearch_client: Any, index_name: str) -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.search.port import FindingQuery
-from chalicelib.search.sqlite import SqliteIndex, fts_query
+from chalicelib.search.port import FACET_FIELDS, FindingQuery
+from chalicelib.search.sqlite import _FACET_COLUMNS, SqliteIndex, fts_query
 
 from .helpers import make_doc
 
@@ -119,3 +119,54 @@ def test_an_index_file_without_the_aws_columns_gets_them(tmp_path: Path) -> None
         d["finding_id"] for d in reopened.search("t1", FindingQuery(service="ec2")).findings
     ] == [make_doc("t1", 2)["finding_id"]]
     assert len(reopened.search("t1", FindingQuery(q="number")).findings) == 2
+
+
+def test_the_facets_index_holds_every_facet_field() -> None:
+    assert sorted(_FACET_COLUMNS) == sorted(FACET_FIELDS)
+
+
+def _facet_statements(index: SqliteIndex, query: FindingQuery) -> list[str]:
+    """SQLite's plan of each facet statement `search` runs for `query`."""
+    conn = index._conn()
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    try:
+        index.search("t1", query)
+    finally:
+        conn.set_trace_callback(None)
+    return [
+        " | ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        for sql in statements
+        if "GROUP BY" in sql
+    ]
+
+
+def test_facets_walk_the_covering_index_or_the_text_matches(tmp_path: Path) -> None:
+    index = SqliteIndex(str(tmp_path / "search.db"))
+    index.upsert("t1", [make_doc("t1", n) for n in range(5)])
+
+    for query in (
+        FindingQuery(facets="severity,rule_id,pipeline"),
+        FindingQuery(facets="status", severity="high"),
+    ):
+        [plan] = _facet_statements(index, query)
+        assert "USING COVERING INDEX findings_facets (tenant_id=?)" in plan
+        assert "TEMP B-TREE" not in plan
+    [by_text] = _facet_statements(index, FindingQuery(facets="status", severity="high", q="n"))
+    assert by_text.startswith("SEARCH f USING INTEGER PRIMARY KEY (rowid=?)")
+    [by_scan] = _facet_statements(index, FindingQuery(facets="severity", scan_id="scn_1"))
+    assert "INDEX findings_scan (tenant_id=? AND scan_id=?)" in by_scan
+
+
+def test_an_index_file_without_the_facets_index_gets_it(tmp_path: Path) -> None:
+    path = str(tmp_path / "search.db")
+    SqliteIndex(path).upsert("t1", [make_doc("t1", 1), make_doc("t1", 2, severity="low")])
+    old = sqlite3.connect(path)
+    old.execute("DROP INDEX findings_facets")
+    old.commit()
+    old.close()
+
+    page = SqliteIndex(path).search("t1", FindingQuery(facets="severity"))
+
+    assert page.facets is not None
+    assert [(c.value, c.count) for c in page.facets["severity"]] == [("high", 1), ("low", 1)]

@@ -612,7 +612,7 @@ def test_finding_schema_is_the_model(spec: dict[str, Any]) -> None:
 def test_scan_schemas_match_what_the_code_returns(spec: dict[str, Any]) -> None:
     from chalicelib.ingest import accepted
     from chalicelib.queries import _SCAN_FIELDS
-    from chalicelib.search.port import FindingPage
+    from chalicelib.search.port import FACET_FIELDS, FacetCount, FindingPage
 
     _fields(spec, "ScanAccepted", accepted("scn_" + "0" * 24, "queued"), set())
     scan_extras = {"artifacts_total", "artifacts_done", "artifacts", "findings_url"}
@@ -620,8 +620,13 @@ def test_scan_schemas_match_what_the_code_returns(spec: dict[str, Any]) -> None:
     assert set(documented["properties"]) == set(_SCAN_FIELDS) | scan_extras
     assert set(documented["required"]) == set(documented["properties"])
     assert documented["additionalProperties"] is False
-    page = FindingPage(findings=[_finding()], next_cursor=None).model_dump()
-    _fields(spec, "FindingPage", page, set())
+    page = FindingPage(findings=[_finding()], next_cursor=None).model_dump(exclude={"facets"})
+    _fields(spec, "FindingPage", page, {"facets"})
+    counted = {field: [FacetCount(value="x", count=1)] for field in FACET_FIELDS}
+    with_facets = FindingPage(findings=[], next_cursor=None, facets=counted).model_dump()
+    assert_valid(spec, "FindingPage", with_facets)
+    documented_facets = schema(spec, "FindingPage")["properties"]["facets"]["properties"]
+    assert set(documented_facets) == set(FACET_FIELDS)
     assert schema(spec, "FindingPage")["properties"]["next_cursor"]["nullable"] is True
 
 
