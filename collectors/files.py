@@ -303,7 +303,7 @@ def _add(
     except NotText as exc:
         _unreadable(out, name, selected, f"not a text file ({exc})")
         return
-    kind = forced or detect_type(name, decoded.text)
+    kind = forced or by_name or detect_type(name, decoded.text)
     if kind is None:
         _pass_over(out, name, explicit, _not_an_artifact(name))
         return
