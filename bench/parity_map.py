@@ -1234,6 +1234,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-ECS-009",),
         ("CKV_AWS_97",),
     ),
+    _cfn(
+        "mq-logging",
+        "Amazon MQ broker logs not sent to CloudWatch Logs",
+        ("CF-MQ-001",),
+        ("CKV_AWS_197",),
+    ),
     _cfn("mq-public", "Amazon MQ broker publicly accessible", ("CF-MQ-002",), ("CKV_AWS_69",)),
     _cfn(
         "codebuild-encryption",
