@@ -13,6 +13,8 @@ if not __package__:  # run as `python path/to/collectors`: import from the check
 from collectors.cli import main  # noqa: E402
 
 status = main()
+if sys.getprofile() is not None or sys.gettrace() is not None:
+    sys.exit(status)  # a profiler or tracer (cProfile, coverage) writes its data at exit
 # Every report is written: flush what is buffered and leave without tearing the interpreter
 # down, which (freeing every artifact, finding and rule one by one) costs a folder scan of
 # small files a noticeable share of its time. Nothing here registers exit handlers.
