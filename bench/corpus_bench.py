@@ -484,6 +484,23 @@ def render(results: dict[str, Any]) -> str:
                 + ". A wide range means the shared machine was busy during some rounds; the "
                 "medians above are the figures to quote.",
             ]
+        loads = [
+            r["load1"]
+            for _, entry in _suites(wp)
+            for t in entry["tools"].values()
+            for r in t.get("runs", [])
+        ]
+        cores = results["machine"].get("nproc") or 1
+        if loads and median(loads) > cores:
+            lines += [
+                "",
+                f"**Noisy run**: the median 1-minute load average at the start of a run was "
+                f"{_fmt(median(loads), 1)} on {cores} cores (other work on the shared machine), "
+                "so every tool waited for CPU. Our scan spreads its work over every core and "
+                "loses most when other work holds one, while hadolint runs one process at a "
+                "time: the wall-time ratios here are lower than on an idle machine, and the "
+                "CPU-time ratios are the steadier cross-check.",
+            ]
         lines.append("")
     warm = results.get("warm")
     if warm:
