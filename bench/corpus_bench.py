@@ -59,10 +59,10 @@ from bench.posture_bench import kept_block
 
 OURS = "pipeguard"
 TARGETS = {
-    "checkov_cfn_ratio": 30.0,
-    "hadolint_df_ratio": 50.0,
+    "checkov_cfn_ratio": 40.0,
+    "hadolint_df_ratio": 70.0,
     "checkov_df_ratio": 50.0,
-    "warm_template_median_ms": 2.0,
+    "warm_template_median_ms": 0.35,
     "warm_dockerfile_median_ms": 0.3,
     "our_peak_rss_mb": 120.0,
 }
@@ -355,18 +355,23 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         if OURS in entry["tools"]
     ]
     hadolint = "hadolint (1 process per file)"
+    T = TARGETS
     rows = [
-        ("≥ 30× faster than checkov, CloudFormation folder", "checkov_cfn_ratio",
+        (f"≥ {T['checkov_cfn_ratio']:g}× faster than checkov, CloudFormation folder",
+         "checkov_cfn_ratio",
          ratio("cloudformation", "checkov"), cpu_ratio("cloudformation", "checkov"), "×", True),
-        ("≥ 50× faster than hadolint (1 process per file), Dockerfiles", "hadolint_df_ratio",
+        (f"≥ {T['hadolint_df_ratio']:g}× faster than hadolint (1 process per file), Dockerfiles",
+         "hadolint_df_ratio",
          ratio("dockerfile", hadolint), cpu_ratio("dockerfile", hadolint), "×", True),
-        ("≥ 50× faster than checkov, Dockerfiles", "checkov_df_ratio",
+        (f"≥ {T['checkov_df_ratio']:g}× faster than checkov, Dockerfiles", "checkov_df_ratio",
          ratio("dockerfile", "checkov"), cpu_ratio("dockerfile", "checkov"), "×", True),
-        ("warm median ≤ 2 ms per template", "warm_template_median_ms",
+        (f"warm median ≤ {T['warm_template_median_ms']:g} ms per template",
+         "warm_template_median_ms",
          warm.get("cloudformation", {}).get("median_ms"), None, "ms", False),
-        ("warm median ≤ 0.3 ms per Dockerfile", "warm_dockerfile_median_ms",
+        (f"warm median ≤ {T['warm_dockerfile_median_ms']:g} ms per Dockerfile",
+         "warm_dockerfile_median_ms",
          warm.get("dockerfile", {}).get("median_ms"), None, "ms", False),
-        ("our peak RSS ≤ 120 MB (whole process)", "our_peak_rss_mb",
+        (f"our peak RSS ≤ {T['our_peak_rss_mb']:g} MB (whole process)", "our_peak_rss_mb",
          max(our_rss) if our_rss else None, None, "MB", False),
     ]  # fmt: skip
     out = []
@@ -376,6 +381,24 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         cpu_pass = None if cpu_value is None else cpu_value >= goal
         out.append({"target": label, "key": key, "goal": goal, "value": value, "unit": unit,
                     "pass": passed, "cpu_value": cpu_value, "cpu_pass": cpu_pass})  # fmt: skip
+    return out
+
+
+def _round_ratios(wp: dict[str, Any]) -> list[str]:
+    """`tool (corpus): min–max×, median m×` of the per-round wall-time ratios against ours."""
+    out = []
+    for suite, entry in _suites(wp):
+        ours = [r["wall_s"] for r in entry["tools"].get(OURS, {}).get("runs", [])]
+        for name, t in entry["tools"].items():
+            theirs = [r["wall_s"] for r in t.get("runs", [])]
+            if name == OURS or not ours or len(theirs) != len(ours):
+                continue
+            ratios = sorted(b / a for a, b in zip(ours, theirs, strict=True) if a)
+            if ratios:
+                out.append(
+                    f"{name} ({suite}) {_fmt(ratios[0], 1)}–{_fmt(ratios[-1], 1)}×, "
+                    f"median {_fmt(median(ratios), 1)}×"
+                )
     return out
 
 
@@ -451,6 +474,33 @@ def render(results: dict[str, Any]) -> str:
                     f"| {t['findings_last_run'] if t['findings_last_run'] is not None else '?'} "
                     f"| {_fmt(t.get('median_load1'), 1)} |"
                 )
+        spreads = _round_ratios(wp)
+        if spreads:
+            lines += [
+                "",
+                "Their wall / ours round by round (each round runs the tools one after the "
+                "other, so a pair shares the machine's load): "
+                + "; ".join(spreads)
+                + ". A wide range means the shared machine was busy during some rounds; the "
+                "medians above are the figures to quote.",
+            ]
+        loads = [
+            r["load1"]
+            for _, entry in _suites(wp)
+            for t in entry["tools"].values()
+            for r in t.get("runs", [])
+        ]
+        cores = results["machine"].get("nproc") or 1
+        if loads and median(loads) > cores:
+            lines += [
+                "",
+                f"**Noisy run**: the median 1-minute load average at the start of a run was "
+                f"{_fmt(median(loads), 1)} on {cores} cores (other work on the shared machine), "
+                "so every tool waited for CPU. Our scan spreads its work over every core and "
+                "loses most when other work holds one, while hadolint runs one process at a "
+                "time: the wall-time ratios here are lower than on an idle machine, and the "
+                "CPU-time ratios are the steadier cross-check.",
+            ]
         lines.append("")
     warm = results.get("warm")
     if warm:
@@ -746,7 +796,8 @@ def _suggestions(results: dict[str, Any], mods: dict[str, float]) -> list[str]:
         first = df_costs[0]
         out.append(
             f"**Dockerfiles are rule-bound** (parse share {df_warm.get('parse_share', 0):.0%}, "
-            f"warm median {_fmt(df_warm.get('median_ms'), 3)} ms against the 0.3 ms target). "
+            f"warm median {_fmt(df_warm.get('median_ms'), 3)} ms against the "
+            f"{TARGETS['warm_dockerfile_median_ms']:g} ms target). "
             f"The costliest rule, {first['rule']} ({first['share']:.0%} of rule time, "
             f"{_fmt(first['us_per_artifact'], 0)} µs per Dockerfile), is the first to call the "
             "shared analysis `facts()` in rules/dockerfile/_helpers.py, which is charged to it: "

@@ -384,7 +384,9 @@ def build(paths: dict[str, Path], rules: list[dict[str, Any]]) -> dict[str, Any]
         "rules": len(existing),
         "missing_ids": sorted(mapped - existing),
         "unmapped_ours": sorted(
-            r["id"] for r in rules if r["id"] not in mapped and not r["id"].startswith("JU-")
+            r["id"]
+            for r in rules
+            if r["id"] not in mapped and r["artifact_type"] in ("cloudformation", "dockerfile")
         ),
         "unmapped_theirs": [
             {"check": check, "count": n}

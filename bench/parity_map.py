@@ -604,6 +604,101 @@ def _trusted_source(place: Place) -> bool:
     return bool(re.search(r"trusted=yes|allow-insecure=yes", place.script))
 
 
+def _unset(*path: str) -> Callable[[Place], bool]:
+    def holds(place: Place) -> bool:
+        return place.resource is not None and place.prop(*path) is None
+
+    return holds
+
+
+def _without_fine_grained_access(place: Place) -> bool:
+    return place.prop("AdvancedSecurityOptions", "Enabled") not in (True, "true", "True")
+
+
+def _stream_encryption_without_key(place: Place) -> bool:
+    encryption = place.prop("StreamEncryption")
+    return isinstance(encryption, dict) and not encryption.get("KeyId")
+
+
+def _load_balancer_group(place: Place) -> bool:
+    """The security group (or the group an ingress resource belongs to) is a load balancer's."""
+    tpl, res = place.template, place.resource
+    if tpl is None or res is None:
+        return False
+    group = str(place.where)
+    if res.type == "AWS::EC2::SecurityGroupIngress":
+        target = res.prop("GroupId")
+        if isinstance(target, dict) and isinstance(target.get("Ref"), str):
+            group = target["Ref"]
+        elif isinstance(target, dict) and isinstance(target.get("Fn::GetAtt"), list):
+            group = str(target["Fn::GetAtt"][0])
+    lb_types = (
+        "AWS::ElasticLoadBalancing::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+    )
+    return any(
+        other.type in lb_types
+        and (
+            _refs(other.prop("SecurityGroups"), group)
+            or _getatt(other.prop("SecurityGroups"), group)
+        )
+        for other in tpl.resources.values()
+    )
+
+
+def _getatt(value: Any, logical_id: str) -> bool:
+    if isinstance(value, dict):
+        att = value.get("Fn::GetAtt")
+        if isinstance(att, list) and att and att[0] == logical_id:
+            return True
+        if isinstance(att, str) and att.split(".", 1)[0] == logical_id:
+            return True
+        return any(_getatt(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_getatt(v, logical_id) for v in value)
+    return False
+
+
+_GIT_PIN = re.compile(r"\bgit\s+(?:checkout|reset|switch)\b")
+
+
+def _go_pinned_by_checkout(place: Place) -> bool:
+    """A later `git checkout|reset|switch` in the same stage pins what `go get` fetched."""
+    if not isinstance(place.where, int):
+        return False
+    for text in place.lines[place.where :]:
+        if re.match(r"\s*FROM\s", text, re.I):
+            return False
+        if _GIT_PIN.search(text):
+            return True
+    return False
+
+
+def _single_object_rules(place: Place) -> bool:
+    """Inline SecurityGroupIngress / SecurityGroupEgress written as one object, not a list."""
+    return any(
+        isinstance(place.prop(key), dict) for key in ("SecurityGroupIngress", "SecurityGroupEgress")
+    )
+
+
+def _pipeline_artifacts_unencrypted(place: Place) -> bool:
+    return place.prop("Artifacts", "Type") == "CODEPIPELINE" and place.prop(
+        "Artifacts", "EncryptionDisabled"
+    ) in (True, "true", "True")
+
+
+_FIXED_SOURCE = re.compile(r"--branch\b|refs/tags/|/archive/|releases/download/")
+
+
+def _builds_fixed_source(place: Place) -> bool:
+    """The RUN fetches a tagged release or branch and `go` builds that checkout."""
+    return bool(_FIXED_SOURCE.search(place.script))
+
+
+def _kills_own_process(place: Place) -> bool:
+    return "$!" in place.script
+
+
 def _cfn(
     key: str, title: str, ours: tuple[str, ...], checkov: tuple[str, ...], **kw: Reasons
 ) -> Concept:
@@ -715,8 +810,33 @@ CONCEPTS: tuple[Concept, ...] = (
             ),
         ),
     ),
-    _cfn("sg-http-world", "Port 80 open to 0.0.0.0/0", (), ("CKV_AWS_260",)),
-    _cfn("sg-rule-description", "Security group rule without description", (), ("CKV_AWS_23",)),
+    _cfn(
+        "sg-http-world",
+        "Port 80 open to 0.0.0.0/0",
+        ("CF-EC2-015",),
+        ("CKV_AWS_260",),
+        why_theirs=(
+            R(
+                "by design: the group belongs to a load balancer, whose port 80 listener may "
+                "only redirect to HTTPS; CF-EC2-015 leaves such groups to CF-ELB-001, which "
+                "judges the listener",
+                _load_balancer_group,
+            ),
+        ),
+    ),
+    _cfn(
+        "sg-rule-description",
+        "Security group rule without description",
+        ("CF-EC2-011",),
+        ("CKV_AWS_23",),
+        why_ours=(
+            R(
+                "their false negative: the inline rule is written as one object rather than a "
+                "list (CloudFormation accepts both); CKV_AWS_23 reads lists only",
+                _single_object_rules,
+            ),
+        ),
+    ),
     _cfn(
         "ec2-public-ip",
         "Instance / launch template gets a public IP",
@@ -774,7 +894,9 @@ CONCEPTS: tuple[Concept, ...] = (
             ),
         ),
     ),
-    _cfn("rds-enhanced-monitoring", "RDS enhanced monitoring off", (), ("CKV_AWS_118",)),
+    _cfn(
+        "rds-enhanced-monitoring", "RDS enhanced monitoring off", ("CF-RDS-014",), ("CKV_AWS_118",)
+    ),
     _cfn("kms-rotation", "KMS key rotation disabled", ("CF-KMS-001",), ("CKV_AWS_7",)),
     _cfn(
         "kms-policy-any-principal",
@@ -828,7 +950,12 @@ CONCEPTS: tuple[Concept, ...] = (
         ("CF-LAMBDA-007",),
         ("CKV_AWS_115",),
     ),
-    _cfn("lambda-env-kms", "Lambda environment not KMS-encrypted", (), ("CKV_AWS_173",)),
+    _cfn(
+        "lambda-env-kms",
+        "Lambda environment not KMS-encrypted",
+        ("CF-LAMBDA-010",),
+        ("CKV_AWS_173",),
+    ),
     _cfn(
         "sqs-encryption",
         "SQS queue not encrypted",
@@ -1007,37 +1134,202 @@ CONCEPTS: tuple[Concept, ...] = (
         ),
     ),
     _cfn(
-        "elasticache-encryption",
-        "ElastiCache encryption at rest / in transit",
-        (),
-        ("CKV_AWS_29", "CKV_AWS_30", "CKV_AWS_31"),
+        "elasticache-at-rest",
+        "ElastiCache replication group not encrypted at rest",
+        ("CF-ELC-001",),
+        ("CKV_AWS_29",),
     ),
-    _cfn("kinesis-encryption", "Kinesis stream not encrypted", (), ("CKV_AWS_43",)),
-    _cfn("efs-encryption", "EFS not encrypted", (), ("CKV_AWS_42",)),
     _cfn(
-        "redshift",
-        "Redshift encryption / public / logging / VPC",
-        (),
-        (
-            "CKV_AWS_64",
-            "CKV_AWS_87",
-            "CKV_AWS_71",
-            "CKV_AWS_154",
-        ),
-    ),  # fmt: skip
+        "elasticache-in-transit",
+        "ElastiCache replication group not encrypted in transit",
+        ("CF-ELC-002",),
+        ("CKV_AWS_30",),
+    ),
     _cfn(
-        "docdb-neptune",
-        "DocumentDB / Neptune encryption, logging, backups",
+        "elasticache-auth-token",
+        "ElastiCache in-transit encryption without an AUTH token",
         (),
-        (
-            "CKV_AWS_74",
-            "CKV_AWS_85",
-            "CKV_AWS_360",
-            "CKV_AWS_44",
-            "CKV_AWS_101",
-            "CKV_AWS_361",
+        ("CKV_AWS_31",),
+    ),
+    _cfn(
+        "kinesis-encryption",
+        "Kinesis stream not encrypted",
+        ("CF-KINESIS-001",),
+        ("CKV_AWS_43",),
+        why_ours=(
+            R(
+                "their false negative: StreamEncryption has no KeyId, which server-side "
+                "encryption needs; CKV_AWS_43 passes any StreamEncryption block",
+                _stream_encryption_without_key,
+            ),
         ),
-    ),  # fmt: skip
+    ),
+    _cfn("efs-encryption", "EFS not encrypted", ("CF-EFS-001",), ("CKV_AWS_42",)),
+    _cfn(
+        "redshift-encryption",
+        "Redshift not encrypted at rest",
+        ("CF-RS-001",),
+        ("CKV_AWS_64",),
+        why_theirs=(
+            R(
+                "by design: Encrypted is not set, and Redshift encrypts new clusters by default "
+                "since January 2025; CF-RS-001 reports an Encrypted that is or may be false",
+                _unset("Encrypted"),
+            ),
+        ),
+    ),
+    _cfn(
+        "redshift-public",
+        "Redshift publicly accessible",
+        ("CF-RS-003",),
+        ("CKV_AWS_87",),
+        why_theirs=(
+            R(
+                "by design: PubliclyAccessible is not set, and new clusters are private by "
+                "default since January 2025; CF-RS-003 reports a PubliclyAccessible that is or "
+                "may be true",
+                _unset("PubliclyAccessible"),
+            ),
+        ),
+    ),
+    _cfn("redshift-logging", "Redshift audit logging disabled", ("CF-RS-004",), ("CKV_AWS_71",)),
+    _cfn(
+        "redshift-ssl",
+        "Redshift parameter group does not require SSL",
+        ("CF-RS-005",),
+        ("CKV_AWS_105",),
+    ),
+    _cfn("redshift-vpc", "Redshift outside a VPC", (), ("CKV_AWS_154",)),
+    _cfn(
+        "docdb-encryption", "DocumentDB not encrypted at rest", ("CF-DOCDB-001",), ("CKV_AWS_74",)
+    ),
+    _cfn("docdb-logging", "DocumentDB audit logs not exported", ("CF-DOCDB-002",), ("CKV_AWS_85",)),
+    _cfn(
+        "docdb-tls",
+        "DocumentDB parameter group disables TLS",
+        ("CF-DOCDB-004",),
+        ("CKV_AWS_90",),
+    ),
+    _cfn("neptune-encryption", "Neptune not encrypted", ("CF-NEPTUNE-001",), ("CKV_AWS_44",)),
+    _cfn(
+        "neptune-logging", "Neptune audit logs not exported", ("CF-NEPTUNE-003",), ("CKV_AWS_101",)
+    ),
+    _cfn(
+        "docdb-neptune-backups",
+        "DocumentDB / Neptune backup retention",
+        (),
+        ("CKV_AWS_360", "CKV_AWS_361"),
+    ),
+    _cfn("ec2-user-data-secret", "Secret in EC2 user data", ("CF-EC2-014",), ("CKV_AWS_46",)),
+    _cfn("dax-encryption", "DAX cluster not encrypted at rest", ("CF-DAX-001",), ("CKV_AWS_47",)),
+    _cfn(
+        "ecs-container-insights",
+        "ECS cluster without Container Insights",
+        ("CF-ECS-007",),
+        ("CKV_AWS_65",),
+    ),
+    _cfn(
+        "ecs-efs-transit",
+        "ECS task mounts EFS without encryption in transit",
+        ("CF-ECS-009",),
+        ("CKV_AWS_97",),
+    ),
+    _cfn(
+        "mq-logging",
+        "Amazon MQ broker logs not sent to CloudWatch Logs",
+        ("CF-MQ-001",),
+        ("CKV_AWS_197",),
+    ),
+    _cfn("mq-public", "Amazon MQ broker publicly accessible", ("CF-MQ-002",), ("CKV_AWS_69",)),
+    _cfn(
+        "codebuild-encryption",
+        "CodeBuild artifact or S3 log encryption disabled",
+        ("CF-CB-003",),
+        ("CKV_AWS_78",),
+        why_ours=(
+            R(
+                "their false negative: Artifacts.EncryptionDisabled is true on a project whose "
+                "artifacts go to CodePipeline; CKV_AWS_78 passes such projects",
+                _pipeline_artifacts_unencrypted,
+            ),
+        ),
+    ),
+    _cfn("msk-logging", "MSK broker logs not delivered", ("CF-MSK-002",), ("CKV_AWS_80",)),
+    _cfn(
+        "msk-encryption", "MSK cluster allows plaintext traffic", ("CF-MSK-001",), ("CKV_AWS_81",)
+    ),
+    _cfn(
+        "athena-encryption",
+        "Athena workgroup does not enforce encrypted results",
+        ("CF-ATHENA-001",),
+        ("CKV_AWS_82",),
+    ),
+    _cfn("es-error-logs", "OpenSearch domain logging", ("CF-ES-008",), ("CKV_AWS_84",)),
+    _cfn(
+        "es-audit-logs",
+        "OpenSearch audit logging",
+        ("CF-ES-009",),
+        ("CKV_AWS_317",),
+        why_theirs=(
+            R(
+                "by design: the domain has no fine-grained access control, without which it "
+                "cannot write audit logs; CF-ES-005 reports the missing access control instead",
+                _without_fine_grained_access,
+            ),
+        ),
+    ),
+    _cfn("dms-public", "DMS replication instance public", ("CF-DMS-001",), ("CKV_AWS_89",)),
+    _cfn(
+        "glue-catalog-encryption",
+        "Glue Data Catalog not encrypted",
+        ("CF-GLUE-001",),
+        ("CKV_AWS_94",),
+    ),
+    _cfn(
+        "glue-security-configuration",
+        "Glue security configuration without encryption",
+        ("CF-GLUE-002",),
+        ("CKV_AWS_99",),
+    ),
+    _cfn(
+        "eks-nodegroup-ssh", "EKS node group SSH from anywhere", ("CF-EKS-004",), ("CKV_AWS_100",)
+    ),
+    _cfn(
+        "vpc-endpoint-acceptance",
+        "VPC endpoint service without manual acceptance",
+        ("CF-VPC-004",),
+        ("CKV_AWS_123",),
+    ),
+    _cfn("ecr-kms", "ECR repository not encrypted with KMS", ("CF-ECR-004",), ("CKV_AWS_136",)),
+    _cfn(
+        "workspaces-encryption",
+        "WorkSpaces user or root volume not encrypted",
+        ("CF-WS-001",),
+        ("CKV_AWS_155", "CKV_AWS_156"),
+    ),
+    _cfn("backup-vault-cmk", "Backup vault without a CMK", ("CF-BACKUP-001",), ("CKV_AWS_166",)),
+    _cfn(
+        "sagemaker-notebook-kms",
+        "SageMaker notebook storage without a KMS key",
+        ("CF-SGM-001",),
+        ("CKV_AWS_187",),
+    ),
+    _cfn(
+        "lambda-permission-source",
+        "Lambda permission for a service without a source",
+        ("CF-LAMBDA-009",),
+        ("CKV_AWS_364",),
+    ),
+    _cfn(
+        "cognito-guest-access",
+        "Cognito identity pool allows guest access",
+        ("CF-COGNITO-002",),
+        ("CKV_AWS_366",),
+    ),
+    _cfn("ssm-parameter-secret", "Secret in an SSM parameter", ("CF-SSM-001",), ("CKV_AWS_384",)),
+    _cfn(
+        "acm-wildcard", "ACM certificate for a wildcard domain", ("CF-ACM-001",), ("CKV2_AWS_71",)
+    ),
     # -- Dockerfile: hadolint and checkov ------------------------------------------------------
     Concept(
         "df-base-unpinned",
@@ -1409,11 +1701,159 @@ CONCEPTS: tuple[Concept, ...] = (
         granularity="line",
     ),
     Concept(
-        "df-other-pins",
-        "gem / go install without pinned versions",
+        "df-gem-pin",
+        "gem install without a pinned version",
         "dockerfile",
-        (),
-        hadolint=("DL3028", "DL3062"),
+        ("DF-PKG-018",),
+        hadolint=("DL3028",),
+        granularity="line",
+    ),
+    Concept(
+        "df-go-pin",
+        "go install without a pinned version",
+        "dockerfile",
+        ("DF-PKG-019",),
+        hadolint=("DL3062",),
+        granularity="line",
+        why_theirs=(
+            R(
+                "by design: a later `git checkout` / `reset` / `switch` in the same stage pins "
+                "the fetched source to a revision",
+                _go_pinned_by_checkout,
+            ),
+            R(
+                "by design: the RUN fetches a tagged release or branch (`git clone --branch`, a "
+                "release tarball) and `go` builds that checkout; no module version is resolved",
+                _builds_fixed_source,
+            ),
+        ),
+    ),
+    Concept(
+        "df-pointless-run",
+        "RUN command that does nothing in a build (ssh, vim, ps, service ...)",
+        "dockerfile",
+        ("DF-RUN-006",),
+        hadolint=("DL3001",),
+        granularity="line",
+        why_theirs=(
+            R(
+                "by design: the RUN kills a process it started itself (`$!`), which is "
+                "meaningful inside one build step",
+                _kills_own_process,
+            ),
+        ),
+    ),
+    Concept(
+        "df-stage-name-unique",
+        "Stage name used twice",
+        "dockerfile",
+        ("DF-STAGE-001",),
+        checkov=("CKV_DOCKER_11",),
+        hadolint=("DL3024",),
+        granularity="line",
+    ),
+    Concept(
+        "df-copy-from-own-stage",
+        "COPY --from names its own stage",
+        "dockerfile",
+        ("DF-STAGE-002",),
+        hadolint=("DL3023",),
+        granularity="line",
+    ),
+    Concept(
+        "df-copy-several-sources",
+        "Several COPY sources to a path without a trailing slash",
+        "dockerfile",
+        ("DF-COPY-001",),
+        hadolint=("DL3021",),
+        granularity="line",
+    ),
+    Concept(
+        "df-copy-relative",
+        "Relative COPY destination without WORKDIR",
+        "dockerfile",
+        ("DF-COPY-002",),
+        hadolint=("DL3045",),
+        granularity="line",
+    ),
+    Concept(
+        "df-from-platform",
+        "FROM pinned to a fixed --platform",
+        "dockerfile",
+        ("DF-BASE-004",),
+        hadolint=("DL3029",),
+        granularity="line",
+    ),
+    Concept(
+        "df-env-self-reference",
+        "ENV uses a variable it sets itself",
+        "dockerfile",
+        ("DF-META-004",),
+        hadolint=("DL3044",),
+        granularity="line",
+    ),
+    Concept(
+        "df-onbuild-invalid",
+        "ONBUILD with FROM, MAINTAINER or ONBUILD",
+        "dockerfile",
+        ("DF-META-005",),
+        hadolint=("DL3043",),
+        granularity="line",
+    ),
+    Concept(
+        "df-useradd-large-uid",
+        "useradd with a large UID and without -l",
+        "dockerfile",
+        ("DF-USER-006",),
+        hadolint=("DL3046",),
+        granularity="line",
+    ),
+    Concept(
+        "df-zypper-interactive",
+        "zypper without --non-interactive",
+        "dockerfile",
+        ("DF-PKG-023",),
+        hadolint=("DL3034",),
+        granularity="line",
+    ),
+    Concept(
+        "df-zypper-cache",
+        "zypper cache left in the image",
+        "dockerfile",
+        ("DF-PKG-024",),
+        hadolint=("DL3036",),
+        granularity="line",
+    ),
+    Concept(
+        "df-zypper-pin",
+        "zypper install without pinned versions",
+        "dockerfile",
+        ("DF-PKG-025",),
+        hadolint=("DL3037",),
+        granularity="line",
+    ),
+    Concept(
+        "df-yarn-cache",
+        "yarn cache left in the image",
+        "dockerfile",
+        ("DF-PKG-022",),
+        hadolint=("DL3060",),
+        granularity="line",
+    ),
+    Concept(
+        "df-expose-invalid",
+        "EXPOSE port out of range",
+        "dockerfile",
+        ("DF-PORT-005",),
+        hadolint=("DL3011",),
+        granularity="line",
+    ),
+    Concept(
+        "df-shell-symlink",
+        "Default shell replaced by a symlink instead of SHELL",
+        "dockerfile",
+        ("DF-SHELL-003",),
+        hadolint=("DL4005",),
         granularity="line",
     ),
     Concept(

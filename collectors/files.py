@@ -222,8 +222,9 @@ def _walk(run: _Run, root: str) -> None:
     # reported paths: relative to the working directory, else under the folder as given
     base = inside if inside is not None else Path(root).as_posix().rstrip("/")
     for folder, dirs, files in os.walk(real_root):
-        rel_folder = os.path.relpath(folder, real_root).replace(os.sep, "/")
-        prefix = "" if rel_folder == "." else rel_folder + "/"
+        # os.walk joins below real_root: the folder relative to it is a slice of the string
+        rel_folder = folder[len(real_root) :].lstrip(os.sep).replace(os.sep, "/")
+        prefix = rel_folder + "/" if rel_folder else ""
         kept = []
         for name in sorted(dirs):
             if name in _SKIP_DIRS:
@@ -303,7 +304,7 @@ def _add(
     except NotText as exc:
         _unreadable(out, name, selected, f"not a text file ({exc})")
         return
-    kind = forced or detect_type(name, decoded.text)
+    kind = forced or by_name or detect_type(name, decoded.text)
     if kind is None:
         _pass_over(out, name, explicit, _not_an_artifact(name))
         return

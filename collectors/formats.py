@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import urllib.parse
@@ -141,6 +140,8 @@ def fingerprint(rule_id: str, path: str, resource: str | None, identity: str | N
     """Stable across runs: the same rule on the same resource of the same file (and, for an
     imported SARIF result, the same identity its log gave it)."""
     parts = (rule_id, path.replace("\\", "/"), resource or "", *((identity,) if identity else ()))
+    import hashlib  # SARIF reports only: loading OpenSSL costs every other run a few ms
+
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
 
 

@@ -10,6 +10,7 @@ leaves its share to the parent, so the outcome never depends on the workers.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from collections.abc import Callable, Sequence
@@ -40,6 +41,9 @@ def map_ordered(func: Callable[[T], R], items: Sequence[T], workers: int | None 
     if count <= 1 or not hasattr(os, "fork"):
         return [func(item) for item in items]
     children: list[tuple[int, int, int]] = []  # (share, pid, read end of its pipe)
+    # what exists now (loaded rules, read artifacts) lives until the scan ends: keep it out of
+    # the collector's passes, so neither side walks it, nor copies its pages by touching them
+    gc.freeze()
     for share in range(1, count):
         read_fd, write_fd = os.pipe()
         pid = os.fork()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -12,8 +11,6 @@ from chalicelib.engine.budget import CpuBudget
 from chalicelib.engine.registry import rules_for
 from chalicelib.kinds import ArtifactType
 from chalicelib.parsers import ParseError, load_parser, parse
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -113,21 +110,30 @@ def evaluate(
     report.notes.extend(suppressed.notes)
     params = rule_params or {}
     budget = CpuBudget(budget_ms)
+    spent = budget.spent
+    judged_last: Any = None
+    declares: Any = None
     for rule, judged, view in plan:
         meta = rule.meta
-        declares = getattr(judged, "declares_any", None)  # a template: skip rules it cannot concern
+        if judged is not judged_last:  # a template: skip the rules it cannot concern
+            judged_last, declares = judged, getattr(judged, "declares_any", None)
         if meta.resource_types and declares is not None and not declares(meta.resource_types):
             continue
-        if budget.spent():
+        if spent():
             report.error = (
                 f"evaluation stopped after {budget_ms:.0f} ms of CPU time, before rule "
                 f"{meta.id}: the artifact is too large or complex to evaluate"
             )
             break
         try:
-            hits = list(rule.run(judged, params.get(meta.id) if params else None))
+            if rule.takes_params:
+                hits = list(rule.run(judged, params.get(meta.id) if params else None))
+            else:
+                hits = list(rule.check(judged))
         except Exception:  # a broken rule must not take the artifact down with it
-            log.exception("rule %s crashed on %s", meta.id, path)
+            import logging  # only when a rule crashes: the import is not free at start-up
+
+            logging.getLogger(__name__).exception("rule %s crashed on %s", meta.id, path)
             report.error = f"rule {meta.id} could not evaluate this artifact"
             continue
         if view is not None:

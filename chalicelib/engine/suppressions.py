@@ -23,7 +23,6 @@ still reported, with the reason (`reason_for`).
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,8 +31,6 @@ from typing import Any
 from chalicelib.kinds import ArtifactType
 
 __all__ = ["Suppression", "Suppressions", "collect"]
-
-log = logging.getLogger(__name__)
 
 _COMMENT = re.compile(r"^\s*#\s*pipeguard:suppress\b(.*)$", re.IGNORECASE)
 _REASON = re.compile(r"\breason\s*:", re.IGNORECASE)
@@ -88,7 +85,9 @@ def collect(artifact_type: ArtifactType, text: str, model: Any) -> Suppressions:
         if artifact_type is ArtifactType.DOCKERFILE:
             return _dockerfile(text, model)
     except Exception:  # defensive: a bad suppression must not cost the artifact its findings
-        log.exception("reading the suppressions failed")
+        import logging  # only on failure: the import is not free at start-up
+
+        logging.getLogger(__name__).exception("reading the suppressions failed")
         return Suppressions(notes=["the inline suppressions could not be read; none applied"])
     return Suppressions()
 

@@ -26,6 +26,8 @@ _SHELL_NAMES = (
 _SUBST_TO_SHELL = re.compile(
     rf"(?<![\w/.-])(?:{_SHELL_NAMES})\s++(?:-\w++\s++)*+(?:<\(|[\"']?+\$\()\s*+(?:curl|wget)\b"
 )
+# the part of _SUBST_TO_SHELL every match contains: a cheap scan that rules most RUNs out
+_SUBST_DOWNLOAD = re.compile(r"[<$]\(\s*+(?:curl|wget)\b")
 _YES = re.compile(r"^APT::Get::Assume-Yes=(?:1|true)$", re.IGNORECASE)
 _NO_RECOMMENDS = re.compile(r"^APT::Install-Recommends=(?:0|false)$", re.IGNORECASE)
 _SYMBOLIC = re.compile(r"^([ugoa]*+)([-+=])([rwxXst]*+)$")
@@ -97,7 +99,8 @@ def pipe_to_shell(df: Dockerfile) -> Iterator[Hit]:
             continue
         snippet = _pipe_to_shell(commands)
         if snippet is None and ("$(" in value or "<(" in value):
-            match = _SUBST_TO_SHELL.search(shared.text_of(ins))
+            text = shared.text_of(ins)
+            match = _SUBST_TO_SHELL.search(text) if _SUBST_DOWNLOAD.search(text) else None
             snippet = match.group(0) if match else None
         if snippet is not None:
             yield Hit(f"`{shorten(snippet)}` runs a downloaded script unverified", line=ins.line)

@@ -77,3 +77,42 @@ def test_scan_help_says_offline_is_the_default() -> None:
     )
     assert result.returncode == 0
     assert "the default and only mode" in " ".join(result.stdout.split())
+
+
+def test_scan_under_a_profiler_keeps_the_profile(tmp_path: Path) -> None:
+    """`python -m cProfile -m collectors scan`: the run ends normally, so the profiler (or a
+    tracer such as coverage) still writes what it gathered."""
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM alpine:3.20\nUSER app\n")
+    prof = tmp_path / "scan.prof"
+    result = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "collectors", "scan",
+         "--offline", "--format", "json", "--no-step-summary", str(dockerfile)],
+        cwd=REPO_ROOT,
+        env=clean_env({"PYTHONPATH": str(REPO_ROOT)}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    assert json.loads(result.stdout)["scanned"] == 1
+    assert prof.is_file() and prof.stat().st_size > 0
+
+
+def test_scan_output_is_complete_when_the_process_leaves_early(tmp_path: Path) -> None:
+    """Without a profiler the scan leaves without tearing the interpreter down: every byte of
+    the report still reaches a pipe, and the exit code is the policy's."""
+    for n in range(60):
+        (tmp_path / f"d{n}").mkdir()
+        (tmp_path / f"d{n}" / "Dockerfile").write_text("FROM alpine\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "collectors", "scan", "--offline", "--format", "json",
+         "--no-step-summary", str(tmp_path)],
+        cwd=REPO_ROOT,
+        env=clean_env({"PYTHONPATH": str(REPO_ROOT)}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )  # fmt: skip
+    report = json.loads(result.stdout)
+    assert result.returncode == 1  # DF-USER-001 is high, the default --fail-on
+    assert report["scanned"] == 60 and len(report["findings"]) >= 60
