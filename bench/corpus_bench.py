@@ -55,7 +55,7 @@ from bench.common import (
     tool,
     tool_versions,
 )
-from bench.posture_bench import kept_block
+from bench.doc_blocks import kept_blocks
 
 OURS = "pipeguard"
 TARGETS = {
@@ -898,7 +898,7 @@ def main(argv: list[str] | None = None) -> int:
         DOCS.mkdir(exist_ok=True)
         page = DOCS / "benchmarks.md"
         old = page.read_text() if page.is_file() else ""
-        page.write_text(render(results) + kept_block(old))  # the posture section stays
+        page.write_text(render(results) + kept_blocks(old))  # posture, facets sections stay
         log("wrote docs/benchmarks.md" + (" and docs/benchmarks.png" if ok else f" ({why})"))
     for t in results["targets"]:
         value = _fmt(t["value"], 3 if t["unit"] == "ms" else 1)

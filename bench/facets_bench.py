@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.doc_blocks import markers
 from bench.load import RESULTS, machine, summarize, write_results
 from bench.query_bench import WORDS_Q, Fixture, build, fixture
 
@@ -231,14 +232,17 @@ def markdown(result: dict[str, Any]) -> str:
 
 def write_docs(result: dict[str, Any]) -> None:
     """Replace (or append) this section of docs/benchmarks.md, leaving the others as they are."""
-    text = DOCS.read_text()
-    section = markdown(result)
-    if SECTION in text:
+    begin, end = markers("facets")
+    text, section = DOCS.read_text(), f"{begin}\n{markdown(result)}\n{end}"
+    start, stop = text.find(begin), text.find(end)
+    if start >= 0 and stop > start:
+        text = text[:start] + section + text[stop + len(end) :]
+    elif SECTION in text:  # a page written before the section had its markers
         start = text.index(SECTION)
-        end = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
+        stop = text.find("\n## ", start + len(SECTION))
+        text = text[:start] + section + ("\n" + text[stop + 1 :] if stop != -1 else "\n")
     else:
-        text = text.rstrip("\n") + "\n\n" + section
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
     DOCS.write_text(text)
 
 

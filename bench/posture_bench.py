@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DOCS, REPO, RESULTS, machine_info, measure, python
+from bench.doc_blocks import markers
 
 PROWLER_VENV = REPO / "bench" / ".venv-prowler"
 PROWLER = PROWLER_VENV / "bin" / "prowler"
@@ -42,7 +43,7 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": REGION,
 }
-BEGIN, END = "<!-- posture-bench:begin -->", "<!-- posture-bench:end -->"
+BEGIN, END = markers("posture")
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/aws4_request")
 
 
@@ -529,12 +530,6 @@ def splice(page: str, block: str, anchor: str | None = None) -> str:
         at = page.find(anchor)
         return page[:at] + block + "\n\n" + page[at:]
     return page.rstrip("\n") + "\n\n" + block + "\n"
-
-
-def kept_block(page: str) -> str:
-    """The posture block of an existing page, for generators that rewrite the rest of it."""
-    start, end = page.find(BEGIN), page.find(END)
-    return "\n" + page[start : end + len(END)] + "\n" if start >= 0 and end > start else ""
 
 
 def write_docs(result: dict[str, Any], source: str) -> None:
