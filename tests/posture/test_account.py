@@ -116,6 +116,7 @@ def test_an_insecure_account_has_exactly_its_problems(account: Any) -> None:
         ("CF-IAM-001", f"arn:aws:iam::{ACCOUNT}:policy/everything"),
         ("CF-IAM-003", alice),
         ("CF-IAM-008", alice),
+        ("CF-IAM-014", alice),  # in no group
         ("CF-IAM-005", f"arn:aws:iam::{ACCOUNT}:role/anyone"),
         ("AWS-KMS-001", _arn(f"key/{ids['doomed_key']}", "kms")),
         *{("CF-KMS-001", k) for k in keys},
