@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -98,13 +99,19 @@ def test_an_account_is_submitted_judged_and_its_fixes_seen(
         # the tenant filters its findings by account, region and service
         api = requests.Session()
         api.headers["Authorization"] = f"Bearer {stack['api_keys']['alpha']}"
-        listed = api.get(
-            f"{stack['api_url']}/v1/findings",
-            params={"account": ACCOUNT, "service": "iam", "limit": "500"},
-            timeout=30,
-        )
-        assert listed.status_code == 200, listed.text
-        iam = listed.json()["findings"]
+        deadline = time.monotonic() + 30  # the verdict comes first; the index follows the stream
+        while True:
+            listed = api.get(
+                f"{stack['api_url']}/v1/findings",
+                params={"account": ACCOUNT, "service": "iam", "limit": "500"},
+                timeout=30,
+            )
+            assert listed.status_code == 200, listed.text
+            iam = listed.json()["findings"]
+            if {"AWS-IAM-005", "CF-IAM-003"} <= {f["rule_id"] for f in iam}:
+                break
+            assert time.monotonic() < deadline, f"not searchable after 30 s: {iam}"
+            time.sleep(0.2)
         assert iam and {(f["account"], f["service"]) for f in iam} == {(ACCOUNT, "iam")}
         assert {f["rule_id"] for f in iam} >= {"AWS-IAM-005", "CF-IAM-003"}
         other = api.get(f"{stack['api_url']}/v1/findings", params={"account": "999999999999"},
