@@ -16,7 +16,8 @@ from chalicelib.stores import scans
 from chalicelib.stores.backend import stores
 from chalicelib.stores.clients import client
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+# the local part: no space, control character or character that needs quoting (RFC 5322)
+_EMAIL = re.compile(r'[^@\s\x00-\x1f\x7f<>()\[\]\\,;:"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}')
 SETTING = "notifications"
 
 
@@ -34,7 +35,7 @@ class NotificationSettings(BaseModel):
     @classmethod
     def _emails(cls, emails: list[str]) -> list[str]:
         for email in emails:
-            if not _EMAIL.match(email):
+            if not _EMAIL.fullmatch(email):
                 raise ValueError(f"{email!r} is not an email address")
         return emails
 

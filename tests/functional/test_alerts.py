@@ -81,11 +81,11 @@ def test_notification_settings_send_emails_and_digests(
         "alert_on_fail": True,
         "daily_digest": True,
     }
-    bad = api.session.put(
-        api_url + "/v1/notifications", json={"emails": ["not-an-email"]}, timeout=10
-    )
-    assert bad.status_code == 422
-    assert bad.json()["error"]["details"][0]["field"] == "emails"
+    for wrong in ("not-an-email", "sec\x07@acme.example", "sec\x00@acme.example",
+                  "a<b>@acme.example", 'sec"@acme.example', "sec@acme.example\n"):  # fmt: skip
+        bad = api.session.put(api_url + "/v1/notifications", json={"emails": [wrong]}, timeout=10)
+        assert bad.status_code == 422, wrong
+        assert bad.json()["error"]["details"][0]["field"] == "emails"
     chosen = {"emails": ["sec@acme.example"], "min_severity": "high"}
     saved = api.session.put(api_url + "/v1/notifications", json=chosen, timeout=10)
     assert saved.status_code == 200 and saved.json()["emails"] == ["sec@acme.example"]
