@@ -17,7 +17,10 @@ from chalicelib.stores.backend import stores
 from chalicelib.stores.clients import client
 
 # the local part: no space, control character or character that needs quoting (RFC 5322)
-_EMAIL = re.compile(r'[^@\s\x00-\x1f\x7f<>()\[\]\\,;:"]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}')
+_EMAIL = re.compile(
+    r'^[^@\s\x00-\x1f\x7f<>()\[\]\\,;:"]{1,64}'  # the local part
+    r"@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$"
+)
 SETTING = "notifications"
 
 
