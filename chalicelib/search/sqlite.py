@@ -11,10 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import threading
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from decimal import Decimal
 from typing import Any
 
@@ -28,6 +26,7 @@ from chalicelib.search.port import (
     encode_cursor,
     text_terms,
 )
+from chalicelib.sqlite_threads import ThreadConnections, immediate
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -193,7 +192,7 @@ class SqliteIndex:
         if not path or path == ":memory:" or path.startswith("file::memory:"):
             raise ValueError("SqliteIndex needs a file path: each thread opens its own connection")
         self.path = path
-        self._local = threading.local()
+        self._connections = ThreadConnections(self._open)
         conn = self._conn()
         conn.executescript(_SCHEMA)
         with self._write() as conn:
@@ -203,34 +202,23 @@ class SqliteIndex:
                     conn.execute(f"ALTER TABLE findings ADD COLUMN {column} TEXT")
         conn.executescript(_ADDED_INDEXES)
 
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._local.conn = conn
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _conn(self) -> sqlite3.Connection:
+        return self._connections.get()
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction, taking the write lock up front (no lock upgrade, no deadlock)."""
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return immediate(self._conn())
 
     def close(self) -> None:
         """Close the calling thread's connection (others close when their thread ends)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
     def upsert(self, tenant_id: str, docs: list[dict[str, Any]]) -> None:
         """Insert or replace documents by (tenant, finding id), all in one transaction."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -144,3 +145,29 @@ def transact(actions: list[dict[str, Any]]) -> None:
             if attempt + 1 == _TRANSACTION_ATTEMPTS or "TransactionConflict" not in codes:
                 raise
             time.sleep(0.02 * 2**attempt)
+
+
+def query_items(
+    query: dict[str, Any],
+    count: int,
+    start: dict[str, Any] | None = None,
+    keep: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[dict[str, Any]]:
+    """Up to `count` items of `query` (deserialized, those `keep` accepts), read page by page
+    from the exclusive start key `start`: ask for one more than a page holds to learn whether
+    another page follows."""
+    from chalicelib.stores.clients import client
+
+    request = dict(query)
+    items: list[dict[str, Any]] = []
+    while len(items) < count:
+        if start:
+            request["ExclusiveStartKey"] = serialize(start)
+        response = client("dynamodb").query(**request, Limit=count - len(items))
+        got = map(deserialize, response["Items"])
+        items.extend(got if keep is None else filter(keep, got))
+        evaluated = response.get("LastEvaluatedKey")
+        if not evaluated:
+            break
+        start = deserialize(evaluated)
+    return items

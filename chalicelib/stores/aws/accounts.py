@@ -39,16 +39,7 @@ class DynamoAccounts:
             "ConsistentRead": True,
         }
         start = _key(tenant_id, after) if after is not None else None
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:  # one more than asked: is there a next page?
-            if start:
-                query["ExclusiveStartKey"] = dynamo.serialize(start)
-            response = client("dynamodb").query(**query, Limit=limit + 1 - len(items))
-            items.extend(dynamo.deserialize(i) for i in response["Items"])
-            evaluated = response.get("LastEvaluatedKey")
-            if not evaluated:
-                break
-            start = dynamo.deserialize(evaluated)
+        items = dynamo.query_items(query, limit + 1, start)  # one more: a next page?
         records = [table.without(i) for i in items[:limit]]
         more = len(items) > limit
         return records, records[-1]["account_id"] if more and records else None

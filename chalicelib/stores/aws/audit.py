@@ -6,7 +6,6 @@ from typing import Any
 
 from chalicelib.stores import dynamo
 from chalicelib.stores.aws import table
-from chalicelib.stores.clients import client
 from chalicelib.stores.ports import AuditEntry
 
 PREFIX = "AUDIT#"
@@ -60,16 +59,7 @@ class DynamoAuditLog:
             "ConsistentRead": True,
         }
         start = {"pk": pk, "sk": PREFIX + after} if after else None
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:  # one more than asked: is there a next page?
-            if start:
-                query["ExclusiveStartKey"] = dynamo.serialize(start)
-            response = client("dynamodb").query(**query, Limit=limit + 1 - len(items))
-            items.extend(dynamo.deserialize(i) for i in response["Items"])
-            evaluated = response.get("LastEvaluatedKey")
-            if not evaluated:
-                break
-            start = dynamo.deserialize(evaluated)
+        items = dynamo.query_items(query, limit + 1, start)  # one more: a next page?
         entries = [from_item(i) for i in items[:limit]]
         more = len(items) > limit
         return entries, entries[-1].position if more and entries else None

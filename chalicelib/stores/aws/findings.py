@@ -83,16 +83,7 @@ class DynamoFindings:
             "ConsistentRead": True,
         }
         start = {"tenant_id": tenant_id, "finding_id": after} if after else None
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:  # one more than asked: is there a next page?
-            if start:
-                query["ExclusiveStartKey"] = dynamo.serialize(start)
-            response = client("dynamodb").query(**query, Limit=limit + 1 - len(items))
-            items.extend(dynamo.deserialize(i) for i in response["Items"])
-            evaluated = response.get("LastEvaluatedKey")
-            if not evaluated:
-                break
-            start = dynamo.deserialize(evaluated)
+        items = dynamo.query_items(query, limit + 1, start)  # one more: a next page?
         listed = items[:limit]
         more = len(items) > limit and bool(listed)
         return listed, listed[-1]["finding_id"] if more else None

@@ -187,20 +187,9 @@ class DynamoScans:
             "ScanIndexForward": False,
         }
         start = _start_key(tenant_id, pipeline_key, after) if after else None
-        items: list[dict[str, Any]] = []
-        while len(items) <= limit:  # one more than asked: is there a next page?
-            if start:
-                query["ExclusiveStartKey"] = dynamo.serialize(start)
-            response = client("dynamodb").query(**query, Limit=limit + 1 - len(items))
-            items.extend(
-                i
-                for i in map(dynamo.deserialize, response["Items"])
-                if i.get("tenant_id") == tenant_id
-            )
-            evaluated = response.get("LastEvaluatedKey")
-            if not evaluated:
-                break
-            start = dynamo.deserialize(evaluated)
+        items = dynamo.query_items(  # one more: a next page?
+            query, limit + 1, start, keep=lambda i: i.get("tenant_id") == tenant_id
+        )
         listed = items[:limit]
         more = len(items) > limit and bool(listed)
         return listed, keys.scan_cursor(listed[-1]) if more else None

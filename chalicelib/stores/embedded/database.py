@@ -16,10 +16,10 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
+from chalicelib.sqlite_threads import ThreadConnections, immediate
 from chalicelib.stores.embedded.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -36,17 +36,13 @@ class Database:
         self.path = Path(path)
         if str(path) in ("", ":memory:"):
             raise ValueError("the embedded database needs a file: each thread opens its own")
-        self._local = threading.local()
+        self._connections = ThreadConnections(self._open)
         self._lock = threading.Lock()
         self._migrated = False
 
     def connection(self) -> sqlite3.Connection:
         """The calling thread's connection (opened, and the file migrated, on first use)."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._open()
-            self._local.conn = conn
-        return conn
+        return self._connections.get()
 
     def _open(self) -> sqlite3.Connection:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -66,24 +62,13 @@ class Database:
             raise
         return conn
 
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed if the block returns, rolled back if it raises."""
-        conn = self.connection()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        return immediate(self.connection())
 
     def close(self) -> None:
         """Close the calling thread's connection (others close with their thread)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._connections.close()
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
