@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run demo test lint format clean package lint-infra infra-venv opensearch-node
+.PHONY: install run run-aws demo test lint format clean package lint-infra infra-venv opensearch-node
 
 install: $(VENV)/.installed
 
@@ -20,8 +20,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@touch $@
 	@echo "==> $(VENV) is ready"
 
+# The durable embedded stack: state in .local/ (or $$PIPEGUARD_HOME), kept across restarts.
 run: install
 	PORT=$(PORT) $(PY) -m chalicelib.local run --port $(PORT)
+
+# The AWS adapters against moto's server over the real wire protocol (state in moto's memory).
+run-aws: install
+	PORT=$(PORT) $(PY) -m chalicelib.local run --backend aws --port $(PORT)
 
 demo: install
 	$(PY) -m chalicelib.local demo

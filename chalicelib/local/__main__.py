@@ -1,4 +1,4 @@
-"""`python -m chalicelib.local run|demo`: the embedded stack from the command line."""
+"""`python -m chalicelib.local run|demo|worker`: the local stack from the command line."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 
 from chalicelib.local.stack import EmbeddedStack, PortUnavailable, StackInfo
 from chalicelib.local.statedir import StateDirBusy
+from chalicelib.stores.embedded.database import DatabaseRefused
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -24,10 +25,15 @@ def _banner(info: StackInfo, tenant: str) -> str:
         shown = str(key_file)
     url = info.api_url
     operator_file = os.path.relpath(Path(info.state_dir) / "admin-api-key")
+    if info.backend == "aws":
+        where = f"  AWS endpoint   {info.aws_endpoint}  (moto server: forgotten when stopped)"
+    else:
+        state = os.path.relpath(info.state_dir)
+        where = f"  State          {state}  (SQLite: kept across restarts)"
     return f"""
-Pipeguard embedded stack is running.
+Pipeguard stack is running.
   API            {url}
-  AWS endpoint   {info.aws_endpoint}  (moto server)
+{where}
   Tenant         {tenant}
   API key        {info.api_keys[tenant]}
                  (also in {shown})
@@ -69,14 +75,20 @@ def _start(stack: EmbeddedStack) -> StackInfo | None:
             "hint: another process uses the port; set PORT=8001 (make run PORT=8001)",
             file=sys.stderr,
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         print(f"error: could not start the stack: {exc}", file=sys.stderr)
+    except DatabaseRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
     return None
 
 
 def run(args: argparse.Namespace) -> int:
     stack = EmbeddedStack(
-        host=args.host, port=args.port, state_dir=args.state_dir, seed_tenants=tuple(args.seed)
+        host=args.host,
+        port=args.port,
+        state_dir=args.state_dir,
+        seed_tenants=tuple(args.seed),
+        backend=args.backend,
     )
     info = _start(stack)
     if info is None:
@@ -84,7 +96,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.ready_file:
             stack.write_ready_file(args.ready_file)
-        print(_banner(info, args.seed[0]), flush=True)
+        if args.seed[0] in info.api_keys:
+            print(_banner(info, args.seed[0]), flush=True)
+        else:
+            print(f"Pipeguard stack is running at {info.api_url} on {info.state_dir}.", flush=True)
         _wait_for_signal()
         print("\nStopping…", flush=True)
     finally:
@@ -128,7 +143,16 @@ def main(argv: list[str] | None = None) -> int:
     run_p = sub.add_parser("run", help="start the stack in the foreground")
     run_p.add_argument("--host", default="127.0.0.1")
     run_p.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
-    run_p.add_argument("--state-dir", default=".local")
+    run_p.add_argument(
+        "--state-dir",
+        help="where state lives (default: $PIPEGUARD_HOME, else .local; .local-aws with aws)",
+    )
+    run_p.add_argument(
+        "--backend",
+        choices=("embedded", "aws"),
+        default="embedded",
+        help="embedded: SQLite in the state dir, kept (default); aws: the AWS adapters on moto",
+    )
     run_p.add_argument(
         "--seed", action="append", default=None, help="tenant to create (repeatable; default demo)"
     )
@@ -136,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_p = sub.add_parser("demo", help="start, scan examples/ with the collector, stop")
     demo_p.add_argument("--host", default="127.0.0.1")
     demo_p.add_argument("--state-dir", default=".local/demo")
+    worker_p = sub.add_parser("worker", help="(started by run) poll the event sources")
+    worker_p.add_argument("--index", type=int, default=0)
+    worker_p.add_argument("--count", type=int, default=1)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "WARNING"),
@@ -143,8 +170,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     # Whatever the stack writes (keys, index, logs) is for its user only.
     os.umask(0o077)
+    if args.command == "worker":
+        from chalicelib.local.workers import serve
+
+        return serve(args.index, args.count)
     if args.command == "run":
         args.seed = args.seed or ["demo"]
+        args.state_dir = args.state_dir or (
+            ".local-aws" if args.backend == "aws" else os.environ.get("PIPEGUARD_HOME") or ".local"
+        )
         return run(args)
     return demo(args)
 

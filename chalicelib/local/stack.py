@@ -1,4 +1,13 @@
-"""The embedded stack: every arrow of the deployed architecture, on one machine, no AWS account."""
+"""The local stack: every arrow of the deployed architecture, on one machine, no AWS account.
+
+Two backends behind the same API:
+- `embedded` (the default, `make run`): the stores on SQLite and files in the state directory
+  (`chalicelib.stores.embedded`), so tenants, keys, policies, scans and findings survive
+  restarts and kill -9; the event sources and the schedule run in worker processes
+  (`chalicelib.local.workers`).
+- `aws` (`make run-aws`): the AWS adapters against moto's server over the real wire protocol,
+  state in moto's memory (`chalicelib.local.moto_backend`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +16,7 @@ import json
 import logging
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,9 +29,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REGION = "us-east-1"
-# What a tool needs to talk to the running stack's AWS endpoint and index (see chalicelib.ops).
+BACKENDS = ("embedded", "aws")
+# What a tool needs to act on the running stack's stores and index (see chalicelib.ops).
 ENVIRONMENT_KEYS = (
+    "PIPEGUARD_BACKEND",
+    "PIPEGUARD_HOME",
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -39,20 +45,6 @@ ENVIRONMENT_KEYS = (
     "RATE_LIMIT_PER_SECOND",
     "RATE_LIMIT_BURST",
 )
-
-
-# moto's server, without a log line per request, that exits when its stdin closes: when the
-# stack stops or dies (even by kill -9), moto goes with it.
-_MOTO_MAIN = (
-    "import logging, os, sys, threading; logging.getLogger('werkzeug').setLevel(logging.ERROR); "
-    "threading.Thread(target=lambda: (sys.stdin.buffer.read(), os._exit(0)), daemon=True).start(); "
-    "from moto.server import main; main(['-H', sys.argv[1], '-p', sys.argv[2]])"
-)
-
-
-# moto also plays tenants' accounts (other account ids, through AssumeRole): AWS managed
-# policies exist, and no account starts with moto's ~1,400 default AMI snapshots.
-_MOTO_ACCOUNTS = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_EC2_LOAD_DEFAULT_AMIS": "false"}
 
 
 class PortUnavailable(OSError):
@@ -69,15 +61,16 @@ class StackInfo:
     api_keys: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] = field(default_factory=dict)
     operator_key: str = ""
+    backend: str = "embedded"
+    children: list[int] = field(default_factory=list)
+    """Process ids of the stack's own processes (workers, or moto): they end with it."""
 
 
 class EmbeddedStack:
-    """moto server (its own process) + resources + Chalice local API + event-source runner +
-    SQLite index.
+    """API server + stores + event sources + search index, on `backend` (one of BACKENDS).
 
-    State lives in moto's memory, so each start is a clean slate; the SQLite index in
-    `state_dir` is recreated to match. A stack holds a lock on `state_dir` and its API port
-    before it changes anything there (see `start`).
+    A stack holds a lock on `state_dir` and its API port before it changes anything there
+    (see `start`).
     """
 
     def __init__(
@@ -86,25 +79,29 @@ class EmbeddedStack:
         port: int = 8000,
         state_dir: str | Path = ".local",
         seed_tenants: tuple[str, ...] = ("demo",),
+        backend: str = "embedded",
     ) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"backend {backend!r}: expected one of {', '.join(BACKENDS)}")
         self.host = host
         self.port = port
         self.state_dir = Path(state_dir).resolve()
         self.seed_tenants = seed_tenants
+        self.backend = backend
         self.info: StackInfo | None = None
-        self._moto: Any = None
         self._server: ApiServer | None = None
         self._server_thread: threading.Thread | None = None
-        self._runner: Any = None
+        self._moto: Any = None
+        self._workers: Any = None
         self._sweeper: Any = None
         self._lock = StateLock(self.state_dir)
 
     def start(self) -> StackInfo:
-        """Start every part; returns once the API answers.
+        """Start every part; returns once the API answers and the workers poll.
 
         First the lock on `state_dir` (StateDirBusy if another stack holds it), then the API
-        port (OSError if taken); only then are keys, index and logs in `state_dir` written.
-        Whatever fails, what was started is stopped again.
+        port (PortUnavailable if taken); only then are keys, index and logs in `state_dir`
+        written. Whatever fails, what was started is stopped again.
         """
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         statedir.prepare(self.state_dir)
@@ -122,66 +119,86 @@ class EmbeddedStack:
             self._server = ApiServer(self.host, self.port)
         except OSError as exc:
             raise PortUnavailable(f"{self.host}:{self.port}: {exc.strerror or exc}") from exc
-        endpoint = self._start_moto()
-        self._configure_environment(endpoint)
+        _quiet_defaults()
+        if self.backend == "aws":
+            from chalicelib.local.moto_backend import MotoBackend
 
-        from chalicelib.local.resources import create_all
+            self._moto = MotoBackend(self.host, self.state_dir)
+            endpoint = self._moto.start()
+        else:
+            endpoint = self._configure_embedded()
         from chalicelib.search.factory import reset_index
-        from chalicelib.stores import clients
+        from chalicelib.stores import backend, clients
 
         clients.reset()
-        resources = create_all(clients.settings())
-        os.environ.update(
-            FINDINGS_STREAM_ARN=resources.findings_stream_arn,
-            ALERT_TOPIC_ARN=resources.alert_topic_arn,
-            DEAD_LETTER_QUEUE_URL=resources.dead_letter_queue_url,
-            ACCOUNT_SCAN_QUEUE_URL=resources.account_scan_queue_url,
-        )
-        clients.reset()
+        backend.reset()
         reset_index()
 
         operator_key = self._operator_key()
         app_module = importlib.import_module("app")
         keys = self._seed()
+        self._start_workers(app_module)
         api_url = self._serve_api(app_module.app)
-        self._start_runner(app_module, resources)
-        from chalicelib.local.schedule import account_sweeper
+        from chalicelib.local.moto_backend import RESOURCE_KEYS
 
-        self._sweeper = account_sweeper()
-        wired = ENVIRONMENT_KEYS + (
-            "FINDINGS_STREAM_ARN",
-            "ALERT_TOPIC_ARN",
-            "DEAD_LETTER_QUEUE_URL",
-            "ACCOUNT_SCAN_QUEUE_URL",
-        )
+        wired = ENVIRONMENT_KEYS + RESOURCE_KEYS
         environment = {k: os.environ[k] for k in wired if k in os.environ}
+        children = (self._moto or self._workers).pids()
         self.info = StackInfo(
-            api_url, endpoint, str(self.state_dir), keys, environment, operator_key
+            api_url,
+            endpoint,
+            str(self.state_dir),
+            keys,
+            environment,
+            operator_key,
+            self.backend,
+            children,
         )
         self.write_ready_file(self.state_dir / "stack.json")
         return self.info
 
+    def _configure_embedded(self) -> str:
+        """Point the stores and the index at the state directory; returns the AWS endpoint
+        that account scans reach tenants' accounts through ('' for AWS itself)."""
+        os.environ.update(
+            PIPEGUARD_BACKEND="embedded",
+            PIPEGUARD_HOME=str(self.state_dir),
+            SEARCH_BACKEND="sqlite",
+            SEARCH_SQLITE_PATH=str(self.state_dir / "search.db"),
+        )
+        from chalicelib.stores import backend, clients
+
+        clients.reset()
+        backend.reset()
+        backend.stores().tenants.get("demo")  # opens and migrates the database, or refuses it now
+        return os.environ.get("AWS_ENDPOINT_URL", "")
+
+    def _start_workers(self, app_module: Any) -> None:
+        if self._moto is not None:
+            self._moto.start_runner(app_module)
+            from chalicelib.local.schedule import account_sweeper
+
+            self._sweeper = account_sweeper()
+            return
+        from chalicelib.local.workers import WorkerProcesses, worker_count
+
+        self._workers = WorkerProcesses(self.state_dir, worker_count())
+        self._workers.start()
+
     def stop(self) -> None:
-        """Stop the API server (after the request it is serving), the account sweep (after
-        its scan), the runner (after its batches), then moto; release the state directory
-        (safe to call twice)."""
+        """Stop the API server (after the request it is serving), the workers and the sweep
+        (after their batches), then moto; release the state directory (safe to call twice)."""
         if self._server is not None:
             self._server.stop()
             self._server = None
         if self._sweeper is not None:
             self._sweeper.stop()
             self._sweeper = None
-        if self._runner is not None:
-            self._runner.stop()
-            self._runner = None
+        if self._workers is not None:
+            self._workers.stop()
+            self._workers = None
         if self._moto is not None:
-            self._moto.terminate()
-            try:
-                self._moto.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._moto.kill()
-                self._moto.wait()
-            self._moto.stdin.close()
+            self._moto.stop()
             self._moto = None
         self._lock.release()
 
@@ -198,77 +215,35 @@ class EmbeddedStack:
         target.parent.mkdir(parents=True, exist_ok=True)
         statedir.write_private(target, json.dumps(asdict(self.info), indent=2))
 
-    def _start_moto(self) -> str:
-        """moto's server in a process of its own: it gets the second core, not our GIL."""
-        with socket.socket() as probe:
-            probe.bind((self.host, 0))
-            port = probe.getsockname()[1]
-        # A session of its own: Ctrl-C in a terminal reaches the stack, which stops moto last,
-        # after the runner and the API have finished with it.
-        with (self.state_dir / "moto.log").open("w") as log_file:
-            self._moto = subprocess.Popen(
-                [sys.executable, "-c", _MOTO_MAIN, self.host, str(port)],
-                stdin=subprocess.PIPE,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                env={**_MOTO_ACCOUNTS, **os.environ, "PYTHONUNBUFFERED": "1"},
-                start_new_session=True,
-            )
-        endpoint = f"http://{self.host}:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            if self._moto.poll() is not None:
-                raise OSError(f"moto server exited: see {self.state_dir / 'moto.log'}")
-            try:
-                with urllib.request.urlopen(endpoint + "/moto-api/", timeout=2):
-                    return endpoint
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise OSError("moto server did not start in 60 s") from None
-                time.sleep(0.1)
-
-    def _configure_environment(self, endpoint: str) -> None:
-        search_db = self.state_dir / "search.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{search_db}{suffix}").unlink(missing_ok=True)
-        os.environ.update(
-            AWS_ENDPOINT_URL=endpoint,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_SESSION_TOKEN="testing",
-            AWS_DEFAULT_REGION=REGION,
-            AWS_REGION=REGION,
-            SEARCH_BACKEND="sqlite",
-            SEARCH_SQLITE_PATH=str(search_db),
-        )
-        # Quiet by default on a terminal: warnings only, no metric documents on stdout.
-        os.environ.setdefault("LOG_LEVEL", "WARNING")
-        os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-        # What API Gateway's usage plans do when deployed: per-tenant throttling.
-        os.environ.setdefault("RATE_LIMIT_PER_SECOND", "100")
-        os.environ.setdefault("RATE_LIMIT_BURST", "200")
-        for name in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
-            os.environ.pop(name, None)
-
     def _operator_key(self) -> str:
-        """A fresh operator key for this run; its hash is the configuration, like deployed."""
+        """The operator key (kept in `admin-api-key` across restarts); its hash is the
+        configuration, like deployed."""
         from chalicelib.tenancy import KEY_PREFIX, hash_key
 
-        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        path = self.state_dir / "admin-api-key"
+        key = _read_key(path)
+        if key is None:
+            key = KEY_PREFIX + secrets.token_urlsafe(32)
+            statedir.write_private(path, key + "\n")
         os.environ["OPERATOR_KEY_SHA256"] = hash_key(key)
-        self._write_secret(self.state_dir / "admin-api-key", key)
         return key
 
-    def _write_secret(self, path: Path, value: str) -> None:
-        statedir.write_private(path, value + "\n")
-
     def _seed(self) -> dict[str, str]:
-        from chalicelib.tenancy import create_tenant
+        """Create the seed tenants that do not exist yet; an existing one keeps its key (read
+        back from its key file, if that is still there)."""
+        from chalicelib.tenancy import TenantExists, create_tenant
 
         keys = {}
         for tenant in self.seed_tenants:
-            keys[tenant] = create_tenant(tenant)
-            self._write_secret(self.state_dir / f"{tenant}-api-key", keys[tenant])
+            path = self.state_dir / f"{tenant}-api-key"
+            try:
+                keys[tenant] = create_tenant(tenant, exist_ok=False)
+            except TenantExists:
+                key = _read_key(path)
+                if key is not None:
+                    keys[tenant] = key
+                continue
+            statedir.write_private(path, keys[tenant] + "\n")
         return keys
 
     def _serve_api(self, app: Any) -> str:
@@ -280,52 +255,21 @@ class EmbeddedStack:
         self._server_thread.start()
         return f"http://{self.host}:{self._server.server_address[1]}"
 
-    def _start_runner(self, app_module: Any, resources: Any) -> None:
-        from chalice.local import LambdaContext
 
-        from chalicelib.local.runner import (
-            DynamoDBStreamSource,
-            EventSourceRunner,
-            KinesisSource,
-            QueueOptions,
-            QueueSource,
-            SourceOptions,
-        )
+def _read_key(path: Path) -> str | None:
+    from chalicelib.tenancy import KEY_PREFIX
 
-        def context(name: str) -> Any:
-            return lambda: LambdaContext(name, 512, max_runtime_ms=60_000)
+    try:
+        key = path.read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return key if key.startswith(KEY_PREFIX) else None
 
-        sources = [
-            KinesisSource(
-                stream_name=os.environ.get("SCAN_STREAM", "pipeguard-scans"),
-                region=REGION,
-                name="evaluate_artifacts",
-                arn=resources.scan_stream_arn,
-                handler=app_module.evaluate_artifacts,
-                options=SourceOptions(batch_size=50),
-                dead_letter_queue_url=resources.dead_letter_queue_url,
-                context_factory=context("pipeguard-dev-evaluate_artifacts"),
-            ),
-            DynamoDBStreamSource(
-                name="index_findings",
-                arn=resources.findings_stream_arn,
-                handler=app_module.index_findings,
-                options=SourceOptions(batch_size=100),
-                dead_letter_queue_url=resources.dead_letter_queue_url,
-                context_factory=context("pipeguard-dev-index_findings"),
-            ),
-        ]
-        queues = [
-            QueueSource(
-                name="collect_account_scans",
-                queue_url=resources.account_scan_queue_url,
-                handler=app_module.collect_account_scans,
-                options=QueueOptions(batch_size=1, wait_seconds=1),
-                context_factory=lambda: LambdaContext(
-                    "pipeguard-dev-collect_account_scans", 512, max_runtime_ms=900_000
-                ),
-                region=REGION,
-            )
-        ]
-        self._runner = EventSourceRunner(sources, queues=queues)
-        self._runner.start()
+
+def _quiet_defaults() -> None:
+    """Quiet by default on a terminal: warnings only, no metric documents on stdout; and what
+    API Gateway's usage plans do when deployed: per-tenant throttling."""
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    os.environ.setdefault("RATE_LIMIT_PER_SECOND", "100")
+    os.environ.setdefault("RATE_LIMIT_BURST", "200")

@@ -1,4 +1,5 @@
-"""Start the embedded stack exactly as `make run` does, on free ports, in a subprocess."""
+"""Start the stack exactly as `make run` (the embedded default) or `make run-aws` (the AWS
+adapters on moto) do, on free ports, in a subprocess."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO_ROOT
+from tests.posture import server
 
 
 def stack_command(state: Path, *args: str, port: int | str = 0) -> list[str]:
@@ -65,14 +67,57 @@ def running_stack(
                 raise AssertionError("the stack did not stop on Ctrl-C") from None
 
 
+def tenant_aws_environment(endpoint: str) -> dict[str, str]:
+    """What an embedded stack needs to reach tenants' accounts played by moto at `endpoint`."""
+    return {"AWS_ENDPOINT_URL": endpoint, **server.CREDENTIALS, "AWS_SESSION_TOKEN": "testing"}
+
+
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state = tmp_path_factory.mktemp("stack")
-    with running_stack(state, state / "stack.log") as (info, process):
+def tenant_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A moto server playing the tenants' AWS accounts for the embedded stack."""
+    log = tmp_path_factory.mktemp("tenant-aws") / "moto.log"
+    with server.moto_server(log, managed_policies=True) as endpoint:
+        yield endpoint
+
+
+@contextlib.contextmanager
+def _session_stack(state: Path, *args: str, env: dict[str, str]) -> Iterator[dict[str, Any]]:
+    with running_stack(state, state / "stack.log", *args, env=env) as (info, process):
         yield info
     log_text = info["log"].read_text()
     assert process.returncode == 0, f"the stack exited with {process.returncode}:\n{log_text}"
     assert "Stopped." in log_text
+
+
+@pytest.fixture(scope="session")
+def embedded_stack(
+    tmp_path_factory: pytest.TempPathFactory, tenant_aws: str
+) -> Iterator[dict[str, Any]]:
+    """The embedded default (`make run`); moto plays the tenants' accounts."""
+    state = tmp_path_factory.mktemp("stack")
+    with _session_stack(state, env=tenant_aws_environment(tenant_aws)) as info:
+        yield info
+
+
+@pytest.fixture(scope="session")
+def stack(embedded_stack: dict[str, Any]) -> dict[str, Any]:
+    """The stack the e2e tests run on: the embedded default."""
+    return embedded_stack
+
+
+@pytest.fixture(scope="session")
+def aws_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The AWS adapters against moto's server (`make run-aws`)."""
+    state = tmp_path_factory.mktemp("aws-stack")
+    with _session_stack(state, "--backend", "aws", env={}) as info:
+        yield info
+
+
+@pytest.fixture(params=["embedded", "aws"])
+def either_stack(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """The core flows run on both backends: the embedded default and the AWS adapters."""
+    name = "embedded_stack" if request.param == "embedded" else "aws_stack"
+    return request.getfixturevalue(name)
 
 
 def _wait_ready(process: subprocess.Popen, ready: Path, log_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""End to end over HTTP against the embedded stack a user starts with `make run`."""
+"""End to end over HTTP against the stack a user starts: every test here runs on the embedded
+default (`make run`) and on the AWS adapters over moto's wire protocol (`make run-aws`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ import pytest
 from tests.conftest import REPO_ROOT, ROOT_DOCKERFILE, Api, scan_body
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def stack(either_stack: dict[str, Any]) -> dict[str, Any]:
+    return either_stack
 
 
 def _wait_complete(api: Api, status_url: str, timeout: float = 60) -> dict:
