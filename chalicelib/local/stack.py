@@ -34,6 +34,7 @@ BACKENDS = ("embedded", "aws")
 ENVIRONMENT_KEYS = (
     "PIPEGUARD_BACKEND",
     "PIPEGUARD_HOME",
+    "PIPEGUARD_TENANT_AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -171,7 +172,9 @@ class EmbeddedStack:
         clients.reset()
         backend.reset()
         backend.stores().tenants.get("demo")  # opens and migrates the database, or refuses it now
-        return os.environ.get("AWS_ENDPOINT_URL", "")
+        return os.environ.get("PIPEGUARD_TENANT_AWS_ENDPOINT_URL") or os.environ.get(
+            "AWS_ENDPOINT_URL", ""
+        )
 
     def _start_workers(self, app_module: Any) -> None:
         if self._moto is not None:

@@ -69,7 +69,11 @@ def running_stack(
 
 def tenant_aws_environment(endpoint: str) -> dict[str, str]:
     """What an embedded stack needs to reach tenants' accounts played by moto at `endpoint`."""
-    return {"AWS_ENDPOINT_URL": endpoint, **server.CREDENTIALS, "AWS_SESSION_TOKEN": "testing"}
+    return {
+        "PIPEGUARD_TENANT_AWS_ENDPOINT_URL": endpoint,
+        **server.CREDENTIALS,
+        "AWS_SESSION_TOKEN": "testing",
+    }
 
 
 @pytest.fixture(scope="session")
