@@ -1,5 +1,5 @@
 """The embedded stack scans a registered account by itself: its timer runs the due-account
-sweep, its own moto plays the tenant's account (a second account id, reached by AssumeRole),
+sweep, a moto server plays the tenant's account (a second account id, reached by AssumeRole),
 and the findings arrive through the stack's stream, evaluation and index."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from tests.conftest import Api
-from tests.e2e.conftest import running_stack
+from tests.e2e.conftest import running_stack, tenant_aws_environment
 
 pytestmark = pytest.mark.e2e
 
@@ -35,12 +35,10 @@ def _tenant_session(endpoint: str, account: str = ACCOUNT) -> boto3.Session:
     )
 
 
-def test_the_stack_sweeps_due_accounts_on_its_timer(tmp_path: Path) -> None:
+def test_the_stack_sweeps_due_accounts_on_its_timer(tmp_path: Path, tenant_aws: str) -> None:
     state = tmp_path / "state"
-    with running_stack(state, tmp_path / "stack.log", env={"PIPEGUARD_SWEEP_SECONDS": "1"}) as (
-        info,
-        _,
-    ):
+    env = {**tenant_aws_environment(tenant_aws), "PIPEGUARD_SWEEP_SECONDS": "1"}
+    with running_stack(state, tmp_path / "stack.log", env=env) as (info, _):
         ec2 = _tenant_session(info["aws_endpoint"]).client("ec2", endpoint_url=info["aws_endpoint"])
         vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
         group = ec2.create_security_group(GroupName="ssh", Description="ssh", VpcId=vpc)["GroupId"]
