@@ -515,7 +515,9 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     counter.install()
     state = Path(opts.state_dir or tempfile.mkdtemp(prefix="pipeguard-profile-"))
     tenants = tenant_names(opts.tenants)
-    stack = EmbeddedStack(host="127.0.0.1", port=0, state_dir=state, seed_tenants=tuple(tenants))
+    stack = EmbeddedStack(
+        host="127.0.0.1", port=0, state_dir=state, seed_tenants=tuple(tenants), backend="aws"
+    )
     stack.start()
     ready = state / "ready.json"
     stack.write_ready_file(ready)
@@ -523,9 +525,9 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     moto_spy: subprocess.Popen[bytes] | None = None
     profile_path = state / "py-spy.txt"
     moto_profile_path = state / "py-spy-moto.txt"
-    moto_pid = stack._moto.pid if getattr(stack, "_moto", None) is not None else None
+    moto_pid = stack.info.children[0] if stack.info and stack.info.children else None
     try:
-        runner = stack._runner
+        runner = stack._moto._runner
         before = {s.name: (s.stats.invocations, s.stats.processed) for s in runner.sources}
         counter.enabled = True
         cpu0, wall0 = cpu_seconds(os.getpid()), time.monotonic()
