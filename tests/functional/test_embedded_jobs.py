@@ -339,3 +339,27 @@ def test_redrive_on_the_embedded_backend_scans_the_given_up_account_again(
     streamed = scans.get("acme", again["scan_id"])
     assert (streamed["status"], streamed["streamed"]) == ("queued", True)
     assert stores().jobs.receive(10, 0) == []
+
+
+def test_receivers_in_two_threads_get_each_job_once(embedded: Path) -> None:
+    import threading
+
+    from chalicelib.stores.backend import stores
+
+    jobs = stores().jobs
+    sent = {jobs.send("acme", f"job-{n}") for n in range(200)}
+    got: list[list[str]] = [[], []]
+
+    def receive(into: list[str]) -> None:
+        while batch := jobs.receive(3, 600):
+            into.extend(j.job_id for j in batch)
+            for job in batch:
+                jobs.delete(job)
+
+    threads = [threading.Thread(target=receive, args=(into,)) for into in got]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(got[0] + got[1]) == sorted(sent)  # every job, none twice
+    assert jobs.receive(10, 0) == []
