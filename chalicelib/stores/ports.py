@@ -305,8 +305,9 @@ class AccountStore(Protocol):
 
 @dataclass(frozen=True)
 class Job:
-    """One delivery of a queued job. `receipt` names this delivery: only the latest one of a
-    job deletes it or changes when it is seen again."""
+    """One delivery of a queued job. `receipt` names this delivery: delete a job, or change
+    when it is seen again, with its latest one (an older receipt may change nothing; on
+    SQLite it never does)."""
 
     job_id: str
     tenant_id: str | None
