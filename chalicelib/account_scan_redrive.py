@@ -7,13 +7,13 @@ dead letters is scanned anew, once however many of its jobs are there, unless th
 to scan again: the registration was deleted, its tenant is not active (the schedule scans it
 once the tenant is enabled again), or a newer scan was started since the given-up one (its
 last scan is not one of them). A dead-lettered scan still `collecting` (every attempt timed
-out) is failed first. A message is deleted once its account is handled; unreadable ones, and
-those of an account whose new scan could not be queued, stay.
+out) is failed first. A dead job is deleted once its account is handled; unreadable ones, those
+whose body names another tenant than the job was queued for, and those of an account whose new
+scan could not be queued, stay. It works on either backend's `JobQueue`.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,7 +25,7 @@ from chalicelib.errors import ServiceUnavailable
 from chalicelib.kinds import ScanStatus
 from chalicelib.stores import scans
 from chalicelib.stores.backend import stores
-from chalicelib.stores.clients import client
+from chalicelib.stores.ports import Job
 from chalicelib.stores.tenants import get_tenant
 
 REDRIVE = "redrive"
@@ -41,38 +41,36 @@ class AccountScanRedriveResult:
     failed: list[str] = field(default_factory=list)
     """Given-up scans that were still collecting, failed now."""
     left: list[str] = field(default_factory=list)
-    """Message ids kept on the queue."""
+    """Ids of the dead jobs kept on the dead-letter queue."""
 
 
-def redrive(dead_letter_url: str, max_messages: int = 1000) -> AccountScanRedriveResult:
-    """Handle up to `max_messages` dead-lettered account-scan jobs at `dead_letter_url`."""
-    sqs = client("sqs")
+def redrive(max_messages: int = 1000) -> AccountScanRedriveResult:
+    """Handle up to `max_messages` dead-lettered account-scan jobs."""
+    queue = stores().jobs
     result = AccountScanRedriveResult()
-    by_account: dict[tuple[str, str], list[tuple[AccountScanJob, dict[str, Any]]]] = {}
+    by_account: dict[tuple[str, str], list[tuple[AccountScanJob, Job]]] = {}
     handled = 0
     while handled < max_messages:
-        batch = sqs.receive_message(
-            QueueUrl=dead_letter_url,
-            MaxNumberOfMessages=min(10, max_messages - handled),
-            WaitTimeSeconds=0,
-            VisibilityTimeout=120,
-        ).get("Messages", [])
+        batch = queue.dead(min(10, max_messages - handled), visibility_timeout=120)
         if not batch:
             break
-        for message in batch:
+        for dead in batch:
             handled += 1
             try:
-                job = AccountScanJob.model_validate_json(message["Body"])
+                job = AccountScanJob.model_validate_json(dead.body)
             except ValidationError:
-                result.left.append(message["MessageId"])
+                result.left.append(dead.job_id)
                 continue
-            by_account.setdefault((job.tenant_id, job.account_id), []).append((job, message))
-    for (tenant_id, account_id), dead in sorted(by_account.items()):
-        if _redrive_account(tenant_id, account_id, [job for job, _ in dead], result):
-            for _, message in dead:
-                sqs.delete_message(QueueUrl=dead_letter_url, ReceiptHandle=message["ReceiptHandle"])
+            if dead.tenant_id is not None and dead.tenant_id != job.tenant_id:
+                result.left.append(dead.job_id)  # queued for one tenant, naming another
+                continue
+            by_account.setdefault((job.tenant_id, job.account_id), []).append((job, dead))
+    for (tenant_id, account_id), jobs in sorted(by_account.items()):
+        if _redrive_account(tenant_id, account_id, [job for job, _ in jobs], result):
+            for _, dead in jobs:
+                queue.delete(dead)
         else:
-            result.left.extend(message["MessageId"] for _, message in dead)
+            result.left.extend(dead.job_id for _, dead in jobs)
     return result
 
 
@@ -112,21 +110,3 @@ def _redrive_account(
         }
     )
     return True
-
-
-def dead_letter_queue_url() -> str:
-    """The dead-letter queue of the account-scan queue (its redrive policy's target)."""
-    from chalicelib.stores.jobs import QueueUnavailable, queue_url
-
-    try:
-        sqs = client("sqs")
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=queue_url(), AttributeNames=["RedrivePolicy"]
-        )["Attributes"]
-        target = json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"]
-        _, _, _, _, owner, name = target.split(":", 5)
-        return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=owner)["QueueUrl"])
-    except Exception as exc:
-        raise QueueUnavailable(
-            f"the account-scan queue's dead-letter queue cannot be found ({str(exc)[:300]})"
-        ) from None

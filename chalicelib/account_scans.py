@@ -116,7 +116,7 @@ def start_scan(
         correlation_id=correlation_id,
     )
     try:
-        jobs.send(job.model_dump_json())
+        jobs.send(tenant, job.model_dump_json())
     except jobs.QueueUnavailable:
         observability.logger().exception("account scan not queued", extra={"scan_id": scan_id})
         scans.fail_unstreamed(tenant, scan_id, QUEUE_FAILURE, _now())

@@ -87,17 +87,18 @@ def main(argv: list[str] | None = None) -> int:
         result: dict = asdict(maintenance.reindex(args.tenant))
     elif args.command == "redrive":
         from chalicelib import account_scan_redrive
+        from chalicelib.stores.backend import stores
         from chalicelib.stores.jobs import QueueUnavailable
 
         try:
-            dead_jobs = account_scan_redrive.dead_letter_queue_url()
+            stores().jobs.dead_letter_queue()
         except QueueUnavailable as exc:
             parser.exit(
                 2,
                 f"error: {exc}: set ACCOUNT_SCAN_QUEUE_URL (stack output AccountScanQueueUrl)\n",
             )
         result = asdict(maintenance.redrive(args.max))
-        result["account_scans"] = asdict(account_scan_redrive.redrive(dead_jobs, args.max))
+        result["account_scans"] = asdict(account_scan_redrive.redrive(args.max))
     elif args.command == "create-tenant":
         try:
             key = tenancy.create_tenant(args.tenant_id, args.name)

@@ -19,6 +19,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+MAX_JOB_BYTES = 262_144
+"""The largest job body a `JobQueue` takes (SQS's message limit), in UTF-8 bytes."""
+
+
+def check_job_size(body: str) -> None:
+    """A `ValueError` for a job body over `MAX_JOB_BYTES`."""
+    if len(body.encode("utf-8")) > MAX_JOB_BYTES:
+        raise ValueError(f"a job body takes at most {MAX_JOB_BYTES} bytes")
+
+
+class QueueUnavailable(RuntimeError):
+    """The job queue could not be reached (botocore already retried) or cannot be found."""
+
 
 class NotWritten(Exception):
     """A condition of a write did not hold (the item exists already, is not the tenant's, or
@@ -291,6 +304,53 @@ class AccountStore(Protocol):
 
 
 @dataclass(frozen=True)
+class Job:
+    """One delivery of a queued job. `receipt` names this delivery: delete a job, or change
+    when it is seen again, with its latest one (an older receipt may change nothing; on
+    SQLite it never does)."""
+
+    job_id: str
+    tenant_id: str | None
+    """The tenant the job was sent for (None for a message sent without it)."""
+    body: str
+    receive_count: int
+    sent_at: int
+    """Epoch milliseconds."""
+    first_received_at: int
+    """Epoch milliseconds."""
+    receipt: str
+    queue: str
+    """Where it was received from, as the adapter names it (its last `/` part: the name)."""
+
+
+class JobQueue(Protocol):
+    """The account-scan job queue with SQS's semantics: a received job is invisible for a
+    visibility timeout, deleted by its receiver once handled, received again after that
+    timeout otherwise (at least once, in no guaranteed order), each receive counting; a job
+    received `account_scan_attempts` times goes to the dead-letter queue on its next receive."""
+
+    def send(self, tenant_id: str, body: str) -> str:
+        """Queue a job of the tenant; its id. A body over `MAX_JOB_BYTES` is a `ValueError`;
+        `QueueUnavailable` if the queue cannot take it."""
+
+    def receive(self, limit: int = 1, visibility_timeout: int | None = None) -> list[Job]:
+        """Up to `limit` (at most 10) visible jobs, now invisible for `visibility_timeout`
+        seconds (None: the queue's own, 960 as deployed)."""
+
+    def retry_after(self, job: Job, seconds: int) -> None:
+        """Make a received job visible again `seconds` from now (0: at once)."""
+
+    def delete(self, job: Job) -> None:
+        """Remove a received job (of the queue or of its dead-letter queue)."""
+
+    def dead(self, limit: int = 10, visibility_timeout: int = 120) -> list[Job]:
+        """Up to `limit` (at most 10) jobs of the dead-letter queue, invisible meanwhile."""
+
+    def dead_letter_queue(self) -> str:
+        """Where the dead jobs are kept; `QueueUnavailable` if it cannot be found."""
+
+
+@dataclass(frozen=True)
 class Stores:
     """One backend's adapters, as `chalicelib.stores.backend.stores()` gives them."""
 
@@ -303,3 +363,4 @@ class Stores:
     findings: FindingStore
     blobs: BlobStore
     accounts: AccountStore
+    jobs: JobQueue

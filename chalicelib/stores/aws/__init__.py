@@ -1,4 +1,5 @@
-"""The AWS adapters of the ports: DynamoDB and S3 (boto3), as `resources.create_all` makes them."""
+"""The AWS adapters of the ports: DynamoDB, S3 and SQS (boto3), as `resources.create_all`
+makes them."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from chalicelib.stores.ports import Stores
 
 def build() -> Stores:
     """The tenancy ports and registered accounts on the tenants table, scans and findings on
-    their tables, blobs in the artifact bucket (as `settings()` names them)."""
+    their tables, blobs in the artifact bucket, jobs on the account-scan queue (as
+    `settings()` names them)."""
     from chalicelib.stores.aws.accounts import DynamoAccounts
     from chalicelib.stores.aws.audit import DynamoAuditLog
     from chalicelib.stores.aws.blobs import S3Blobs
     from chalicelib.stores.aws.findings import DynamoFindings
+    from chalicelib.stores.aws.jobs import SqsJobs
     from chalicelib.stores.aws.policies import DynamoPolicies
     from chalicelib.stores.aws.scans import DynamoScans
     from chalicelib.stores.aws.settings import DynamoSettings
@@ -28,4 +31,5 @@ def build() -> Stores:
         findings=DynamoFindings(),
         blobs=S3Blobs(),
         accounts=DynamoAccounts(),
+        jobs=SqsJobs(),
     )

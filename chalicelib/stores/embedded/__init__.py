@@ -18,6 +18,7 @@ def build(path: str) -> Stores:
     from chalicelib.stores.embedded.blobs import FileBlobs
     from chalicelib.stores.embedded.database import Database
     from chalicelib.stores.embedded.findings import SqliteFindings
+    from chalicelib.stores.embedded.jobs import SqliteJobs
     from chalicelib.stores.embedded.policies import SqlitePolicies
     from chalicelib.stores.embedded.scans import SqliteScans
     from chalicelib.stores.embedded.settings import SqliteSettings
@@ -35,4 +36,5 @@ def build(path: str) -> Stores:
         findings=SqliteFindings(database),
         blobs=FileBlobs(Path(path).parent / BLOB_DIRECTORY),
         accounts=SqliteAccounts(database),
+        jobs=SqliteJobs(database),
     )

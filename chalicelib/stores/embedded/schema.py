@@ -93,4 +93,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX accounts_by_next_scan ON accounts (next_scan_at)",
     ),
+    # 4: the account-scan job queue and its dead-letter queue (`queue` names which); `seq`
+    # orders the jobs, `visible_at` (epoch ms) is when a job can be received, `receipt` names
+    # its latest delivery
+    (
+        """CREATE TABLE jobs (
+            seq               INTEGER PRIMARY KEY,
+            job_id            TEXT NOT NULL UNIQUE,
+            queue             TEXT NOT NULL,
+            tenant_id         TEXT NOT NULL,
+            body              TEXT NOT NULL,
+            sent_at           INTEGER NOT NULL,
+            visible_at        INTEGER NOT NULL,
+            receive_count     INTEGER NOT NULL DEFAULT 0,
+            first_received_at INTEGER,
+            receipt           TEXT,
+            dead_lettered_at  INTEGER
+        )""",
+        "CREATE INDEX jobs_by_visibility ON jobs (queue, visible_at, seq)",
+    ),
 )
