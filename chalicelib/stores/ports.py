@@ -20,6 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 
+class StreamUnavailable(RuntimeError):
+    """Records could not be put on the scan stream (after retries): none or only some are."""
+
+
 class NotWritten(Exception):
     """A condition of a write did not hold (the item exists already, is not the tenant's, or
     changed since it was read): nothing of the write was stored."""
@@ -290,6 +294,39 @@ class AccountStore(Protocol):
         older scan never overwrites a newer one's status. `NotWritten` if nothing was set."""
 
 
+class ScanStream(Protocol):
+    """The scan stream: one record per artifact, delivered to evaluation in order per partition
+    key (tenant and pipeline)."""
+
+    def put(self, records: list[tuple[str, bytes]]) -> None:
+        """Append `(partition_key, data)` records; `StreamUnavailable` if they cannot be."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message of the dead-letter queue; `handle` removes it (`DeadLetterQueue.delete`)."""
+
+    handle: str
+    message_id: str
+    body: dict[str, Any]
+
+
+class DeadLetterQueue(Protocol):
+    """What the stream consumers gave up: one message per record, as the runner writes it
+    (`source`, `requestContext.condition`, `requestContext.approximateInvokeCount`, `record`)
+    or as Lambda's on-failure destination does."""
+
+    def put(self, body: dict[str, Any]) -> None:
+        """Add a message."""
+
+    def receive(self, limit: int, hide_seconds: int = 120) -> list[DeadLetter]:
+        """Up to `limit` messages, oldest first, each hidden from the next receives for
+        `hide_seconds` (so that a message left in place is not handed out again at once)."""
+
+    def delete(self, handle: str) -> None:
+        """Remove a received message."""
+
+
 @dataclass(frozen=True)
 class Stores:
     """One backend's adapters, as `chalicelib.stores.backend.stores()` gives them."""
@@ -303,3 +340,5 @@ class Stores:
     findings: FindingStore
     blobs: BlobStore
     accounts: AccountStore
+    stream: ScanStream
+    dead_letters: DeadLetterQueue

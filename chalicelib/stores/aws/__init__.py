@@ -11,10 +11,12 @@ def build() -> Stores:
     from chalicelib.stores.aws.accounts import DynamoAccounts
     from chalicelib.stores.aws.audit import DynamoAuditLog
     from chalicelib.stores.aws.blobs import S3Blobs
+    from chalicelib.stores.aws.dead_letters import SqsDeadLetters
     from chalicelib.stores.aws.findings import DynamoFindings
     from chalicelib.stores.aws.policies import DynamoPolicies
     from chalicelib.stores.aws.scans import DynamoScans
     from chalicelib.stores.aws.settings import DynamoSettings
+    from chalicelib.stores.aws.stream import KinesisStream
     from chalicelib.stores.aws.tenants import DynamoTenants
     from chalicelib.stores.aws.waivers import DynamoWaivers
 
@@ -28,4 +30,6 @@ def build() -> Stores:
         findings=DynamoFindings(),
         blobs=S3Blobs(),
         accounts=DynamoAccounts(),
+        stream=KinesisStream(),
+        dead_letters=SqsDeadLetters(),
     )
