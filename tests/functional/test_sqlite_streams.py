@@ -427,3 +427,46 @@ def _failing(handler: Any, times: int) -> Any:
         return handler(event, context)
 
     return handle
+
+
+def test_the_change_log_is_written_by_any_sqlite_client_in_dynamodb_stream_shapes(
+    embedded: dict,
+) -> None:
+    import sqlite3
+
+    from chalice.app import DynamoDBEvent
+
+    from chalicelib.local.sqlite_streams import SqliteChangeSource
+
+    _database().connection()  # created and migrated
+    doc = {"tenant_id": "acme", "finding_id": "fnd_1", "line": 3, "confidence": 0.5}
+    plain = sqlite3.connect(embedded["PIPEGUARD_HOME"] + "/pipeguard.db", isolation_level=None)
+    plain.execute(
+        "INSERT INTO findings (tenant_id, finding_id, doc) VALUES ('acme', 'fnd_1', ?)",
+        (json.dumps(doc),),
+    )
+    plain.execute("UPDATE findings SET doc = doc")  # unchanged: no change record
+    plain.execute("DELETE FROM findings")
+    plain.close()
+    events: list[dict] = []
+    source = SqliteChangeSource(
+        _database(),
+        region="us-east-1",
+        name="test",
+        arn="arn:aws:dynamodb:us-east-1:000000000000:table/pipeguard-findings/stream/local",
+        handler=lambda event, context: events.append(event) or {"batchItemFailures": []},
+        options=SourceOptions(),
+        dead_letter_queue_url=None,
+        context_factory=lambda: None,
+    )
+    source.discover(force=True)
+    _drain(source)
+    (event,) = events
+    inserted, removed = DynamoDBEvent(event, None)
+    assert (inserted.event_name, removed.event_name) == ("INSERT", "REMOVE")
+    assert inserted.keys == {"tenant_id": {"S": "acme"}, "finding_id": {"S": "fnd_1"}}
+    assert inserted.new_image["line"] == {"N": "3"}
+    assert inserted.new_image["confidence"] == {"N": "0.5"}
+    assert removed.new_image is None and removed.keys == inserted.keys
+    assert int(removed.sequence_number) > int(inserted.sequence_number)
+    assert inserted.table_name == "pipeguard-findings"

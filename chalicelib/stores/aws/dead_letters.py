@@ -31,12 +31,14 @@ class SqsDeadLetters:
                 )
                 .get("Messages", [])
             )
-            if not batch:
+            seen = {letter.message_id for letter in letters}
+            fresh = [m for m in batch if m["MessageId"] not in seen]  # visible again at once
+            if not fresh:
                 break
             letters += [
-                DeadLetter(m["ReceiptHandle"], m["MessageId"], json.loads(m["Body"])) for m in batch
+                DeadLetter(m["ReceiptHandle"], m["MessageId"], json.loads(m["Body"])) for m in fresh
             ]
-        return letters
+        return letters[:limit]
 
     def delete(self, handle: str) -> None:
         client("sqs").delete_message(
