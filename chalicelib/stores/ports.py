@@ -11,7 +11,8 @@ A new store adds: its Protocol here (`<Thing>Store`, or a name for what it is, l
 `embedded/<things>.py` (`Sqlite<Things>`, its tables in a new migration appended to
 `embedded/schema.py`), a field of `Stores` filled by both `build()`s, and
 `tests/contract/test_<things>.py`, whose tests take the `stores` fixture (both backends). A
-condition that does not hold raises `NotWritten` on both, never a backend's own error.
+condition that does not hold raises `NotWritten` on both, never a backend's own error; a scan
+stream that cannot take records raises `StreamUnavailable` on both.
 """
 
 from __future__ import annotations
