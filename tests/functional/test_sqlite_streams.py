@@ -470,3 +470,18 @@ def test_the_change_log_is_written_by_any_sqlite_client_in_dynamodb_stream_shape
     assert removed.new_image is None and removed.keys == inserted.keys
     assert int(removed.sequence_number) > int(inserted.sequence_number)
     assert inserted.table_name == "pipeguard-findings"
+
+
+def test_fewer_shards_keep_the_records_of_the_old_ones_delivered(embedded: dict) -> None:
+    from chalicelib.stores.embedded.stream import set_shards, shard_of
+
+    key = next(f"acme:p{n}" for n in range(100) if shard_of(f"acme:p{n}", 4) == 3)
+    _put([b"old"], key)
+    set_shards(_database(), 2)
+    _put([b"new"], key)
+    assert StreamLog(_database(), SCANS).shards() == [0, 1, 3]
+    placed = _database().connection().execute("SELECT data, shard FROM stream_records")
+    assert dict(placed) == {b"old": 3, b"new": shard_of(key, 2)}
+    handler = Recorder()
+    _drain(_source(handler))
+    assert sorted(handler.processed) == [b"new", b"old"]

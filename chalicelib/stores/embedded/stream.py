@@ -60,7 +60,8 @@ def _shard_counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 
 class SqliteScanStream:
-    """`ScanStream` on the embedded database: one transaction per `put`."""
+    """`ScanStream` on the embedded database: one transaction per `put`; the first gives the
+    file `shards` shards."""
 
     def __init__(self, database: Database, shards: int) -> None:
         self.database = database
@@ -73,8 +74,9 @@ class SqliteScanStream:
                 set_shards(self.database, self.shards)
                 self._configured = True
             now = time.time()
-            rows = [(shard_of(key, self.shards), key, now, data) for key, data in records]
             with self.database.write() as conn:
+                shards = _shard_counts(conn)[SCANS]  # as stored: the file's writers agree
+                rows = [(shard_of(key, shards), key, now, data) for key, data in records]
                 conn.executemany(
                     "INSERT INTO stream_records (shard, partition_key, arrived_at, data)"
                     " VALUES (?, ?, ?, ?)",
@@ -97,8 +99,16 @@ class StreamLog:
         """The configured shards, and any older shard that still holds records."""
         conn = self.database.connection()
         count = _shard_counts(conn)[self.stream]
-        held = conn.execute(f"SELECT DISTINCT shard FROM {self.table.name}").fetchall()
-        return sorted(set(range(count)) | {shard for (shard,) in held})
+        found, beyond = list(range(count)), count
+        while True:  # one index lookup per older shard, however many rows it holds
+            row = conn.execute(
+                f"SELECT shard FROM {self.table.name} WHERE shard >= ? ORDER BY shard LIMIT 1",
+                (beyond,),
+            ).fetchone()
+            if row is None:
+                return found
+            found.append(int(row[0]))
+            beyond = int(row[0]) + 1
 
     def read(self, shard: int, after: int, limit: int) -> list[tuple[Any, ...]]:
         """Up to `limit` rows of the shard after sequence number `after`, in order (one
