@@ -34,6 +34,7 @@ class Settings:
     max_artifacts_per_scan: int
     max_upload_bytes: int
     upload_expiry_seconds: int
+    stream_shards: int = 4
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -64,6 +65,8 @@ class Settings:
             max_artifacts_per_scan=int(env("MAX_ARTIFACTS_PER_SCAN", "100")),
             max_upload_bytes=int(env("MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             upload_expiry_seconds=int(env("UPLOAD_EXPIRY_SECONDS", "900")),
+            # the embedded scan stream's and findings change log's shards
+            stream_shards=int(env("PIPEGUARD_STREAM_SHARDS", "4")),
         )
 
     @property

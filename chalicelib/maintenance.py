@@ -1,14 +1,12 @@
-"""Operations on stored data: rebuild the search index, replay the dead-letter queue."""
+"""Operations on stored data: rebuild the search index, replay the dead letters."""
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.config import settings
 from chalicelib.search.factory import get_index
 from chalicelib.search.port import FindingQuery
 from chalicelib.stores.backend import stores
@@ -74,26 +72,24 @@ class RedriveResult:
 
 
 def redrive(max_messages: int = 1000) -> RedriveResult:
-    """Replay the dead-letter queue: scan records go back on the stream, index failures reindex.
+    """Replay the dead letters (`stores().dead_letters`: SQS, or the embedded database's
+    table): scan records go back on the stream, index failures reindex.
 
     Understands the local runner's messages (which carry the record) and Lambda's on-failure
     messages (which name a shard and a sequence range, read back from the stream while it
     retains them). A message is deleted only once its replay succeeded.
     """
-    sqs = client("sqs")
-    url = settings().dead_letter_queue_url
+    letters = stores().dead_letters
     result = RedriveResult()
     index_failures: list[str] = []
     handled = 0
     while handled < max_messages:
-        batch = sqs.receive_message(
-            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, VisibilityTimeout=120
-        ).get("Messages", [])
+        batch = letters.receive(min(10, max_messages - handled))
         if not batch:
             break
-        for message in batch:
+        for letter in batch:
             handled += 1
-            body = json.loads(message["Body"])
+            body = letter.body
             record = body.get("record") or {}
             if "kinesis" in record:
                 _put_back(
@@ -107,18 +103,18 @@ def redrive(max_messages: int = 1000) -> RedriveResult:
             elif "KinesisBatchInfo" in body:
                 _put_back(_read_range(body["KinesisBatchInfo"]))
             elif "dynamodb" in record or "DDBStreamBatchInfo" in body:
-                index_failures.append(message["ReceiptHandle"])
+                index_failures.append(letter.handle)
                 continue
             else:
-                result.left.append(message["MessageId"])
+                result.left.append(letter.message_id)
                 continue
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            letters.delete(letter.handle)
             result.replayed += 1
     if index_failures:  # the index is rebuilt from the findings store, then they are done
         reindex()
         result.reindexed = True
-        for receipt in index_failures:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=receipt)
+        for handle in index_failures:
+            letters.delete(handle)
         result.replayed += len(index_failures)
     return result
 

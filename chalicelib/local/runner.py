@@ -10,6 +10,8 @@ It keeps Lambda's event-source semantics, per shard and in order:
 - after `max_retries` failed attempts the failing record (or, for a handler error without
   bisection, the whole batch) goes to the dead-letter queue (SQS) with Lambda-like failure
   metadata plus the record itself, and the shard moves on.
+Sources whose checkpoints and dead letters are durable (`sqlite_streams`) store them through
+the `_checkpoint` and `_send_dead_letter` hooks.
 """
 
 from __future__ import annotations
@@ -147,6 +149,8 @@ class ShardedSource:
         done = len(batch) if failed_at is None else max(failed_at, 0)
         for _ in range(done):
             shard.buffer.popleft()
+        if done:
+            self._checkpoint(shard, batch[done - 1])
         self._count(processed=done)
         if failed_at is None:
             shard.attempts, shard.cap = 0, 0
@@ -162,7 +166,9 @@ class ShardedSource:
             # A reported failure names its record; a handler error condemns the whole batch.
             count = len(batch) if failed_at < 0 else 1
             for _ in range(count):
-                self._dead_letter(shard, shard.buffer.popleft(), shard.attempts)
+                given_up = shard.buffer.popleft()
+                self._dead_letter(shard, given_up, shard.attempts)
+            self._checkpoint(shard, given_up)
             shard.attempts, shard.cap = 0, 0
             return done + count
         delay = self.options.retry_delay * 2 ** (shard.attempts - 1)
@@ -177,9 +183,12 @@ class ShardedSource:
         expired = 0
         now = time.time()
         while shard.buffer and now - self._arrival(shard.buffer[0]) > limit:
-            self._dead_letter(shard, shard.buffer.popleft(), shard.attempts, "RecordAgeExceeded")
+            given_up = shard.buffer.popleft()
+            self._dead_letter(shard, given_up, shard.attempts, "RecordAgeExceeded")
             shard.attempts, shard.cap = 0, 0
             expired += 1
+        if expired:
+            self._checkpoint(shard, given_up)
         return expired
 
     def _invoke(self, shard: _Shard, batch: list[dict]) -> int | None:
@@ -209,8 +218,6 @@ class ShardedSource:
         self._count(dead_lettered=1)
         sequence = self._sequence(record)
         log.error("%s: record %s sent to the dead-letter queue", self.name, sequence)
-        if not self.dead_letter_queue_url:
-            return
         message = {
             "requestContext": {"condition": condition, "approximateInvokeCount": attempts},
             "source": self.name,
@@ -219,9 +226,19 @@ class ShardedSource:
             "sequenceNumber": sequence,
             "record": self._event(shard.shard_id, [record])["Records"][0],
         }
+        self._send_dead_letter(message)
+
+    def _send_dead_letter(self, message: dict) -> None:
+        """Keep a dead letter (SQS; a source with a durable store of its own overrides it)."""
+        if not self.dead_letter_queue_url:
+            return
         client("sqs").send_message(
             QueueUrl=self.dead_letter_queue_url, MessageBody=json.dumps(message)
         )
+
+    def _checkpoint(self, shard: _Shard, record: dict) -> None:
+        """The shard is done up to `record` (processed or dead-lettered). The stream's own
+        iterator moved on already; a source with durable checkpoints stores it here."""
 
 
 class KinesisSource(ShardedSource):

@@ -117,7 +117,7 @@ def serve(index: int, count: int) -> int:
     from chalicelib.local.sqlite_streams import stream_sources
 
     app_module = importlib.import_module("app")
-    shards = {s for s in range(stream_shards()) if s % count == index}
+    shards = None if count == 1 else {s for s in range(stream_shards()) if s % count == index}
     queues: list[Any] = []
     sweeper = None
     if index == 0:

@@ -11,7 +11,8 @@ A new store adds: its Protocol here (`<Thing>Store`, or a name for what it is, l
 `embedded/<things>.py` (`Sqlite<Things>`, its tables in a new migration appended to
 `embedded/schema.py`), a field of `Stores` filled by both `build()`s, and
 `tests/contract/test_<things>.py`, whose tests take the `stores` fixture (both backends). A
-condition that does not hold raises `NotWritten` on both, never a backend's own error.
+condition that does not hold raises `NotWritten` on both, never a backend's own error; a scan
+stream that cannot take records raises `StreamUnavailable` on both.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def check_job_size(body: str) -> None:
 
 class QueueUnavailable(RuntimeError):
     """The job queue could not be reached (botocore already retried) or cannot be found."""
+
+
+class StreamUnavailable(RuntimeError):
+    """Records could not be put on the scan stream (after retries): none or only some are."""
 
 
 class NotWritten(Exception):
@@ -303,6 +308,39 @@ class AccountStore(Protocol):
         older scan never overwrites a newer one's status. `NotWritten` if nothing was set."""
 
 
+class ScanStream(Protocol):
+    """The scan stream: one record per artifact, delivered to evaluation in order per partition
+    key (tenant and pipeline)."""
+
+    def put(self, records: list[tuple[str, bytes]]) -> None:
+        """Append `(partition_key, data)` records; `StreamUnavailable` if they cannot be."""
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A message of the dead-letter queue; `handle` removes it (`DeadLetterQueue.delete`)."""
+
+    handle: str
+    message_id: str
+    body: dict[str, Any]
+
+
+class DeadLetterQueue(Protocol):
+    """What the stream consumers gave up: one message per record, as the runner writes it
+    (`source`, `requestContext.condition`, `requestContext.approximateInvokeCount`, `record`)
+    or as Lambda's on-failure destination does."""
+
+    def put(self, body: dict[str, Any]) -> None:
+        """Add a message."""
+
+    def receive(self, limit: int, hide_seconds: int = 120) -> list[DeadLetter]:
+        """Up to `limit` messages, oldest first, each hidden from the next receives for
+        `hide_seconds` (so that a message left in place is not handed out again at once)."""
+
+    def delete(self, handle: str) -> None:
+        """Remove a received message."""
+
+
 @dataclass(frozen=True)
 class Job:
     """One delivery of a queued job. `receipt` names this delivery: delete a job, or change
@@ -364,3 +402,5 @@ class Stores:
     blobs: BlobStore
     accounts: AccountStore
     jobs: JobQueue
+    stream: ScanStream
+    dead_letters: DeadLetterQueue

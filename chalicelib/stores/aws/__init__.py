@@ -13,11 +13,13 @@ def build() -> Stores:
     from chalicelib.stores.aws.accounts import DynamoAccounts
     from chalicelib.stores.aws.audit import DynamoAuditLog
     from chalicelib.stores.aws.blobs import S3Blobs
+    from chalicelib.stores.aws.dead_letters import SqsDeadLetters
     from chalicelib.stores.aws.findings import DynamoFindings
     from chalicelib.stores.aws.jobs import SqsJobs
     from chalicelib.stores.aws.policies import DynamoPolicies
     from chalicelib.stores.aws.scans import DynamoScans
     from chalicelib.stores.aws.settings import DynamoSettings
+    from chalicelib.stores.aws.stream import KinesisStream
     from chalicelib.stores.aws.tenants import DynamoTenants
     from chalicelib.stores.aws.waivers import DynamoWaivers
 
@@ -32,4 +34,6 @@ def build() -> Stores:
         blobs=S3Blobs(),
         accounts=DynamoAccounts(),
         jobs=SqsJobs(),
+        stream=KinesisStream(),
+        dead_letters=SqsDeadLetters(),
     )

@@ -13,15 +13,18 @@ def build(path: str) -> Stores:
     `blobs/` beside it."""
     from pathlib import Path
 
+    from chalicelib.config import settings
     from chalicelib.stores.embedded.accounts import SqliteAccounts
     from chalicelib.stores.embedded.audit import SqliteAuditLog
     from chalicelib.stores.embedded.blobs import FileBlobs
     from chalicelib.stores.embedded.database import Database
+    from chalicelib.stores.embedded.dead_letters import SqliteDeadLetters
     from chalicelib.stores.embedded.findings import SqliteFindings
     from chalicelib.stores.embedded.jobs import SqliteJobs
     from chalicelib.stores.embedded.policies import SqlitePolicies
     from chalicelib.stores.embedded.scans import SqliteScans
     from chalicelib.stores.embedded.settings import SqliteSettings
+    from chalicelib.stores.embedded.stream import SqliteScanStream
     from chalicelib.stores.embedded.tenants import SqliteTenants
     from chalicelib.stores.embedded.waivers import SqliteWaivers
 
@@ -37,4 +40,6 @@ def build(path: str) -> Stores:
         blobs=FileBlobs(Path(path).parent / BLOB_DIRECTORY),
         accounts=SqliteAccounts(database),
         jobs=SqliteJobs(database),
+        stream=SqliteScanStream(database, settings().stream_shards),
+        dead_letters=SqliteDeadLetters(database),
     )

@@ -93,7 +93,69 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         ) WITHOUT ROWID""",
         "CREATE INDEX accounts_by_next_scan ON accounts (next_scan_at)",
     ),
-    # 4: the account-scan job queue and its dead-letter queue (`queue` names which); `seq`
+    # 4: the scan stream, the findings change log (written by triggers, in the transaction of
+    # the change), the consumers' checkpoints and their dead letters
+    (
+        """CREATE TABLE stream_shards (
+            stream TEXT PRIMARY KEY,
+            shards INTEGER NOT NULL CHECK (shards > 0)
+        ) WITHOUT ROWID""",
+        "INSERT INTO stream_shards (stream, shards) VALUES ('scans', 4), ('findings', 4)",
+        """CREATE TABLE stream_records (
+            sequence      INTEGER PRIMARY KEY AUTOINCREMENT,
+            shard         INTEGER NOT NULL,
+            partition_key TEXT NOT NULL,
+            arrived_at    REAL NOT NULL,
+            data          BLOB NOT NULL
+        )""",
+        "CREATE INDEX stream_records_by_shard ON stream_records (shard, sequence)",
+        """CREATE TABLE finding_changes (
+            sequence   INTEGER PRIMARY KEY AUTOINCREMENT,
+            shard      INTEGER NOT NULL,
+            event_name TEXT NOT NULL CHECK (event_name IN ('INSERT', 'MODIFY', 'REMOVE')),
+            tenant_id  TEXT NOT NULL,
+            finding_id TEXT NOT NULL,
+            new_image  TEXT,
+            changed_at REAL NOT NULL
+        )""",
+        "CREATE INDEX finding_changes_by_shard ON finding_changes (shard, sequence)",
+        # A finding's shard: its id's last two characters, so its changes stay in order.
+        *(
+            f"""CREATE TRIGGER findings_{event.lower()} AFTER {op} ON findings {when}BEGIN
+                INSERT INTO finding_changes
+                    (shard, event_name, tenant_id, finding_id, new_image, changed_at)
+                VALUES (
+                    (coalesce(unicode(substr({row}.finding_id, -1)), 0)
+                     + 31 * coalesce(unicode(substr({row}.finding_id, -2, 1)), 0))
+                    % (SELECT shards FROM stream_shards WHERE stream = 'findings'),
+                    '{event}', {row}.tenant_id, {row}.finding_id, {image},
+                    (julianday('now') - 2440587.5) * 86400.0);
+            END"""
+            for op, event, row, image, when in (
+                ("INSERT", "INSERT", "NEW", "NEW.doc", ""),
+                ("UPDATE", "MODIFY", "NEW", "NEW.doc", "WHEN OLD.doc IS NOT NEW.doc "),
+                ("DELETE", "REMOVE", "OLD", "NULL", ""),
+            )
+        ),
+        """CREATE TABLE stream_checkpoints (
+            stream   TEXT NOT NULL,
+            consumer TEXT NOT NULL,
+            shard    INTEGER NOT NULL,
+            sequence INTEGER NOT NULL,
+            PRIMARY KEY (stream, shard, consumer)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE dead_letters (
+            letter_id  INTEGER PRIMARY KEY AUTOINCREMENT,
+            source     TEXT NOT NULL,
+            condition  TEXT NOT NULL,
+            attempts   INTEGER NOT NULL,
+            at         REAL NOT NULL,
+            visible_at REAL NOT NULL,
+            body       TEXT NOT NULL
+        )""",
+        "CREATE INDEX dead_letters_by_visibility ON dead_letters (visible_at, letter_id)",
+    ),
+    # 5: the account-scan job queue and its dead-letter queue (`queue` names which); `seq`
     # orders the jobs, `visible_at` (epoch ms) is when a job can be received, `receipt` names
     # its latest delivery
     (
