@@ -11,9 +11,10 @@ import pytest
 import requests
 
 from tests.conftest import Api, Pipeline, scan_body
-from tests.functional.embedded_state import StateDir, state_dir  # noqa: F401 - fixture
+from tests.functional import embedded_state
+from tests.functional.embedded_state import StateDir
 
-MiB = 1024 * 1024
+state_dir = embedded_state.state_dir
 
 
 def _storage_unavailable(response: requests.Response) -> dict[str, Any]:
