@@ -49,7 +49,7 @@ class Progress:
 
     write: Callable[[str], None]
     every: float = 1.0
-    _last: float = field(default=0.0, init=False)
+    _last: float = field(default_factory=time.monotonic, init=False)
 
     def step(self, what: str, done: int, total: int, unit: str) -> None:
         now = time.monotonic()

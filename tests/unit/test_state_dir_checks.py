@@ -117,3 +117,19 @@ def test_a_state_dir_of_this_application_passes(tmp_path: Path) -> None:
     stores.blobs.put("acme", "tenants/acme/artifacts/x", b"x")
     stores.tenants.get("acme")
     statedir.check(state)
+
+
+def test_the_embedded_search_index_is_in_the_state_directory(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.config import Settings
+
+    monkeypatch.delenv("SEARCH_SQLITE_PATH", raising=False)
+    monkeypatch.setenv("PIPEGUARD_HOME", "/srv/pipeguard")
+    monkeypatch.setenv("PIPEGUARD_BACKEND", "embedded")
+    assert Settings.from_env().search_sqlite_path == "/srv/pipeguard/search.db"
+    monkeypatch.setenv("SEARCH_SQLITE_PATH", "/data/index.db")  # set: it wins
+    assert Settings.from_env().search_sqlite_path == "/data/index.db"
+    monkeypatch.delenv("SEARCH_SQLITE_PATH")
+    monkeypatch.setenv("PIPEGUARD_BACKEND", "aws")
+    assert Settings.from_env().search_sqlite_path == "/tmp/pipeguard-search.db"
