@@ -74,6 +74,8 @@ def backup(state_dir: Path, target: Path, progress: Progress) -> dict[str, Any]:
         raise BackupRefused(str(exc)) from None
     if target.exists():
         raise BackupRefused(f"{target} exists: name a new folder for the backup")
+    if target.absolute().resolve().is_relative_to(state_dir.absolute().resolve()):
+        raise BackupRefused(f"{target} is inside the state folder: name a folder outside it")
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     partial = target.parent / f".{target.name}.partial-{secrets.token_hex(4)}"
     partial.mkdir(mode=0o700)

@@ -22,6 +22,16 @@ def _mount(*args: str) -> None:
         pytest.fail(f"mount {' '.join(args)} failed (these tests need root): {done.stderr}")
 
 
+def mount_tmpfs(path: Path, size: str) -> None:
+    """A tmpfs of `size` (`64k`, `8m`) at `path`, unmounted with the state directory."""
+    _mount("-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path))
+
+
+def remount_size(path: Path, size: str) -> None:
+    """Grow (or shrink) the tmpfs at `path`: what freeing space does."""
+    _mount("-o", f"remount,size={size}", str(path))
+
+
 @dataclass
 class StateDir:
     """The state directory of the API under test, on a tmpfs of `size` bytes."""
@@ -92,6 +102,6 @@ def state_dir(tmp_path: Path, aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
     finally:
         forget_connections()
         settings.cache_clear()
-        for target in (home, volume):
-            subprocess.run(["umount", "-l", str(target)], check=False)
+        subprocess.run(["umount", "-R", "-l", str(home)], check=False)
+        subprocess.run(["umount", "-l", str(volume)], check=False)
         os.sync()

@@ -239,3 +239,12 @@ def test_backup_needs_the_state_folder(capsys: pytest.CaptureFixture[str], tmp_p
         capsys, "--state-dir", str(tmp_path / "none"), "backup", str(tmp_path / "b")
     )
     assert code == 2 and "holds no embedded database" in err
+
+
+def test_a_backup_inside_the_state_folder_is_refused(
+    backed_up: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, _ = backed_up
+    code, _, err = _ops(capsys, "--state-dir", str(state), "backup", str(state / "copy"))
+    assert code == 2 and "inside the state folder" in err
+    assert not (state / "copy").exists()

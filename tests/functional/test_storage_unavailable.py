@@ -126,3 +126,25 @@ def test_a_read_only_state_directory_is_a_503_until_it_is_writable_again(
     pipeline.drain()
     assert acme.get(first.json()["status_url"]).json()["status"] == "complete"
     assert acme.get(again.json()["status_url"]).json()["status"] == "complete"
+
+
+def test_a_blob_write_that_hits_enospc_is_a_503_and_the_scan_is_not_accepted(
+    state_dir: StateDir, acme: Api, pipeline: Pipeline
+) -> None:
+    """The database has room, the blobs' file system (a tmpfs of 64 KiB) has not."""
+    blobs = state_dir.path / "blobs"
+    blobs.mkdir(mode=0o700)
+    embedded_state.mount_tmpfs(blobs, "64k")
+    body = scan_body(run_id="run-1")
+    body["artifacts"][0]["content"] += "# padding\n" * 20_000  # 200 KB
+    error = _storage_unavailable(acme.post("/v1/scans", json=body))
+    assert error["details"] == [{"field": "storage", "message": "the disk is full"}]
+    _storage_unavailable(acme.post("/v1/scans", json=body))  # sent again: the same
+    listed = acme.get("/v1/pipelines/web").json()
+    assert [s["status"] for s in listed["history"]] == ["failed"]  # marked for a retry only
+    assert not [p for p in blobs.rglob("*") if p.is_file()], "no partial blob is left"
+    embedded_state.remount_size(blobs, "8m")  # space returns
+    accepted = acme.post("/v1/scans", json=body)
+    assert accepted.status_code == 202, accepted.text
+    pipeline.drain()
+    assert acme.get(accepted.json()["status_url"]).json()["status"] == "complete"
