@@ -107,18 +107,26 @@ def backup(state_dir: Path, target: Path, progress: Progress) -> dict[str, Any]:
 def restore(source: Path, state_dir: Path, progress: Progress) -> dict[str, Any]:
     """Replace `state_dir` by the backup `source`; returns the backup's manifest and where the
     previous state directory was kept."""
-    manifest = verify(source)
     if state_dir.exists() and not state_dir.is_dir():
         raise BackupRefused(f"{state_dir} is a file, not a state directory: move it away")
+    running = statedir.holder(state_dir) if state_dir.is_dir() else None
+    if running is not None:  # said first: whatever the backup, the stack must stop
+        raise BackupRefused(f"{StateDirBusy(state_dir, running)}; then restore")
+    manifest = verify(source)
     lock = StateLock(state_dir) if state_dir.is_dir() else None
-    if lock is not None:
+    if lock is not None:  # held from here on: no stack starts on the folder meanwhile
         try:
             lock.acquire()
         except StateDirBusy as exc:
             raise BackupRefused(f"{exc}; then restore") from None
-    state_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    staging = state_dir.parent / f".{state_dir.name}.restoring-{secrets.token_hex(4)}"
-    staging.mkdir(mode=0o700)
+    try:
+        state_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        staging = state_dir.parent / f".{state_dir.name}.restoring-{secrets.token_hex(4)}"
+        staging.mkdir(mode=0o700)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     previous: Path | None = None
     try:
         _copy_database(source / DATABASE, staging / DATABASE, progress, "database")
