@@ -97,6 +97,7 @@ def backup(state_dir: Path, target: Path, progress: Progress) -> dict[str, Any]:
         manifest["key_files"] = _copy_key_files(state_dir, partial)
         manifest["seconds"] = round(time.monotonic() - started, 3)
         statedir.write_private(partial / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        os.sync()  # on disk before it is named a backup
         os.rename(partial, target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
@@ -134,6 +135,7 @@ def restore(source: Path, state_dir: Path, progress: Progress) -> dict[str, Any]
             _copy_database(source / SEARCH_INDEX, staging / SEARCH_INDEX, progress, "search index")
         _copy_blobs(source / BLOBS, staging / BLOBS, progress)
         _copy_key_files(source, staging)
+        os.sync()  # the copy is on disk before it becomes the state folder
         if state_dir.is_dir():
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
             previous = state_dir.with_name(f"{state_dir.name}.before-restore-{stamp}")
