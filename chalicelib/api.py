@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib import observability, ratelimit
+from chalicelib import observability, ratelimit, storage_errors
 from chalicelib.errors import ApiError, Forbidden, Unauthorized, error_body
 from chalicelib.routes import Route
 from chalicelib.tenancy import Principal
@@ -86,6 +86,15 @@ def view_for(route: Route, request: Callable[[], Any]) -> Callable[..., Any]:
                 result = handler(call, **params)
         except ApiError as exc:
             return Response(body=exc.body(), status_code=exc.status, headers=dict(exc.headers))
+        except Exception as exc:
+            reason = storage_errors.storage_failure(exc)
+            if reason is None:
+                raise
+            log.error("storage unavailable: %s (%s)", reason, exc)
+            refused = storage_errors.unavailable(reason)
+            return Response(
+                body=refused.body(), status_code=refused.status, headers=dict(refused.headers)
+            )
         finally:
             observability.flush()
         if isinstance(result, Reply):

@@ -56,7 +56,7 @@ class Settings:
             # the queue's redrive policy moves a job to its dead-letter queue after this many
             account_scan_attempts=int(env("ACCOUNT_SCAN_ATTEMPTS", "3")),
             search_backend=env("SEARCH_BACKEND", "sqlite"),
-            search_sqlite_path=env("SEARCH_SQLITE_PATH", "/tmp/pipeguard-search.db"),
+            search_sqlite_path=env("SEARCH_SQLITE_PATH") or _default_search_path(),
             opensearch_endpoint=env("OPENSEARCH_ENDPOINT", ""),
             opensearch_index=env("OPENSEARCH_INDEX", "pipeguard-findings"),
             # Lambda takes at most 6 MB per invocation event, body included.
@@ -76,6 +76,15 @@ class Settings:
 
 
 DATABASE_NAME = "pipeguard.db"
+SEARCH_INDEX_NAME = "search.db"
+
+
+def _default_search_path() -> str:
+    """The embedded backend keeps its search index in the state directory (backed up with
+    it); otherwise a file in /tmp."""
+    if os.environ.get("PIPEGUARD_BACKEND", "aws").strip().lower() == "embedded":
+        return os.path.join(os.environ.get("PIPEGUARD_HOME", ".local"), SEARCH_INDEX_NAME)
+    return "/tmp/pipeguard-search.db"
 
 
 @lru_cache(maxsize=1)

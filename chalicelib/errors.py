@@ -58,6 +58,14 @@ class ServiceUnavailable(ApiError):
     headers = {"Retry-After": "2"}  # noqa: RUF012
 
 
+class StorageUnavailable(ApiError):
+    """The state directory cannot be written (disk full, read-only, I/O error): nothing of the
+    request was stored."""
+
+    status, code = 503, "storage_unavailable"
+    headers = {"Retry-After": "30"}  # noqa: RUF012
+
+
 def error_body(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or []}}
 

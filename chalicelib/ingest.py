@@ -8,7 +8,7 @@ from typing import Any, NoReturn
 
 from pydantic import ValidationError
 
-from chalicelib import ids, jsonbody, observability, uploads
+from chalicelib import ids, jsonbody, observability, storage_errors, uploads
 from chalicelib import policy as policies
 from chalicelib.config import settings
 from chalicelib.errors import (
@@ -150,9 +150,9 @@ def _queue(scan: dict[str, Any], bodies: list[bytes], *, only_missing: bool = Fa
     scan is marked for a retry (the same request sent again queues it) and the answer is 503."""
     try:
         _store_bodies(scan["tenant_id"], scan["artifacts"], bodies, only_missing=only_missing)
-    except Exception:  # botocore already retried; the caller sends the same request again
+    except Exception as exc:  # botocore already retried; the caller sends the same request again
         observability.logger().exception("artifact bodies could not be stored")
-        _unavailable(scan)
+        _unavailable(scan, storage_errors.storage_failure(exc))
     _enqueue(scan)
 
 
@@ -171,8 +171,12 @@ def _store_bodies(
             blobs.put_bytes(tenant_id, key, body, "text/plain; charset=utf-8")
 
 
-def _unavailable(scan: dict[str, Any]) -> NoReturn:
+def _unavailable(scan: dict[str, Any], storage_failure: str | None = None) -> NoReturn:
+    """Mark the scan for a retry and answer 503 (`storage_unavailable` when the bodies could
+    not be written to a full or read-only disk)."""
     scans.mark_failed(scan["tenant_id"], scan["scan_id"], QUEUE_FAILURE, _now())
+    if storage_failure:
+        raise storage_errors.unavailable(storage_failure) from None
     raise ServiceUnavailable(
         "the scan could not be queued for evaluation: send the same request again"
     ) from None

@@ -1,9 +1,11 @@
-"""`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key`: operator commands.
+"""`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key|backup|restore`: operator
+commands.
 
 Deployed, they use the environment's AWS credentials and the same variables as the functions
 (FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, ACCOUNT_SCAN_QUEUE_URL, OPENSEARCH_ENDPOINT...). With
 `--local`, they talk to the embedded stack running on `.local` (or on `--state-dir DIR`), which
-describes itself in `stack.json` there.
+describes itself in `stack.json` there. `backup PATH` and `restore PATH` act on that state folder
+itself (`--local` only): a backup while the stack runs, a restore while it is stopped.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-COMMANDS = ("reindex", "redrive", "create-tenant", "issue-key")
+COMMANDS = ("reindex", "redrive", "create-tenant", "issue-key", "backup", "restore")
 DEFAULT_STATE_DIR = ".local"
 
 
@@ -30,6 +32,31 @@ def _use_local_stack(parser: argparse.ArgumentParser, state_dir: str) -> None:
             "(or name its folder with --state-dir)\n",
         )
     os.environ.update(json.loads(info_file.read_text())["environment"])
+
+
+def _state_folder_command(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """`backup` or `restore` of the state folder: progress on stderr, the manifest on stdout."""
+    from chalicelib.local import backup
+
+    if not (args.local or args.state_dir):
+        parser.exit(
+            2,
+            f"error: {args.command} works on the embedded stack's state folder: add --local "
+            "(and --state-dir DIR for another folder than .local)\n",
+        )
+    state_dir = Path(args.state_dir or DEFAULT_STATE_DIR)
+    progress = backup.Progress(lambda line: print(line, file=sys.stderr, flush=True))
+    try:
+        if args.command == "backup":
+            result = backup.backup(state_dir, Path(args.path), progress)
+        else:
+            result = backup.restore(Path(args.path), state_dir, progress)
+    except backup.BackupRefused as exc:
+        parser.exit(2, f"error: {exc}\n")
+    except OSError as exc:
+        parser.exit(2, f"error: {args.command} failed, nothing was changed: {exc}\n")
+    print(json.dumps({args.command: result}))
+    return 0
 
 
 def _legacy_local(argv: list[str]) -> list[str]:
@@ -77,7 +104,17 @@ def main(argv: list[str] | None = None) -> int:
         choices=("ingest", "read", "admin"),
         help="repeatable; default: all scopes",
     )
+    backup_p = sub.add_parser(
+        "backup", help="copy the embedded stack's state folder to PATH (while it runs)"
+    )
+    backup_p.add_argument("path", metavar="PATH", help="a new folder for the backup")
+    restore_p = sub.add_parser(
+        "restore", help="replace the embedded stack's state folder by the backup PATH (stopped)"
+    )
+    restore_p.add_argument("path", metavar="PATH", help="a folder written by backup")
     args = parser.parse_args(_legacy_local(sys.argv[1:] if argv is None else argv))
+    if args.command in ("backup", "restore"):
+        return _state_folder_command(parser, args)
     if args.local or args.state_dir:
         _use_local_stack(parser, args.state_dir or DEFAULT_STATE_DIR)
 

@@ -38,6 +38,7 @@ from chalice.local import (
 )
 
 from chalicelib.errors import error_body
+from chalicelib.storage_errors import storage_failure, unavailable
 
 log = logging.getLogger(__name__)
 
@@ -300,6 +301,15 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
                 # A Lambda authorizer raising "Unauthorized" is API Gateway's 401.
                 if str(exc) == "Unauthorized":
                     raise Refused(401, "unauthorized", UNAUTHORIZED_MESSAGE) from None
+                reason = storage_failure(exc)  # the authorizer could not read the keys
+                if reason is not None:
+                    log.error("storage unavailable: %s (%s)", reason, exc)
+                    refused = unavailable(reason)
+                    return (
+                        refused.status,
+                        {"Content-Type": "application/json", **refused.headers},
+                        _json(refused.body()),
+                    )
                 log.exception("%s %s failed", self.command, self.path.split("?")[0])
                 raise Refused(
                     500, "internal_error", "the request failed: see the stack's log"

@@ -15,6 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from chalicelib.config import DATABASE_NAME as DATABASE
+from chalicelib.config import SEARCH_INDEX_NAME as SEARCH_INDEX
+from chalicelib.stores.embedded import BLOB_DIRECTORY as BLOBS
+
 LOCK_NAME = "stack.lock"
 
 
@@ -31,8 +35,49 @@ class StateDirBusy(RuntimeError):
         self.pid = pid
 
 
+class StateDirUnusable(OSError):
+    """The state directory, or a file in it, is not this application's (nothing was changed)."""
+
+
+_SQLITE_MAGIC = b"SQLite format 3\0"
+
+
+def check(state_dir: Path) -> None:
+    """`StateDirUnusable` naming the file and what to do if the state directory is a file, its
+    `blobs` is not a folder, or its database or search index is not this application's SQLite
+    file. Reads only: nothing is created, locked or changed."""
+    move = "move it away (or give the stack another --state-dir)"
+    if state_dir.exists() and not state_dir.is_dir():
+        raise StateDirUnusable(f"the state directory {state_dir} is a file, not a folder: {move}")
+    blobs = state_dir / BLOBS
+    if blobs.exists() and not blobs.is_dir():
+        raise StateDirUnusable(f"{blobs} is a file; it must be the folder of stored blobs: {move}")
+    for name in (DATABASE, SEARCH_INDEX):
+        path = state_dir / name
+        if path.exists() and not path.is_file():
+            raise StateDirUnusable(f"{path} is not a file: {move}")
+    database = state_dir / DATABASE
+    if database.is_file() and database.stat().st_size:
+        from chalicelib.stores.embedded.database import DatabaseRefused, inspect
+
+        try:
+            inspect(database)
+        except DatabaseRefused as exc:
+            raise StateDirUnusable(f"{exc} (or give the stack another --state-dir)") from None
+    index = state_dir / SEARCH_INDEX
+    if index.is_file() and index.stat().st_size:
+        with index.open("rb") as head:
+            if head.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+                raise StateDirUnusable(
+                    f"{index} is not a SQLite database: move it away; the search index is "
+                    "rebuilt from the database by `python -m chalicelib.ops --local reindex`"
+                )
+
+
 def prepare(state_dir: Path) -> None:
-    """Create the directory (0700), or make an existing one of ours 0700."""
+    """Check the directory (`StateDirUnusable`), then create it (0700), or make an existing one
+    of ours 0700."""
+    check(state_dir)
     state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if state_dir.stat().st_uid == os.getuid():
         state_dir.chmod(0o700)

@@ -50,7 +50,8 @@ def _indexed(api: Api, pipeline: str) -> list[dict[str, Any]]:
 
 
 def _stored(api: Api, pipeline: str) -> list[dict[str, Any]]:
-    return api.get(f"/v1/pipelines/{pipeline}").json()["findings"]
+    current = api.get(f"/v1/pipelines/{pipeline}").json()
+    return current["open_findings"] + current["accepted_findings"]
 
 
 def _submit(api: Api, pipeline: str) -> str:

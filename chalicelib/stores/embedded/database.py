@@ -23,6 +23,7 @@ from chalicelib.sqlite_threads import ThreadConnections, immediate
 from chalicelib.stores.embedded.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+SQLITE_NOTADB = 26
 
 
 class DatabaseRefused(RuntimeError):
@@ -80,18 +81,12 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.DatabaseError as exc:
+        # A full or read-only disk is not a foreign file: that error goes to the caller.
+        if getattr(exc, "sqlite_errorcode", 0) & 0xFF != SQLITE_NOTADB:
+            raise
         raise DatabaseRefused(f"{path} is not a SQLite database ({exc}): move it away") from None
     try:
-        application = int(conn.execute("PRAGMA application_id").fetchone()[0])
-        version = schema_version(conn)
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if application not in (0, APPLICATION_ID) or (application == 0 and tables):
-            raise DatabaseRefused(f"{path} is another application's database: move it away")
-        if version > len(MIGRATIONS):
-            raise DatabaseRefused(
-                f"{path} is at schema version {version}, newer than this release knows "
-                f"({len(MIGRATIONS)}): run the release that wrote it, or a newer one"
-            )
+        version = _refuse_foreign(conn, path)
     except BaseException:
         conn.execute("ROLLBACK")
         raise
@@ -111,3 +106,36 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+
+def _refuse_foreign(conn: sqlite3.Connection, path: Path) -> int:
+    """The file's schema version; `DatabaseRefused` unless the file is empty or this
+    application's, at a known version."""
+    application = int(conn.execute("PRAGMA application_id").fetchone()[0])
+    version = schema_version(conn)
+    tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    if application not in (0, APPLICATION_ID) or (application == 0 and tables):
+        raise DatabaseRefused(f"{path} is another application's database: move it away")
+    if version > len(MIGRATIONS):
+        raise DatabaseRefused(
+            f"{path} is at schema version {version}, newer than this release knows "
+            f"({len(MIGRATIONS)}): run the release that wrote it, or a newer one"
+        )
+    return version
+
+
+def inspect(path: str | Path) -> int:
+    """The schema version of the database file at `path`, read without writing anything (not
+    even a lock or a WAL index), or `DatabaseRefused`. What the file's WAL holds is not read:
+    opening the database checks again."""
+    uri = Path(path).absolute().as_uri() + "?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseRefused(f"{path} cannot be opened ({exc})") from None
+    try:
+        return _refuse_foreign(conn, Path(path))
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseRefused(f"{path} is not a SQLite database ({exc}): move it away") from None
+    finally:
+        conn.close()
