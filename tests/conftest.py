@@ -81,18 +81,42 @@ def app_module(aws: Any) -> Any:
 
 @dataclass
 class Pipeline:
-    """The event-source runner's sources, polled synchronously by the test."""
+    """The event-source runner's sources, polled synchronously by the test: moto's streams
+    and queue, or, once a test switched to `PIPEGUARD_BACKEND=embedded`, the embedded
+    database's."""
 
     sources: list[Any]
+    app_module: Any = None
+    _embedded: list[Any] | None = None
+
+    def active(self) -> list[Any]:
+        from chalicelib.config import settings
+
+        if settings().backend != "embedded":
+            return self.sources
+        if self._embedded is None:
+            from chalicelib.local.sqlite_queues import JobQueueOptions, queue_sources
+            from chalicelib.local.sqlite_streams import stream_sources
+
+            self._embedded = [
+                *stream_sources(self.app_module),
+                *queue_sources(self.app_module, JobQueueOptions(retry_after=0)),
+            ]
+        return self._embedded
+
+    def forget(self) -> None:
+        """Drop the embedded sources (and so their hold on the database file)."""
+        self._embedded = None
 
     def drain(self, timeout: float = 20.0) -> None:
         """Poll until every source is idle (nothing fetched, nothing waiting for a retry)."""
         deadline = time.monotonic() + timeout
         idle_passes = 0
+        sources = self.active()
         while idle_passes < 2:
             assert time.monotonic() < deadline, "the pipeline did not settle in time"
-            moved = sum(source.poll() for source in self.sources)
-            waiting = sum(source.pending() for source in self.sources)
+            moved = sum(source.poll() for source in sources)
+            waiting = sum(source.pending() for source in sources)
             idle_passes = idle_passes + 1 if not moved and not waiting else 0
             if waiting and not moved:
                 time.sleep(0.01)
@@ -143,7 +167,7 @@ def pipeline(aws: Any, app_module: Any) -> Pipeline:
         options=QueueOptions(retry_after=0),
         context_factory=context,
     )
-    return Pipeline([*sources, jobs])
+    return Pipeline([*sources, jobs], app_module)
 
 
 @pytest.fixture

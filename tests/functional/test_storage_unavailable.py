@@ -111,6 +111,7 @@ def test_a_read_only_state_directory_is_a_503_until_it_is_writable_again(
     first = acme.post("/v1/scans", json=scan_body(run_id="run-1"))
     assert first.status_code == 202, first.text
     pipeline.drain()
+    pipeline.forget()  # the test thread's connection closes with the stores below
     acme.session.close()  # its server thread, and that thread's connection, end
     state_dir.read_only(True)
     try:
