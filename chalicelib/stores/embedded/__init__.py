@@ -18,10 +18,13 @@ def build(path: str) -> Stores:
     from chalicelib.stores.embedded.blobs import FileBlobs
     from chalicelib.stores.embedded.database import Database
     from chalicelib.stores.embedded.findings import SqliteFindings
+    from chalicelib.stores.embedded.mail import LocalMail
+    from chalicelib.stores.embedded.outbox import SqliteAlertOutbox
     from chalicelib.stores.embedded.policies import SqlitePolicies
     from chalicelib.stores.embedded.scans import SqliteScans
     from chalicelib.stores.embedded.settings import SqliteSettings
     from chalicelib.stores.embedded.tenants import SqliteTenants
+    from chalicelib.stores.embedded.upload_forms import SignedUploadForms
     from chalicelib.stores.embedded.waivers import SqliteWaivers
 
     database = Database(path)
@@ -35,4 +38,7 @@ def build(path: str) -> Stores:
         findings=SqliteFindings(database),
         blobs=FileBlobs(Path(path).parent / BLOB_DIRECTORY),
         accounts=SqliteAccounts(database),
+        alerts=SqliteAlertOutbox(database),
+        mail=LocalMail(Path(path).parent),
+        uploads=SignedUploadForms(database),
     )
