@@ -10,6 +10,8 @@ receivers dedupe on the alert id.
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from chalicelib.stores.embedded.outbox import SqliteAlertOutbox, StoredAlert
+
+log = logging.getLogger(__name__)
 
 RETRY_BASE = 2.0
 RETRY_CAP = 300.0
@@ -83,3 +87,15 @@ def _post(url: str, stored: StoredAlert, timeout: float) -> str | None:
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
     return None
+
+
+def deliver_forever(
+    outbox: SqliteAlertOutbox, url: str, stop: threading.Event, interval: float = 2.0
+) -> None:
+    """Deliver due alerts every `interval` seconds until `stop` is set (a worker's loop)."""
+    while not stop.is_set():
+        try:
+            deliver_due(outbox, url)
+        except Exception:  # the database busy or gone for a moment: the next pass tries again
+            log.exception("alert delivery pass failed")
+        stop.wait(interval)
