@@ -98,6 +98,31 @@ def test_alerts_are_kept_once_and_delivered_at_least_once_with_retries(
     assert alert_webhook.deliver_due(outbox, url, now=5000.0).delivered == 0  # delivered once
 
 
+def test_the_delivery_loop_posts_new_alerts_until_stopped(
+    embedded: Stores, webhook: tuple[str, Any]
+) -> None:
+    import time
+
+    from chalicelib import alert_webhook, alerts
+
+    url, hook = webhook
+    stop = threading.Event()
+    loop = threading.Thread(
+        target=alert_webhook.deliver_forever, args=(embedded.alerts, url, stop, 0.05)
+    )
+    loop.start()
+    try:
+        alerts.scan_alert("acme", SCAN, "fail", {"high": 1})
+        deadline = time.monotonic() + 10
+        while not hook.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        loop.join(timeout=5)
+    assert not loop.is_alive()
+    assert [r["id"] for r in hook.received] == ["acme:scn_1:scan.failed"]
+
+
 def test_an_unreachable_webhook_keeps_the_alert_pending(embedded: Stores) -> None:
     from chalicelib import alert_webhook, alerts
 
