@@ -347,3 +347,19 @@ def test_uploads_need_the_servers_public_url(
     )  # fmt: skip
     assert response.status_code == 503
     assert "PIPEGUARD_PUBLIC_URL" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "data", [b"FROM a\nRUN b\n", b"a\r\nb\r\n", b"x\ry\n\n\n", bytes(range(256)) * 8, b"--x\r\n"]
+)
+def test_the_form_keeps_the_file_byte_for_byte(data: bytes) -> None:
+    from chalicelib.local.upload_receiver import parse_form
+
+    form = requests.Request(
+        "POST", "http://127.0.0.1/uploads", data={"key": "k", "policy": "p"},
+        files={"file": ("a", data)},
+    ).prepare()  # fmt: skip
+    assert parse_form(form.headers["Content-Type"], form.body) == (
+        {"key": "k", "policy": "p"},
+        data,
+    )
