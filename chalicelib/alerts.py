@@ -1,4 +1,5 @@
-"""Alerts: a failing verdict is published to the SNS topic with filterable attributes."""
+"""Alerts: a failing verdict is published with filterable attributes to the backend's alert
+sink (the SNS topic on AWS, the durable outbox on the embedded backend)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.config import settings
 from chalicelib.models import SEVERITY_ORDER
-from chalicelib.stores.clients import client
+from chalicelib.stores.backend import stores
+from chalicelib.stores.ports import Alert
 
 SUBJECTS = {"scan.failed": "failed policy", "finding.critical": "has a critical finding"}
-_BATCH = 10  # SNS PublishBatch takes at most 10 messages
 
 
 @dataclass(frozen=True)
@@ -28,27 +28,17 @@ class ScanAlert:
         return self.verdict == "fail" or bool(self.counts.get("critical"))
 
 
-class AlertsNotPublished(RuntimeError):
-    """SNS refused some of the alerts."""
-
-
 def scan_alert(tenant_id: str, scan: dict[str, Any], verdict: str, counts: dict[str, int]) -> None:
-    """Alert on a failed verdict or any critical finding: SNS for the platform, email per tenant."""
+    """Alert on a failed verdict or any critical finding: the platform's alert sink, and email
+    per tenant."""
     scan_alerts([ScanAlert(tenant_id, scan, verdict, counts)])
 
 
 def scan_alerts(alerts: list[ScanAlert]) -> None:
-    """Alert on several scans: SNS messages in batches of ten, then each tenant's email."""
+    """Alert on several scans: the platform's alerts at once, then each tenant's email."""
     wanted = [a for a in alerts if a.wanted]
-    topic = settings().alert_topic_arn
-    for start in range(0, len(wanted) if topic else 0, _BATCH):
-        chunk = wanted[start : start + _BATCH]
-        response = client("sns").publish_batch(
-            TopicArn=topic,
-            PublishBatchRequestEntries=[_entry(str(i), a) for i, a in enumerate(chunk)],
-        )
-        if response.get("Failed"):
-            raise AlertsNotPublished(f"SNS refused {len(response['Failed'])} alerts")
+    if wanted:
+        stores().alerts.publish([_alert(a) for a in wanted])
     from chalicelib.notifications import email_alert
 
     for alert in wanted:
@@ -56,8 +46,9 @@ def scan_alerts(alerts: list[ScanAlert]) -> None:
             email_alert(alert.tenant_id, alert.scan, alert.counts)
 
 
-def _entry(entry_id: str, alert: ScanAlert) -> dict[str, Any]:
-    """One PublishBatch entry, with attributes subscriptions can filter on."""
+def _alert(alert: ScanAlert) -> Alert:
+    """The platform alert of one scan, with attributes subscriptions can filter on; its id is
+    the same for every evaluation of the scan."""
     scan, counts = alert.scan, alert.counts
     event = "scan.failed" if alert.verdict == "fail" else "finding.critical"
     worst = next((s.value for s in reversed(SEVERITY_ORDER) if counts.get(s.value)), "none")
@@ -77,11 +68,10 @@ def _entry(entry_id: str, alert: ScanAlert) -> dict[str, Any]:
         "severity": worst,
         "event": event,
     }
-    return {
-        "Id": entry_id,
-        "Subject": f"Pipeguard: {scan['pipeline']} {SUBJECTS[event]}",
-        "Message": json.dumps(message),
-        "MessageAttributes": {
-            k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
-        },
-    }
+    return Alert(
+        alert_id=f"{alert.tenant_id}:{scan['scan_id']}:{event}",
+        tenant_id=alert.tenant_id,
+        subject=f"Pipeguard: {scan['pipeline']} {SUBJECTS[event]}",
+        message=json.dumps(message),
+        attributes=attributes,
+    )

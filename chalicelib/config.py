@@ -35,6 +35,11 @@ class Settings:
     max_upload_bytes: int
     upload_expiry_seconds: int
     stream_shards: int = 4
+    alert_webhook: str = ""
+    smtp_url: str = ""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    public_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -67,12 +72,23 @@ class Settings:
             upload_expiry_seconds=int(env("UPLOAD_EXPIRY_SECONDS", "900")),
             # the embedded scan stream's and findings change log's shards
             stream_shards=int(env("PIPEGUARD_STREAM_SHARDS", "4")),
+            # embedded backend: where alerts, e-mail and uploads go
+            alert_webhook=env("PIPEGUARD_ALERT_WEBHOOK", ""),
+            smtp_url=env("PIPEGUARD_SMTP_URL", ""),
+            smtp_user=env("PIPEGUARD_SMTP_USER", ""),
+            smtp_password=env("PIPEGUARD_SMTP_PASSWORD", ""),
+            public_url=env("PIPEGUARD_PUBLIC_URL", ""),
         )
 
     @property
     def database_path(self) -> str:
         """The embedded backend's SQLite file, inside the state directory."""
         return os.path.join(self.home, DATABASE_NAME)
+
+    @property
+    def mail_outbox(self) -> str:
+        """Where the embedded backend writes e-mail as .eml files when no SMTP server is set."""
+        return os.path.join(self.home, "outbox")
 
 
 DATABASE_NAME = "pipeguard.db"

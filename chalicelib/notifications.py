@@ -14,7 +14,7 @@ from chalicelib.errors import from_pydantic
 from chalicelib.models import SEVERITY_ORDER, Severity
 from chalicelib.stores import scans
 from chalicelib.stores.backend import stores
-from chalicelib.stores.clients import client
+from chalicelib.stores.ports import Email
 
 # the local part: no space, control character or character that needs quoting (RFC 5322)
 _EMAIL = re.compile(
@@ -116,8 +116,5 @@ def send_digests(now: datetime | None = None) -> int:
 
 
 def _send(to: list[str], subject: str, body: str) -> None:
-    client("ses").send_email(
-        Source=settings().alert_sender,
-        Destination={"ToAddresses": to},
-        Message={"Subject": {"Data": subject}, "Body": {"Text": {"Data": body}}},
-    )
+    """Through the backend's mailer: SES on AWS, SMTP or .eml files embedded."""
+    stores().mail.send(Email(settings().alert_sender, tuple(to), subject, body))

@@ -1,5 +1,5 @@
-"""`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key|backup|restore`: operator
-commands.
+"""`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key|backup|restore|alerts|
+deliver-alerts`: operator commands.
 
 Deployed, they use the environment's AWS credentials and the same variables as the functions
 (FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, ACCOUNT_SCAN_QUEUE_URL, OPENSEARCH_ENDPOINT...). With
@@ -17,7 +17,16 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-COMMANDS = ("reindex", "redrive", "create-tenant", "issue-key", "backup", "restore")
+COMMANDS = (
+    "reindex",
+    "redrive",
+    "create-tenant",
+    "issue-key",
+    "backup",
+    "restore",
+    "alerts",
+    "deliver-alerts",
+)
 DEFAULT_STATE_DIR = ".local"
 
 
@@ -112,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         "restore", help="replace the embedded stack's state folder by the backup PATH (stopped)"
     )
     restore_p.add_argument("path", metavar="PATH", help="a folder written by backup")
+    alerts_p = sub.add_parser(
+        "alerts", help="the embedded backend's alert outbox, newest first, with delivery state"
+    )
+    alerts_p.add_argument("--pending", action="store_true", help="only undelivered alerts")
+    alerts_p.add_argument("--limit", type=int, default=50, help="alerts at most")
+    deliver_p = sub.add_parser(
+        "deliver-alerts", help="post the due alerts of the outbox to the webhook once"
+    )
+    deliver_p.add_argument("--url", help="the webhook (default: PIPEGUARD_ALERT_WEBHOOK)")
     args = parser.parse_args(_legacy_local(sys.argv[1:] if argv is None else argv))
     if args.command in ("backup", "restore"):
         return _state_folder_command(parser, args)
@@ -136,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
             )
         result = asdict(maintenance.redrive(args.max))
         result["account_scans"] = asdict(account_scan_redrive.redrive(args.max))
+    elif args.command in ("alerts", "deliver-alerts"):
+        result = _alerts(parser, args)
     elif args.command == "create-tenant":
         try:
             key = tenancy.create_tenant(args.tenant_id, args.name)
@@ -149,6 +169,30 @@ def main(argv: list[str] | None = None) -> int:
         result = {"tenant_id": args.tenant_id, "api_key": key}
     print(json.dumps({args.command: result}))
     return 0
+
+
+def _alerts(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict:
+    from chalicelib.config import settings
+    from chalicelib.stores.backend import stores
+    from chalicelib.stores.embedded.outbox import SqliteAlertOutbox
+
+    outbox = stores().alerts
+    if not isinstance(outbox, SqliteAlertOutbox):
+        parser.exit(
+            2,
+            "error: alerts go to the SNS topic on the AWS backend: subscribe to ALERT_TOPIC_ARN "
+            "(or use --local for the embedded stack's outbox)\n",
+        )
+    if args.command == "alerts":
+        if args.limit < 1:
+            parser.error("--limit must be at least 1")
+        return {"alerts": [a.to_json() for a in outbox.recent(args.limit, args.pending)]}
+    from chalicelib import alert_webhook
+
+    url = args.url or settings().alert_webhook
+    if not url.startswith(("http://", "https://")):
+        parser.error("name the webhook with --url or PIPEGUARD_ALERT_WEBHOOK (http:// or https://)")
+    return asdict(alert_webhook.deliver_due(outbox, url))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Large artifacts: a presigned S3 upload under the tenant's prefix, bounded in size and time;
-the uploaded file is read back through the blob store."""
+"""Large artifacts: a signed upload form (S3 presigned POST on AWS, the local server's form on
+the embedded backend) under the tenant's prefix, bounded in size and time, used once; the
+uploaded file is read back through the blob store."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ import uuid
 from typing import Any
 
 from chalicelib.config import settings
-from chalicelib.errors import PayloadTooLarge, ValidationFailed
+from chalicelib.errors import PayloadTooLarge, ServiceUnavailable, ValidationFailed
 from chalicelib.models import UploadRequest
 from chalicelib.stores import blobs
 from chalicelib.stores.backend import stores
-from chalicelib.stores.clients import client
 
 
 def upload_key(tenant_id: str, upload_id: str) -> str:
@@ -19,7 +19,7 @@ def upload_key(tenant_id: str, upload_id: str) -> str:
 
 
 def start(tenant_id: str, request: UploadRequest) -> dict[str, Any]:
-    """A presigned POST that accepts one file of at most `max_upload_bytes`, for a while."""
+    """A signed form POST that accepts one file of at most `max_upload_bytes`, for a while."""
     limits = settings()
     if request.size > limits.max_upload_bytes:
         raise PayloadTooLarge(
@@ -27,17 +27,21 @@ def start(tenant_id: str, request: UploadRequest) -> dict[str, Any]:
             f"this one is {request.size}"
         )
     upload_id = "upl_" + uuid.uuid4().hex[:24]
-    form = client("s3").generate_presigned_post(
-        Bucket=limits.artifact_bucket,
-        Key=upload_key(tenant_id, upload_id),
-        Conditions=[["content-length-range", 1, limits.max_upload_bytes]],
-        ExpiresIn=limits.upload_expiry_seconds,
-    )
+    try:
+        form = stores().uploads.grant(
+            tenant_id,
+            upload_id,
+            upload_key(tenant_id, upload_id),
+            limits.max_upload_bytes,
+            limits.upload_expiry_seconds,
+        )
+    except RuntimeError as exc:  # the embedded server's own URL is not configured
+        raise ServiceUnavailable(f"uploads are not available: {exc}") from None
     return {
         "upload_id": upload_id,
         "method": "POST",
-        "url": form["url"],
-        "fields": form["fields"],
+        "url": form.url,
+        "fields": form.fields,
         "max_bytes": limits.max_upload_bytes,
         "expires_in": limits.upload_expiry_seconds,
     }

@@ -9,7 +9,9 @@ This server does the same locally:
   an idle keep-alive connection is closed after as long;
 - the body (Content-Length or chunked, at most MAX_REQUEST_BYTES, else 413) is read in full
   before the request enters the app, so a slow or stalled client delays nobody else;
-- every error the server sends itself is the JSON error body.
+- every error the server sends itself is the JSON error body;
+- `POST /uploads` (the embedded backend's presigned upload form, `local.upload_receiver`) is
+  answered without the app: its body may be as large as an upload, and it carries no API key.
 
 Calls into the app are serialised: Chalice keeps `current_request` and `lambda_context` on the
 app object, and a Lambda instance handles one request at a time anyway. Only the app call holds
@@ -274,13 +276,40 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
                 self._expired = True
                 raise Refused(408, *self._protocol_error(408)) from None
             self.server.deadlines.disarm(self)
-            status, headers, payload = self._call_app(body)
+            if self._is_upload():
+                status, headers, payload = self._receive_upload(body)
+            else:
+                status, headers, payload = self._call_app(body)
         except Refused as refused:
             self._refuse(refused)
             return
         self._send(status, headers, payload)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+    def _is_upload(self) -> bool:
+        from chalicelib.stores.embedded.upload_forms import UPLOAD_PATH
+
+        return self.command == "POST" and self.path.split("?")[0] == UPLOAD_PATH
+
+    def _body_limit(self) -> int:
+        if self._is_upload():
+            from chalicelib.local.upload_receiver import body_limit
+
+            return body_limit()
+        return self.server.max_request_bytes
+
+    def _receive_upload(self, body: bytes | None) -> tuple[int, dict[str, Any], bytes | None]:
+        from chalicelib.local.upload_receiver import receive
+
+        if self.server.stopping:
+            raise Refused(503, "service_unavailable", "the stack is stopping")
+        status, document = receive(self.headers, body)
+        return (
+            status,
+            {"Content-Type": "application/json"},
+            (None if document is None else _json(document)),
+        )
 
     def _call_app(self, body: bytes | None) -> tuple[int, dict[str, Any], bytes | None]:
         headers = dict(self.headers)
@@ -358,12 +387,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             raise Refused(
                 400, "bad_request", f"Content-Length must be a number of bytes, not {value[:40]!r}"
             )
-        if not _DIGITS.fullmatch(value) or int(value) > self.server.max_request_bytes:
+        if not _DIGITS.fullmatch(value) or int(value) > self._body_limit():
             raise self._too_large(f"Content-Length is {value[:40]}")
         return int(value)
 
     def _read_chunked(self) -> bytes:
-        limit = self.server.max_request_bytes
+        limit = self._body_limit()
         parts: list[bytes] = []
         total = 0
         while True:
@@ -400,7 +429,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         raise Refused(431, *self._protocol_error(431))
 
     def _too_large(self, what: str) -> Refused:
-        limit = self.server.max_request_bytes
+        limit = self._body_limit()
         return Refused(
             413,
             "payload_too_large",

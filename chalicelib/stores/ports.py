@@ -389,6 +389,61 @@ class JobQueue(Protocol):
 
 
 @dataclass(frozen=True)
+class Alert:
+    """One alert for the platform's subscribers; `alert_id` is the same for every delivery of
+    the same event (a retried evaluation), `message` is JSON text, `attributes` what
+    subscribers filter on."""
+
+    alert_id: str
+    tenant_id: str
+    subject: str
+    message: str
+    attributes: dict[str, str]
+
+
+class AlertSink(Protocol):
+    """Where alerts go: the SNS topic (AWS) or the durable outbox (embedded)."""
+
+    def publish(self, alerts: list[Alert]) -> None:
+        """Hand every alert over at least once, or raise (nothing is lost by a retry)."""
+
+
+@dataclass(frozen=True)
+class Email:
+    """One plain-text e-mail."""
+
+    sender: str
+    to: tuple[str, ...]
+    subject: str
+    body: str
+
+
+class Mailer(Protocol):
+    """Sends e-mail: SES (AWS); SMTP or .eml files in the state directory (embedded)."""
+
+    def send(self, email: Email) -> None:
+        """Send it, or raise."""
+
+
+@dataclass(frozen=True)
+class UploadGrant:
+    """A form POST that stores one file under `key`: the URL and the form's fields."""
+
+    url: str
+    fields: dict[str, str]
+
+
+class UploadGrants(Protocol):
+    """Signed, expiring upload forms (S3 presigned POST; the embedded server's signed form)."""
+
+    def grant(
+        self, tenant_id: str, upload_id: str, key: str, max_bytes: int, expires_in: int
+    ) -> UploadGrant:
+        """A form that accepts one file of 1 to `max_bytes` bytes under the tenant's `key`
+        (a `ValueError` if outside its prefix) for `expires_in` seconds."""
+
+
+@dataclass(frozen=True)
 class Stores:
     """One backend's adapters, as `chalicelib.stores.backend.stores()` gives them."""
 
@@ -404,3 +459,6 @@ class Stores:
     jobs: JobQueue
     stream: ScanStream
     dead_letters: DeadLetterQueue
+    alerts: AlertSink
+    mail: Mailer
+    uploads: UploadGrants

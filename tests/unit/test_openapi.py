@@ -49,7 +49,7 @@ REQUEST_MODELS = {
 COMMON = {"401", "403", "429", "500"}
 STATUSES = {
     ("POST", "/v1/scans"): {"202", "400", "409", "413", "415", "422", "503"},
-    ("POST", "/v1/uploads"): {"201", "400", "413", "415", "422"},
+    ("POST", "/v1/uploads"): {"201", "400", "413", "415", "422", "503"},
     ("GET", "/v1/scans/{scan_id}"): {"200", "404"},
     ("GET", "/v1/scans/{scan_id}/report"): {"200", "404", "409"},
     ("GET", "/v1/findings"): {"200", "400", "422"},
@@ -830,16 +830,26 @@ def test_account_schemas_match_what_the_code_stores_and_returns(
     assert first["next_cursor"]
 
 
-def test_upload_schema_matches_the_presigned_form(spec: dict[str, Any], monkeypatch: Any) -> None:
+def test_upload_schema_matches_the_presigned_form(
+    spec: dict[str, Any], monkeypatch: Any, tmp_path: Any
+) -> None:
+    """The embedded backend's signed form (the S3 one is checked on moto in the e2e tests)."""
     from chalicelib import uploads
+    from chalicelib.config import settings
     from chalicelib.models import UploadRequest
+    from chalicelib.stores import backend
 
-    class S3:
-        def generate_presigned_post(self, **kwargs: Any) -> dict:
-            return {"url": "http://s3/bucket", "fields": {"key": kwargs["Key"], "policy": "p"}}
-
-    monkeypatch.setattr(uploads, "client", lambda name: S3())
-    form = uploads.start("acme", UploadRequest(path="big.yaml", size=10))
+    monkeypatch.setenv("PIPEGUARD_BACKEND", "embedded")
+    monkeypatch.setenv("PIPEGUARD_HOME", str(tmp_path))
+    monkeypatch.setenv("PIPEGUARD_PUBLIC_URL", "http://127.0.0.1:8000")
+    settings.cache_clear()
+    backend.reset()
+    try:
+        form = uploads.start("acme", UploadRequest(path="big.yaml", size=10))
+    finally:
+        backend.reset()
+        monkeypatch.undo()
+        settings.cache_clear()
     _fields(spec, "Upload", form, set())
 
 

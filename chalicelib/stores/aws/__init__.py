@@ -8,14 +8,15 @@ from chalicelib.stores.ports import Stores
 
 def build() -> Stores:
     """The tenancy ports and registered accounts on the tenants table, scans and findings on
-    their tables, blobs in the artifact bucket, jobs on the account-scan queue (as
-    `settings()` names them)."""
+    their tables, blobs and upload forms in the artifact bucket, jobs on the account-scan queue,
+    alerts on SNS, e-mail on SES (as `settings()` names them)."""
     from chalicelib.stores.aws.accounts import DynamoAccounts
     from chalicelib.stores.aws.audit import DynamoAuditLog
     from chalicelib.stores.aws.blobs import S3Blobs
     from chalicelib.stores.aws.dead_letters import SqsDeadLetters
     from chalicelib.stores.aws.findings import DynamoFindings
     from chalicelib.stores.aws.jobs import SqsJobs
+    from chalicelib.stores.aws.notify import S3UploadGrants, SesMail, SnsAlerts
     from chalicelib.stores.aws.policies import DynamoPolicies
     from chalicelib.stores.aws.scans import DynamoScans
     from chalicelib.stores.aws.settings import DynamoSettings
@@ -36,4 +37,7 @@ def build() -> Stores:
         jobs=SqsJobs(),
         stream=KinesisStream(),
         dead_letters=SqsDeadLetters(),
+        alerts=SnsAlerts(),
+        mail=SesMail(),
+        uploads=S3UploadGrants(),
     )

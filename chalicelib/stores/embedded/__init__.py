@@ -21,11 +21,14 @@ def build(path: str) -> Stores:
     from chalicelib.stores.embedded.dead_letters import SqliteDeadLetters
     from chalicelib.stores.embedded.findings import SqliteFindings
     from chalicelib.stores.embedded.jobs import SqliteJobs
+    from chalicelib.stores.embedded.mail import LocalMail
+    from chalicelib.stores.embedded.outbox import SqliteAlertOutbox
     from chalicelib.stores.embedded.policies import SqlitePolicies
     from chalicelib.stores.embedded.scans import SqliteScans
     from chalicelib.stores.embedded.settings import SqliteSettings
     from chalicelib.stores.embedded.stream import SqliteScanStream
     from chalicelib.stores.embedded.tenants import SqliteTenants
+    from chalicelib.stores.embedded.upload_forms import SignedUploadForms
     from chalicelib.stores.embedded.waivers import SqliteWaivers
 
     database = Database(path)
@@ -42,4 +45,7 @@ def build(path: str) -> Stores:
         jobs=SqliteJobs(database),
         stream=SqliteScanStream(database, settings().stream_shards),
         dead_letters=SqliteDeadLetters(database),
+        alerts=SqliteAlertOutbox(database),
+        mail=LocalMail(Path(path).parent),
+        uploads=SignedUploadForms(database),
     )

@@ -174,4 +174,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX jobs_by_visibility ON jobs (queue, visible_at, seq)",
     ),
+    # 6: the alert outbox (delivered to a webhook) and the one-use upload grants
+    (
+        """CREATE TABLE alert_outbox (
+            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+            alert_id     TEXT NOT NULL UNIQUE,
+            tenant_id    TEXT NOT NULL,
+            created_at   TEXT NOT NULL,
+            subject      TEXT NOT NULL,
+            message      TEXT NOT NULL,
+            attributes   TEXT NOT NULL,
+            attempts     INTEGER NOT NULL DEFAULT 0,
+            next_attempt REAL NOT NULL DEFAULT 0,
+            delivered_at TEXT,
+            last_error   TEXT
+        )""",
+        "CREATE INDEX alert_outbox_pending ON alert_outbox (delivered_at, next_attempt)",
+        """CREATE TABLE upload_grants (
+            upload_id  TEXT PRIMARY KEY,
+            tenant_id  TEXT NOT NULL,
+            used_at    TEXT
+        ) WITHOUT ROWID""",
+        """CREATE TABLE signing_secrets (
+            name   TEXT PRIMARY KEY,
+            secret BLOB NOT NULL
+        ) WITHOUT ROWID""",
+    ),
 )
