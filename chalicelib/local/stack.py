@@ -34,6 +34,7 @@ BACKENDS = ("embedded", "aws")
 ENVIRONMENT_KEYS = (
     "PIPEGUARD_BACKEND",
     "PIPEGUARD_HOME",
+    "PIPEGUARD_PUBLIC_URL",
     "PIPEGUARD_TENANT_AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL",
     "AWS_ACCESS_KEY_ID",
@@ -121,6 +122,8 @@ class EmbeddedStack:
         except OSError as exc:
             raise PortUnavailable(f"{self.host}:{self.port}: {exc.strerror or exc}") from exc
         _quiet_defaults()
+        # where upload forms are posted (the embedded backend's stand-in for S3)
+        os.environ["PIPEGUARD_PUBLIC_URL"] = self._server.url
         if self.backend == "aws":
             from chalicelib.local.moto_backend import MotoBackend
 

@@ -127,15 +127,35 @@ def serve(index: int, count: int) -> int:
         queues = queue_sources(app_module)
     runner = EventSourceRunner(stream_sources(app_module, shards), queues=queues)
     runner.start()
+    delivery = None
     if index == 0:
         sweeper = account_sweeper()
+        delivery = _alert_delivery(stop)
     print(READY, flush=True)
     while not stop.wait(0.5):
         pass
     if sweeper is not None:
         sweeper.stop()
     runner.stop(timeout=STOP_TIMEOUT - 5)
+    if delivery is not None:
+        delivery.join(5)
     return 0
+
+
+def _alert_delivery(stop: threading.Event) -> threading.Thread | None:
+    """Post the alert outbox to `PIPEGUARD_ALERT_WEBHOOK`, if one is set, until `stop`."""
+    from chalicelib.alert_webhook import deliver_forever
+    from chalicelib.config import settings
+    from chalicelib.stores.backend import stores
+
+    url = settings().alert_webhook
+    if not url:
+        return None
+    thread = threading.Thread(
+        target=deliver_forever, args=(stores().alerts, url, stop), name="alert-webhook", daemon=True
+    )
+    thread.start()
+    return thread
 
 
 def stream_shards() -> int:
