@@ -377,6 +377,7 @@ class Scan:
     sent: float = 0.0
     accepted: float = 0.0
     scan_id: str = ""
+    pipeline: str = ""
     scan_total: int | None = None  # sum of the scan's counts, once complete
     searchable: float | None = None
     polls: int = 0
@@ -608,6 +609,7 @@ class Driver:
             for t in tenants
         ]
         self._free: list[Slot] = list(self.slots)
+        self.accepted: list[Scan] = []  # every scan that got a 202
         self._free_cond = threading.Condition()
         self._seq = 0
         self._seq_lock = threading.Lock()
@@ -630,12 +632,12 @@ class Driver:
                     return None
                 self._free_cond.wait(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
             slot = self._free.pop(0)
-            if self.opts.paths == "unique":
+            if self.opts.paths != "fixed":
                 self._free.append(slot)
             return slot
 
     def _release(self, slot: Slot) -> None:
-        if self.opts.paths == "unique":
+        if self.opts.paths != "fixed":
             return
         with self._free_cond:
             self._free.append(slot)
@@ -673,8 +675,11 @@ class Driver:
             predicted += file.findings
             artifacts.append({"type": artifact_type, "path": path, "content": file.content})
         scan.predicted = predicted
+        scan.pipeline = scan.slot.pipeline
+        if self.opts.paths == "pipeline":  # the scan is its pipeline's only run
+            scan.pipeline = f"crash-{scan.run_id}"
         document = {
-            "pipeline": scan.slot.pipeline,
+            "pipeline": scan.pipeline,
             "run_id": scan.run_id,
             "commit": f"{rng.getrandbits(160):040x}",
             "artifacts": artifacts,
@@ -732,6 +737,8 @@ class Driver:
                 if reply.status != 202 or not isinstance(reply.body, dict):
                     stats.error(f"submit_{reply.error or f'http_{reply.status}'}")
                     self._release(slot)
+                    if reply.error == "connection":  # the stack is down (crash mode)
+                        time.sleep(0.05)
                     continue
                 scan.accepted = time.monotonic()
                 scan.scan_id = reply.body["scan_id"]
@@ -740,6 +747,7 @@ class Driver:
                     stats.submitted_artifacts += scan.artifacts
                     stats.first_sent = min(stats.first_sent or scan.sent, scan.sent)
                     stats.last_sent = max(stats.last_sent or 0.0, scan.accepted)
+                    self.accepted.append(scan)
                 self.tracker.add(scan)
 
         threads = [
@@ -842,9 +850,7 @@ def memory_trend(samples: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def process_costs(
-    samples: list[dict[str, Any]], searchable: int, warmup: float
-) -> dict[str, Any]:
+def process_costs(samples: list[dict[str, Any]], searchable: int, warmup: float) -> dict[str, Any]:
     """RSS trend and CPU per searchable artifact of each process; disk growth and the stream
     tables' rows at the end."""
     processes = stack_probe.process_trends(samples, warmup)
@@ -1074,7 +1080,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--mode",
-        choices=("throughput", "latency", "both"),
+        choices=("throughput", "latency", "both", "crash"),
         default="both",
         help="what to measure (ignored with --soak); each mode gets a fresh stack",
     )
@@ -1090,7 +1096,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tenants", type=int, default=20)
     parser.add_argument("--pipelines-per-tenant", type=int, default=10)
     parser.add_argument("--artifacts-per-scan", type=int, default=3)
-    parser.add_argument("--paths", choices=("fixed", "unique"), default="fixed")
+    parser.add_argument(
+        "--paths",
+        choices=("fixed", "unique", "pipeline"),
+        default="fixed",
+        help="fixed: one run per pipeline at a time; unique: every scan its own paths; "
+        "pipeline: every scan its own pipeline (crash mode's)",
+    )
+    parser.add_argument("--kills", type=int, default=5, help="crash: kill -9 this many times")
     parser.add_argument("--clients", type=int, default=4, help="submitting threads")
     parser.add_argument("--trackers", type=int, default=2, help="polling threads")
     parser.add_argument(
@@ -1123,8 +1136,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tag", default="", help="suffix for the result file name")
     parser.add_argument("--verbose", action="store_true", help="print samples as they come")
     args = parser.parse_args(argv)
-    if args.soak is not None:
-        args.rate = args.rate or 100.0
+    if args.mode == "crash":
+        args.paths = "pipeline"
     args.rate = args.rate or 100.0
     if args.poll_interval is None:
         args.poll_interval = 0.05 if args.probe == "sqlite" else 0.1
@@ -1164,6 +1177,13 @@ def main(argv: list[str] | None = None) -> int:
         "runs": {},
     }
     for mode in modes:
+        if mode == "crash":
+            from bench.crash import print_crash, run_crash
+
+            result = run_crash(opts, corpus, python, REPO, tenant_names(opts.tenants))
+            document["runs"][mode] = result
+            print_crash(result)
+            continue
         if opts.attach:
             stack = attached_stack(opts.attach, opts.stack_pid)
             result = run_mode(mode, stack, corpus, opts)
