@@ -64,15 +64,21 @@ def metrics() -> Any:
 
 
 def count(name: str, value: float = 1) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+    _add(name, "Count", value)
 
 
 def milliseconds(name: str, value: float) -> None:
-    from aws_lambda_powertools.metrics import MetricUnit
+    _add(name, "Milliseconds", value)
 
-    metrics().add_metric(name=name, unit=MetricUnit.Milliseconds, value=value)
+
+def _add(name: str, unit: str, value: float) -> None:
+    """Add a value, or nothing when metrics are disabled: Powertools keeps disabled metrics and
+    prints them to stdout at its 100-value limit, which `flush()` never clears then."""
+    from aws_lambda_powertools.metrics import MetricUnit
+    from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+    if not is_metrics_disabled():
+        metrics().add_metric(name=name, unit=MetricUnit[unit], value=value)
 
 
 def flush() -> None:

@@ -4,9 +4,10 @@ their own, so the API and the rule evaluation each get a core.
 `python -m chalicelib.local worker --index I --count N` polls its share of the scan stream's
 and the findings change log's shards (shard s belongs to worker s mod N); worker 0 also polls
 the account-scan queue and runs the account sweep. A worker prints `ready` on stdout once it
-polls, logs on stderr, stops after its batches on SIGTERM and exits at once when its stdin
-closes: when the stack stops or dies (even by kill -9), its workers go with it. What a killed
-worker had not checkpointed is delivered again (at-least-once; the handlers are idempotent).
+polls; from then on its stdout (logs, metric documents) goes to its log, like its stderr. It
+stops after its batches on SIGTERM and exits at once when its stdin closes: when the stack
+stops or dies (even by kill -9), its workers go with it. What a killed worker had not
+checkpointed is delivered again (at-least-once; the handlers are idempotent).
 """
 
 from __future__ import annotations
@@ -132,6 +133,7 @@ def serve(index: int, count: int) -> int:
         sweeper = account_sweeper()
         delivery = _alert_delivery(stop)
     print(READY, flush=True)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # nobody reads the pipe from now on
     while not stop.wait(0.5):
         pass
     if sweeper is not None:

@@ -3,7 +3,8 @@
 A write goes to a temporary file in the blob's own directory (`.<name>.<random>`, a name no key
 can have), is flushed to disk, and is renamed over the blob (`os.replace`, atomic on one file
 system), then the directory is flushed: a reader sees the old bytes or the new ones, and a
-process killed before the rename leaves only a temporary file no key reaches. Artifact bodies
+process killed before the rename leaves only a temporary file no key reaches. A put of the bytes
+a blob already holds writes nothing. Artifact bodies
 are content-addressed by their keys (`artifacts/<sha256>`), so a body is written once however
 often it is submitted.
 """
@@ -34,6 +35,8 @@ class FileBlobs:
         self, tenant_id: str, key: str, data: bytes, content_type: str = "application/octet-stream"
     ) -> None:
         path = self._path(tenant_id, key)
+        if _holds(path, data):  # e.g. a body submitted again: nothing to write or flush
+            return
         _make_directories(path.parent)
         temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -58,6 +61,14 @@ class FileBlobs:
     def size(self, tenant_id: str, key: str) -> int | None:
         path = self._path(tenant_id, key)
         return path.stat().st_size if path.is_file() else None
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the blob at `path` holds exactly `data` already (renamed into place, so whole)."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return False
 
 
 def _make_directories(directory: Path) -> None:

@@ -23,6 +23,7 @@ from chalicelib.sqlite_threads import ThreadConnections, immediate
 from chalicelib.stores.embedded.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
+PAGE_SIZE = 8192  # bytes; SQLite's default 4096 spills WITHOUT ROWID rows over ~1 KB
 SQLITE_NOTADB = 26
 
 
@@ -78,6 +79,9 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     """Bring the file to the newest schema version, or raise `DatabaseRefused`."""
+    # A new file gets pages big enough that a finding (~1 KiB of JSON, in a WITHOUT ROWID
+    # table) needs no overflow page of its own; an existing file keeps its page size.
+    conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     try:
         conn.execute("BEGIN IMMEDIATE")
     except sqlite3.DatabaseError as exc:
