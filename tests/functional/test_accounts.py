@@ -276,7 +276,17 @@ def test_overlapping_sweeps_queue_one_job_per_due_account(
         both_read.wait()
         return found
 
+    # moto in-process does not make two concurrent conditional updates atomic (DynamoDB
+    # does); the claims run one after the other, each on the stale read
+    one_claim = threading.Lock()
+    claim = store.claim
+
+    def claim_alone(*args: Any) -> None:
+        with one_claim:
+            claim(*args)
+
     monkeypatch.setattr(store, "due", due_then_wait)
+    monkeypatch.setattr(store, "claim", claim_alone)
     summaries: list[dict[str, int]] = []
     sweeps = [
         threading.Thread(target=lambda: summaries.append(account_scans.sweep(clock=lambda: start)))
