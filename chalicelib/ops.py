@@ -3,9 +3,10 @@ deliver-alerts`: operator commands.
 
 Deployed, they use the environment's AWS credentials and the same variables as the functions
 (FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, ACCOUNT_SCAN_QUEUE_URL, OPENSEARCH_ENDPOINT...). With
-`--local`, they talk to the embedded stack running on `.local` (or on `--state-dir DIR`), which
-describes itself in `stack.json` there. `backup PATH` and `restore PATH` act on that state folder
-itself (`--local` only): a backup while the stack runs, a restore while it is stopped.
+`--local`, they talk to the embedded stack running on `$PIPEGUARD_HOME`, else `.local` (as
+`make run` chooses it; `--state-dir DIR` names another folder), which describes itself in
+`stack.json` there. `backup PATH` and `restore PATH` act on that state folder itself (`--local`
+only): a backup while the stack runs, a restore while it is stopped.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ COMMANDS = (
 DEFAULT_STATE_DIR = ".local"
 
 
+def _default_state_dir() -> str:
+    """The folder `make run` keeps its state in: `$PIPEGUARD_HOME`, else `.local`."""
+    return os.environ.get("PIPEGUARD_HOME") or DEFAULT_STATE_DIR
+
+
 def _use_local_stack(parser: argparse.ArgumentParser, state_dir: str) -> None:
     from chalicelib.local.statedir import holder
 
@@ -51,9 +57,9 @@ def _state_folder_command(parser: argparse.ArgumentParser, args: argparse.Namesp
         parser.exit(
             2,
             f"error: {args.command} works on the embedded stack's state folder: add --local "
-            "(and --state-dir DIR for another folder than .local)\n",
+            f"(and --state-dir DIR for another folder than {_default_state_dir()})\n",
         )
-    state_dir = Path(args.state_dir or DEFAULT_STATE_DIR)
+    state_dir = Path(args.state_dir or _default_state_dir())
     progress = backup.Progress(lambda line: print(line, file=sys.stderr, flush=True))
     try:
         if args.command == "backup":
@@ -92,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--state-dir",
         metavar="DIR",
-        help=f"the embedded stack's state folder (implies --local; default {DEFAULT_STATE_DIR})",
+        help="the embedded stack's state folder (implies --local; default: $PIPEGUARD_HOME, "
+        f"else {DEFAULT_STATE_DIR})",
     )
     sub = parser.add_subparsers(dest="command", required=True)
     reindex_p = sub.add_parser("reindex", help="rebuild the search index from DynamoDB")
@@ -134,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("backup", "restore"):
         return _state_folder_command(parser, args)
     if args.local or args.state_dir:
-        _use_local_stack(parser, args.state_dir or DEFAULT_STATE_DIR)
+        _use_local_stack(parser, args.state_dir or _default_state_dir())
 
     from chalicelib import maintenance, tenancy
 

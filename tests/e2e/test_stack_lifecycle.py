@@ -174,6 +174,25 @@ def test_documented_operator_commands_work_as_written(
         assert command in json.loads(done.stdout.strip().splitlines()[-1]), shown
 
 
+def test_local_operator_commands_find_the_stack_in_pipeguard_home(
+    victim: dict[str, Any], tmp_path: Path
+) -> None:
+    """A stack started with `PIPEGUARD_HOME=DIR make run` keeps its state in DIR: `--local`
+    finds it there, from any working directory, as the documents write the command."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHONPATH=str(REPO_ROOT), PIPEGUARD_HOME=str(victim["state_dir"]))
+    done = subprocess.run(
+        [sys.executable, "-m", "chalicelib.ops", "--local", "reindex"],
+        cwd=tmp_path,  # no .local here
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "reindex" in json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_operator_commands_need_a_running_stack(tmp_path: Path) -> None:
     (tmp_path / "stack.json").write_text(json.dumps({"environment": {}}))  # left by a stop
     for args in (["--local", str(tmp_path)], ["--state-dir", str(tmp_path)]):
