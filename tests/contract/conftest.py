@@ -11,28 +11,15 @@ from typing import Any
 import pytest
 
 from chalicelib.stores.ports import Stores
+from tests.embedded_backend import fresh_stores, use_embedded
 
 
 @pytest.fixture(params=["aws", "embedded"])
 def stores(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: Any) -> Iterator[Stores]:
     """The configured backend's stores: what the services use through `backend.stores()`."""
-    from chalicelib.config import settings
-    from chalicelib.policy import forget_cached
-    from chalicelib.stores import backend
-
     if request.param == "aws":
         request.getfixturevalue("aws")
     else:
-        from chalicelib.search.factory import reset_index
-
-        monkeypatch.setenv("PIPEGUARD_BACKEND", "embedded")
-        monkeypatch.setenv("PIPEGUARD_HOME", str(tmp_path / "state"))
-        monkeypatch.setenv("SEARCH_BACKEND", "sqlite")
-        monkeypatch.setenv("SEARCH_SQLITE_PATH", str(tmp_path / "search.db"))
-        settings.cache_clear()
-        reset_index()
-    forget_cached()
-    backend.reset()
-    yield backend.stores()
-    backend.reset()
-    settings.cache_clear()
+        use_embedded(monkeypatch, tmp_path)
+    with fresh_stores() as found:
+        yield found

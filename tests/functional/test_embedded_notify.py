@@ -16,30 +16,18 @@ import pytest
 import requests
 
 from chalicelib.stores.ports import Stores
+from tests.embedded_backend import fresh_stores, use_embedded
 
 SCAN = {"scan_id": "scn_1", "pipeline": "shop", "run_id": "r1", "commit": "abc"}
 
 
 @pytest.fixture
 def embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stores]:
-    from chalicelib.config import settings
-    from chalicelib.policy import forget_cached
-    from chalicelib.search.factory import reset_index
-    from chalicelib.stores import backend
-
     for name in ("PIPEGUARD_SMTP_URL", "PIPEGUARD_ALERT_WEBHOOK", "PIPEGUARD_PUBLIC_URL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PIPEGUARD_BACKEND", "embedded")
-    monkeypatch.setenv("PIPEGUARD_HOME", str(tmp_path / "state"))
-    monkeypatch.setenv("SEARCH_BACKEND", "sqlite")
-    monkeypatch.setenv("SEARCH_SQLITE_PATH", str(tmp_path / "search.db"))
-    settings.cache_clear()
-    reset_index()
-    forget_cached()
-    backend.reset()
-    yield backend.stores()
-    backend.reset()
-    settings.cache_clear()
+    use_embedded(monkeypatch, tmp_path)
+    with fresh_stores() as found:
+        yield found
 
 
 # Alerts -------------------------------------------------------------------------------------
