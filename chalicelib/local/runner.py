@@ -438,9 +438,12 @@ class EventSourceRunner:
     """Polls every shard of every source in a background thread of its own until stopped.
 
     As with Lambda, shards are processed concurrently and each shard's records in order, one
-    batch at a time. Like Lambda's pollers, a shard is polled again at once while records it
-    fetched wait, `idle_sleep` after it caught up, and less and less often while it stays idle
-    (up to `max_idle_sleep`). Each source looks for new shards every `discovery_interval` s.
+    batch at a time; with `thread_per_shard=False` one thread per source polls its shards in
+    turn (in one process more threads only contend for the GIL and the database's write lock;
+    processes of their own are what adds cores). Like Lambda's pollers, a shard is polled again
+    at once while records it fetched wait, `idle_sleep` after it caught up, and less and less
+    often while it stays idle (up to `max_idle_sleep`). Each source looks for new shards every
+    `discovery_interval` s.
     """
 
     def __init__(
@@ -450,8 +453,10 @@ class EventSourceRunner:
         max_idle_sleep: float = 0.25,
         discovery_interval: float = 2.0,
         queues: list[QueueSource] | None = None,
+        thread_per_shard: bool = True,
     ) -> None:
         self.sources = sources
+        self.thread_per_shard = thread_per_shard
         self.queues = queues or []
         self.idle_sleep = idle_sleep
         self.max_idle_sleep = max_idle_sleep
@@ -462,7 +467,8 @@ class EventSourceRunner:
     def start(self) -> None:
         for source in self.sources:
             source.discover(force=True)
-            self._spawn(self._discover_loop, source, name=f"runner-{source.name}")
+            loop = self._discover_loop if self.thread_per_shard else self._source_loop
+            self._spawn(loop, source, name=f"runner-{source.name}")
         for queue in self.queues:
             self._spawn(self._queue_loop, queue, name=f"runner-{queue.name}")
 
@@ -494,6 +500,41 @@ class EventSourceRunner:
                 source.discover()
             except Exception:
                 log.exception("listing the shards of %s failed; retrying", source.name)
+
+    def _source_loop(self, source: ShardedSource) -> None:
+        """Every shard of the source in turn, each paced as `_shard_loop` paces one."""
+        sleeps: dict[str, float] = {}  # each shard's current idle sleep
+        due: dict[str, float] = {}  # when each shard is polled next (monotonic)
+        while not self._stop.is_set():
+            try:
+                source.discover()
+            except Exception:
+                log.exception("listing the shards of %s failed; retrying", source.name)
+            for shard_id, shard in list(source.shards.items()):
+                if (shard.closed and not shard.buffer) or time.monotonic() < due.get(shard_id, 0):
+                    continue
+                sleep = sleeps.get(shard_id, self.idle_sleep)
+                pause = self._poll_once(source, shard, sleep)
+                sleeps[shard_id] = max(pause, self.idle_sleep)
+                due[shard_id] = time.monotonic() + pause
+            open_shards = [i for i, s in source.shards.items() if not s.closed or s.buffer]
+            next_due = min((due.get(i, 0.0) for i in open_shards), default=None)
+            rest = self.max_idle_sleep if next_due is None else next_due - time.monotonic()
+            if rest > 0:
+                self._stop.wait(rest)
+
+    def _poll_once(self, source: ShardedSource, shard: _Shard, sleep: float) -> float | None:
+        """One batch of the shard; how long it should rest before its next one (0: none)."""
+        try:
+            moved = source.poll_shard(shard)
+        except Exception:
+            log.exception("polling %s %s failed; retrying", source.name, shard.shard_id)
+            return 0.5
+        if moved and shard.buffer:  # more records fetched: the next batch at once
+            return 0.0
+        if moved or shard.buffer:  # caught up, or records wait for a retry delay
+            return self.idle_sleep
+        return min(sleep * 2, self.max_idle_sleep)  # idle: less and less often
 
     def _shard_loop(self, source: ShardedSource, shard: _Shard) -> None:
         sleep = self.idle_sleep

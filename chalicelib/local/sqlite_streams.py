@@ -5,7 +5,8 @@ A shard's iterator is `<shard>:<sequence>` (the last row read); a source starts 
 after its consumer's durable checkpoint, which moves only past records the handler finished
 (or that were dead-lettered, into the database's `dead_letters`). A process killed between a
 batch and its checkpoint delivers that batch again when it starts: at least once, never a
-skipped record. The writer may be another process on the same file (WAL: each poll reads what
+skipped record. A batch's writes (the handler's, its dead letters, its checkpoint) are one
+transaction. The writer may be another process on the same file (WAL: each poll reads what
 was committed). `shards` restricts a process to some shards, so that several share a stream.
 """
 
@@ -45,6 +46,17 @@ class _SqliteShards:
     log: StreamLog
     only: set[int] | None
     dead_letters: SqliteDeadLetters
+
+    def poll_shard(self, shard: _Shard) -> int:
+        """One batch of the shard, its writes and its checkpoint committed together: a batch
+        costs one transaction, and one cut short keeps nothing (its records come again)."""
+        try:
+            with self.log.database.grouped():
+                return super().poll_shard(shard)  # type: ignore[misc]
+        except Exception:
+            shard.buffer.clear()  # nothing of it was kept: read again from the checkpoint
+            shard.iterator, shard.closed = self._iterator(shard.shard_id), False
+            raise
 
     def _list_shards(self) -> list[str]:
         return [_shard_id(n) for n in self.log.shards() if self.only is None or n in self.only]

@@ -126,7 +126,9 @@ def serve(index: int, count: int) -> int:
         from chalicelib.local.sqlite_queues import queue_sources
 
         queues = queue_sources(app_module)
-    runner = EventSourceRunner(stream_sources(app_module, shards), queues=queues)
+    runner = EventSourceRunner(
+        stream_sources(app_module, shards), queues=queues, thread_per_shard=False
+    )
     runner.start()
     delivery = None
     if index == 0:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.stores.embedded.blobs import EmbeddedBlobs
+from chalicelib.stores.embedded.database import Database
 from chalicelib.stores.keys import tenant_key
 from chalicelib.stores.ports import Stores
 from tests.conftest import REPO_ROOT
@@ -153,3 +155,50 @@ def test_blob_files_are_the_owners_only(tmp_path: Path) -> None:
     path = tmp_path / "blobs" / "acme" / "artifacts" / ("0" * 64)
     assert path.stat().st_mode & 0o077 == 0
     assert (tmp_path / "blobs" / "acme").stat().st_mode & 0o077 == 0
+
+
+def _embedded(tmp_path: Path, inline_limit: int = 10) -> EmbeddedBlobs:
+    return EmbeddedBlobs(Database(tmp_path / "pipeguard.db"), tmp_path / "blobs", inline_limit)
+
+
+def _files(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in (tmp_path / "blobs").rglob("*") if p.is_file())
+
+
+def _rows(store: EmbeddedBlobs) -> list[tuple[str, str]]:
+    conn = store.database.connection()
+    return list(conn.execute("SELECT tenant_id, key FROM blobs"))
+
+
+def test_small_blobs_are_database_rows_and_large_ones_files(tmp_path: Path) -> None:
+    store = _embedded(tmp_path)
+    store.put("acme", KEY, b"small")
+    assert (_rows(store), _files(tmp_path)) == ([("acme", KEY)], [])
+    store.put("acme", KEY, b"larger than ten bytes")
+    assert (_rows(store), _files(tmp_path)) == ([], ["0" * 64])
+    assert store.get("acme", KEY) == b"larger than ten bytes"
+    store.put("acme", KEY, b"small")
+    assert (_rows(store), _files(tmp_path)) == ([("acme", KEY)], [])
+    assert store.get("acme", KEY) == b"small"
+    assert store.size("acme", KEY) == 5
+
+
+def test_a_blob_written_in_a_group_goes_with_the_group(tmp_path: Path) -> None:
+    store = _embedded(tmp_path)
+    database = store.database
+    with pytest.raises(RuntimeError), database.grouped():
+        store.put("acme", KEY, b"report")
+        raise RuntimeError("the batch was cut short")
+    assert store.get("acme", KEY) is None
+    with database.grouped():
+        store.put("acme", KEY, b"report")
+    assert store.get("acme", KEY) == b"report"
+
+
+def test_a_blob_file_of_an_older_release_is_still_read(tmp_path: Path) -> None:
+    from chalicelib.stores.embedded.blobs import FileBlobs
+
+    FileBlobs(tmp_path / "blobs").put("acme", KEY, b"old")  # where every blob used to be
+    store = _embedded(tmp_path)
+    assert store.get("acme", KEY) == b"old"
+    assert store.size("acme", KEY) == 3

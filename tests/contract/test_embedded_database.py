@@ -175,3 +175,68 @@ def test_of_two_simultaneous_policy_changes_from_one_version_one_wins(tmp_path: 
         assert stores.policies.current_version("acme") == current + 1
         assert stores.policies.version("acme", current + 1) == {"fail_on": winner}
         assert stores.audit.page("acme", 1)[0][0].action == winner
+
+
+def _count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM notes").fetchone()[0])
+
+
+def _notes(tmp_path: Path) -> db.Database:
+    database = db.Database(tmp_path / "pipeguard.db")
+    with database.write() as conn:
+        conn.execute("CREATE TABLE notes (n INTEGER PRIMARY KEY)")
+    return database
+
+
+def test_grouped_writes_commit_together_and_a_failed_one_alone_is_undone(
+    tmp_path: Path,
+) -> None:
+    database = _notes(tmp_path)
+    other = sqlite3.connect(database.path)
+    with database.grouped():
+        with database.write() as conn:
+            conn.execute("INSERT INTO notes VALUES (1)")
+        with pytest.raises(sqlite3.IntegrityError), database.write() as conn:
+            conn.execute("INSERT INTO notes VALUES (2)")
+            conn.execute("INSERT INTO notes VALUES (1)")  # fails: 2 goes with it, 1 stays
+        with database.write() as conn:
+            conn.execute("INSERT INTO notes VALUES (3)")
+        assert _count(other) == 0  # nothing is visible before the group ends
+    assert sorted(n for (n,) in other.execute("SELECT n FROM notes")) == [1, 3]
+
+
+def test_a_group_that_raises_keeps_nothing(tmp_path: Path) -> None:
+    database = _notes(tmp_path)
+    with pytest.raises(RuntimeError), database.grouped():
+        with database.write() as conn:
+            conn.execute("INSERT INTO notes VALUES (1)")
+        raise RuntimeError("cut short")
+    assert _count(database.connection()) == 0
+    with database.write() as conn:  # and the next write is a transaction of its own again
+        conn.execute("INSERT INTO notes VALUES (2)")
+    assert _count(sqlite3.connect(database.path)) == 1
+
+
+def test_a_group_holds_the_write_lock_only_from_its_first_write(tmp_path: Path) -> None:
+    database = _notes(tmp_path)
+    other = sqlite3.connect(database.path, timeout=0, isolation_level=None)
+    with database.grouped():
+        assert _count(database.connection()) == 0  # a read takes no lock
+        other.execute("BEGIN IMMEDIATE")  # another writer still can
+        other.execute("INSERT INTO notes VALUES (7)")
+        other.execute("COMMIT")
+        with database.write() as conn:
+            conn.execute("INSERT INTO notes VALUES (8)")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+    assert _count(other) == 2
+
+
+def test_groups_do_not_nest(tmp_path: Path) -> None:
+    database = _notes(tmp_path)
+    with (
+        database.grouped(),
+        pytest.raises(RuntimeError, match="grouped already"),
+        database.grouped(),
+    ):
+        pass

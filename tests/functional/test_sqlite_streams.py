@@ -343,7 +343,7 @@ for _ in range(50):
 """
 
 
-def test_a_kill_between_handling_and_checkpoint_replays_without_duplicates(
+def test_a_kill_between_handling_and_checkpoint_keeps_nothing_and_replays_once(
     api: tuple, embedded: dict
 ) -> None:
     client, app_module = api
@@ -356,18 +356,59 @@ def test_a_kill_between_handling_and_checkpoint_replays_without_duplicates(
         [sys.executable, "-c", _CRASH], cwd=REPO, env={**os.environ, **embedded}, timeout=120
     )
     assert crashed.returncode == -signal.SIGKILL
-    written = sorted(_stored("acme"))
-    assert written, "the killed process had evaluated the batch"
-    assert client.get(f"/v1/scans/{scan_id}").json()["status"] == "complete"
+    # The batch's writes and its checkpoint are one transaction: the kill undid them all.
+    assert _stored("acme") == [] and _rows("finding_changes") == 0
+    assert client.get(f"/v1/scans/{scan_id}").json()["status"] == "queued"
     assert _rows("stream_records") == 3, "the checkpoint moved although the process died"
 
     sources = stream_sources(app_module)
     _drain(*sources)
     assert sources[0].stats.processed == 3  # the batch was delivered again
-    assert sorted(_stored("acme")) == written
-    assert sorted(_indexed("acme")) == written
+    written = sorted(_stored("acme"))
+    assert written and sorted(_indexed("acme")) == written
+    assert sources[1].stats.processed == len(written)  # each finding's change once
     scan = client.get(f"/v1/scans/{scan_id}").json()
-    assert scan["artifacts_done"] == 3 and scan["counts"] == _counts(client, scan_id)
+    assert scan["status"] == "complete" and scan["artifacts_done"] == 3
+    assert scan["counts"] == _counts(client, scan_id)
+
+
+def test_a_checkpoint_that_fails_undoes_the_batch_and_reads_it_again(
+    embedded: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = _database()
+    with database.write() as conn:
+        conn.execute("CREATE TABLE handled (data BLOB PRIMARY KEY)")
+
+    def handler(event: dict, context: Any) -> dict:
+        with database.write() as conn:
+            for record in event["Records"]:
+                data = base64.b64decode(record["kinesis"]["data"])
+                conn.execute("INSERT INTO handled VALUES (?)", (data,))
+        return {"batchItemFailures": []}
+
+    source = _source(handler, batch_size=10)
+    _put(ITEMS)
+    real = StreamLog.checkpoint
+    monkeypatch.setattr(StreamLog, "checkpoint", _fails_once(real))
+    with pytest.raises(OSError, match="disk I/O"):
+        source.poll()
+    assert _rows("handled") == 0 and _rows("stream_records") == 10
+    _drain(source)
+    assert _rows("handled") == 10 and _rows("stream_records") == 0
+    assert _dead_letters() == []  # a record handled twice would have failed its insert
+
+
+def _fails_once(checkpoint: Any) -> Any:
+    calls = []
+
+    def flaky(self: StreamLog, *args: Any) -> int:
+        calls.append(args)
+        if len(calls) == 1:
+            checkpoint(self, *args)  # its writes are part of the batch's transaction
+            raise OSError("disk I/O error")
+        return checkpoint(self, *args)
+
+    return flaky
 
 
 def _counts(client: Api, scan_id: str) -> dict[str, int]:
@@ -485,3 +526,36 @@ def test_fewer_shards_keep_the_records_of_the_old_ones_delivered(embedded: dict)
     handler = Recorder()
     _drain(_source(handler))
     assert sorted(handler.processed) == [b"new", b"old"]
+
+
+def test_one_thread_polls_every_shard_in_turn_each_in_order(embedded: dict) -> None:
+    from chalicelib.local.runner import EventSourceRunner
+
+    threads: set[str] = set()
+    handler = Recorder()
+
+    def recording(event: dict, context: Any) -> dict:
+        threads.add(threading.current_thread().name)
+        return handler(event, context)
+
+    source = _source(recording, batch_size=3)
+    keys = [f"acme:pipeline-{n}" for n in range(12)]
+    for round_ in range(4):
+        _put([f"extra#{round_}.{n}".encode() for n in range(6)], keys[0])  # a busier shard
+        for key in keys:
+            _put([f"{key}#{round_}".encode()], key)
+    runner = EventSourceRunner([source], idle_sleep=0.01, thread_per_shard=False)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while source.stats.processed < 72 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        runner.stop()
+    assert source.stats.processed == 72
+    assert threads == {"runner-test"}
+    used = {s for (s,) in _database().connection().execute("SELECT shard FROM stream_records")}
+    assert len(source.shards) == 4 and used == set()  # all trimmed once consumed
+    for key in keys:
+        mine = [d for d in handler.processed if d.startswith(f"{key}#".encode())]
+        assert mine == [f"{key}#{n}".encode() for n in range(4)]

@@ -1,5 +1,5 @@
 """The embedded adapters of the ports: one SQLite file (WAL mode) in the state directory, and
-blobs as files in its `blobs/` directory."""
+blobs in it, or as files in its `blobs/` directory when they are large."""
 
 from __future__ import annotations
 
@@ -9,14 +9,14 @@ BLOB_DIRECTORY = "blobs"
 
 
 def build(path: str) -> Stores:
-    """Every port on the database at `path` (created and migrated on first use); blobs in
-    `blobs/` beside it."""
+    """Every port on the database at `path` (created and migrated on first use); large blobs
+    in `blobs/` beside it."""
     from pathlib import Path
 
     from chalicelib.config import settings
     from chalicelib.stores.embedded.accounts import SqliteAccounts
     from chalicelib.stores.embedded.audit import SqliteAuditLog
-    from chalicelib.stores.embedded.blobs import FileBlobs
+    from chalicelib.stores.embedded.blobs import EmbeddedBlobs
     from chalicelib.stores.embedded.database import Database
     from chalicelib.stores.embedded.dead_letters import SqliteDeadLetters
     from chalicelib.stores.embedded.findings import SqliteFindings
@@ -40,7 +40,7 @@ def build(path: str) -> Stores:
         settings=SqliteSettings(database),
         scans=SqliteScans(database),
         findings=SqliteFindings(database),
-        blobs=FileBlobs(Path(path).parent / BLOB_DIRECTORY),
+        blobs=EmbeddedBlobs(database, Path(path).parent / BLOB_DIRECTORY),
         accounts=SqliteAccounts(database),
         jobs=SqliteJobs(database),
         stream=SqliteScanStream(database, settings().stream_shards),

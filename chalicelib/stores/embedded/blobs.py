@@ -1,12 +1,16 @@
-"""Blobs as files: `<state dir>/blobs/<tenant>/<path>` for the key `tenants/<tenant>/<path>`.
+"""Blobs of the embedded backend: rows of the database up to `INLINE_LIMIT` bytes, files above.
 
-A write goes to a temporary file in the blob's own directory (`.<name>.<random>`, a name no key
-can have), is flushed to disk, and is renamed over the blob (`os.replace`, atomic on one file
-system), then the directory is flushed: a reader sees the old bytes or the new ones, and a
-process killed before the rename leaves only a temporary file no key reaches. A put of the bytes
-a blob already holds writes nothing. Artifact bodies
-are content-addressed by their keys (`artifacts/<sha256>`), so a body is written once however
-often it is submitted.
+A small blob (an artifact body, a report) is a row of the `blobs` table, written in the
+caller's transaction: a batch that records a scan stores its report in the same commit, and a
+blob is exactly as durable as the rows that refer to it (WAL, `synchronous = NORMAL`: a killed
+process loses nothing). A larger one is a file, `<state dir>/blobs/<tenant>/<path>` for the key
+`tenants/<tenant>/<path>`, written to a temporary file in the blob's own directory
+(`.<name>.<random>`, a name no key can have), flushed to disk and renamed over the blob
+(`os.replace`, atomic on one file system), then the directory is flushed: a reader sees the old
+bytes or the new ones, and a process killed before the rename leaves only a temporary file no
+key reaches. A key is in one place at a time: a put removes what the other place held. A put of
+the bytes a blob already holds writes nothing; artifact bodies are content-addressed by their
+keys (`artifacts/<sha256>`), so a body is written once however often it is submitted.
 """
 
 from __future__ import annotations
@@ -17,15 +21,68 @@ import secrets
 from pathlib import Path
 
 from chalicelib.stores import keys
+from chalicelib.stores.embedded.database import Database
+
+INLINE_LIMIT = 1024 * 1024
+"""The largest blob kept in the database, in bytes."""
+
+
+class EmbeddedBlobs:
+    """`BlobStore` on the database's `blobs` table and, for large blobs, a directory."""
+
+    def __init__(self, database: Database, root: str | Path, inline_limit: int = INLINE_LIMIT):
+        self.database = database
+        self.files = FileBlobs(root)
+        self.inline_limit = inline_limit
+
+    def put(
+        self, tenant_id: str, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> None:
+        path = self.files.path(tenant_id, key)
+        if len(data) > self.inline_limit:
+            self.files.put(tenant_id, key, data, content_type)
+            with self.database.write() as conn:
+                conn.execute("DELETE FROM blobs WHERE tenant_id = ? AND key = ?", (tenant_id, key))
+            return
+        with self.database.write() as conn:
+            conn.execute(
+                "INSERT INTO blobs (tenant_id, key, data) VALUES (?, ?, ?)"
+                " ON CONFLICT (tenant_id, key) DO UPDATE SET data = excluded.data"
+                " WHERE data != excluded.data",
+                (tenant_id, key, data),
+            )
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+            path.unlink()  # a large version written before; the row is what is read now
+
+    def get(self, tenant_id: str, key: str) -> bytes | None:
+        self.files.path(tenant_id, key)  # the key checks, for both places
+        row = (
+            self.database.connection()
+            .execute("SELECT data FROM blobs WHERE tenant_id = ? AND key = ?", (tenant_id, key))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else self.files.get(tenant_id, key)
+
+    def size(self, tenant_id: str, key: str) -> int | None:
+        self.files.path(tenant_id, key)
+        row = (
+            self.database.connection()
+            .execute(
+                "SELECT length(data) FROM blobs WHERE tenant_id = ? AND key = ?", (tenant_id, key)
+            )
+            .fetchone()
+        )
+        return int(row[0]) if row else self.files.size(tenant_id, key)
 
 
 class FileBlobs:
-    """`BlobStore` on a directory of the state dir (owner-only, like the database)."""
+    """Blobs as files in a directory of the state dir (owner-only, like the database)."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).absolute()
 
-    def _path(self, tenant_id: str, key: str) -> Path:
+    def path(self, tenant_id: str, key: str) -> Path:
+        """Where the key's file is; `ValueError` for a key that is not the tenant's."""
         path = self.root.joinpath(tenant_id, *keys.blob_parts(tenant_id, key))
         if not path.is_relative_to(self.root / tenant_id):  # the parts checks make this hold
             raise ValueError(f"blob key {key!r} leaves the tenant's directory")
@@ -34,7 +91,7 @@ class FileBlobs:
     def put(
         self, tenant_id: str, key: str, data: bytes, content_type: str = "application/octet-stream"
     ) -> None:
-        path = self._path(tenant_id, key)
+        path = self.path(tenant_id, key)
         if _holds(path, data):  # e.g. a body submitted again: nothing to write or flush
             return
         _make_directories(path.parent)
@@ -54,12 +111,12 @@ class FileBlobs:
 
     def get(self, tenant_id: str, key: str) -> bytes | None:
         try:
-            return self._path(tenant_id, key).read_bytes()
+            return self.path(tenant_id, key).read_bytes()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             return None
 
     def size(self, tenant_id: str, key: str) -> int | None:
-        path = self._path(tenant_id, key)
+        path = self.path(tenant_id, key)
         return path.stat().st_size if path.is_file() else None
 
 

@@ -2,12 +2,13 @@
 
 Each thread gets its own connection (so the local server's threads share one `Database`), every
 write is one `BEGIN IMMEDIATE` transaction (the write lock is taken up front: no upgrade, no
-deadlock), and a writer waits up to `BUSY_TIMEOUT_MS` for another. `PRAGMA user_version` is the
-schema version: the migrations in `schema.MIGRATIONS` after it are applied in order, each in
-its own transaction, so a file of an older version is upgraded and never wiped. A file that is
-not a database, belongs to another application or was written by a newer version is refused
-before anything is written to it. The file (and so its WAL) is readable by its owner only: it
-holds key hashes and every tenant's settings.
+deadlock) or a savepoint of the thread's grouped transaction (`grouped`), and a writer waits up
+to `BUSY_TIMEOUT_MS` for another. `PRAGMA user_version` is the schema version: the migrations
+in `schema.MIGRATIONS` after it are applied in order, each in its own transaction, so a file of
+an older version is upgraded and never wiped. A file that is not a database, belongs to another
+application or was written by a newer version is refused before anything is written to it.
+The file (and so its WAL) is readable by its owner only: it holds key hashes and every
+tenant's settings.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from chalicelib.sqlite_threads import ThreadConnections, immediate
+from chalicelib.sqlite_threads import ThreadConnections
 from chalicelib.stores.embedded.schema import APPLICATION_ID, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 10_000
@@ -66,7 +67,11 @@ class Database:
 
     def write(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction: committed if the block returns, rolled back if it raises."""
-        return immediate(self.connection())
+        return self._connections.write()
+
+    def grouped(self) -> AbstractContextManager[None]:
+        """The calling thread's writes in the block committed together (see `sqlite_threads`)."""
+        return self._connections.grouped()
 
     def close(self) -> None:
         """Close the calling thread's connection (others close with their thread)."""

@@ -200,4 +200,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             secret BLOB NOT NULL
         ) WITHOUT ROWID""",
     ),
+    # 7: blobs up to `blobs.INLINE_LIMIT` bytes, kept in the database (larger ones are files)
+    (
+        """CREATE TABLE blobs (
+            tenant_id TEXT NOT NULL,
+            key       TEXT NOT NULL,
+            data      BLOB NOT NULL,
+            PRIMARY KEY (tenant_id, key)
+        )""",
+    ),
 )
