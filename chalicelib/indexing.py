@@ -43,8 +43,9 @@ def apply(changes: Iterable[Change]) -> int:
         else:
             upserts[change.tenant_id].append(change.document)
     index = get_index()
-    for tenant_id, docs in upserts.items():
-        index.upsert(tenant_id, docs)
-    for tenant_id, finding_ids in deletes.items():
-        index.delete(tenant_id, finding_ids)
+    with index.grouped():  # one transaction for every tenant's changes, where the index can
+        for tenant_id, docs in upserts.items():
+            index.upsert(tenant_id, docs)
+        for tenant_id, finding_ids in deletes.items():
+            index.delete(tenant_id, finding_ids)
     return len(latest)

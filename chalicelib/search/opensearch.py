@@ -224,6 +224,10 @@ class OpenSearchIndex:
                 )
             self._ready = True
 
+    def grouped(self) -> contextlib.AbstractContextManager[None]:
+        """Each write is a bulk request of its own (OpenSearch has no transactions)."""
+        return contextlib.nullcontext()
+
     def upsert(self, tenant_id: str, docs: list[dict[str, Any]]) -> None:
         """Index (create or replace) documents in bulk; every doc must be this tenant's."""
         for doc in docs:

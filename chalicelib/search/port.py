@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, field_validator
@@ -181,6 +182,11 @@ class SearchIndex(Protocol):
 
     def delete(self, tenant_id: str, finding_ids: list[str]) -> None:
         """Delete this tenant's documents with these ids (absent ids are ignored)."""
+
+    def grouped(self) -> AbstractContextManager[None]:
+        """The block's upserts and deletes applied together where the index can (one
+        transaction), else each as it is made; nothing of the block is kept if it raises where
+        they are applied together."""
 
     def search(self, tenant_id: str, query: FindingQuery) -> FindingPage:
         """This tenant's documents matching `query`, ordered by `finding_id`, one page; with

@@ -26,7 +26,7 @@ from chalicelib.search.port import (
     encode_cursor,
     text_terms,
 )
-from chalicelib.sqlite_threads import ThreadConnections, immediate
+from chalicelib.sqlite_threads import ThreadConnections
 
 _BUSY_TIMEOUT_MS = 10_000
 
@@ -213,8 +213,13 @@ class SqliteIndex:
         return self._connections.get()
 
     def _write(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction, taking the write lock up front (no lock upgrade, no deadlock)."""
-        return immediate(self._conn())
+        """One write transaction, taking the write lock up front (no lock upgrade, no deadlock),
+        or a savepoint of the thread's group."""
+        return self._connections.write()
+
+    def grouped(self) -> AbstractContextManager[None]:
+        """The thread's writes in the block as one transaction (see `sqlite_threads`)."""
+        return self._connections.grouped()
 
     def close(self) -> None:
         """Close the calling thread's connection (others close when their thread ends)."""

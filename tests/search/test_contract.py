@@ -520,3 +520,12 @@ def test_facets_under_filters_outside_the_facet_fields(facet_index: SearchIndex)
 
     assert counts(by_scan) == {"severity": [("high", 1), ("low", 1)]}
     assert counts(by_service) == {"severity": [("high", 1), ("low", 1)]}
+
+
+def test_grouped_writes_of_several_tenants_are_all_applied(index: SearchIndex) -> None:
+    with index.grouped():
+        index.upsert(T1, [make_doc(T1, 1), make_doc(T1, 2)])
+        index.upsert(T10, [make_doc(T10, 3)])
+        index.delete(T1, [fid(2)])
+    assert ids(index, T1) == [fid(1)]
+    assert ids(index, T10) == [fid(3)]

@@ -170,3 +170,19 @@ def test_an_index_file_without_the_facets_index_gets_it(tmp_path: Path) -> None:
 
     assert page.facets is not None
     assert [(c.value, c.count) for c in page.facets["severity"]] == [("high", 1), ("low", 1)]
+
+
+def test_grouped_writes_are_one_transaction_kept_whole_or_not_at_all(tmp_path: Path) -> None:
+    path = str(tmp_path / "search.db")
+    index = SqliteIndex(path)
+    with pytest.raises(RuntimeError), index.grouped():
+        index.upsert("t1", [make_doc("t1", 1)])
+        index.upsert("t2", [make_doc("t2", 2)])
+        raise RuntimeError("the batch was cut short")
+    assert index.search("t1", FindingQuery()).findings == []
+    with index.grouped():
+        index.upsert("t1", [make_doc("t1", 1)])
+        index.upsert("t2", [make_doc("t2", 2)])
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT count(*) FROM findings").fetchone()[0] == 0
+    assert other.execute("SELECT count(*) FROM findings").fetchone()[0] == 2
