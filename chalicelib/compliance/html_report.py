@@ -28,8 +28,8 @@ p.meta { color: #444; margin: 0.2em 0; }
 table { border-collapse: collapse; width: 100%; margin: 0.4em 0 1em; }
 th, td { border: 1px solid #bbb; padding: 3px 5px; text-align: left; vertical-align: top; }
 th { background: #eee; }
-td.code, td .code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt;
-  overflow-wrap: anywhere; }
+.code { font-family: "DejaVu Sans Mono", monospace; font-size: 8.5pt; overflow-wrap: anywhere; }
+.id { white-space: nowrap; }
 .status { font-weight: 600; white-space: nowrap; padding: 1px 5px; border-radius: 3px; }
 .status-pass { background: #d8f0dc; color: #14532d; }
 .status-fail { background: #f9d6d5; color: #7f1d1d; }
@@ -90,7 +90,7 @@ def _section(report: dict[str, Any], tenant_id: str) -> str:
                 f'<td class="code">{_e(item["pipeline"])}</td>'
                 f'<td class="code">{_e(item["path"])}</td>'
                 f'<td class="code">{_e(item["resource"])}</td>'
-                f'<td class="code">{_e(item["rule_id"])}</td>'
+                f'<td class="code id">{_e(item["rule_id"])}</td>'
                 f'<td class="code">{_e(item["finding_id"])}</td>'
                 f"<td>{_e(item['message'])}</td>"
                 "</tr>"
