@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 PYTEST_ARGS ?= -n auto
 
-.PHONY: install run run-aws demo test lint format clean package lint-infra infra-venv opensearch-node
+.PHONY: install run run-aws demo test test-deps lint format clean package lint-infra infra-venv opensearch-node
 
 install: $(VENV)/.installed
 
@@ -31,8 +31,17 @@ run-aws: install
 demo: install
 	$(PY) -m chalicelib.local demo
 
-test: install lint opensearch-node
+test: install lint opensearch-node test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Programs the tests drive besides Python: Chromium prints the compliance report to PDF
+# (tests/compliance/test_report_pdf.py). Installed with apt-get when missing (as root, else sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+test-deps:
+	@command -v chromium >/dev/null || { \
+		echo "==> installing chromium (apt-get) for the compliance report's PDF test"; \
+		$(SUDO) apt-get install -y chromium || { \
+			echo "the tests need Chromium: apt-get install -y chromium"; exit 1; }; }
 
 # The single-node OpenSearch 2.19 that the search tests start (tests/opensearch_node.py): the
 # server and its plugins from Maven Central and a launcher class. Built once; again only when

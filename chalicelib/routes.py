@@ -35,6 +35,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/waivers", "GET", "read", "policy:list_waivers"),
     Route("/v1/waivers/{waiver_id}", "DELETE", "admin", "policy:revoke_waiver"),
     Route("/v1/pipelines/{name}", "GET", "read", "policy:get_pipeline"),
+    Route("/v1/compliance", "GET", "read", "compliance:get_compliance"),
+    Route("/v1/compliance/{framework}", "GET", "read", "compliance:get_compliance_report"),
     Route("/v1/keys", "POST", "admin", "keys:create_key"),
     Route("/v1/keys", "GET", "admin", "keys:list_keys"),
     Route("/v1/keys/{key_id}", "DELETE", "admin", "keys:revoke_key"),

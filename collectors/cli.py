@@ -92,6 +92,13 @@ def submit(args: argparse.Namespace) -> int:
     return run.submit(args)
 
 
+def _controls(controls: list[dict[str, str]]) -> str:
+    """`  [cis-aws-3.0 1.4, fsbp IAM.4]`, or nothing for a rule that maps to no control."""
+    if not controls:
+        return ""
+    return "  [" + ", ".join(f"{c['framework']} {c['control']}" for c in controls) + "]"
+
+
 def list_rules(args: argparse.Namespace) -> int:
     from chalicelib.engine.registry import all_rules
     from collectors.output import write_stdout
@@ -107,7 +114,9 @@ def list_rules(args: argparse.Namespace) -> int:
     else:
         write_stdout(
             "".join(
-                f"{m['id']:<14} {m['severity']:<9} {m['artifact_type']:<15} {m['title']}\n"
+                f"{m['id']:<14} {m['severity']:<9} {m['artifact_type']:<15} {m['title']}"
+                + _controls(m["controls"])
+                + "\n"
                 for m in metas
             )
         )

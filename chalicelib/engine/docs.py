@@ -61,6 +61,7 @@ def render_markdown(rules: Iterable[Any]) -> str:
         "them per rule); rules with parameters list their defaults, which evaluation can "
         "override per rule (`rule_params`).",
         "",
+        *_coverage(metas),
     ]
     for artifact_type, found in by_type.items():
         if not found:
@@ -92,8 +93,8 @@ def _section(meta: Any) -> list[str]:
         "",
         *_paragraphs(meta.remediation),
     ]
-    if meta.compliance:
-        lines += ["**Compliance**: " + " · ".join(_control(c) for c in meta.compliance), ""]
+    if meta.controls:
+        lines += ["**Controls**: " + " · ".join(_control(c) for c in meta.controls), ""]
     if meta.params:
         lines += ["**Parameters** (defaults)", "", "| Name | Default |", "|---|---|"]
         lines += [
@@ -132,13 +133,46 @@ def _reference(ref: str) -> str:
     return f"<{ref}>"
 
 
-_FRAMEWORKS = {"CIS-AWS-3.0": "CIS AWS Foundations v3.0.0", "FSBP": "AWS FSBP"}
+_SHORT_NAMES = {
+    "cis-aws-3.0": "CIS AWS Foundations v3.0.0",
+    "cis-docker-1.6": "CIS Docker v1.6.0",
+    "fsbp": "AWS FSBP",
+    "nist-800-53-r5": "NIST SP 800-53 r5",
+    "pci-dss-4.0": "PCI DSS v4.0",
+}
 
 
-def _control(control: str) -> str:
-    """`CIS-AWS-3.0 1.4` → `CIS AWS Foundations v3.0.0 1.4`."""
-    framework, _, ident = control.partition(" ")
-    return f"{_FRAMEWORKS.get(framework, framework)} {ident}".strip()
+def _control(control: Any) -> str:
+    """`Control("cis-aws-3.0", "1.4")` → `CIS AWS Foundations v3.0.0 1.4`."""
+    return f"{_SHORT_NAMES[control.framework]} {control.control}"
+
+
+def _coverage(metas: list[Any]) -> list[str]:
+    """The compliance coverage table: controls our rules assess / automatable controls."""
+    from chalicelib.compliance.catalog import FRAMEWORKS
+    from chalicelib.compliance.coverage import covered_controls
+
+    lines = [
+        "## Compliance coverage",
+        "",
+        "Rules name the framework controls they check (**Controls** in each rule's section). "
+        "A framework's automatable controls are those a machine can decide from what Pipeguard "
+        "sees (templates, Dockerfiles and image configurations, the live AWS inventory); "
+        "organisational and procedural controls are not listed. Coverage is the share of "
+        "those controls that at least one rule assesses (`GET /v1/compliance`).",
+        "",
+        "| Framework | Version | Controls covered | Automatable | Coverage | Not covered |",
+        "|---|---|---|---|---|---|",
+    ]
+    for framework in FRAMEWORKS.values():
+        covered = covered_controls(framework.id, metas)
+        missing = [c.id for c in framework.controls if c.id not in covered]
+        total = len(framework.controls)
+        lines.append(
+            f"| {framework.name} (`{framework.id}`) | {framework.version} | {len(covered)} | "
+            f"{total} | {round(100 * len(covered) / total)}% | {', '.join(missing) or '-'} |"
+        )
+    return [*lines, ""]
 
 
 def _anchor(rule_id: str) -> str:

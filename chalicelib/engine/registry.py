@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from chalicelib.engine.controls import Control
 from chalicelib.kinds import ArtifactType, Severity
 
 
@@ -32,8 +33,8 @@ class RuleMeta:
     resource_types: frozenset[str] = frozenset()
     """The CloudFormation resource types the rule reports on (empty: it looks at the whole
     template): the engine skips the rule for a template that declares none of them."""
-    compliance: tuple[str, ...] = ()
-    """Controls the rule checks, as `<framework> <control>`: `CIS-AWS-3.0 1.4`, `FSBP IAM.4`."""
+    controls: tuple[Control, ...] = ()
+    """The framework controls the rule checks (ids in `chalicelib.compliance.catalog`)."""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -45,7 +46,7 @@ class RuleMeta:
             "remediation": self.remediation,
             "references": list(self.references),
             "params": dict(self.params),
-            "compliance": list(self.compliance),
+            "controls": [control.as_dict() for control in self.controls],
         }
 
 
@@ -91,13 +92,14 @@ def rule(
     references: Iterable[str] = (),
     params: Mapping[str, Any] | None = None,
     resource_types: Iterable[str] = (),
-    compliance: Iterable[str] = (),
+    controls: Iterable[Control | str] = (),
 ) -> Callable[[CheckFn], CheckFn]:
     """Register the decorated function as the check of a rule with this metadata.
 
     `params` are the rule's tunable settings with their defaults (e.g. a threshold); a check
     that takes a second argument receives them, updated by the caller's overrides.
     `resource_types` (CloudFormation) are the types whose resources the rule can report on.
+    `controls` are the framework controls it checks, as `Control`s or `"<framework> <id>"`.
     """
     meta = RuleMeta(
         id=id,
@@ -109,7 +111,7 @@ def rule(
         references=tuple(references),
         params=MappingProxyType(dict(params or {})),
         resource_types=frozenset(resource_types),
-        compliance=tuple(compliance),
+        controls=tuple(c if isinstance(c, Control) else Control.parse(c) for c in controls),
     )
 
     def register(check: CheckFn) -> CheckFn:

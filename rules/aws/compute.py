@@ -52,6 +52,7 @@ def _groups(inventory: Inventory) -> dict[str, InventoryResource]:
 
 @account_rule(
     id="AWS-EC2-001",
+    controls=("cis-aws-3.0 2.2.1", "fsbp EC2.7", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     needs=("ec2.ebs_encryption_by_default",),
     title="EBS encryption by default is off",
     severity="medium",
@@ -62,7 +63,6 @@ def _groups(inventory: Inventory) -> dict[str, InventoryResource]:
     ),
     remediation="`aws ec2 enable-ebs-encryption-by-default` in each region.",
     references=(f"{_EC2}#ec2-7", CIS),
-    compliance=("CIS-AWS-3.0 2.2.1", "FSBP EC2.7"),
 )
 def ebs_default_encryption_off(inventory: Inventory) -> Iterator[Hit]:
     for region, enabled in in_regions(inventory, "ec2.ebs_encryption_by_default"):
@@ -74,6 +74,7 @@ def ebs_default_encryption_off(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-EC2-002",
+    controls=("cis-aws-3.0 5.4", "fsbp EC2.2", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     needs=(_SG,),
     title="Default security group allows traffic",
     severity="medium",
@@ -87,7 +88,6 @@ def ebs_default_encryption_off(inventory: Inventory) -> Iterator[Hit]:
         "give resources security groups of their own."
     ),
     references=(f"{_EC2}#ec2-2", CIS),
-    compliance=("CIS-AWS-3.0 5.4", "FSBP EC2.2"),
 )
 def default_group_allows(inventory: Inventory) -> Iterator[Hit]:
     for group in inventory.of_type(_SG):
@@ -106,6 +106,7 @@ def default_group_allows(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-EC2-003",
+    controls=("fsbp EC2.1", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     needs=("AWS::EC2::Snapshot", "AWS::EC2::Snapshot.Public"),
     title="EBS snapshot shared with everyone",
     severity="critical",
@@ -118,7 +119,6 @@ def default_group_allows(inventory: Inventory) -> Iterator[Hit]:
         "--operation-type remove --group-names all`, and turn on snapshot block public access."
     ),
     references=(f"{_EC2}#ec2-1",),
-    compliance=("FSBP EC2.1",),
 )
 def public_snapshot(inventory: Inventory) -> Iterator[Hit]:
     for snapshot in inventory.of_type("AWS::EC2::Snapshot"):
@@ -128,6 +128,7 @@ def public_snapshot(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-EC2-004",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     needs=("AWS::EC2::Image",),
     title="AMI shared with everyone",
     severity="high",
@@ -149,6 +150,7 @@ def public_image(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-EC2-005",
+    controls=("nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     needs=("AWS::EC2::Snapshot",),
     title="EBS snapshot not encrypted",
     severity="medium",
@@ -170,6 +172,14 @@ def unencrypted_snapshot(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-EC2-006",
+    controls=(
+        "cis-aws-3.0 5.2",
+        "cis-aws-3.0 5.3",
+        "fsbp EC2.13",
+        "fsbp EC2.14",
+        "nist-800-53-r5 SC-7",
+        "pci-dss-4.0 1.3.1",
+    ),
     needs=("AWS::EC2::Instance", _SG),
     title="Internet-reachable instance exposes SSH or RDP",
     severity="critical",
@@ -183,7 +193,6 @@ def unencrypted_snapshot(inventory: Inventory) -> Iterator[Hit]:
         "and move the instance to a private subnet."
     ),
     references=(f"{_EC2}#ec2-13", f"{_EC2}#ec2-14", CIS),
-    compliance=("CIS-AWS-3.0 5.2", "CIS-AWS-3.0 5.3", "FSBP EC2.13", "FSBP EC2.14"),
 )
 def reachable_admin_ports(inventory: Inventory) -> Iterator[Hit]:
     groups = _groups(inventory)
@@ -213,6 +222,7 @@ def _stopped_since(config: dict[str, Any]) -> datetime | None:
 
 @account_rule(
     id="AWS-EC2-007",
+    controls=("fsbp EC2.4",),
     needs=("AWS::EC2::Instance",),
     title="Instance stopped for a long time",
     severity="low",
@@ -224,7 +234,6 @@ def _stopped_since(config: dict[str, Any]) -> datetime | None:
     remediation="Terminate it (keep an encrypted snapshot or AMI if its data matters).",
     references=(f"{_EC2}#ec2-4",),
     params={"days": 30},
-    compliance=("FSBP EC2.4",),
 )
 def long_stopped(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     now = collected_at(inventory)
@@ -242,6 +251,7 @@ def long_stopped(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-EC2-008",
+    controls=("fsbp EC2.12",),
     needs=("AWS::EC2::EIP",),
     title="Elastic IP address not in use",
     severity="low",
@@ -251,7 +261,6 @@ def long_stopped(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     ),
     remediation="Release it (`aws ec2 release-address`), after removing any DNS record to it.",
     references=(f"{_EC2}#ec2-12",),
-    compliance=("FSBP EC2.12",),
 )
 def unused_address(inventory: Inventory) -> Iterator[Hit]:
     for address in inventory.of_type("AWS::EC2::EIP"):
@@ -262,6 +271,7 @@ def unused_address(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-RDS-001",
+    controls=("cis-aws-3.0 2.3.3", "fsbp RDS.2", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     needs=("AWS::RDS::DBInstance", _SG),
     title="Database reachable from the internet",
     severity="critical",
@@ -275,7 +285,6 @@ def unused_address(inventory: Inventory) -> Iterator[Hit]:
         "application's security group."
     ),
     references=(f"{FSBP}/rds-controls.html#rds-2", CIS),
-    compliance=("CIS-AWS-3.0 2.3.3", "FSBP RDS.2"),
 )
 def reachable_database(inventory: Inventory) -> Iterator[Hit]:
     groups = _groups(inventory)
@@ -306,6 +315,7 @@ _SNAPSHOTS = ("AWS::RDS::DBSnapshot", "AWS::RDS::DBClusterSnapshot")
 
 @account_rule(
     id="AWS-RDS-002",
+    controls=("fsbp RDS.1", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     needs=_SNAPSHOTS,
     title="Database snapshot shared with everyone",
     severity="critical",
@@ -318,7 +328,6 @@ _SNAPSHOTS = ("AWS::RDS::DBSnapshot", "AWS::RDS::DBClusterSnapshot")
         "(or the cluster snapshot variant)."
     ),
     references=(f"{FSBP}/rds-controls.html#rds-1",),
-    compliance=("FSBP RDS.1",),
 )
 def public_db_snapshot(inventory: Inventory) -> Iterator[Hit]:
     for snapshot in inventory.of_type(*_SNAPSHOTS):
@@ -328,6 +337,7 @@ def public_db_snapshot(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-RDS-003",
+    controls=("fsbp RDS.4", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     needs=_SNAPSHOTS,
     title="Database snapshot not encrypted",
     severity="medium",
@@ -340,7 +350,6 @@ def public_db_snapshot(inventory: Inventory) -> Iterator[Hit]:
         "database from the encrypted copy, and delete the clear snapshot."
     ),
     references=(f"{FSBP}/rds-controls.html#rds-4",),
-    compliance=("FSBP RDS.4",),
 )
 def unencrypted_db_snapshot(inventory: Inventory) -> Iterator[Hit]:
     for snapshot in inventory.of_type(*_SNAPSHOTS):
@@ -352,6 +361,7 @@ def unencrypted_db_snapshot(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-KMS-001",
+    controls=("fsbp KMS.3", "nist-800-53-r5 SC-12"),
     needs=("AWS::KMS::Key",),
     title="KMS key scheduled for deletion",
     severity="high",
@@ -364,7 +374,6 @@ def unencrypted_db_snapshot(inventory: Inventory) -> Iterator[Hit]:
         "If the key is still needed: `aws kms cancel-key-deletion --key-id ID`, then enable it."
     ),
     references=(f"{FSBP}/kms-controls.html#kms-3",),
-    compliance=("FSBP KMS.3",),
 )
 def key_pending_deletion(inventory: Inventory) -> Iterator[Hit]:
     for key in inventory.of_type("AWS::KMS::Key"):
@@ -382,6 +391,7 @@ _BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "Res
 
 @account_rule(
     id="AWS-S3-001",
+    controls=("cis-aws-3.0 2.1.4", "fsbp S3.1", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     needs=("s3.account_public_access_block",),
     title="S3 account public access block not fully on",
     severity="medium",
@@ -396,7 +406,6 @@ _BLOCK_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "Res
         "RestrictPublicBuckets=true`."
     ),
     references=(f"{FSBP}/s3-controls.html#s3-1", CIS),
-    compliance=("CIS-AWS-3.0 2.1.4", "FSBP S3.1"),
 )
 def account_block_off(inventory: Inventory) -> Iterator[Hit]:
     if not inventory.has_fact("global", "s3.account_public_access_block"):

@@ -19,6 +19,7 @@ def _enabled(detectors: Any) -> list[dict[str, Any]]:
 
 @account_rule(
     id="AWS-GD-001",
+    controls=("fsbp GuardDuty.1", "nist-800-53-r5 SI-4", "pci-dss-4.0 11.5.1"),
     needs=("guardduty.detectors",),
     title="GuardDuty not enabled in the region",
     severity="high",
@@ -29,7 +30,6 @@ def _enabled(detectors: Any) -> list[dict[str, Any]]:
     ),
     remediation="`aws guardduty create-detector --enable` in each region (or organization-wide).",
     references=(f"{FSBP}/guardduty-controls.html#guardduty-1", _GD_DOC),
-    compliance=("FSBP GuardDuty.1",),
 )
 def guardduty_off(inventory: Inventory) -> Iterator[Hit]:
     for region, detectors in in_regions(inventory, "guardduty.detectors"):
@@ -50,6 +50,7 @@ def _s3_protected(detector: dict[str, Any]) -> bool:
 
 @account_rule(
     id="AWS-GD-002",
+    controls=("fsbp GuardDuty.10", "nist-800-53-r5 SI-4", "pci-dss-4.0 11.5.1"),
     needs=("guardduty.detectors",),
     title="GuardDuty S3 Protection off",
     severity="medium",
@@ -59,7 +60,6 @@ def _s3_protected(detector: dict[str, Any]) -> bool:
     ),
     remediation="Enable the S3_DATA_EVENTS feature (S3 Protection) on each detector.",
     references=(f"{FSBP}/guardduty-controls.html#guardduty-10", _GD_DOC),
-    compliance=("FSBP GuardDuty.10",),
 )
 def guardduty_s3_off(inventory: Inventory) -> Iterator[Hit]:
     for region, detectors in in_regions(inventory, "guardduty.detectors"):
@@ -73,6 +73,7 @@ def guardduty_s3_off(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-HUB-001",
+    controls=("cis-aws-3.0 4.16",),
     needs=("securityhub.hub",),
     title="Security Hub not enabled in the region",
     severity="medium",
@@ -83,7 +84,6 @@ def guardduty_s3_off(inventory: Inventory) -> Iterator[Hit]:
     ),
     remediation="`aws securityhub enable-security-hub` in each region (or organization-wide).",
     references=(_HUB_DOC, CIS),
-    compliance=("CIS-AWS-3.0 4.16",),
 )
 def security_hub_off(inventory: Inventory) -> Iterator[Hit]:
     for region, hub in in_regions(inventory, "securityhub.hub"):

@@ -62,6 +62,7 @@ def _active_keys(row: dict[str, Any]) -> list[int]:
 
 @account_rule(
     id="AWS-IAM-001",
+    controls=("cis-aws-3.0 1.4", "fsbp IAM.4", "nist-800-53-r5 AC-6(2)"),
     needs=(_SUMMARY,),
     title="Root user has access keys",
     severity="critical",
@@ -75,7 +76,6 @@ def _active_keys(row: dict[str, Any]) -> list[int]:
         "automation IAM roles instead."
     ),
     references=(f"{_IAM}#iam-4", _ROOT_DOC, CIS),
-    compliance=("CIS-AWS-3.0 1.4", "FSBP IAM.4"),
 )
 def root_access_keys(inventory: Inventory) -> Iterator[Hit]:
     summary = _summary(inventory)
@@ -85,6 +85,7 @@ def root_access_keys(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-002",
+    controls=("cis-aws-3.0 1.5", "fsbp IAM.9", "nist-800-53-r5 IA-2(1)", "pci-dss-4.0 8.4.1"),
     needs=(_SUMMARY,),
     title="Root user without MFA",
     severity="critical",
@@ -95,7 +96,6 @@ def root_access_keys(inventory: Inventory) -> Iterator[Hit]:
     ),
     remediation="Enable MFA for the root user (a hardware key or a passkey), then lock it away.",
     references=(f"{_IAM}#iam-9", _ROOT_DOC, CIS),
-    compliance=("CIS-AWS-3.0 1.5", "FSBP IAM.9"),
 )
 def root_without_mfa(inventory: Inventory) -> Iterator[Hit]:
     summary = _summary(inventory)
@@ -105,6 +105,7 @@ def root_without_mfa(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-003",
+    controls=("cis-aws-3.0 1.6", "fsbp IAM.6", "nist-800-53-r5 IA-2(1)", "pci-dss-4.0 8.4.1"),
     needs=(_SUMMARY, "iam.virtual_mfa_devices"),
     title="Root user MFA is a virtual device",
     severity="medium",
@@ -115,7 +116,6 @@ def root_without_mfa(inventory: Inventory) -> Iterator[Hit]:
     ),
     remediation="Register a hardware MFA key (FIDO2 or TOTP token) for root, then remove the app.",
     references=(f"{_IAM}#iam-6", _ROOT_DOC, CIS),
-    compliance=("CIS-AWS-3.0 1.6", "FSBP IAM.6"),
 )
 def root_virtual_mfa(inventory: Inventory) -> Iterator[Hit]:
     summary = _summary(inventory)
@@ -133,6 +133,7 @@ def root_virtual_mfa(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-004",
+    controls=("cis-aws-3.0 1.7", "nist-800-53-r5 AC-6(2)"),
     needs=(_REPORT, "iam.credential_report.root"),
     title="Root user used recently",
     severity="high",
@@ -147,7 +148,6 @@ def root_virtual_mfa(inventory: Inventory) -> Iterator[Hit]:
     ),
     references=(_ROOT_DOC, _CRED_DOC, CIS),
     params={"days": 90},
-    compliance=("CIS-AWS-3.0 1.7",),
 )
 def root_used(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     row = _root_row(inventory)
@@ -170,6 +170,7 @@ def root_used(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-005",
+    controls=("cis-aws-3.0 1.10", "fsbp IAM.5", "nist-800-53-r5 IA-2(1)", "pci-dss-4.0 8.4.2"),
     needs=(_REPORT,),
     title="Console user without MFA",
     severity="high",
@@ -182,7 +183,6 @@ def root_used(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
         "without aws:MultiFactorAuthPresent helps), or move people to IAM Identity Center."
     ),
     references=(f"{_IAM}#iam-5", _CRED_DOC, CIS),
-    compliance=("CIS-AWS-3.0 1.10", "FSBP IAM.5"),
 )
 def console_without_mfa(inventory: Inventory) -> Iterator[Hit]:
     for row in _users(inventory):
@@ -195,6 +195,7 @@ def console_without_mfa(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-006",
+    controls=("cis-aws-3.0 1.14", "fsbp IAM.3", "nist-800-53-r5 IA-5"),
     needs=(_REPORT,),
     title="Access key not rotated",
     severity="medium",
@@ -208,7 +209,6 @@ def console_without_mfa(inventory: Inventory) -> Iterator[Hit]:
     ),
     references=(f"{_IAM}#iam-3", _CRED_DOC, CIS),
     params={"max_age_days": 90},
-    compliance=("CIS-AWS-3.0 1.14", "FSBP IAM.3"),
 )
 def old_access_keys(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     now = collected_at(inventory)
@@ -225,6 +225,7 @@ def old_access_keys(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hi
 
 @account_rule(
     id="AWS-IAM-007",
+    controls=("cis-aws-3.0 1.12", "fsbp IAM.22", "nist-800-53-r5 AC-2(3)", "pci-dss-4.0 8.2.6"),
     needs=(_REPORT,),
     title="Credentials unused for too long",
     severity="medium",
@@ -236,7 +237,6 @@ def old_access_keys(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hi
     remediation="Deactivate the unused password or key, and delete it after a grace period.",
     references=(f"{_IAM}#iam-22", _CRED_DOC, CIS),
     params={"days": 45},
-    compliance=("CIS-AWS-3.0 1.12", "FSBP IAM.22"),
 )
 def unused_credentials(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     now = collected_at(inventory)
@@ -264,6 +264,7 @@ def unused_credentials(inventory: Inventory, params: dict[str, Any]) -> Iterator
 
 @account_rule(
     id="AWS-IAM-008",
+    controls=("cis-aws-3.0 1.13",),
     needs=(_REPORT,),
     title="User with two active access keys",
     severity="low",
@@ -273,7 +274,6 @@ def unused_credentials(inventory: Inventory, params: dict[str, Any]) -> Iterator
     ),
     remediation="Finish the rotation: deactivate the key no longer used, then delete it.",
     references=(_CRED_DOC, CIS),
-    compliance=("CIS-AWS-3.0 1.13",),
 )
 def two_active_keys(inventory: Inventory) -> Iterator[Hit]:
     for row in _users(inventory):
@@ -283,6 +283,7 @@ def two_active_keys(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-009",
+    controls=("cis-aws-3.0 1.11",),
     needs=(_REPORT,),
     title="Console user has an access key never used",
     severity="low",
@@ -293,7 +294,6 @@ def two_active_keys(inventory: Inventory) -> Iterator[Hit]:
     ),
     remediation="Delete access keys that have never been used.",
     references=(_CRED_DOC, CIS),
-    compliance=("CIS-AWS-3.0 1.11",),
 )
 def unused_setup_keys(inventory: Inventory) -> Iterator[Hit]:
     for row in _users(inventory):
@@ -317,6 +317,7 @@ def _password_policy(inventory: Inventory) -> tuple[bool, dict[str, Any]]:
 
 @account_rule(
     id="AWS-IAM-010",
+    controls=("cis-aws-3.0 1.8", "fsbp IAM.15", "nist-800-53-r5 IA-5(1)", "pci-dss-4.0 8.3.6"),
     needs=(_POLICY,),
     title="Password policy allows short passwords",
     severity="medium",
@@ -330,7 +331,6 @@ def _password_policy(inventory: Inventory) -> tuple[bool, dict[str, Any]]:
     ),
     references=(f"{_IAM}#iam-15", _PW_DOC, CIS),
     params={"min_length": 14},
-    compliance=("CIS-AWS-3.0 1.8", "FSBP IAM.15"),
 )
 def short_passwords(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     read, policy = _password_policy(inventory)
@@ -349,6 +349,7 @@ def short_passwords(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hi
 
 @account_rule(
     id="AWS-IAM-011",
+    controls=("cis-aws-3.0 1.9", "fsbp IAM.16", "nist-800-53-r5 IA-5(1)", "pci-dss-4.0 8.3.7"),
     needs=(_POLICY,),
     title="Password policy allows password reuse",
     severity="medium",
@@ -359,7 +360,6 @@ def short_passwords(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hi
     remediation="Set `PasswordReusePrevention` to 24 in the account password policy.",
     references=(f"{_IAM}#iam-16", _PW_DOC, CIS),
     params={"remembered": 24},
-    compliance=("CIS-AWS-3.0 1.9", "FSBP IAM.16"),
 )
 def password_reuse(inventory: Inventory, params: dict[str, Any]) -> Iterator[Hit]:
     read, policy = _password_policy(inventory)
@@ -384,6 +384,7 @@ _CLASSES = {
 
 @account_rule(
     id="AWS-IAM-012",
+    controls=("fsbp IAM.7", "nist-800-53-r5 IA-5(1)", "pci-dss-4.0 8.3.6"),
     needs=(_POLICY,),
     title="Password policy lacks character classes",
     severity="low",
@@ -395,7 +396,6 @@ _CLASSES = {
         "Require uppercase, lowercase, numbers and symbols in the account password policy."
     ),
     references=(f"{_IAM}#iam-7", _PW_DOC),
-    compliance=("FSBP IAM.7",),
 )
 def weak_password_classes(inventory: Inventory) -> Iterator[Hit]:
     read, policy = _password_policy(inventory)
@@ -423,6 +423,7 @@ def _attached(res: Any) -> list[str]:
 
 @account_rule(
     id="AWS-IAM-013",
+    controls=("cis-aws-3.0 1.17", "fsbp IAM.18"),
     needs=("AWS::IAM::Role",),
     title="No role for AWS Support",
     severity="low",
@@ -435,7 +436,6 @@ def _attached(res: Any) -> list[str]:
         "`arn:aws:iam::aws:policy/AWSSupportAccess` to it."
     ),
     references=(f"{_IAM}#iam-18", CIS),
-    compliance=("CIS-AWS-3.0 1.17", "FSBP IAM.18"),
 )
 def no_support_role(inventory: Inventory) -> Iterator[Hit]:
     roles = inventory.of_type("AWS::IAM::Role")
@@ -445,6 +445,7 @@ def no_support_role(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-014",
+    controls=("cis-aws-3.0 1.19", "fsbp IAM.26"),
     needs=("iam.server_certificates",),
     title="Expired server certificate in IAM",
     severity="medium",
@@ -457,7 +458,6 @@ def no_support_role(inventory: Inventory) -> Iterator[Hit]:
         "`aws iam delete-server-certificate --server-certificate-name NAME`."
     ),
     references=(f"{_IAM}#iam-26", CIS),
-    compliance=("CIS-AWS-3.0 1.19", "FSBP IAM.26"),
 )
 def expired_certificates(inventory: Inventory) -> Iterator[Hit]:
     now = collected_at(inventory)
@@ -473,6 +473,7 @@ def expired_certificates(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-015",
+    controls=("cis-aws-3.0 1.20", "fsbp IAM.28"),
     needs=("accessanalyzer.analyzers",),
     title="IAM Access Analyzer not enabled in the region",
     severity="medium",
@@ -486,7 +487,6 @@ def expired_certificates(inventory: Inventory) -> Iterator[Hit]:
         "`aws accessanalyzer create-analyzer --analyzer-name account --type ACCOUNT`."
     ),
     references=(f"{_IAM}#iam-28", CIS),
-    compliance=("CIS-AWS-3.0 1.20", "FSBP IAM.28"),
 )
 def no_access_analyzer(inventory: Inventory) -> Iterator[Hit]:
     for region, analyzers in in_regions(inventory, "accessanalyzer.analyzers"):
@@ -497,6 +497,7 @@ def no_access_analyzer(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-IAM-016",
+    controls=("cis-aws-3.0 1.22", "nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     needs=("AWS::IAM::User", "AWS::IAM::Role", "AWS::IAM::Group"),
     title="AWSCloudShellFullAccess attached",
     severity="low",
@@ -513,7 +514,6 @@ def no_access_analyzer(inventory: Inventory) -> Iterator[Hit]:
         "https://docs.aws.amazon.com/cloudshell/latest/userguide/sec-auth-with-identities.html",
         CIS,
     ),
-    compliance=("CIS-AWS-3.0 1.22",),
 )
 def cloudshell_full_access(inventory: Inventory) -> Iterator[Hit]:
     for res in inventory.of_type("AWS::IAM::User", "AWS::IAM::Role", "AWS::IAM::Group"):

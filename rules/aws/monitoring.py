@@ -154,9 +154,13 @@ _CHECKS: tuple[tuple[int, str, str | None, str, str, str, tuple[str, ...]], ...]
 )  # fmt: skip
 
 
+# an alarm on logged events is automated monitoring and automated review of the audit log
+_WATCHED = ("nist-800-53-r5 SI-4", "pci-dss-4.0 10.4.1.1")
+
+
 def _register(number: int, cis: str, fsbp: str | None, title: str, what: str, severity: str,
               terms: tuple[str, ...]) -> Any:  # fmt: skip
-    compliance = [f"CIS-AWS-3.0 {cis}"] + ([f"FSBP {fsbp}"] if fsbp else [])
+    controls = [f"cis-aws-3.0 {cis}", *([f"fsbp {fsbp}"] if fsbp else []), *_WATCHED]
     references = [_DOC, CIS] + (
         [f"{FSBP}/cloudwatch-controls.html#cloudwatch-{fsbp.split('.')[1]}"] if fsbp else []
     )
@@ -177,7 +181,7 @@ def _register(number: int, cis: str, fsbp: str | None, title: str, what: str, se
             "that notifies an SNS topic someone reads."
         ),
         references=references,
-        compliance=compliance,
+        controls=controls,
     )(_check(what, terms))
 
 

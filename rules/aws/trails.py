@@ -90,6 +90,13 @@ def active_multi_region(inventory: Inventory) -> list[InventoryResource]:
 
 @account_rule(
     id="AWS-TRAIL-001",
+    controls=(
+        "cis-aws-3.0 3.1",
+        "fsbp CloudTrail.1",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     needs=(_TRAIL,),
     title="No multi-region trail records every management event",
     severity="high",
@@ -104,7 +111,6 @@ def active_multi_region(inventory: Inventory) -> list[InventoryResource]:
         "organization trail."
     ),
     references=(f"{FSBP}/cloudtrail-controls.html#cloudtrail-1", _TRAIL_DOC, CIS),
-    compliance=("CIS-AWS-3.0 3.1", "FSBP CloudTrail.1"),
 )
 def no_multi_region_trail(inventory: Inventory) -> Iterator[Hit]:
     trails = inventory.of_type(_TRAIL)
@@ -127,6 +133,12 @@ def _object_rule(inventory: Inventory, read: bool) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-TRAIL-002",
+    controls=(
+        "cis-aws-3.0 3.8",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     needs=(_TRAIL,),
     title="S3 object-level writes are not logged",
     severity="medium",
@@ -139,7 +151,6 @@ def _object_rule(inventory: Inventory, read: bool) -> Iterator[Hit]:
         "multi-region trail."
     ),
     references=(_DATA_DOC, CIS),
-    compliance=("CIS-AWS-3.0 3.8",),
 )
 def object_writes_not_logged(inventory: Inventory) -> Iterator[Hit]:
     yield from _object_rule(inventory, read=False)
@@ -147,6 +158,12 @@ def object_writes_not_logged(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-TRAIL-003",
+    controls=(
+        "cis-aws-3.0 3.9",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     needs=(_TRAIL,),
     title="S3 object-level reads are not logged",
     severity="low",
@@ -159,7 +176,6 @@ def object_writes_not_logged(inventory: Inventory) -> Iterator[Hit]:
         "sensitive ones) to the multi-region trail."
     ),
     references=(_DATA_DOC, CIS),
-    compliance=("CIS-AWS-3.0 3.9",),
 )
 def object_reads_not_logged(inventory: Inventory) -> Iterator[Hit]:
     yield from _object_rule(inventory, read=True)
@@ -206,6 +222,7 @@ def public_reasons(inventory: Inventory, bucket: InventoryResource) -> list[str]
 
 @account_rule(
     id="AWS-TRAIL-004",
+    controls=("fsbp CloudTrail.6", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     needs=(_TRAIL, "AWS::S3::Bucket", "s3.account_public_access_block"),
     title="CloudTrail bucket is publicly accessible",
     severity="critical",
@@ -220,7 +237,6 @@ def public_reasons(inventory: Inventory, bucket: InventoryResource) -> list[str]
         "(and the account)."
     ),
     references=(f"{FSBP}/cloudtrail-controls.html#cloudtrail-6",),
-    compliance=("FSBP CloudTrail.6",),
 )
 def trail_bucket_public(inventory: Inventory) -> Iterator[Hit]:
     for trail, bucket in _trail_buckets(inventory):
@@ -236,6 +252,13 @@ def trail_bucket_public(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-TRAIL-005",
+    controls=(
+        "cis-aws-3.0 3.4",
+        "fsbp CloudTrail.7",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     needs=(_TRAIL, "AWS::S3::Bucket"),
     title="CloudTrail bucket without access logging",
     severity="medium",
@@ -245,7 +268,6 @@ def trail_bucket_public(inventory: Inventory) -> Iterator[Hit]:
     ),
     remediation="Turn on server access logging for the trail's bucket, into another bucket.",
     references=(f"{FSBP}/cloudtrail-controls.html#cloudtrail-7", CIS),
-    compliance=("CIS-AWS-3.0 3.4", "FSBP CloudTrail.7"),
 )
 def trail_bucket_unlogged(inventory: Inventory) -> Iterator[Hit]:
     for trail, bucket in _trail_buckets(inventory):
@@ -266,6 +288,7 @@ def _recording(recorders: Any) -> list[dict[str, Any]]:
 
 @account_rule(
     id="AWS-CONFIG-001",
+    controls=("cis-aws-3.0 3.3", "fsbp Config.1", "nist-800-53-r5 CM-8"),
     needs=("config.recorders",),
     title="AWS Config not recording in the region",
     severity="medium",
@@ -279,7 +302,6 @@ def _recording(recorders: Any) -> list[dict[str, Any]]:
         "(`aws configservice start-configuration-recorder`)."
     ),
     references=(f"{FSBP}/config-controls.html#config-1", _CONFIG_DOC, CIS),
-    compliance=("CIS-AWS-3.0 3.3", "FSBP Config.1"),
 )
 def config_not_recording(inventory: Inventory) -> Iterator[Hit]:
     for region, recorders in in_regions(inventory, "config.recorders"):
@@ -293,6 +315,7 @@ def config_not_recording(inventory: Inventory) -> Iterator[Hit]:
 
 @account_rule(
     id="AWS-CONFIG-002",
+    controls=("fsbp Config.1", "nist-800-53-r5 CM-8"),
     needs=("config.recorders",),
     title="AWS Config records only some resource types",
     severity="low",
@@ -305,7 +328,6 @@ def config_not_recording(inventory: Inventory) -> Iterator[Hit]:
         "(`allSupported: true`), with global resource types in one region."
     ),
     references=(f"{FSBP}/config-controls.html#config-1", _CONFIG_DOC),
-    compliance=("FSBP Config.1",),
 )
 def config_partial(inventory: Inventory) -> Iterator[Hit]:
     for region, recorders in in_regions(inventory, "config.recorders"):

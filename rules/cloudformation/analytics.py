@@ -14,6 +14,7 @@ _CONFIG = "https://docs.aws.amazon.com/config/latest/developerguide"
 
 @rule(
     id="CF-ATHENA-001",
+    controls=("nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Athena workgroup does not enforce encrypted query results",
     severity="medium",
@@ -62,6 +63,7 @@ def workgroup_results_unencrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-GLUE-001",
+    controls=("nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Glue Data Catalog not encrypted",
     severity="medium",
@@ -111,6 +113,7 @@ def catalog_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-GLUE-002",
+    controls=("nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Glue security configuration leaves job data unencrypted",
     severity="medium",

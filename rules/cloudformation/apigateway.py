@@ -72,6 +72,7 @@ def _absent(tpl: Template, value: Any) -> bool:
 
 @rule(
     id="CF-APIGW-001",
+    controls=("nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="API Gateway REST stage without access logging",
     severity="medium",
@@ -107,6 +108,7 @@ def rest_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-APIGW-002",
+    controls=("fsbp APIGateway.3",),
     artifact_type="cloudformation",
     title="API Gateway REST stage without X-Ray tracing",
     severity="low",
@@ -148,6 +150,7 @@ def rest_stage_without_tracing(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-APIGW-003",
+    controls=("fsbp APIGateway.5", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="API Gateway cache data not encrypted",
     severity="medium",
@@ -232,6 +235,7 @@ def _route_needs_auth(tpl: Template, route: Resource) -> bool:
 
 @rule(
     id="CF-APIGW-004",
+    controls=("fsbp APIGateway.8", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="API Gateway method or route without authorization",
     severity="medium",
@@ -294,6 +298,7 @@ def method_without_authorization(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-APIGW-005",
+    controls=("fsbp APIGateway.2",),
     artifact_type="cloudformation",
     title="API Gateway REST stage without client certificate",
     severity="info",
@@ -328,6 +333,12 @@ def stage_without_client_certificate(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-APIGW-006",
+    controls=(
+        "fsbp APIGateway.9",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="API Gateway HTTP/WebSocket stage without access logs",
     severity="medium",
@@ -362,6 +373,7 @@ def v2_stage_without_access_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-APIGW-007",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="API Gateway custom domain accepts TLS 1.0",
     severity="medium",
@@ -427,6 +439,12 @@ def _method_settings(res: Resource, base: tuple[str, ...]) -> list[tuple[dict, t
 
 @rule(
     id="CF-APIGW-008",
+    controls=(
+        "fsbp APIGateway.1",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="API Gateway execution logging disabled",
     severity="medium",

@@ -13,6 +13,7 @@ _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide/appsync-control
 
 @rule(
     id="CF-APPSYNC-001",
+    controls=("fsbp AppSync.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="AppSync API cache not encrypted",
     severity="medium",
@@ -46,6 +47,12 @@ def cache_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-APPSYNC-002",
+    controls=(
+        "fsbp AppSync.2",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="AppSync GraphQL API without field-level logs",
     severity="low",

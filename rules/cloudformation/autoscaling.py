@@ -22,6 +22,7 @@ _LAUNCH_CONFIG = "AWS::AutoScaling::LaunchConfiguration"
 
 @rule(
     id="CF-ASG-001",
+    controls=("fsbp AutoScaling.1",),
     artifact_type="cloudformation",
     title="Auto Scaling group without load balancer health checks",
     severity="medium",
@@ -65,6 +66,7 @@ def group_without_elb_health_check(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ASG-002",
+    controls=("fsbp AutoScaling.5", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Launch configuration assigns public IP addresses",
     severity="medium",
@@ -95,6 +97,7 @@ def launch_configuration_public_ip(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ASG-003",
+    controls=("fsbp AutoScaling.3",),
     artifact_type="cloudformation",
     title="Launch configuration does not require IMDSv2",
     severity="medium",
@@ -134,6 +137,7 @@ def launch_configuration_imdsv1(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ASG-004",
+    controls=("nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Launch configuration volume not encrypted",
     severity="medium",

@@ -66,6 +66,7 @@ def _custom_origins(res: Resource) -> Iterator[tuple[dict, tuple[Any, ...], str]
 
 @rule(
     id="CF-CFRONT-001",
+    controls=("fsbp CloudFront.3", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="CloudFront behavior allows unencrypted HTTP",
     severity="medium",
@@ -121,6 +122,7 @@ def viewer_allows_http(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CFRONT-002",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="CloudFront viewer TLS policy allows TLS below 1.2",
     severity="medium",
@@ -226,6 +228,7 @@ def _viewer_tls_hit(tpl: Template, res: Resource) -> Hit | None:
 
 @rule(
     id="CF-CFRONT-003",
+    controls=("fsbp CloudFront.6", "nist-800-53-r5 SC-7", "pci-dss-4.0 6.4.2"),
     artifact_type="cloudformation",
     title="CloudFront distribution without AWS WAF",
     severity="low",
@@ -257,6 +260,12 @@ def distribution_without_waf(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CFRONT-004",
+    controls=(
+        "fsbp CloudFront.5",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="CloudFront distribution without access logging",
     severity="low",
@@ -292,6 +301,7 @@ def distribution_without_logging(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CFRONT-005",
+    controls=("fsbp CloudFront.9", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="CloudFront sends traffic to custom origins over HTTP",
     severity="medium",
@@ -343,6 +353,7 @@ def origin_over_http(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CFRONT-006",
+    controls=("fsbp CloudFront.10", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="CloudFront custom origin allows SSLv3",
     severity="medium",

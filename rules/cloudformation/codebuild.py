@@ -16,6 +16,7 @@ _PROJECT = "AWS::CodeBuild::Project"
 
 @rule(
     id="CF-CB-001",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="CodeBuild project without a customer managed key",
     severity="low",
@@ -42,6 +43,7 @@ def project_without_cmk(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CB-002",
+    controls=("fsbp CodeBuild.5", "nist-800-53-r5 AC-6"),
     artifact_type="cloudformation",
     title="CodeBuild project runs privileged builds",
     severity="medium",
@@ -74,6 +76,7 @@ def privileged_build(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CB-003",
+    controls=("fsbp CodeBuild.3", "fsbp CodeBuild.7", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="CodeBuild encryption of artifacts or S3 logs disabled",
     severity="medium",
@@ -105,6 +108,7 @@ def unencrypted_artifacts(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CB-004",
+    controls=("fsbp CodeBuild.2", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Secret in CodeBuild plaintext environment variables",
     severity="high",
@@ -146,6 +150,7 @@ def plaintext_secret_variable(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CODESTAR-001",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="CodeStar GitHub repository created public",
     severity="medium",

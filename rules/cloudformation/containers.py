@@ -53,6 +53,7 @@ def _registry_scans_everything(tpl: Template) -> bool:
 
 @rule(
     id="CF-ECR-001",
+    controls=("fsbp ECR.1", "nist-800-53-r5 RA-5", "pci-dss-4.0 11.3.1"),
     artifact_type="cloudformation",
     title="ECR repository does not scan images on push",
     severity="medium",
@@ -105,6 +106,7 @@ def repository_without_scan_on_push(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECR-002",
+    controls=("fsbp ECR.2",),
     artifact_type="cloudformation",
     title="ECR repository image tags are mutable",
     severity="low",
@@ -157,6 +159,7 @@ def repository_tags_mutable(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECR-003",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="ECR repository policy allows anyone",
     severity="high",
@@ -211,6 +214,7 @@ def _windows(tpl: Template, res: Resource) -> bool:
 
 @rule(
     id="CF-ECS-001",
+    controls=("fsbp ECS.4", "nist-800-53-r5 AC-6"),
     artifact_type="cloudformation",
     title="ECS container runs privileged",
     severity="high",
@@ -264,6 +268,7 @@ def privileged_container(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-002",
+    controls=("fsbp ECS.5",),
     artifact_type="cloudformation",
     title="ECS container root filesystem is writable",
     severity="low",
@@ -311,6 +316,7 @@ def writable_root_filesystem(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-003",
+    controls=("fsbp ECS.8", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Secret in ECS container environment",
     severity="high",
@@ -357,6 +363,7 @@ def secret_in_container_environment(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-004",
+    controls=("fsbp ECS.1",),
     artifact_type="cloudformation",
     title="ECS task uses the host network mode",
     severity="medium",
@@ -396,6 +403,7 @@ def host_network_mode(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-005",
+    controls=("fsbp ECS.1", "nist-800-53-r5 AC-6"),
     artifact_type="cloudformation",
     title="ECS container configured to run as root",
     severity="medium",
@@ -475,6 +483,7 @@ def task_without_role(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-007",
+    controls=("fsbp ECS.12",),
     artifact_type="cloudformation",
     title="ECS cluster without Container Insights",
     severity="low",
@@ -515,6 +524,7 @@ def cluster_without_insights(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-008",
+    controls=("fsbp ECS.2", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="ECS service assigns public IP addresses",
     severity="medium",
@@ -543,6 +553,7 @@ def service_public_ip(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-BATCH-001",
+    controls=("nist-800-53-r5 AC-6",),
     artifact_type="cloudformation",
     title="Batch job definition runs privileged containers",
     severity="high",
@@ -571,6 +582,7 @@ def batch_privileged(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECR-004",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="ECR repository not encrypted with a KMS key",
     severity="low",
@@ -606,6 +618,7 @@ def repository_without_kms(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ECS-009",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="ECS task mounts EFS without encryption in transit",
     severity="medium",

@@ -139,6 +139,7 @@ _ALEXA = _claim("Alexa::ASK::Skill")
 
 @rule(
     id="CF-DS-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Directory Service admin password in the template",
     severity="high",
@@ -161,6 +162,7 @@ def directory_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DMS-002",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="DMS endpoint database password in the template",
     severity="high",
@@ -189,6 +191,7 @@ def dms_endpoint_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DOCDB-003",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="DocumentDB master password in the template",
     severity="high",
@@ -216,6 +219,7 @@ def docdb_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MQ-004",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Amazon MQ user password in the template",
     severity="high",
@@ -238,6 +242,7 @@ def mq_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-AMPLIFY-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Amplify app repository token in the template",
     severity="high",
@@ -259,6 +264,7 @@ def amplify_token(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-AMPLIFY-002",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Amplify basic authentication password in the template",
     severity="high",
@@ -283,6 +289,7 @@ def amplify_basic_auth(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RS-006",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Redshift admin password in the template",
     severity="high",
@@ -308,6 +315,7 @@ def redshift_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ES-007",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="OpenSearch master user password in the template",
     severity="high",
@@ -335,6 +343,7 @@ def search_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-011",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="RDS master password in the template",
     severity="high",
@@ -361,6 +370,7 @@ def rds_password(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELC-003",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="ElastiCache AUTH token in the template",
     severity="high",
@@ -383,6 +393,7 @@ def cache_auth_token(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ALEXA-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Alexa skill client secret or refresh token in the template",
     severity="high",
@@ -406,6 +417,7 @@ def alexa_secret(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CRED-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Credential written in a resource property",
     severity="high",
@@ -469,6 +481,7 @@ def _parameter_line(tpl: Template, name: str) -> int | None:
 
 @rule(
     id="CF-PARAM-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Credential parameter with a default value",
     severity="high",
@@ -531,6 +544,7 @@ _AUTH_KEYS = ("accessKeyId", "secretKey", "password")
 
 @rule(
     id="CF-CFN-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Credentials in cfn-init authentication metadata",
     severity="high",

@@ -61,6 +61,7 @@ def exports_log(tpl: Template, res: Resource, *logs: str, prop: str) -> Hit | No
 
 @rule(
     id="CF-ELC-001",
+    controls=("fsbp ElastiCache.4", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="ElastiCache replication group not encrypted at rest",
     severity="medium",
@@ -86,6 +87,7 @@ def cache_not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELC-002",
+    controls=("fsbp ElastiCache.5", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="ElastiCache replication group not encrypted in transit",
     severity="medium",
@@ -130,6 +132,7 @@ def _preferred_mode(tpl: Template, res: Resource) -> Hit | None:
 
 @rule(
     id="CF-NEPTUNE-001",
+    controls=("fsbp Neptune.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Neptune cluster storage not encrypted",
     severity="medium",
@@ -155,6 +158,7 @@ def neptune_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-NEPTUNE-002",
+    controls=("fsbp Neptune.7",),
     artifact_type="cloudformation",
     title="Neptune IAM database authentication disabled",
     severity="medium",
@@ -180,6 +184,12 @@ def neptune_without_iam_auth(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-NEPTUNE-003",
+    controls=(
+        "fsbp Neptune.2",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="Neptune audit logs not exported to CloudWatch Logs",
     severity="medium",
@@ -205,6 +215,7 @@ def neptune_without_audit_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DOCDB-001",
+    controls=("fsbp DocumentDB.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="DocumentDB cluster storage not encrypted",
     severity="medium",
@@ -229,6 +240,12 @@ def docdb_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DOCDB-002",
+    controls=(
+        "fsbp DocumentDB.4",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="DocumentDB audit logs not exported to CloudWatch Logs",
     severity="medium",
@@ -257,6 +274,7 @@ def docdb_without_audit_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DAX-001",
+    controls=("fsbp DynamoDB.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="DAX cluster not encrypted at rest",
     severity="medium",
@@ -285,6 +303,7 @@ def dax_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DMS-001",
+    controls=("fsbp DMS.1", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="DMS replication instance publicly accessible",
     severity="critical",
@@ -324,6 +343,7 @@ def dms_instance_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RS-001",
+    controls=("fsbp Redshift.10", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Redshift cluster encryption turned off",
     severity="medium",
@@ -349,6 +369,7 @@ def redshift_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RS-002",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="Redshift cluster not encrypted with a customer managed key",
     severity="low",
@@ -377,6 +398,7 @@ def redshift_without_cmk(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RS-003",
+    controls=("fsbp Redshift.1", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Redshift cluster publicly accessible",
     severity="high",
@@ -404,6 +426,12 @@ def redshift_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RS-004",
+    controls=(
+        "fsbp Redshift.4",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="Redshift audit logging disabled",
     severity="medium",
@@ -446,6 +474,7 @@ def redshift_without_logging(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RS-005",
+    controls=("fsbp Redshift.2", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="Redshift parameter group does not require SSL",
     severity="medium",
@@ -482,6 +511,7 @@ def redshift_ssl_not_required(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DOCDB-004",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="DocumentDB cluster parameter group disables TLS",
     severity="medium",
@@ -514,6 +544,7 @@ _MEMORYDB = "AWS::MemoryDB::Cluster"
 
 @rule(
     id="CF-MEMDB-001",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="MemoryDB cluster without TLS",
     severity="medium",
@@ -538,6 +569,7 @@ def memorydb_without_tls(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MEMDB-002",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="MemoryDB cluster accepts unauthenticated clients",
     severity="high",
@@ -574,6 +606,7 @@ def memorydb_open_access(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELC-004",
+    controls=("fsbp ElastiCache.3",),
     artifact_type="cloudformation",
     title="ElastiCache cluster confined to one Availability Zone",
     severity="low",
@@ -630,6 +663,7 @@ def _count(value: object) -> int:
 
 @rule(
     id="CF-ELC-005",
+    controls=("fsbp ElastiCache.1", "nist-800-53-r5 CP-9"),
     artifact_type="cloudformation",
     title="ElastiCache Redis OSS without automatic backups",
     severity="medium",
@@ -695,6 +729,7 @@ _DMS_SSL_ENGINES = frozenset(
 
 @rule(
     id="CF-DMS-003",
+    controls=("fsbp DMS.9", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="DMS endpoint connects without TLS",
     severity="medium",

@@ -11,6 +11,7 @@ from rules.cloudformation._helpers import as_list, present
 
 @rule(
     id="CF-R53-001",
+    controls=("nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="Route 53 public hosted zone without query logging",
     severity="low",

@@ -25,6 +25,7 @@ def _replica_hits(tpl: Template, res: Resource, *path: str, what: str) -> Iterat
 
 @rule(
     id="CF-DDB-001",
+    controls=("fsbp DynamoDB.2", "nist-800-53-r5 CP-9"),
     artifact_type="cloudformation",
     title="DynamoDB point-in-time recovery disabled",
     severity="medium",
@@ -57,6 +58,7 @@ def pitr_off(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DDB-002",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="DynamoDB table encrypted with an AWS owned key",
     severity="low",
@@ -84,6 +86,7 @@ def sse_aws_owned_key(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-DDB-003",
+    controls=("fsbp DynamoDB.6",),
     artifact_type="cloudformation",
     title="DynamoDB deletion protection disabled",
     severity="low",

@@ -75,6 +75,14 @@ def _all_traffic(tpl: Template, item: dict) -> bool:
 
 @rule(
     id="CF-EC2-001",
+    controls=(
+        "cis-aws-3.0 5.2",
+        "cis-aws-3.0 5.3",
+        "fsbp EC2.13",
+        "fsbp EC2.14",
+        "nist-800-53-r5 SC-7",
+        "pci-dss-4.0 1.3.1",
+    ),
     artifact_type="cloudformation",
     title="SSH or RDP open to the internet",
     severity="high",
@@ -114,6 +122,7 @@ def admin_port_open(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EC2-002",
+    controls=("fsbp EC2.18", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="All traffic open to the internet",
     severity="critical",
@@ -143,6 +152,7 @@ def all_traffic_open(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EBS-001",
+    controls=("fsbp EC2.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="EBS volume not encrypted",
     severity="medium",
@@ -227,6 +237,7 @@ def _exposure(tpl: Template, item: dict) -> tuple[str, str | None] | None:
 
 @rule(
     id="CF-EC2-003",
+    controls=("fsbp EC2.19", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Database or admin service port open to the internet",
     severity="high",
@@ -414,6 +425,7 @@ def default_vpc(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EBS-002",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="EBS volume encrypted with the AWS managed key",
     severity="low",
@@ -446,6 +458,7 @@ def volume_default_key(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EBS-003",
+    controls=("fsbp EC2.1", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="EBS snapshot block public access turned off",
     severity="medium",
@@ -528,6 +541,7 @@ def _load_balancer_groups(tpl: Template) -> list[Any]:
 
 @rule(
     id="CF-EC2-015",
+    controls=("nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="HTTP port 80 open to the internet",
     severity="low",

@@ -25,6 +25,7 @@ def _strings(tpl: Template, value: Any) -> list[Any]:
 
 @rule(
     id="CF-EKS-001",
+    controls=("fsbp EKS.1", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="EKS API endpoint open to the internet",
     severity="medium",
@@ -81,6 +82,7 @@ def public_endpoint(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EKS-002",
+    controls=("fsbp EKS.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="EKS secrets not encrypted with a KMS key",
     severity="low",
@@ -127,6 +129,7 @@ def secrets_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EKS-003",
+    controls=("fsbp EKS.8", "nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="EKS control plane audit logging disabled",
     severity="medium",
@@ -179,6 +182,7 @@ def audit_logging_disabled(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EKS-004",
+    controls=("nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="EKS node group SSH open to the internet",
     severity="high",

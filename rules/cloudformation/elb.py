@@ -88,6 +88,7 @@ def _protocols(tpl: Template, res: Resource) -> list[Any]:
 
 @rule(
     id="CF-ELB-001",
+    controls=("fsbp ELB.1", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="HTTP listener does not redirect to HTTPS",
     severity="medium",
@@ -150,6 +151,7 @@ def _redirects_to_https(tpl: Template, res: Resource) -> bool:
 
 @rule(
     id="CF-ELB-002",
+    controls=("fsbp ELB.17", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="Load balancer listener allows TLS older than 1.2",
     severity="medium",
@@ -209,6 +211,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELB-003",
+    controls=("fsbp ELB.5", "nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="Load balancer access logging disabled",
     severity="medium",
@@ -280,6 +283,7 @@ def _tls_listener_targets(tpl: Template) -> set[str]:
 
 @rule(
     id="CF-ELB-004",
+    controls=("fsbp ELB.4",),
     artifact_type="cloudformation",
     title="ALB does not drop invalid HTTP header fields",
     severity="medium",
@@ -311,6 +315,7 @@ def invalid_headers_not_dropped(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELB-005",
+    controls=("fsbp ELB.6",),
     artifact_type="cloudformation",
     title="Load balancer deletion protection disabled",
     severity="low",
@@ -336,6 +341,7 @@ def deletion_protection_disabled(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELB-006",
+    controls=("fsbp ELB.3", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="Classic load balancer listener without TLS",
     severity="medium",
@@ -461,6 +467,7 @@ def _negotiation_problem(tpl: Template, name: str, value: Any) -> str | None:
 
 @rule(
     id="CF-ELB-008",
+    controls=("fsbp ELB.8", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="Classic load balancer negotiates weak protocols or ciphers",
     severity="medium",
@@ -506,6 +513,7 @@ def classic_weak_negotiation(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ELB-009",
+    controls=("nist-800-53-r5 SC-7", "pci-dss-4.0 6.4.2"),
     artifact_type="cloudformation",
     title="Internet-facing application load balancer without AWS WAF",
     severity="low",

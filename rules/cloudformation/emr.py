@@ -44,6 +44,7 @@ def _flag(tpl: Template, res: Resource, key: str, what: str) -> Hit | None:
 
 @rule(
     id="CF-EMR-001",
+    controls=("fsbp EMR.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="EMR security configuration without encryption at rest",
     severity="medium",
@@ -91,6 +92,7 @@ def emr_at_rest_off(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EMR-002",
+    controls=("fsbp EMR.4", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="EMR security configuration without encryption in transit",
     severity="medium",

@@ -13,6 +13,7 @@ _HUB = "https://docs.aws.amazon.com/securityhub/latest/userguide"
 
 @rule(
     id="CF-CONFIG-001",
+    controls=("nist-800-53-r5 CM-8",),
     artifact_type="cloudformation",
     title="Config aggregator does not cover all regions",
     severity="low",
@@ -49,6 +50,7 @@ def aggregator_not_all_regions(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-CONFIG-002",
+    controls=("cis-aws-3.0 3.3", "fsbp Config.1", "nist-800-53-r5 CM-8"),
     artifact_type="cloudformation",
     title="Config recorder does not record all resource types",
     severity="medium",
@@ -87,6 +89,7 @@ def recorder_partial(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-GUARDDUTY-001",
+    controls=("fsbp GuardDuty.1", "nist-800-53-r5 SI-4", "pci-dss-4.0 11.5.1"),
     artifact_type="cloudformation",
     title="GuardDuty detector disabled",
     severity="medium",
@@ -192,6 +195,7 @@ def user_pool_without_mfa(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-COGNITO-002",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Cognito identity pool hands out guest credentials",
     severity="medium",

@@ -45,6 +45,7 @@ def _has_wildcard(tpl: Template, value: Any, wildcards: frozenset[str]) -> bool:
 
 @rule(
     id="CF-IAM-001",
+    controls=("cis-aws-3.0 1.16", "fsbp IAM.1", "nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM policy allows every action on every resource",
     severity="critical",
@@ -293,6 +294,7 @@ _ANY_ROLE = (":role/*", ":*")
 
 @rule(
     id="CF-IAM-002",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM policy allows passing any role",
     severity="high",
@@ -333,6 +335,7 @@ def pass_any_role(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IAM-003",
+    controls=("cis-aws-3.0 1.15", "fsbp IAM.2", "nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM user has policies attached directly",
     severity="low",
@@ -378,6 +381,7 @@ def user_with_policies(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IAM-004",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM policy uses NotAction with Allow",
     severity="medium",
@@ -409,6 +413,7 @@ def allow_not_action(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IAM-005",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="IAM role can be assumed by anyone",
     severity="critical",
@@ -445,6 +450,7 @@ def role_trusts_anyone(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IAM-006",
+    controls=("fsbp IAM.21", "nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM policy allows all actions of a service",
     severity="medium",
@@ -494,6 +500,7 @@ def _is_admin_policy(text: Any) -> bool:
 
 @rule(
     id="CF-IAM-007",
+    controls=("cis-aws-3.0 1.16", "nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="AdministratorAccess managed policy attached",
     severity="high",
@@ -621,6 +628,7 @@ def _checks_caller(tpl: Template, statement: dict) -> bool:
 
 @rule(
     id="CF-IAM-009",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Cross-account trust without ExternalId or MFA",
     severity="high",
@@ -665,6 +673,7 @@ def cross_account_trust(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IAM-010",
+    controls=("cis-aws-3.0 1.13",),
     artifact_type="cloudformation",
     title="IAM user with more than one active access key",
     severity="medium",
@@ -705,6 +714,7 @@ def user_with_two_keys(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IAM-011",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM policy allows every action on named resources",
     severity="medium",
@@ -763,6 +773,7 @@ _ESCALATION = tuple(
 
 @rule(
     id="CF-IAM-012",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IAM policy allows privilege escalation on any resource",
     severity="high",
@@ -830,6 +841,7 @@ def _secret_key_target(value: Any, depth: int = 0) -> str | None:
 
 @rule(
     id="CF-IAM-013",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Access key secret published in stack outputs",
     severity="high",

@@ -34,6 +34,7 @@ _IMDS_DOC = (
 
 @rule(
     id="CF-EC2-006",
+    controls=("fsbp EC2.9", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="EC2 instance gets a public IP address",
     severity="medium",
@@ -88,6 +89,7 @@ def imds_hit(tpl: Template, res: Resource, *path: Any) -> Hit | None:
 
 @rule(
     id="CF-EC2-007",
+    controls=("cis-aws-3.0 5.6", "fsbp EC2.8"),
     artifact_type="cloudformation",
     title="EC2 instance does not require IMDSv2",
     severity="medium",
@@ -421,6 +423,7 @@ def block_device_hits(tpl: Template, res: Resource, *path: Any) -> Iterator[Hit]
 
 @rule(
     id="CF-EBS-004",
+    controls=("fsbp EC2.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="EC2 instance block device not encrypted",
     severity="medium",
@@ -574,6 +577,7 @@ def _script_texts(tpl: Template, value: Any) -> Iterator[str]:
 
 @rule(
     id="CF-EC2-014",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Secret written in EC2 user data",
     severity="high",

@@ -18,6 +18,7 @@ def _strings(tpl: Template, value: object) -> list[str]:
 
 @rule(
     id="CF-IOT-001",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IoT policy allows every IoT action",
     severity="medium",
@@ -59,6 +60,7 @@ def iot_every_action(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-IOT-002",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="IoT policy applies to every client, topic and thing",
     severity="medium",

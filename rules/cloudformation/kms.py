@@ -17,6 +17,7 @@ from rules.cloudformation.iam import (
 
 @rule(
     id="CF-KMS-001",
+    controls=("cis-aws-3.0 3.6", "fsbp KMS.4", "nist-800-53-r5 SC-12", "pci-dss-4.0 3.7.4"),
     artifact_type="cloudformation",
     title="KMS key rotation disabled",
     severity="medium",
@@ -44,6 +45,7 @@ def key_rotation_disabled(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-KMS-002",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="KMS key policy allows any principal",
     severity="high",
@@ -80,6 +82,7 @@ def key_policy_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-KMS-003",
+    controls=("fsbp KMS.3", "nist-800-53-r5 SC-12"),
     artifact_type="cloudformation",
     title="KMS key deletion waiting period too short",
     severity="low",

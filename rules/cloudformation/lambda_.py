@@ -15,6 +15,7 @@ from rules.cloudformation.iam import principal_is_public
 
 @rule(
     id="CF-LAMBDA-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Secret in Lambda environment variables",
     severity="high",
@@ -77,6 +78,7 @@ def _present(tpl: Template, value: Any) -> bool:
 
 @rule(
     id="CF-LAMBDA-002",
+    controls=("fsbp Lambda.1", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Lambda function invocable by anyone",
     severity="high",
@@ -119,6 +121,7 @@ def public_permission(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LAMBDA-003",
+    controls=("fsbp Lambda.1", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Lambda function URL without authentication",
     severity="medium",
@@ -192,6 +195,7 @@ DEPRECATED_RUNTIMES = {
 
 @rule(
     id="CF-LAMBDA-004",
+    controls=("fsbp Lambda.2", "nist-800-53-r5 SI-2", "pci-dss-4.0 6.3.3"),
     artifact_type="cloudformation",
     title="Lambda function uses a deprecated runtime",
     severity="medium",
@@ -323,6 +327,7 @@ def function_without_dlq(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LAMBDA-006",
+    controls=("fsbp Lambda.3", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Lambda function not connected to a VPC",
     severity="info",
@@ -389,6 +394,7 @@ def function_without_reserved_concurrency(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LAMBDA-010",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="Lambda environment variables without a customer managed key",
     severity="low",
@@ -430,6 +436,7 @@ def environment_without_cmk(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LAMBDA-009",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Lambda permission for a service without a source",
     severity="medium",
@@ -473,6 +480,7 @@ def service_permission_without_source(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LAMBDA-011",
+    controls=("fsbp Lambda.7",),
     artifact_type="cloudformation",
     title="Lambda function without active X-Ray tracing",
     severity="low",

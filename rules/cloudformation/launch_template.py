@@ -20,6 +20,7 @@ def _data(res) -> tuple[str, ...]:
 
 @rule(
     id="CF-LT-001",
+    controls=("fsbp EC2.170", "fsbp AutoScaling.3"),
     artifact_type="cloudformation",
     title="Launch template does not require IMDSv2",
     severity="medium",
@@ -51,6 +52,7 @@ def template_imdsv1(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LT-002",
+    controls=("fsbp EC2.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Launch template volume not encrypted",
     severity="medium",
@@ -79,6 +81,7 @@ def template_volume_unencrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LT-003",
+    controls=("fsbp EC2.25", "fsbp AutoScaling.5", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Launch template assigns public IP addresses",
     severity="medium",

@@ -11,6 +11,7 @@ from rules.cloudformation._helpers import require_set, require_true
 
 @rule(
     id="CF-TRAIL-001",
+    controls=("cis-aws-3.0 3.2", "fsbp CloudTrail.4", "nist-800-53-r5 AU-9", "pci-dss-4.0 10.3.2"),
     artifact_type="cloudformation",
     title="CloudTrail log file validation disabled",
     severity="medium",
@@ -38,6 +39,13 @@ _CIS = "https://www.cisecurity.org/benchmark/amazon_web_services"
 
 @rule(
     id="CF-TRAIL-002",
+    controls=(
+        "cis-aws-3.0 3.1",
+        "fsbp CloudTrail.1",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="CloudTrail trail records only one region",
     severity="medium",
@@ -65,6 +73,7 @@ def trail_single_region(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-TRAIL-003",
+    controls=("cis-aws-3.0 3.5", "fsbp CloudTrail.2", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="CloudTrail logs not encrypted with a KMS key",
     severity="medium",
@@ -97,6 +106,13 @@ def trail_not_kms_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-TRAIL-004",
+    controls=(
+        "cis-aws-3.0 3.1",
+        "fsbp CloudTrail.1",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="CloudTrail trail logging turned off",
     severity="high",
@@ -121,6 +137,7 @@ def trail_logging_off(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-TRAIL-005",
+    controls=("fsbp CloudTrail.5",),
     artifact_type="cloudformation",
     title="CloudTrail trail not sent to CloudWatch Logs",
     severity="low",

@@ -53,6 +53,7 @@ def log_group_without_retention(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-LOGS-002",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="CloudWatch log group not encrypted with a KMS key",
     severity="low",

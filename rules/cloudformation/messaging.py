@@ -88,6 +88,7 @@ def public_message(key: str) -> str:
 
 @rule(
     id="CF-SQS-001",
+    controls=("fsbp SQS.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="SQS queue not encrypted at rest",
     severity="medium",
@@ -137,6 +138,7 @@ def queue_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SQS-002",
+    controls=("fsbp SQS.3", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="SQS queue policy allows anyone",
     severity="high",
@@ -170,6 +172,7 @@ def queue_policy_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SNS-001",
+    controls=("fsbp SNS.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="SNS topic not encrypted with KMS",
     severity="medium",
@@ -205,6 +208,7 @@ def topic_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SNS-002",
+    controls=("fsbp SNS.4", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="SNS topic policy allows anyone",
     severity="high",

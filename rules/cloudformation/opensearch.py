@@ -31,6 +31,7 @@ def _controls(number: int) -> tuple[str, str]:
 
 @rule(
     id="CF-ES-001",
+    controls=("fsbp Opensearch.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="OpenSearch domain not encrypted at rest",
     severity="medium",
@@ -61,6 +62,7 @@ def not_encrypted_at_rest(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ES-002",
+    controls=("fsbp Opensearch.3", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="OpenSearch node-to-node encryption disabled",
     severity="medium",
@@ -87,6 +89,7 @@ def node_to_node_disabled(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ES-003",
+    controls=("fsbp Opensearch.8", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="OpenSearch domain does not enforce HTTPS",
     severity="medium",
@@ -116,6 +119,7 @@ def https_not_enforced(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ES-004",
+    controls=("fsbp Opensearch.8", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="OpenSearch domain TLS policy allows TLS below 1.2",
     severity="medium",
@@ -168,6 +172,7 @@ def outdated_tls_policy(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ES-005",
+    controls=("fsbp Opensearch.7",),
     artifact_type="cloudformation",
     title="OpenSearch fine-grained access control disabled",
     severity="medium",
@@ -208,6 +213,7 @@ def _in_vpc(tpl: Template, value: object) -> bool:
 
 @rule(
     id="CF-ES-006",
+    controls=("fsbp Opensearch.2", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="OpenSearch domain open to the internet",
     severity="critical",
@@ -267,6 +273,12 @@ def _log_hit(tpl: Template, res: Resource, kind: str, what: str) -> Hit | None:
 
 @rule(
     id="CF-ES-008",
+    controls=(
+        "fsbp Opensearch.4",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="OpenSearch domain does not publish error logs",
     severity="medium",
@@ -296,6 +308,12 @@ def error_logs_off(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-ES-009",
+    controls=(
+        "fsbp Opensearch.5",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="OpenSearch domain does not publish audit logs",
     severity="medium",

@@ -46,6 +46,7 @@ def _encryption_inherited(res: Resource) -> bool:
 
 @rule(
     id="CF-RDS-001",
+    controls=("cis-aws-3.0 2.3.1", "fsbp RDS.3", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="RDS storage not encrypted",
     severity="medium",
@@ -71,6 +72,7 @@ def storage_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-002",
+    controls=("cis-aws-3.0 2.3.3", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="RDS instance publicly accessible",
     severity="high",
@@ -139,6 +141,7 @@ def _databases(tpl: Template, *, replicas: bool = False) -> Iterator[Resource]:
 
 @rule(
     id="CF-RDS-003",
+    controls=("fsbp RDS.11", "nist-800-53-r5 CP-9"),
     artifact_type="cloudformation",
     title="RDS backup retention too short",
     severity="medium",
@@ -197,6 +200,7 @@ def backup_retention_short(tpl: Template, params: Mapping[str, Any]) -> Iterator
 
 @rule(
     id="CF-RDS-004",
+    controls=("fsbp RDS.7", "fsbp RDS.8"),
     artifact_type="cloudformation",
     title="RDS deletion protection disabled",
     severity="low",
@@ -238,6 +242,7 @@ def _engine_supports_iam(tpl: Template, res: Resource) -> bool:
 
 @rule(
     id="CF-RDS-005",
+    controls=("fsbp RDS.10", "fsbp RDS.12"),
     artifact_type="cloudformation",
     title="RDS IAM database authentication disabled",
     severity="low",
@@ -269,6 +274,7 @@ def iam_auth_off(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-006",
+    controls=("fsbp RDS.5",),
     artifact_type="cloudformation",
     title="RDS instance not Multi-AZ",
     severity="low",
@@ -297,6 +303,7 @@ def single_az(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-007",
+    controls=("cis-aws-3.0 2.3.2", "fsbp RDS.13", "nist-800-53-r5 SI-2", "pci-dss-4.0 6.3.3"),
     artifact_type="cloudformation",
     title="RDS automatic minor version upgrades disabled",
     severity="medium",
@@ -347,6 +354,7 @@ def _managed_secret(value: Any) -> bool:
 
 @rule(
     id="CF-RDS-008",
+    controls=("fsbp RDS.24", "fsbp RDS.25"),
     artifact_type="cloudformation",
     title="RDS master username is a well-known default",
     severity="low",
@@ -392,6 +400,7 @@ def default_master_username(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-009",
+    controls=("fsbp RDS.16", "fsbp RDS.17"),
     artifact_type="cloudformation",
     title="RDS snapshots do not copy tags",
     severity="info",
@@ -417,6 +426,7 @@ def snapshots_without_tags(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-010",
+    controls=("fsbp RDS.9", "nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="RDS logs not exported to CloudWatch Logs",
     severity="low",
@@ -472,6 +482,7 @@ def _tls_by_default(family: str) -> bool:
 
 @rule(
     id="CF-RDS-012",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="RDS parameter group does not require TLS",
     severity="medium",
@@ -519,6 +530,7 @@ def parameter_group_without_tls(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-013",
+    controls=("nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="RDS DB security group open to the internet",
     severity="high",
@@ -564,6 +576,7 @@ def db_security_group_open(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-RDS-014",
+    controls=("fsbp RDS.6",),
     artifact_type="cloudformation",
     title="RDS enhanced monitoring disabled",
     severity="low",

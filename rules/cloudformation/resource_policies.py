@@ -83,6 +83,7 @@ def _public_hits(tpl: Template, types: tuple[str, ...], noun: str) -> Iterator[H
 
 @rule(
     id="CF-POLICY-001",
+    controls=("nist-800-53-r5 AC-6", "pci-dss-4.0 7.2.2"),
     artifact_type="cloudformation",
     title="Resource policy allows everything but a list of actions",
     severity="medium",
@@ -121,6 +122,7 @@ def resource_policy_not_action(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-POLICY-002",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Resource policy open to anyone",
     severity="high",
@@ -149,6 +151,7 @@ def other_resource_policy_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SM-004",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Secrets Manager secret policy allows anyone",
     severity="critical",
@@ -179,6 +182,7 @@ def secret_policy_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EFS-003",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="EFS file system policy allows anyone",
     severity="high",
@@ -207,6 +211,7 @@ def file_system_policy_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EVENTS-001",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="EventBridge event bus accepts events from any account",
     severity="high",
@@ -271,6 +276,7 @@ def _may_be_star(tpl: Template, value: Any) -> bool:
 
 @rule(
     id="CF-LAMBDA-008",
+    controls=("nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="Lambda layer shared with every account",
     severity="medium",

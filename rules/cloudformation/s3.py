@@ -35,6 +35,7 @@ _BLOCK_FLAGS = ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "Res
 
 @rule(
     id="CF-S3-001",
+    controls=("nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="S3 bucket without default encryption",
     severity="medium",
@@ -105,6 +106,7 @@ def bucket_without_encryption(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-S3-002",
+    controls=("cis-aws-3.0 2.1.4", "fsbp S3.8", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="S3 bucket public access not blocked",
     severity="medium",
@@ -151,6 +153,7 @@ def bucket_public_access_not_blocked(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-S3-003",
+    controls=("fsbp S3.2", "fsbp S3.3", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="S3 bucket ACL grants public access",
     severity="high",
@@ -228,6 +231,7 @@ def target_bucket(tpl: Template, value: Any, names: dict[str, str] | None = None
 
 @rule(
     id="CF-S3-004",
+    controls=("fsbp S3.14",),
     artifact_type="cloudformation",
     title="S3 bucket versioning not enabled",
     severity="low",
@@ -264,6 +268,7 @@ def bucket_versioning_off(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-S3-005",
+    controls=("fsbp S3.9", "nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="S3 bucket server access logging disabled",
     severity="low",
@@ -341,6 +346,7 @@ def _denies_insecure_transport(tpl: Template, document: Any) -> bool:
 
 @rule(
     id="CF-S3-006",
+    controls=("cis-aws-3.0 2.1.1", "fsbp S3.5", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="S3 bucket policy does not require TLS",
     severity="medium",
@@ -400,6 +406,7 @@ def bucket_allows_http(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-S3-007",
+    controls=("fsbp S3.2", "fsbp S3.3", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="S3 bucket policy grants access to everyone",
     severity="high",
@@ -459,6 +466,7 @@ def _archive_buckets(tpl: Template, names: dict[str, str]) -> set[str]:
 
 @rule(
     id="CF-S3-008",
+    controls=("fsbp S3.15",),
     artifact_type="cloudformation",
     title="Audit or backup bucket without Object Lock",
     severity="low",
@@ -494,6 +502,7 @@ def archive_without_object_lock(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-S3-009",
+    controls=("fsbp S3.17", "nist-800-53-r5 SC-12"),
     artifact_type="cloudformation",
     title="S3 bucket encrypted with S3 managed keys",
     severity="info",

@@ -15,6 +15,7 @@ _NOTEBOOK = "AWS::SageMaker::NotebookInstance"
 
 @rule(
     id="CF-SGM-001",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="SageMaker notebook storage without a KMS key",
     severity="medium",
@@ -39,6 +40,7 @@ def notebook_without_key(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SGM-002",
+    controls=("fsbp SageMaker.1", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="SageMaker notebook with direct internet access",
     severity="medium",
@@ -72,6 +74,7 @@ def notebook_internet_access(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SGM-003",
+    controls=("fsbp SageMaker.2", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="SageMaker notebook not placed in a VPC",
     severity="medium",
@@ -96,6 +99,7 @@ def notebook_outside_vpc(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SGM-004",
+    controls=("fsbp SageMaker.3", "nist-800-53-r5 AC-6"),
     artifact_type="cloudformation",
     title="SageMaker notebook users have root access",
     severity="medium",
@@ -123,6 +127,7 @@ def notebook_root_access(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SGM-005",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="SageMaker endpoint storage without a KMS key",
     severity="medium",

@@ -17,6 +17,7 @@ _AWS_MANAGED_KEYS = frozenset({"alias/aws/secretsmanager"})
 
 @rule(
     id="CF-SM-001",
+    controls=("fsbp SecretsManager.1", "nist-800-53-r5 IA-5"),
     artifact_type="cloudformation",
     title="Secrets Manager secret without automatic rotation",
     severity="medium",
@@ -56,6 +57,7 @@ def secret_without_rotation(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SM-002",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="Secrets Manager secret not using a customer managed key",
     severity="low",
@@ -98,6 +100,7 @@ def secret_without_cmk(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SM-003",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Secrets Manager secret value written in the template",
     severity="high",
@@ -134,6 +137,7 @@ def secret_value_in_template(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-SSM-001",
+    controls=("nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="cloudformation",
     title="Secret stored in a plain-text SSM parameter",
     severity="medium",

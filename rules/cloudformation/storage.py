@@ -15,6 +15,7 @@ _EFS = "AWS::EFS::FileSystem"
 
 @rule(
     id="CF-EFS-001",
+    controls=("cis-aws-3.0 2.4.1", "fsbp EFS.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="EFS file system not encrypted at rest",
     severity="medium",
@@ -41,6 +42,7 @@ def efs_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-EFS-002",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="EFS file system not encrypted with a customer managed key",
     severity="low",
@@ -73,6 +75,7 @@ def efs_without_cmk(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-BACKUP-001",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="Backup vault not encrypted with a customer managed key",
     severity="low",
@@ -104,6 +107,12 @@ def backup_vault_without_cmk(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-WS-001",
+    controls=(
+        "fsbp WorkSpaces.1",
+        "fsbp WorkSpaces.2",
+        "nist-800-53-r5 SC-28",
+        "pci-dss-4.0 3.5.1",
+    ),
     artifact_type="cloudformation",
     title="WorkSpaces volumes not encrypted",
     severity="medium",
@@ -138,6 +147,7 @@ def workspace_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-TRANSFER-001",
+    controls=("fsbp Transfer.2", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="Transfer Family server accepts plain FTP",
     severity="medium",

@@ -24,6 +24,7 @@ _MQ = "AWS::AmazonMQ::Broker"
 
 @rule(
     id="CF-KINESIS-001",
+    controls=("fsbp Kinesis.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Kinesis data stream not encrypted at rest",
     severity="medium",
@@ -64,6 +65,7 @@ def kinesis_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-FIREHOSE-001",
+    controls=("fsbp DataFirehose.1", "nist-800-53-r5 SC-28", "pci-dss-4.0 3.5.1"),
     artifact_type="cloudformation",
     title="Firehose delivery stream not encrypted at rest",
     severity="medium",
@@ -104,6 +106,7 @@ def firehose_not_encrypted(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MSK-001",
+    controls=("fsbp MSK.1", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="cloudformation",
     title="MSK cluster allows plaintext traffic",
     severity="medium",
@@ -145,6 +148,7 @@ def msk_plaintext(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MSK-002",
+    controls=("nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="MSK broker logs not delivered anywhere",
     severity="medium",
@@ -185,6 +189,7 @@ def msk_without_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MSK-003",
+    controls=("fsbp MSK.4", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="MSK brokers reachable from the internet",
     severity="high",
@@ -215,6 +220,7 @@ def msk_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MSK-004",
+    controls=("fsbp MSK.6", "nist-800-53-r5 AC-3", "pci-dss-4.0 7.2.1"),
     artifact_type="cloudformation",
     title="MSK cluster allows unauthenticated clients",
     severity="high",
@@ -249,6 +255,7 @@ def _engine(tpl: Template, res: Resource) -> set[str]:
 
 @rule(
     id="CF-MQ-001",
+    controls=("fsbp MQ.2", "nist-800-53-r5 AU-2", "nist-800-53-r5 AU-12", "pci-dss-4.0 10.2.1"),
     artifact_type="cloudformation",
     title="Amazon MQ broker logs not sent to CloudWatch Logs",
     severity="medium",
@@ -280,6 +287,7 @@ def mq_without_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MQ-002",
+    controls=("nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Amazon MQ broker publicly accessible",
     severity="high",
@@ -305,6 +313,7 @@ def mq_public(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-MQ-003",
+    controls=("nist-800-53-r5 SC-12",),
     artifact_type="cloudformation",
     title="Amazon MQ broker not encrypted with a customer managed key",
     severity="low",

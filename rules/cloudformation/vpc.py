@@ -23,6 +23,13 @@ _ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
 
 @rule(
     id="CF-VPC-001",
+    controls=(
+        "cis-aws-3.0 3.7",
+        "fsbp EC2.6",
+        "nist-800-53-r5 AU-2",
+        "nist-800-53-r5 AU-12",
+        "pci-dss-4.0 10.2.1",
+    ),
     artifact_type="cloudformation",
     title="VPC without flow logs",
     severity="medium",
@@ -60,6 +67,7 @@ def vpc_without_flow_logs(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-VPC-002",
+    controls=("fsbp EC2.15", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Subnet assigns public IP addresses on launch",
     severity="low",
@@ -109,6 +117,7 @@ def _number(tpl: Template, value: Any) -> int | None:
 
 @rule(
     id="CF-VPC-003",
+    controls=("cis-aws-3.0 5.1", "fsbp EC2.21", "nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Network ACL allows SSH or RDP from the internet",
     severity="medium",
@@ -230,6 +239,7 @@ def acl_duplicate_rule_number(tpl: Template) -> Iterator[Hit]:
 
 @rule(
     id="CF-NACL-002",
+    controls=("nist-800-53-r5 SC-7", "pci-dss-4.0 1.3.1"),
     artifact_type="cloudformation",
     title="Network ACL entry allows every port",
     severity="low",

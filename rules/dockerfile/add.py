@@ -21,6 +21,7 @@ def add_sources(ins: Instruction) -> list[str]:
 
 @rule(
     id="DF-ADD-001",
+    controls=("cis-docker-1.6 4.9",),
     artifact_type="dockerfile",
     title="ADD used where COPY is enough",
     severity="low",
@@ -48,6 +49,7 @@ def add_instead_of_copy(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-ADD-002",
+    controls=("cis-docker-1.6 4.9", "nist-800-53-r5 SI-7"),
     artifact_type="dockerfile",
     title="Remote file added without checksum",
     severity="medium",

@@ -80,6 +80,7 @@ def _verified(commands: list[Command]) -> bool:
 
 @rule(
     id="DF-RUN-007",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="dockerfile",
     title="Download over plain HTTP without verification",
     severity="medium",

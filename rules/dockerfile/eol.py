@@ -294,6 +294,7 @@ def today_utc() -> str:
 
 @rule(
     id="DF-BASE-006",
+    controls=("nist-800-53-r5 SI-2", "pci-dss-4.0 6.3.3"),
     artifact_type="dockerfile",
     title="Base image past its end of life",
     severity="medium",

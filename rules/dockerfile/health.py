@@ -16,6 +16,7 @@ def _is_none(ins: Instruction) -> bool:
 
 @rule(
     id="DF-HEALTH-001",
+    controls=("cis-docker-1.6 4.6",),
     artifact_type="dockerfile",
     title="No HEALTHCHECK in the final image",
     severity="low",
@@ -40,6 +41,7 @@ def no_healthcheck(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-HEALTH-002",
+    controls=("cis-docker-1.6 4.6",),
     artifact_type="dockerfile",
     title="Health check disabled with HEALTHCHECK NONE",
     severity="info",

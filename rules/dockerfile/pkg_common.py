@@ -59,6 +59,7 @@ def _index_update(call: PackageCall) -> bool:
 
 @rule(
     id="DF-PKG-015",
+    controls=("cis-docker-1.6 4.7",),
     artifact_type="dockerfile",
     title="Package index updated in a RUN of its own",
     severity="low",
@@ -166,6 +167,7 @@ def _unverified(call: PackageCall) -> str | None:
 
 @rule(
     id="DF-PKG-017",
+    controls=("cis-docker-1.6 4.11", "nist-800-53-r5 SI-7"),
     artifact_type="dockerfile",
     title="Package signature verification disabled",
     severity="high",

@@ -103,6 +103,7 @@ def _unsafe_perm(name: str, value: str | None) -> bool:
 
 @rule(
     id="DF-PKG-014",
+    controls=("nist-800-53-r5 AC-6",),
     artifact_type="dockerfile",
     title="npm scripts allowed to run as root with --unsafe-perm",
     severity="medium",

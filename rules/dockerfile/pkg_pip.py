@@ -157,6 +157,7 @@ def _insecure_pip(command: Command, call: PackageCall | None) -> str | None:
 
 @rule(
     id="DF-PKG-011",
+    controls=("cis-docker-1.6 4.11", "nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="dockerfile",
     title="pip trusts a package index without TLS",
     severity="high",

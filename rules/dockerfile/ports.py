@@ -36,6 +36,7 @@ def exposed(df: Dockerfile, ports: frozenset[int]) -> Iterator[tuple[int, str]]:
 
 @rule(
     id="DF-PORT-001",
+    controls=("nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="dockerfile",
     title="SSH port exposed",
     severity="medium",
@@ -56,6 +57,7 @@ def ssh_exposed(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-PORT-002",
+    controls=("nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="dockerfile",
     title="Docker daemon port exposed",
     severity="high",
@@ -83,6 +85,7 @@ def docker_daemon_exposed(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-PORT-003",
+    controls=("nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="dockerfile",
     title="Remote desktop port exposed",
     severity="medium",
@@ -106,6 +109,7 @@ def remote_desktop_exposed(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-PORT-004",
+    controls=("nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.5", "pci-dss-4.0 2.2.7"),
     artifact_type="dockerfile",
     title="Plaintext remote login port exposed",
     severity="high",

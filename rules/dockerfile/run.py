@@ -73,6 +73,7 @@ def _pipe_to_shell(commands: list[Command]) -> str | None:
 
 @rule(
     id="DF-RUN-001",
+    controls=("nist-800-53-r5 SI-7",),
     artifact_type="dockerfile",
     title="Remote script piped into a shell",
     severity="high",
@@ -108,6 +109,7 @@ def pipe_to_shell(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-RUN-002",
+    controls=("cis-docker-1.6 4.3", "nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="dockerfile",
     title="apt-get install without -y or --no-install-recommends",
     severity="low",
@@ -248,6 +250,7 @@ def _insecure_env(name: str, value: str | None) -> bool:
 
 @rule(
     id="DF-RUN-004",
+    controls=("nist-800-53-r5 SC-8", "pci-dss-4.0 4.2.1"),
     artifact_type="dockerfile",
     title="TLS certificate verification turned off",
     severity="high",
@@ -376,6 +379,7 @@ _ENTITLEMENTS = {"security": "insecure", "network": "host"}
 
 @rule(
     id="DF-RUN-008",
+    controls=("nist-800-53-r5 AC-6",),
     artifact_type="dockerfile",
     title="RUN asks for builder privileges",
     severity="medium",

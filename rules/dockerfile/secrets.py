@@ -152,6 +152,7 @@ def _command_secrets(commands: list[Command]) -> Iterator[str]:
 
 @rule(
     id="DF-SECRET-001",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Secret value hard-coded in ENV or ARG",
     severity="high",
@@ -185,6 +186,7 @@ def hardcoded_secret(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-SECRET-002",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Secret passed as a build argument",
     severity="medium",
@@ -215,6 +217,7 @@ def secret_build_arg(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-SECRET-003",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Credential written on a RUN command line",
     severity="high",
@@ -263,6 +266,7 @@ def url_credentials(text: str) -> str | None:
 
 @rule(
     id="DF-SECRET-004",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Credentials embedded in a URL",
     severity="high",
@@ -318,6 +322,7 @@ def _copied_paths(ins: Instruction) -> tuple[list[str], str]:
 
 @rule(
     id="DF-SECRET-005",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Private key or credential file copied into the image",
     severity="high",
@@ -383,6 +388,7 @@ def _generates_key(command: Command) -> bool:
 
 @rule(
     id="DF-SECRET-006",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Private key generated during the build",
     severity="medium",
@@ -482,6 +488,7 @@ def _persisted_secret(commands: list[Command], mounts: list[str]) -> str | None:
 
 @rule(
     id="DF-SECRET-007",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="dockerfile",
     title="Build secret saved into the image",
     severity="high",

@@ -35,6 +35,7 @@ def is_root(user: str) -> bool:
 
 @rule(
     id="DF-USER-001",
+    controls=("cis-docker-1.6 4.1", "nist-800-53-r5 AC-6"),
     artifact_type="dockerfile",
     title="Container runs as root",
     severity="high",
@@ -107,6 +108,7 @@ def sudo_in_run(df: Dockerfile) -> Iterator[Hit]:
 
 @rule(
     id="DF-USER-003",
+    controls=("cis-docker-1.6 4.3", "nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="dockerfile",
     title="sudo installed in the final image",
     severity="medium",
@@ -147,6 +149,7 @@ def sets_setuid(mode: str) -> bool:
 
 @rule(
     id="DF-USER-004",
+    controls=("cis-docker-1.6 4.8", "nist-800-53-r5 AC-6"),
     artifact_type="dockerfile",
     title="setuid or setgid bit set on a file",
     severity="medium",
@@ -187,6 +190,7 @@ _OS_MANAGERS = ("apt-get", "apt", "apk", "yum", "dnf", "microdnf", "tdnf", "zypp
 
 @rule(
     id="DF-USER-005",
+    controls=("cis-docker-1.6 4.3", "nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="dockerfile",
     title="SSH server installed in the final image",
     severity="medium",

@@ -12,6 +12,7 @@ from rules.image._helpers import where
 
 @rule(
     id="IMG-HEALTH-001",
+    controls=("cis-docker-1.6 4.6",),
     artifact_type="image",
     title="Image has no health check",
     severity="low",

@@ -27,6 +27,7 @@ def _hits(image: Image, check: Callable[[Dockerfile], Iterable[Hit]]) -> Iterato
 
 @rule(
     id="IMG-HIST-001",
+    controls=("nist-800-53-r5 SI-7",),
     artifact_type="image",
     title="Image built by piping a download into a shell",
     severity="high",
@@ -49,6 +50,7 @@ def piped_download(image: Image) -> Iterator[Hit]:
 
 @rule(
     id="IMG-HIST-002",
+    controls=("cis-docker-1.6 4.8", "nist-800-53-r5 AC-6"),
     artifact_type="image",
     title="Image build set a setuid or setgid bit",
     severity="medium",
@@ -71,6 +73,7 @@ def setuid_in_history(image: Image) -> Iterator[Hit]:
 
 @rule(
     id="IMG-HIST-003",
+    controls=("cis-docker-1.6 4.3", "nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="image",
     title="Image build installed sudo",
     severity="medium",
@@ -93,6 +96,7 @@ def sudo_in_history(image: Image) -> Iterator[Hit]:
 
 @rule(
     id="IMG-HIST-004",
+    controls=("nist-800-53-r5 SI-7",),
     artifact_type="image",
     title="Image build added a remote file without a checksum",
     severity="medium",

@@ -51,6 +51,7 @@ def _service(port: Port, services: Mapping[int, str]) -> str:
 
 @rule(
     id="IMG-PORT-001",
+    controls=("nist-800-53-r5 CM-7", "pci-dss-4.0 2.2.4"),
     artifact_type="image",
     title="Image exposes a remote login or administration port",
     severity="medium",

@@ -27,6 +27,7 @@ def _secret(name: str, value: str) -> bool:
 
 @rule(
     id="IMG-SECRET-001",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="image",
     title="Secret stored in the image configuration",
     severity="high",
@@ -74,6 +75,7 @@ def secret_in_config(image: Image) -> Iterator[Hit]:
 
 @rule(
     id="IMG-SECRET-002",
+    controls=("cis-docker-1.6 4.10", "nist-800-53-r5 IA-5(7)", "pci-dss-4.0 8.6.2"),
     artifact_type="image",
     title="Credential recorded in the image build history",
     severity="high",

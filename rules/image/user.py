@@ -15,6 +15,7 @@ _K8S_SECURITY_CONTEXT = "https://kubernetes.io/docs/tasks/configure-pod-containe
 
 @rule(
     id="IMG-USER-001",
+    controls=("cis-docker-1.6 4.1", "nist-800-53-r5 AC-6"),
     artifact_type="image",
     title="Image runs as root by default",
     severity="high",

@@ -124,6 +124,7 @@ def _seed(url: str, key: str, operator_key: str, spare_tenant: str) -> dict[str,
         "key_id": spare["key_id"],
         "name": "fuzz-web",
         "tenant_id": spare_tenant,
+        "framework": "cis-docker-1.6",
     }
 
 
@@ -262,10 +263,15 @@ def _problems(method: str, path: str, op: dict[str, Any], response: requests.Res
     documented = op["responses"].get(str(response.status_code))
     if response.status_code >= 500 or documented is None:
         return [f"{where}: {response.status_code} {response.text[:200]}"]
-    content = _resolve(documented).get("content", {}).get("application/json")
-    if content is None:
+    contents = _resolve(documented).get("content", {})
+    media = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if not contents:
         return []
-    schema = {"allOf": [content["schema"]], "components": SPEC["components"]}
+    if media not in contents:
+        return [f"{where}: Content-Type {media!r} is not documented"]
+    if media != "application/json":
+        return []
+    schema = {"allOf": [contents[media]["schema"]], "components": SPEC["components"]}
     validator = OAS30Validator(schema, format_checker=oas30_format_checker)
     return [f"{where}: {e.message[:200]}" for e in validator.iter_errors(response.json())]
 

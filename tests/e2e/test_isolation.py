@@ -139,7 +139,10 @@ PATH_VALUES: dict[str, Callable[[World], str]] = {
     "name": lambda w: A_PIPELINE,
     "tenant_id": lambda w: "alpha",
     "account_id": lambda w: A_ACCOUNT,
+    "framework": lambda w: "cis-docker-1.6",
 }
+# Path parameters that name an entry of the public catalog, not anyone's data.
+CATALOG_PATH_PARAMS = {"framework"}
 ALL_FACETS = "severity,rule_id,pipeline,artifact_type,status"
 # Query strings that name A's data, by operation (each is tried; none may reveal A's data).
 QUERIES: dict[str, Callable[[World], list[dict[str, str]]]] = {
@@ -155,6 +158,18 @@ QUERIES: dict[str, Callable[[World], list[dict[str, str]]]] = {
         *([{"facets": ALL_FACETS, "cursor": w.a.findings_cursor}] if w.a.findings_cursor else []),
     ],
     "list_audit": lambda w: [{"cursor": w.a.audit_cursor}],
+    "get_compliance": lambda w: [{"format": "html"}],
+    "get_compliance_report": lambda w: [{"format": "csv"}, {"format": "html"}],
+}
+# Query strings that name A's data and that B gets a 404 for, by operation.
+REFUSED_QUERIES: dict[str, Callable[[World], list[dict[str, str]]]] = {
+    "get_compliance": lambda w: [
+        {"pipeline": A_PIPELINE},
+        {"pipeline": A_PIPELINE, "format": "html"},
+    ],
+    "get_compliance_report": lambda w: [
+        {"pipeline": A_PIPELINE, "format": fmt} for fmt in ("json", "csv", "html")
+    ],
 }
 
 
@@ -228,12 +243,15 @@ def _conforms(op: Operation, response: requests.Response) -> list[str]:
     documented = op.spec["responses"].get(str(response.status_code))
     if documented is None:
         return [f"status {response.status_code} is not documented"]
-    content = _resolve(documented).get("content", {}).get("application/json")
-    if content is None:
+    media = response.headers.get("Content-Type", "").split(";")[0].strip()
+    contents = _resolve(documented).get("content", {})
+    if not contents:
         return []
-    if not response.headers.get("Content-Type", "").startswith("application/json"):
+    if media not in contents:
         return [f"Content-Type {response.headers.get('Content-Type')!r}"]
-    schema = {"allOf": [content["schema"]], "components": SPEC["components"]}
+    if media != "application/json":
+        return []
+    schema = {"allOf": [contents[media]["schema"]], "components": SPEC["components"]}
     validator = OAS30Validator(schema, format_checker=oas30_format_checker)
     return [
         f"{e.message[:200]} at {list(e.absolute_path)}"
@@ -306,7 +324,15 @@ def snapshot(world: World) -> dict[str, Any]:
         "accounts": a.get("/v1/accounts"),
         "account": a.get(f"/v1/accounts/{A_ACCOUNT}"),
         "account_scan": a.get(f"/v1/scans/{world.a.account_scan_id}"),
+        "compliance": {
+            framework: _without_time(a.get(f"/v1/compliance/{framework}"))
+            for framework in ("cis-docker-1.6", "fsbp")
+        },
     }
+
+
+def _without_time(report: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in report.items() if k != "generated_at"}
 
 
 @pytest.fixture(scope="module")
@@ -450,7 +476,7 @@ NAMES_A_IN_BODY = {"create_waiver": 422}
 def _expected_for_tenant_key(op: Operation, scopes: set[str]) -> int:
     if op.scope not in scopes:  # also every operator route
         return 403
-    if op.path_params:  # A's id: another tenant's data is not found
+    if set(op.path_params) - CATALOG_PATH_PARAMS:  # A's id: another tenant's data is not found
         return 404
     return NAMES_A_IN_BODY.get(op.operation_id, op.success)  # else B's own data
 
@@ -488,7 +514,7 @@ def test_the_matrix_covers_every_documented_operation() -> None:
         if "requestBody" in op.spec:
             assert op.operation_id in BODIES, f"{op}: add a request body to BODIES"
         assert op.scope in (*TENANT_SCOPES, "operator"), op
-    assert set(QUERIES) <= {op.operation_id for op in OPERATIONS}
+    assert set(QUERIES) | set(REFUSED_QUERIES) <= {op.operation_id for op in OPERATIONS}
 
 
 def test_tenant_b_cannot_reach_tenant_a(world: World) -> None:
@@ -502,6 +528,8 @@ def test_tenant_b_cannot_reach_tenant_a(world: World) -> None:
             if expected == op.success and op.method == "GET":
                 for query in QUERIES.get(op.operation_id, lambda w: [])(world):
                     problems += _check(world, op, key, expected, f"B[{scope}]", query, own=own)
+                for query in REFUSED_QUERIES.get(op.operation_id, lambda w: [])(world):
+                    problems += _check(world, op, key, 404, f"B[{scope}]", query, own=own)
     assert not problems, "\n".join(problems)
 
     after = snapshot(world)

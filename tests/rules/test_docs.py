@@ -69,3 +69,26 @@ def test_cli_prints_the_reference_as_markdown() -> None:
     result = _cli("rules", "--format", "markdown")
     assert result.returncode == 0, result.stderr
     assert result.stdout == render_markdown(RULES)
+
+
+def test_cli_table_names_each_rules_controls() -> None:
+    result = _cli("rules")
+    assert result.returncode == 0, result.stderr
+    lines = {line.split()[0]: line for line in result.stdout.splitlines()}
+    assert set(lines) == {rule.meta.id for rule in RULES}
+    assert lines["DF-USER-001"].endswith("[cis-docker-1.6 4.1, nist-800-53-r5 AC-6]")
+    assert lines["JU-TEST-001"].endswith("Failed test")
+    listed = json.loads(_cli("rules", "--format", "json").stdout)
+    user = next(item for item in listed if item["id"] == "DF-USER-001")
+    assert {"framework": "cis-docker-1.6", "control": "4.1"} in user["controls"]
+
+
+def test_reference_shows_controls_and_the_coverage_table() -> None:
+    from chalicelib.compliance.catalog import FRAMEWORKS
+
+    text = render_markdown(RULES)
+    head = text.split("\n## Dockerfile", 1)[0]
+    assert "## Compliance coverage" in head
+    for framework in FRAMEWORKS.values():
+        assert f"(`{framework.id}`) | {framework.version} |" in head
+    assert "**Controls**: CIS Docker v1.6.0 4.1 · NIST SP 800-53 r5 AC-6" in text

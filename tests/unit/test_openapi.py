@@ -62,6 +62,8 @@ STATUSES = {
     ("GET", "/v1/waivers"): {"200", "400", "422"},
     ("DELETE", "/v1/waivers/{waiver_id}"): {"200", "404", "409", "415"},
     ("GET", "/v1/pipelines/{name}"): {"200", "404"},
+    ("GET", "/v1/compliance"): {"200", "404", "422"},
+    ("GET", "/v1/compliance/{framework}"): {"200", "404", "422"},
     ("POST", "/v1/keys"): {"201", "400", "413", "415", "422"},
     ("GET", "/v1/keys"): {"200", "400", "422"},
     ("DELETE", "/v1/keys/{key_id}"): {"200", "404", "415", "422"},
@@ -489,6 +491,8 @@ QUERY_MODELS = {
     "list_tenants": "chalicelib.paging:PageQuery",
     "list_accounts": "chalicelib.paging:PageQuery",
     "get_policy": "chalicelib.views.policy:PolicyQuery",
+    "get_compliance": "chalicelib.views.compliance:OverviewQuery",
+    "get_compliance_report": "chalicelib.views.compliance:ReportQuery",
 }
 
 

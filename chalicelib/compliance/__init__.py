@@ -1,0 +1,1 @@
+"""Compliance frameworks: the catalog of automatable controls and the per-tenant report."""
