@@ -10,7 +10,7 @@ from typing import Any
 from chalicelib.search.factory import get_index
 from chalicelib.stores import dynamo
 
-NOT_INDEXED = ("artifact_key", "pipeline_key", "history")  # stored, but no search field
+NOT_INDEXED = ("artifact_key", "pipeline_key", "version", "history")  # stored, not searched
 
 
 @dataclass(frozen=True)
