@@ -35,6 +35,7 @@ class Settings:
     max_upload_bytes: int
     upload_expiry_seconds: int
     stream_shards: int = 4
+    trends_table: str = "pipeguard-trends"
     alert_webhook: str = ""
     smtp_url: str = ""
     smtp_user: str = ""
@@ -72,6 +73,7 @@ class Settings:
             upload_expiry_seconds=int(env("UPLOAD_EXPIRY_SECONDS", "900")),
             # the embedded scan stream's and findings change log's shards
             stream_shards=int(env("PIPEGUARD_STREAM_SHARDS", "4")),
+            trends_table=env("TRENDS_TABLE", "pipeguard-trends"),
             # embedded backend: where alerts, e-mail and uploads go
             alert_webhook=env("PIPEGUARD_ALERT_WEBHOOK", ""),
             smtp_url=env("PIPEGUARD_SMTP_URL", ""),

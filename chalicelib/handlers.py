@@ -35,17 +35,23 @@ def evaluate_batch(event: Any) -> dict[str, list[dict[str, str]]]:
 
 
 def index_batch(event: Any) -> dict[str, list[dict[str, str]]]:
-    """Apply the findings-table changes to the search index; on failure retry the whole batch."""
+    """Count the findings-table changes into the trends, then apply them to the search index;
+    on failure retry the whole batch (both steps are idempotent: the trends count each finding
+    version once, the index keeps the latest document)."""
     from chalicelib.indexing import apply, change_from_stream
+    from chalicelib.trends import apply_images
 
     records = list(event)
     try:
-        indexed = apply(change_from_stream(r.event_name, r.keys, r.new_image) for r in records)
+        changes = [change_from_stream(r.event_name, r.keys, r.new_image) for r in records]
+        counted = apply_images(c.document for c in changes if c.document is not None)
+        indexed = apply(changes)
     except Exception:
         observability.logger().exception("indexing failed", extra={"records": len(records)})
         observability.count("IndexFailures")
         observability.flush()
         return {"batchItemFailures": [{"itemIdentifier": r.sequence_number} for r in records]}
+    observability.count("TrendUpdates", counted)
     observability.count("FindingsIndexed", indexed)
     observability.flush()
     return {"batchItemFailures": []}

@@ -10,6 +10,8 @@ from typing import Any
 from chalicelib.search.factory import get_index
 from chalicelib.stores import dynamo
 
+NOT_INDEXED = ("artifact_key", "pipeline_key", "version", "history")  # stored, not searched
+
 
 @dataclass(frozen=True)
 class Change:
@@ -41,7 +43,8 @@ def apply(changes: Iterable[Change]) -> int:
         if change.document is None:
             deletes[change.tenant_id].append(change.finding_id)
         else:
-            upserts[change.tenant_id].append(change.document)
+            doc = {k: v for k, v in change.document.items() if k not in NOT_INDEXED}
+            upserts[change.tenant_id].append(doc)
     index = get_index()
     with index.grouped():  # one transaction for every tenant's changes, where the index can
         for tenant_id, docs in upserts.items():

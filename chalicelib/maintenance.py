@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from chalicelib.indexing import NOT_INDEXED
 from chalicelib.search.factory import get_index
 from chalicelib.search.port import FindingQuery
 from chalicelib.stores.backend import stores
@@ -52,7 +53,7 @@ def reindex(tenant_id: str | None = None, batch: int = 500) -> ReindexResult:
     for tenant in tenants:
         items = list(_stored_findings(tenant))
         for item in items:
-            for internal in ("artifact_key", "pipeline_key"):
+            for internal in NOT_INDEXED:
                 item.pop(internal, None)
         for start in range(0, len(items), batch):
             index.upsert(tenant, items[start : start + batch])

@@ -1,5 +1,5 @@
 """`python -m chalicelib.ops reindex|redrive|create-tenant|issue-key|backup|restore|alerts|
-deliver-alerts`: operator commands.
+deliver-alerts|rebuild-trends`: operator commands.
 
 Deployed, they use the environment's AWS credentials and the same variables as the functions
 (FINDINGS_TABLE, DEAD_LETTER_QUEUE_URL, ACCOUNT_SCAN_QUEUE_URL, OPENSEARCH_ENDPOINT...). With
@@ -27,6 +27,7 @@ COMMANDS = (
     "restore",
     "alerts",
     "deliver-alerts",
+    "rebuild-trends",
 )
 DEFAULT_STATE_DIR = ".local"
 
@@ -104,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     reindex_p = sub.add_parser("reindex", help="rebuild the search index from DynamoDB")
     reindex_p.add_argument("--tenant", help="only this tenant (default: every tenant)")
+    trends_p = sub.add_parser(
+        "rebuild-trends", help="recompute the trend counters from the findings table"
+    )
+    trends_p.add_argument("--tenant", help="only this tenant (default: every tenant)")
     redrive_p = sub.add_parser(
         "redrive",
         help="replay the dead-letter queue; scan again the accounts whose scan jobs were given up",
@@ -147,6 +152,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "reindex":
         result: dict = asdict(maintenance.reindex(args.tenant))
+    elif args.command == "rebuild-trends":
+        from chalicelib import trends
+
+        result = asdict(trends.rebuild(args.tenant))
     elif args.command == "redrive":
         from chalicelib import account_scan_redrive
         from chalicelib.stores.backend import stores

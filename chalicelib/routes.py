@@ -27,6 +27,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/v1/scans/{scan_id}/report", "GET", "read", "scans:get_scan_report"),
     Route("/v1/findings", "GET", "read", "findings:list_findings"),
     Route("/v1/findings/{finding_id}", "GET", "read", "findings:get_finding"),
+    Route("/v1/trends", "GET", "read", "findings:get_trends"),
     Route("/v1/notifications", "GET", "admin", "settings:get_notifications"),
     Route("/v1/notifications", "PUT", "admin", "settings:put_notifications"),
     Route("/v1/policy", "GET", "read", "policy:get_policy"),

@@ -82,6 +82,7 @@ def create_all(cfg: Settings, shards: int = 2) -> Resources:
             cfg.findings_table, "tenant_id", "finding_id", stream=True, indexes=FINDING_INDEXES
         )
     )
+    ddb.create_table(**_table(cfg.trends_table, "tenant_id", "sk", stream=False))
     s3 = client("s3")
     if cfg.region == "us-east-1":
         s3.create_bucket(Bucket=cfg.artifact_bucket)

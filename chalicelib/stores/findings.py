@@ -1,20 +1,29 @@
-"""Findings, on the configured backend's `FindingStore` (on AWS its stream feeds the index)."""
+"""Findings, on the configured backend's `FindingStore` (its change stream feeds the search
+index and the trend counters). Every write goes through `put_many`, which keeps each finding's
+`version` and `history` (`chalicelib.finding_history`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from chalicelib import finding_history
 from chalicelib.stores.backend import stores
 
 
 def put_many(findings: list[dict[str, Any]]) -> None:
-    """Write findings of any tenants (idempotent: the same finding id replaces the same one)."""
-    by_tenant: dict[str, list[dict[str, Any]]] = {}
+    """Write findings of any tenants (idempotent: the same finding id replaces the same one, and
+    a finding written again unchanged is not written). Each finding's writes come from one
+    pipeline's stream shard, in order, so reading the stored versions first is safe."""
+    by_tenant: dict[str, dict[str, dict[str, Any]]] = {}
     for finding in findings:
-        by_tenant.setdefault(finding["tenant_id"], []).append(finding)
+        by_tenant.setdefault(finding["tenant_id"], {})[finding["finding_id"]] = finding
     store = stores().findings
     for tenant_id, own in by_tenant.items():
-        store.put_many(tenant_id, own)
+        stored = store.get_many(tenant_id, list(own))
+        stamped = [finding_history.stamp(stored.get(fid), item) for fid, item in own.items()]
+        changed = [item for item in stamped if item is not None]
+        if changed:
+            store.put_many(tenant_id, changed)
 
 
 def get(tenant_id: str, finding_id: str) -> dict[str, Any] | None:

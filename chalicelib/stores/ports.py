@@ -18,7 +18,10 @@ stream that cannot take records raises `StreamUnavailable` on both.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from chalicelib.trend_counts import Update
 
 MAX_JOB_BYTES = 262_144
 """The largest job body a `JobQueue` takes (SQS's message limit), in UTF-8 bytes."""
@@ -249,6 +252,42 @@ class FindingStore(Protocol):
         """The tenants that have findings, sorted."""
 
 
+@dataclass(frozen=True)
+class TrendDay:
+    """One pipeline's trend counters of one UTC day: field → severity → amount (`open` is the
+    change of the open total that day)."""
+
+    day: str
+    pipeline: str
+    counts: dict[str, dict[str, int]]
+
+
+class TrendStore(Protocol):
+    """Per-tenant, per-pipeline, per-day trend counters and times to fix, derived from findings'
+    history entries (`chalicelib.trend_counts`), and per finding the version they hold."""
+
+    def apply(self, tenant_id: str, updates: list[Update]) -> int:
+        """Count each update's history entries above the version held for its finding, and hold
+        its version, in one transaction with those increments: an update at or below the held
+        version (a redelivery, a replay) changes nothing. Returns the updates that counted."""
+
+    def replace(self, tenant_id: str, updates: list[Update]) -> None:
+        """Drop the tenant's counters and count `updates` (every finding) from scratch."""
+
+    def days(
+        self, tenant_id: str, first: str, last: str, pipeline: str | None = None
+    ) -> list[TrendDay]:
+        """The tenant's counters of the days `first`..`last` (inclusive), by day and pipeline."""
+
+    def open_before(self, tenant_id: str, day: str, pipeline: str | None = None) -> dict[str, int]:
+        """The open total by severity at the start of `day` (every change before it)."""
+
+    def fixes(
+        self, tenant_id: str, first: str, last: str, pipeline: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(severity, seconds to fix) of each fix on the days `first`..`last`."""
+
+
 class BlobStore(Protocol):
     """Artifact bodies and reports, by key `tenants/<tenant>/<path>` (`blobs.tenant_key`). A
     key outside the tenant's prefix, or one with empty, `.` or `..` parts, is a `ValueError`."""
@@ -462,3 +501,4 @@ class Stores:
     alerts: AlertSink
     mail: Mailer
     uploads: UploadGrants
+    trends: TrendStore

@@ -1,4 +1,4 @@
-"""Findings: search and read one."""
+"""Findings: search, read one, and their trends."""
 
 from __future__ import annotations
 
@@ -20,3 +20,9 @@ def get_finding(call: Call, finding_id: str) -> dict[str, Any]:
     from chalicelib.queries import get_finding as query
 
     return query(call.tenant_id, finding_id)
+
+
+def get_trends(call: Call) -> dict[str, Any]:
+    from chalicelib.trend_series import series
+
+    return series(call.tenant_id, call.query)

@@ -22,6 +22,7 @@ def build() -> Stores:
     from chalicelib.stores.aws.settings import DynamoSettings
     from chalicelib.stores.aws.stream import KinesisStream
     from chalicelib.stores.aws.tenants import DynamoTenants
+    from chalicelib.stores.aws.trends import DynamoTrends
     from chalicelib.stores.aws.waivers import DynamoWaivers
 
     return Stores(
@@ -40,4 +41,5 @@ def build() -> Stores:
         alerts=SnsAlerts(),
         mail=SesMail(),
         uploads=S3UploadGrants(),
+        trends=DynamoTrends(),
     )

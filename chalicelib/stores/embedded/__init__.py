@@ -28,6 +28,7 @@ def build(path: str) -> Stores:
     from chalicelib.stores.embedded.settings import SqliteSettings
     from chalicelib.stores.embedded.stream import SqliteScanStream
     from chalicelib.stores.embedded.tenants import SqliteTenants
+    from chalicelib.stores.embedded.trends import SqliteTrends
     from chalicelib.stores.embedded.upload_forms import SignedUploadForms
     from chalicelib.stores.embedded.waivers import SqliteWaivers
 
@@ -48,4 +49,5 @@ def build(path: str) -> Stores:
         alerts=SqliteAlertOutbox(database),
         mail=LocalMail(Path(path).parent),
         uploads=SignedUploadForms(database),
+        trends=SqliteTrends(database),
     )

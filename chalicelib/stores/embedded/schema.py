@@ -209,4 +209,34 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             PRIMARY KEY (tenant_id, key)
         )""",
     ),
+    # 8: trend counters per tenant, day, pipeline and severity; the version of each finding
+    # they hold (changes at or below it are not counted again); each fix's time to fix
+    (
+        """CREATE TABLE trend_applied (
+            tenant_id  TEXT NOT NULL,
+            finding_id TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, finding_id)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE trend_days (
+            tenant_id TEXT NOT NULL,
+            day       TEXT NOT NULL,
+            pipeline  TEXT NOT NULL,
+            severity  TEXT NOT NULL,
+            field     TEXT NOT NULL,
+            amount    INTEGER NOT NULL,
+            PRIMARY KEY (tenant_id, day, pipeline, severity, field)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE trend_fixes (
+            tenant_id  TEXT NOT NULL,
+            finding_id TEXT NOT NULL,
+            version    INTEGER NOT NULL,
+            day        TEXT NOT NULL,
+            pipeline   TEXT NOT NULL,
+            severity   TEXT NOT NULL,
+            seconds    REAL NOT NULL,
+            PRIMARY KEY (tenant_id, finding_id, version)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX trend_fixes_by_day ON trend_fixes (tenant_id, day)",
+    ),
 )
