@@ -40,7 +40,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test-deps:
 	@command -v chromium >/dev/null || { \
 		echo "==> installing chromium (apt-get) for the compliance report's PDF test"; \
-		$(SUDO) apt-get install -y chromium || { \
+		{ $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium || { $(SUDO) apt-get update -qq && \
+			$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }; } || { \
 			echo "the tests need Chromium: apt-get install -y chromium"; exit 1; }; }
 
 # The single-node OpenSearch 2.19 that the search tests start (tests/opensearch_node.py): the
