@@ -553,9 +553,14 @@ def test_the_same_pipeline_and_run_in_two_tenants_are_two_scans(world: World) ->
     assert accepted["scan_id"] != world.a.scan_id
     again = b.request("POST", "/v1/scans", 202, json=body)
     assert again["scan_id"] == accepted["scan_id"]
-    _wait(
-        lambda: b.get(f"/v1/scans/{accepted['scan_id']}")["status"] == "complete",
+    scan = _wait(
+        lambda: (s := b.get(f"/v1/scans/{accepted['scan_id']}"))["status"] == "complete" and s,
         "B's scan to complete",
+    )
+    total = sum(artifact["findings"] for artifact in scan["artifacts"])
+    _wait(
+        lambda: len(b.get("/v1/findings", scan_id=scan["scan_id"])["findings"]) == total,
+        "B's findings to be indexed",
     )
     view = b.get(f"/v1/pipelines/{A_PIPELINE}")
     assert [h["scan_id"] for h in view["history"]] == [accepted["scan_id"]]

@@ -130,9 +130,13 @@ def test_a_read_only_state_directory_is_a_503_until_it_is_writable_again(
 
 
 def test_a_blob_write_that_hits_enospc_is_a_503_and_the_scan_is_not_accepted(
-    state_dir: StateDir, acme: Api, pipeline: Pipeline
+    state_dir: StateDir, acme: Api, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database has room, the blobs' file system (a tmpfs of 64 KiB) has not."""
+    """The database has room, the blobs' file system (a tmpfs of 64 KiB) has not: a body over
+    the largest blob kept in the database (lowered here to 64 KiB) goes there."""
+    from chalicelib.stores.embedded import blobs as embedded_blobs
+
+    monkeypatch.setattr(embedded_blobs, "INLINE_LIMIT", 64 * 1024)
     blobs = state_dir.path / "blobs"
     blobs.mkdir(mode=0o700)
     embedded_state.mount_tmpfs(blobs, "64k")

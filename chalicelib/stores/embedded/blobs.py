@@ -30,10 +30,15 @@ INLINE_LIMIT = 1024 * 1024
 class EmbeddedBlobs:
     """`BlobStore` on the database's `blobs` table and, for large blobs, a directory."""
 
-    def __init__(self, database: Database, root: str | Path, inline_limit: int = INLINE_LIMIT):
+    def __init__(self, database: Database, root: str | Path, inline_limit: int | None = None):
         self.database = database
         self.files = FileBlobs(root)
-        self.inline_limit = inline_limit
+        self._inline_limit = inline_limit
+
+    @property
+    def inline_limit(self) -> int:
+        """The largest blob this store keeps in the database (`INLINE_LIMIT` unless given)."""
+        return INLINE_LIMIT if self._inline_limit is None else self._inline_limit
 
     def put(
         self, tenant_id: str, key: str, data: bytes, content_type: str = "application/octet-stream"
