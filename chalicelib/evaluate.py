@@ -127,8 +127,8 @@ class _Batch:
             "sha256": event.sha256,
             "error": report.error,
             "notes": report.notes,
-            "findings": [_public(f) for f in seen],
-            "fixed": [_public(f) for f in fixed],
+            "findings": [findings.public(f) for f in seen],
+            "fixed": [findings.public(f) for f in fixed],
         }
         result = {
             "status": "error" if report.error else "evaluated",
@@ -347,13 +347,6 @@ def _record(
     if scan is None:
         raise LookupError(f"scan {scan_id} of the record does not exist")
     return scan, recorded
-
-
-def _public(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in item.items() if k not in INTERNAL_FIELDS}
-
-
-INTERNAL_FIELDS = ("tenant_id", "artifact_key", "pipeline_key")
 
 
 def _complete(completing: list[_Completion]) -> None:

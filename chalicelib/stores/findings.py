@@ -43,3 +43,12 @@ def of_artifact(tenant_id: str, artifact_key: str) -> dict[str, dict[str, Any]]:
 def of_pipeline(tenant_id: str, pipeline_key: str) -> list[dict[str, Any]]:
     """Every stored finding of one pipeline."""
     return stores().findings.of_pipeline(tenant_id, pipeline_key)
+
+
+STORED_ONLY = ("tenant_id", "artifact_key", "pipeline_key", *finding_history.TRACKED)
+"""Fields of a stored finding that API responses and reports leave out."""
+
+
+def public(item: dict[str, Any]) -> dict[str, Any]:
+    """The finding as API clients and reports see it."""
+    return {k: v for k, v in item.items() if k not in STORED_ONLY}

@@ -139,13 +139,7 @@ def get_pipeline(call: Call, name: str) -> dict[str, Any]:
         if item.get("lifecycle") == "fixed":
             continue
         item["status"] = lifecycle.public_status(item, now)
-        current.append(
-            {
-                k: v
-                for k, v in item.items()
-                if k not in ("tenant_id", "artifact_key", "pipeline_key")
-            }
-        )
+        current.append(findings.public(item))
     current.sort(
         key=lambda f: (-[s.value for s in SEVERITY_ORDER].index(f["severity"]), f["finding_id"])
     )

@@ -30,7 +30,7 @@ POLICY = {"fail_on": "critical"}
 
 def _wait_complete(api: Api, scan_id: str, deadline: float) -> dict[str, Any]:
     while True:
-        scan = api.get(f"/v1/scans/{scan_id}").json()
+        scan = _get(api, f"/v1/scans/{scan_id}")
         if scan.get("status") in ("complete", "failed"):
             return scan
         assert time.monotonic() < deadline, f"scan {scan_id} still {scan.get('status')}"
@@ -42,15 +42,26 @@ def _indexed(api: Api, pipeline: str) -> list[dict[str, Any]]:
     cursor = None
     while True:
         params = {"pipeline": pipeline, "limit": "200", **({"cursor": cursor} if cursor else {})}
-        page = api.get("/v1/findings", params=params).json()
+        page = _get(api, "/v1/findings", params=params)
         found += page["findings"]
         cursor = page.get("next_cursor")
         if not cursor:
             return found
 
 
+def _get(api: Api, path: str, **kwargs: Any) -> Any:
+    """A read that waits out the tenant's rate limit (the checks poll hundreds of scans)."""
+    for _ in range(20):
+        response = api.get(path, **kwargs)
+        if response.status_code != 429:
+            break
+        time.sleep(float(response.headers.get("Retry-After", "1")))
+    assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    return response.json()
+
+
 def _stored(api: Api, pipeline: str) -> list[dict[str, Any]]:
-    current = api.get(f"/v1/pipelines/{pipeline}").json()
+    current = _get(api, f"/v1/pipelines/{pipeline}")
     return current["open_findings"] + current["accepted_findings"]
 
 
