@@ -523,7 +523,7 @@ class EventSourceRunner:
             if rest > 0:
                 self._stop.wait(rest)
 
-    def _poll_once(self, source: ShardedSource, shard: _Shard, sleep: float) -> float | None:
+    def _poll_once(self, source: ShardedSource, shard: _Shard, sleep: float) -> float:
         """One batch of the shard; how long it should rest before its next one (0: none)."""
         try:
             moved = source.poll_shard(shard)
@@ -538,25 +538,11 @@ class EventSourceRunner:
 
     def _shard_loop(self, source: ShardedSource, shard: _Shard) -> None:
         sleep = self.idle_sleep
-        while not self._stop.is_set():
-            try:
-                moved = source.poll_shard(shard)
-            except Exception:
-                log.exception("polling %s %s failed; retrying", source.name, shard.shard_id)
-                self._stop.wait(0.5)
-                continue
-            if moved and shard.buffer:  # more records fetched: the next batch at once
-                sleep = self.idle_sleep
-            elif moved:  # caught up: let records gather for a moment before asking again
-                sleep = self.idle_sleep
-                self._stop.wait(sleep)
-            elif shard.buffer:  # records wait for a retry delay
-                self._stop.wait(self.idle_sleep)
-            elif shard.closed:
-                return
-            else:
-                sleep = min(sleep * 2, self.max_idle_sleep)
-                self._stop.wait(sleep)
+        while not self._stop.is_set() and not (shard.closed and not shard.buffer):
+            pause = self._poll_once(source, shard, sleep)
+            sleep = max(pause, self.idle_sleep)
+            if pause:
+                self._stop.wait(pause)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
